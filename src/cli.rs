@@ -1,0 +1,125 @@
+//! The command line: the four commands an Airbyte source takes.
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Print usage.
+    Help,
+    /// Print the SPEC message.
+    Spec,
+    /// Check the connection with a config file.
+    Check { config: String },
+    /// Print the catalog.
+    Discover { config: String },
+    /// Read records.
+    Read { config: String, catalog: Option<String>, state: Option<String> },
+}
+
+/// Usage text.
+pub const USAGE: &str = "source-activecampaign: an ActiveCampaign source (Airbyte protocol on stdout)
+
+usage: wasmtime run -S http --dir DIR::/data source_activecampaign.wasm COMMAND [OPTIONS]
+
+commands:
+  spec                                   print the connector's config specification
+  check    --config FILE                 try the API URL and key (GET /api/3/users/me)
+  discover --config FILE                 print the catalog: every stream with schema, keys, cursor
+  read     --config FILE [--catalog FILE] [--state FILE]
+                                         read the catalog's streams (all streams in full without
+                                         --catalog), resuming from the state's checkpoints
+  help, --help                           this text
+
+Files are paths inside the sandbox (give wasmtime --dir HOST_DIR::/data and pass /data/...).
+Exit code: 0 when everything asked was done; 1 otherwise. The last TRACE ERROR message on stdout
+(and the text on stderr) says what failed and its class: config_error (you must act: config, key,
+plan feature, catalog, state), transient_error (retry later), system_error (a bug: report it).";
+
+/// Parses arguments (without the program name).
+pub fn parse_args(args: &[String]) -> Result<Command, String> {
+    let Some(cmd) = args.first() else { return Err("no command given; expected spec, check, discover or read (see --help)".into()) };
+    let mut config = None;
+    let mut catalog = None;
+    let mut state = None;
+    let mut i = 1;
+    while i < args.len() {
+        let flag = args[i].as_str();
+        let (name, inline) = match flag.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (flag, None),
+        };
+        if name == "--help" || name == "-h" {
+            return Ok(Command::Help);
+        }
+        let slot = match name {
+            "--config" => &mut config,
+            "--catalog" => &mut catalog,
+            "--state" => &mut state,
+            other => return Err(format!("unknown option '{}'; see --help", other.chars().take(40).collect::<String>())),
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                i += 1;
+                args.get(i).cloned().ok_or_else(|| format!("option {name} needs a file path"))?
+            }
+        };
+        if value.is_empty() {
+            return Err(format!("option {name} needs a file path"));
+        }
+        if slot.replace(value).is_some() {
+            return Err(format!("option {name} given twice"));
+        }
+        i += 1;
+    }
+    let need_config = |c: Option<String>, cmd: &str| c.ok_or_else(|| format!("{cmd} needs --config FILE"));
+    let cmd = match cmd.as_str() {
+        "spec" => Command::Spec,
+        "check" => Command::Check { config: need_config(config.clone(), "check")? },
+        "discover" => Command::Discover { config: need_config(config.clone(), "discover")? },
+        "read" => return Ok(Command::Read { config: need_config(config, "read")?, catalog, state }),
+        "help" | "--help" | "-h" => return Ok(Command::Help),
+        other => return Err(format!("unknown command '{}'; expected spec, check, discover or read (see --help)", other.chars().take(40).collect::<String>())),
+    };
+    if catalog.is_some() || state.is_some() {
+        return Err("--catalog and --state belong to read".into());
+    }
+    if matches!(cmd, Command::Spec) && config.is_some() {
+        return Err("spec takes no options".into());
+    }
+    Ok(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(a: &[&str]) -> Result<Command, String> {
+        parse_args(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(p(&["spec"]), Ok(Command::Spec));
+        assert_eq!(p(&["check", "--config", "c.json"]), Ok(Command::Check { config: "c.json".into() }));
+        assert_eq!(p(&["read", "--config=c", "--catalog", "k", "--state", "s"]), Ok(Command::Read { config: "c".into(), catalog: Some("k".into()), state: Some("s".into()) }));
+        assert_eq!(p(&["read", "--config", "c"]), Ok(Command::Read { config: "c".into(), catalog: None, state: None }));
+        assert_eq!(p(&["--help"]), Ok(Command::Help));
+        assert_eq!(p(&["read", "--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        for (a, want) in [
+            (vec![], "no command"),
+            (vec!["sync"], "unknown command"),
+            (vec!["check"], "needs --config"),
+            (vec!["read", "--config"], "needs a file"),
+            (vec!["read", "--config", "a", "--config", "b"], "twice"),
+            (vec!["read", "--config", "a", "--bogus", "x"], "unknown option"),
+            (vec!["check", "--config", "a", "--state", "s"], "belong to read"),
+        ] {
+            let e = p(&a).unwrap_err();
+            assert!(e.contains(want), "{a:?}: {e}");
+        }
+    }
+}

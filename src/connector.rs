@@ -1,0 +1,194 @@
+//! The four operations (spec, check, discover, read) over any transport and sink, shared by the
+//! WIT exports and the command line.
+
+use crate::catalog::{discovered_streams, parse_configured_catalog};
+use crate::config::Config;
+use crate::engine::{read as read_jobs, Client, Failure, Job, ReadSummary, Sink, Transport};
+use crate::protocol::{catalog_message, log_line, spec_message, FailureType};
+use crate::schemas::custom_object_schema;
+use crate::state::{parse_state_input, StreamState};
+use crate::streams::{custom_object_stream, fixed_streams, StreamDef};
+use serde_json::Value;
+
+/// The SPEC message.
+pub fn spec() -> Value {
+    spec_message(crate::config::connection_specification())
+}
+
+fn config_failure(message: String) -> Failure {
+    Failure { kind: FailureType::Config, message }
+}
+
+/// Parses the config text, as a failure the caller can report.
+pub fn load_config(text: &str) -> Result<Config, Failure> {
+    Config::parse(text).map_err(|e| config_failure(e.0))
+}
+
+/// Result of check: whether the account answered, and what a person should know.
+pub fn check(transport: &mut dyn Transport, config: &Config) -> (bool, String) {
+    let mut client = Client::new(transport, config);
+    match client.get("users/me") {
+        Ok(resp) => {
+            let who = serde_json::from_slice::<Value>(&resp.body)
+                .ok()
+                .and_then(|v| v.pointer("/user/username").and_then(Value::as_str).map(|s| s.chars().take(80).collect::<String>()));
+            match who {
+                Some(u) => (true, format!("Connected to {} as user '{u}'", config.base.host)),
+                None => (false, format!("{} answered users/me without a user; check that 'api_url' is your account's API URL from Settings > Developer", config.base.host)),
+            }
+        }
+        Err(f) => (false, format!("Could not read {}: {}", config.base.display(&format!("{}/users/me", config.base.api_path)), f.message)),
+    }
+}
+
+/// Custom object streams of the account, with their schemas. An account without the feature
+/// (403/404) simply has none; the reason is returned for a log line.
+pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, Option<String>) {
+    let mut out = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let resp = match client.get(&format!("customObjects/schemas?limit=100&offset={offset}")) {
+            Ok(r) => r,
+            Err(f) => return (out, Some(format!("custom objects are not readable on this account ({}); their streams are left out", f.message))),
+        };
+        let page = match crate::response::parse_page(&resp.body, "schemas", &[]) {
+            Ok(p) => p,
+            Err(e) => return (out, Some(format!("custom object schemas could not be read ({e}); their streams are left out"))),
+        };
+        let n = page.main.len() as u64;
+        for s in &page.main {
+            let (Some(id), Some(slug)) = (s.get("id").and_then(Value::as_str), s.get("slug").and_then(Value::as_str)) else { continue };
+            out.push((custom_object_stream(slug, id), custom_object_schema(s)));
+        }
+        offset += n;
+        if n < 100 || page.total.map_or(false, |t| offset >= t) {
+            return (out, None);
+        }
+    }
+}
+
+/// Every stream of the account: the fixed ones and one per custom object schema.
+pub fn all_streams(client: &mut Client) -> (Vec<StreamDef>, Vec<(String, Value)>, Option<String>) {
+    let mut defs = fixed_streams();
+    let (custom, note) = custom_object_streams(client);
+    let mut schemas = Vec::new();
+    for (d, s) in custom {
+        if !defs.iter().any(|x| x.name == d.name) {
+            schemas.push((d.name.clone(), s));
+            defs.push(d);
+        }
+    }
+    (defs, schemas, note)
+}
+
+/// The CATALOG message.
+pub fn discover(transport: &mut dyn Transport, config: &Config) -> Result<Value, Failure> {
+    let mut client = Client::new(transport, config);
+    // The key must work before a catalog means anything.
+    client.get("users/me")?;
+    let (defs, schemas, _note) = all_streams(&mut client);
+    Ok(catalog_message(discovered_streams(&defs, &schemas)))
+}
+
+/// Reads the configured catalog (every stream in full when there is none) from the saved state.
+/// Config, catalog and state problems fail the run before any request; stream failures are in the
+/// summary.
+pub fn read(transport: &mut dyn Transport, sink: &mut dyn Sink, config: &Config, catalog: Option<&str>, state: Option<&str>) -> Result<ReadSummary, Failure> {
+    let saved = match state {
+        Some(text) => parse_state_input(text).map_err(|e| config_failure(e.0))?,
+        None => Default::default(),
+    };
+    let mut client = Client::new(transport, config);
+    let fixed = fixed_streams();
+    let wants_custom = match catalog {
+        None => true,
+        Some(text) => text.contains("custom_object_"),
+    };
+    let mut known = fixed.clone();
+    if wants_custom {
+        let (defs, _, note) = all_streams(&mut client);
+        known = defs;
+        if let Some(n) = note {
+            sink.out(&log_line("WARN", &n));
+        }
+    }
+    let selected: Vec<(String, bool)> = match catalog {
+        Some(text) => parse_configured_catalog(text, &known).map_err(config_failure)?.into_iter().map(|s| (s.name, s.incremental)).collect(),
+        None => known.iter().map(|d| (d.name.clone(), false)).collect(),
+    };
+    for name in saved.keys() {
+        if !known.iter().any(|d| &d.name == name) {
+            return Err(config_failure(format!("the state names unknown stream '{}'; remove it from the state file (or run discover to see this account's streams)", name.chars().take(80).collect::<String>())));
+        }
+    }
+    let mut jobs = Vec::new();
+    for (name, incremental) in selected {
+        let Some(def) = known.iter().find(|d| d.name == name).cloned() else { continue };
+        let st = match saved.get(&name) {
+            Some(v) => StreamState::from_value(&name, v, def.cursor.as_deref()).map_err(|e| config_failure(e.0))?,
+            None => StreamState::default(),
+        };
+        jobs.push(Job { def, incremental, state: st });
+    }
+    Ok(read_jobs(&mut client, config, jobs, sink))
+}
+
+/// The failure class that decides a read's exit: the worst among failed streams.
+pub fn worst_failure(summary: &ReadSummary) -> Option<FailureType> {
+    let kinds: Vec<FailureType> = summary.streams.iter().filter_map(|s| s.failure.as_ref().map(|f| f.0)).collect();
+    [FailureType::System, FailureType::Config, FailureType::Transient].into_iter().find(|k| kinds.contains(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::tests::{ok, Fake, Lines};
+    use crate::engine::HttpResponse;
+    use serde_json::json;
+    use std::collections::VecDeque;
+
+    fn cfg() -> Config {
+        Config::parse(r#"{"api_url": "http://127.0.0.1:9", "api_key": "SECRETKEY", "requests_per_second": 50}"#).unwrap()
+    }
+
+    fn fake(answer: impl FnMut(&str) -> Result<HttpResponse, String> + 'static) -> Fake {
+        Fake { now: 0, latency: 1000, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) }
+    }
+
+    #[test]
+    fn check_reports_success_and_rejection() {
+        let mut t = fake(|_| ok(json!({"user": {"username": "jdoe", "id": "1"}})));
+        let (good, msg) = check(&mut t, &cfg());
+        assert!(good, "{msg}");
+        let mut t = fake(|_| Ok(HttpResponse { status: 403, headers: vec![], body: br#"{"message":"Forbidden"}"#.to_vec() }));
+        let (good, msg) = check(&mut t, &cfg());
+        assert!(!good);
+        assert!(msg.contains("api_key") && msg.contains("403"), "{msg}");
+        assert!(!msg.contains("SECRETKEY"));
+    }
+
+    #[test]
+    fn discover_adds_custom_objects() {
+        let mut t = fake(|p| {
+            if p.contains("customObjects/schemas") {
+                ok(json!({"schemas": [{"id": "abc-1", "slug": "support-ticket", "fields": [{"id": "n", "type": "number"}]}], "meta": {"total": 1}}))
+            } else {
+                ok(json!({"user": {"username": "u"}}))
+            }
+        });
+        let cat = discover(&mut t, &cfg()).unwrap();
+        let streams = cat["catalog"]["streams"].as_array().unwrap();
+        assert_eq!(streams.len(), 60);
+        assert!(streams.iter().any(|s| s["name"] == "custom_object_support_ticket"));
+    }
+
+    #[test]
+    fn bad_catalog_and_state_fail_before_any_request() {
+        let mut t = fake(|_| ok(json!({})));
+        let e = read(&mut t, &mut Lines::default(), &cfg(), Some(r#"{"streams":[{"stream":{"name":"nope"}}]}"#), None).unwrap_err();
+        assert_eq!(e.kind, FailureType::Config);
+        let e = read(&mut t, &mut Lines::default(), &cfg(), Some(r#"{"streams":[]}"#), Some(r#"{"ghost": {}}"#)).unwrap_err();
+        assert!(e.message.contains("ghost"));
+        assert!(t.starts.is_empty());
+    }
+}

@@ -1,0 +1,256 @@
+//! Timestamps as the API sends them, turned into comparable instants.
+//!
+//! ActiveCampaign mixes `2018-09-12T16:53:50-05:00`, `2021-04-08 11:17:44` (no zone: account time),
+//! `2021-04-16T15:08:25.783751329Z` and the MySQL zero dates. Cursors must compare as instants, so
+//! every shape is reduced to nanoseconds since the Unix epoch.
+
+/// A point in time: nanoseconds since 1970-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(pub i128);
+
+/// True for the MySQL "no date" values the API sends instead of null.
+pub fn is_zero_date(s: &str) -> bool {
+    s == "0000-00-00" || s == "0000-00-00 00:00:00" || s == "0000-00-00T00:00:00"
+}
+
+/// Days since the epoch for a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The calendar date of a day number (inverse of `days_from_civil`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Reads `n` ASCII digits at `pos`, leniently accepting one digit fewer when the next byte is a
+/// separator (docs show values such as `2019-09-06T2:10:00-05:00`).
+fn digits(b: &[u8], pos: &mut usize, n: usize) -> Option<i64> {
+    let start = *pos;
+    let mut v: i64 = 0;
+    while *pos < b.len() && *pos - start < n && b[*pos].is_ascii_digit() {
+        v = v * 10 + (b[*pos] - b'0') as i64;
+        *pos += 1;
+    }
+    if *pos == start {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// Parses any timestamp shape the API uses. Values without a zone are read at `naive_offset_minutes`
+/// (the account's UTC offset). Returns `None` for zero dates, empty strings and anything unparsable.
+pub fn parse_instant(s: &str, naive_offset_minutes: i32) -> Option<Instant> {
+    let s = s.trim();
+    if s.is_empty() || is_zero_date(s) {
+        return None;
+    }
+    let b = s.as_bytes();
+    let mut p = 0;
+    let y = digits(b, &mut p, 4)?;
+    if b.get(p) != Some(&b'-') {
+        return None;
+    }
+    p += 1;
+    let mo = digits(b, &mut p, 2)?;
+    if b.get(p) != Some(&b'-') {
+        return None;
+    }
+    p += 1;
+    let d = digits(b, &mut p, 2)?;
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let (mut hh, mut mi, mut ss, mut nanos) = (0i64, 0i64, 0i64, 0i64);
+    if p < b.len() && (b[p] == b'T' || b[p] == b' ') {
+        p += 1;
+        hh = digits(b, &mut p, 2)?;
+        if b.get(p) != Some(&b':') {
+            return None;
+        }
+        p += 1;
+        mi = digits(b, &mut p, 2)?;
+        if b.get(p) == Some(&b':') {
+            p += 1;
+            ss = digits(b, &mut p, 2)?;
+        }
+        if b.get(p) == Some(&b'.') {
+            p += 1;
+            let start = p;
+            let mut frac: i64 = 0;
+            while p < b.len() && b[p].is_ascii_digit() {
+                if p - start < 9 {
+                    frac = frac * 10 + (b[p] - b'0') as i64;
+                }
+                p += 1;
+            }
+            let used = (p - start).min(9);
+            nanos = frac * 10i64.pow((9 - used) as u32);
+        }
+        if hh > 23 || mi > 59 || ss > 60 {
+            return None;
+        }
+    }
+    let offset_minutes: i64 = match b.get(p) {
+        None => naive_offset_minutes as i64,
+        Some(b'Z') | Some(b'z') if p + 1 == b.len() => 0,
+        Some(&c) if c == b'+' || c == b'-' => {
+            p += 1;
+            let oh = digits(b, &mut p, 2)?;
+            if b.get(p) == Some(&b':') {
+                p += 1;
+            }
+            let om = digits(b, &mut p, 2).unwrap_or(0);
+            if p != b.len() || oh > 23 || om > 59 {
+                return None;
+            }
+            let m = oh * 60 + om;
+            if c == b'-' {
+                -m
+            } else {
+                m
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86400 + hh * 3600 + mi * 60 + ss - offset_minutes * 60;
+    Some(Instant(secs as i128 * 1_000_000_000 + nanos as i128))
+}
+
+impl Instant {
+    /// RFC 3339 in UTC (`2024-03-05T15:11:12Z`, fractional seconds only when present): the form
+    /// cursors are stored in, so a state file reads the same whatever zone the API used.
+    pub fn to_rfc3339(self) -> String {
+        let secs = self.0.div_euclid(1_000_000_000) as i64;
+        let nanos = self.0.rem_euclid(1_000_000_000) as i64;
+        let (y, m, d) = civil_from_days(secs.div_euclid(86400));
+        let sod = secs.rem_euclid(86400);
+        let base = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            sod / 3600,
+            sod % 3600 / 60,
+            sod % 60
+        );
+        if nanos == 0 {
+            format!("{base}Z")
+        } else {
+            format!("{base}.{nanos:09}Z")
+        }
+    }
+
+    /// The same wall-clock moment shown at a fixed UTC offset, without zone:
+    /// `YYYY-MM-DD HH:MM:SS`. Used for filter values the API reads in account time.
+    pub fn to_naive_at(self, offset_minutes: i32) -> String {
+        let secs = self.0.div_euclid(1_000_000_000) as i64 + offset_minutes as i64 * 60;
+        let (y, m, d) = civil_from_days(secs.div_euclid(86400));
+        let sod = secs.rem_euclid(86400);
+        format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60)
+    }
+
+    /// This instant moved by a number of seconds (negative moves back).
+    pub fn plus_seconds(self, s: i64) -> Instant {
+        Instant(self.0 + s as i128 * 1_000_000_000)
+    }
+}
+
+/// Parses a UTC offset such as `-05:00`, `+0530`, `Z` or `UTC` into minutes.
+pub fn parse_offset(s: &str) -> Option<i32> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if rest.len() == 4 => rest.split_at(2),
+        None => (rest, "0"),
+    };
+    let h: i32 = h.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    Some(sign * (h * 60 + m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_honoured() {
+        let a = parse_instant("2018-09-12T16:53:50-05:00", 0).unwrap();
+        let b = parse_instant("2018-09-12T21:53:50Z", 0).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_rfc3339(), "2018-09-12T21:53:50Z");
+    }
+
+    #[test]
+    fn naive_values_use_the_account_offset() {
+        let a = parse_instant("2021-04-08 11:17:44", -300).unwrap();
+        assert_eq!(a.to_rfc3339(), "2021-04-08T16:17:44Z");
+        assert_eq!(a.to_naive_at(-300), "2021-04-08 11:17:44");
+    }
+
+    #[test]
+    fn nanoseconds_and_date_only() {
+        let a = parse_instant("2021-04-16T15:08:25.783751329Z", 0).unwrap();
+        assert_eq!(a.to_rfc3339(), "2021-04-16T15:08:25.783751329Z");
+        let d = parse_instant("2021-04-16", 0).unwrap();
+        assert_eq!(d.to_rfc3339(), "2021-04-16T00:00:00Z");
+        assert!(a > d);
+    }
+
+    #[test]
+    fn strings_that_sort_wrong_compare_right() {
+        // As strings the first sorts later; as instants it is earlier.
+        let a = parse_instant("2020-01-01T10:00:00+05:00", 0).unwrap();
+        let b = parse_instant("2020-01-01T06:00:00Z", 0).unwrap();
+        assert!(a < b);
+    }
+
+    #[test]
+    fn zero_dates_and_garbage_are_none() {
+        for s in ["0000-00-00", "0000-00-00 00:00:00", "", "yesterday", "2020-13-01", "2020-01-01T10:00:00+99:00"] {
+            assert_eq!(parse_instant(s, 0), None, "{s}");
+        }
+        assert!(parse_instant("2019-09-06T2:10:00-05:00", 0).is_some());
+    }
+
+    #[test]
+    fn offset_strings() {
+        assert_eq!(parse_offset("-05:00"), Some(-300));
+        assert_eq!(parse_offset("+0530"), Some(330));
+        assert_eq!(parse_offset("UTC"), Some(0));
+        assert_eq!(parse_offset("five"), None);
+    }
+
+    #[test]
+    fn civil_roundtrip() {
+        for days in [-800_000i64, -1, 0, 1, 59, 60, 10_000, 20_000, 2_000_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

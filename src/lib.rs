@@ -1,0 +1,25 @@
+//! ActiveCampaign source connector: a WASI 0.2 component that extracts an ActiveCampaign account
+//! as Airbyte protocol JSON lines.
+//!
+//! Everything but `wasi_edge` and `component` is plain Rust, tested natively with `cargo test`.
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod connector;
+pub mod datetime;
+pub mod engine;
+pub mod limiter;
+pub mod protocol;
+pub mod redact;
+pub mod request;
+pub mod response;
+pub mod retry;
+pub mod schemas;
+pub mod state;
+pub mod streams;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+#[cfg(target_arch = "wasm32")]
+mod wasi_edge;

@@ -1,0 +1,183 @@
+//! Reading one page of a list answer.
+//!
+//! The API's answers vary: `meta.total` is a string, an int or absent; lists can be missing; a 200
+//! can carry an HTML page, an empty body or cut-off JSON. This module turns a body into records or
+//! into an error that says what was wrong, without trusting any of it.
+
+use crate::datetime::is_zero_date;
+use serde_json::{Map, Value};
+
+/// One page, split by list key.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// Records under the paging key, in answer order.
+    pub main: Vec<Value>,
+    /// Records under other requested keys (sideloads), by key.
+    pub extra: Vec<(String, Vec<Value>)>,
+    /// `meta.total` when the answer gives a usable one.
+    pub total: Option<u64>,
+}
+
+/// Why a 200 answer could not be read as a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadPage {
+    /// Empty body, HTML, cut-off or otherwise invalid JSON: worth retrying.
+    NotJson(String),
+    /// Valid JSON without the expected list: also retried, then reported.
+    MissingList(String),
+}
+
+impl std::fmt::Display for BadPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadPage::NotJson(s) | BadPage::MissingList(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Replaces MySQL zero dates by null, anywhere in the record.
+pub fn null_zero_dates(v: &mut Value) {
+    match v {
+        Value::String(s) if is_zero_date(s) => *v = Value::Null,
+        Value::Array(a) => a.iter_mut().for_each(null_zero_dates),
+        Value::Object(o) => o.values_mut().for_each(null_zero_dates),
+        _ => {}
+    }
+}
+
+/// Reads `meta.total` whether it is a string, a number or absent.
+pub fn meta_total(obj: &Map<String, Value>) -> Option<u64> {
+    match obj.get("meta")?.get("total")? {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// What a body starts with, for messages: never more than a short, printable prefix.
+pub fn describe_body(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "an empty body".into();
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let kind = if clean.trim_start().starts_with('<') { "HTML/XML" } else { "text" };
+    format!("{kind} starting '{}' ({} bytes)", clean.trim(), body.len())
+}
+
+/// Parses a page. `page_key` must be present; `extra_keys` are taken when present.
+pub fn parse_page(body: &[u8], page_key: &str, extra_keys: &[&str]) -> Result<Page, BadPage> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        BadPage::NotJson(format!("the answer is not valid JSON ({e}); got {}", describe_body(body)))
+    })?;
+    let Value::Object(mut obj) = v else {
+        return Err(BadPage::NotJson(format!("the answer is JSON but not an object; got {}", describe_body(body))));
+    };
+    let total = meta_total(&obj);
+    let mut take = |key: &str| -> Option<Vec<Value>> {
+        match obj.remove(key) {
+            Some(Value::Array(mut a)) => {
+                a.retain(|r| r.is_object());
+                a.iter_mut().for_each(null_zero_dates);
+                Some(a)
+            }
+            Some(Value::Null) | None => None,
+            Some(_) => None,
+        }
+    };
+    let main = take(page_key).ok_or_else(|| {
+        BadPage::MissingList(format!("the answer has no '{page_key}' list; got {}", describe_body(body)))
+    })?;
+    let extra = extra_keys.iter().map(|k| (k.to_string(), take(k).unwrap_or_default())).collect();
+    Ok(Page { main, extra, total })
+}
+
+/// The message an error answer carries, from any of the API's three error shapes, shortened.
+pub fn error_message(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let msg = if let Some(m) = v.get("message").and_then(Value::as_str) {
+        m.to_string()
+    } else if let Some(errs) = v.get("errors").and_then(Value::as_array) {
+        let parts: Vec<String> = errs
+            .iter()
+            .filter_map(|e| match e {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(o) => {
+                    let title = o.get("title").and_then(Value::as_str).unwrap_or("");
+                    let detail = o.get("detail").and_then(Value::as_str).unwrap_or("");
+                    let t = [title, detail].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(": ");
+                    (!t.is_empty()).then_some(t)
+                }
+                _ => None,
+            })
+            .collect();
+        if parts.is_empty() {
+            return None;
+        }
+        parts.join("; ")
+    } else {
+        return None;
+    };
+    let clean: String = msg.chars().filter(|c| !c.is_control()).take(200).collect();
+    Some(clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn total_in_every_shape() {
+        for (body, want) in [
+            (json!({"meta": {"total": "6"}}), Some(6)),
+            (json!({"meta": {"total": 3}}), Some(3)),
+            (json!({"meta": {}}), None),
+            (json!({}), None),
+            (json!({"meta": {"total": "many"}}), None),
+        ] {
+            assert_eq!(meta_total(body.as_object().unwrap()), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn page_with_sideloads_and_zero_dates() {
+        let body = json!({"fields": [{"id": "1", "cdate": "0000-00-00 00:00:00", "nested": {"d": "0000-00-00"}}],
+            "fieldOptions": [{"id": "7"}], "meta": {"total": "1"}}).to_string();
+        let p = parse_page(body.as_bytes(), "fields", &["fieldOptions", "fieldRels"]).unwrap();
+        assert_eq!(p.main.len(), 1);
+        assert_eq!(p.main[0]["cdate"], Value::Null);
+        assert_eq!(p.main[0]["nested"]["d"], Value::Null);
+        assert_eq!(p.extra[0].1.len(), 1);
+        assert!(p.extra[1].1.is_empty());
+        assert_eq!(p.total, Some(1));
+    }
+
+    #[test]
+    fn bad_bodies() {
+        assert!(matches!(parse_page(b"", "x", &[]), Err(BadPage::NotJson(_))));
+        assert!(matches!(parse_page(b"<html>502</html>", "x", &[]), Err(BadPage::NotJson(_))));
+        assert!(matches!(parse_page(b"{\"x\": [", "x", &[]), Err(BadPage::NotJson(_))));
+        assert!(matches!(parse_page(b"[]", "x", &[]), Err(BadPage::NotJson(_))));
+        assert!(matches!(parse_page(b"{\"y\": []}", "x", &[]), Err(BadPage::MissingList(_))));
+        let e = parse_page(b"<html><body>Bad Gateway</body></html>", "x", &[]).unwrap_err();
+        assert!(e.to_string().contains("HTML"), "{e}");
+    }
+
+    #[test]
+    fn non_objects_in_a_list_are_dropped() {
+        let p = parse_page(br#"{"x": [1, {"id": "1"}, null]}"#, "x", &[]).unwrap();
+        assert_eq!(p.main.len(), 1);
+    }
+
+    #[test]
+    fn error_shapes() {
+        assert_eq!(error_message(br#"{"message":"No Result found"}"#).as_deref(), Some("No Result found"));
+        assert_eq!(
+            error_message(br#"{"errors":[{"status":403,"title":"Forbidden","detail":"You do not have permission to view lists."}]}"#).as_deref(),
+            Some("Forbidden: You do not have permission to view lists.")
+        );
+        assert_eq!(error_message(br#"{"errors":["a","b"]}"#).as_deref(), Some("a; b"));
+        assert_eq!(error_message(b"<html>"), None);
+    }
+}

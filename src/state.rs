@@ -1,0 +1,296 @@
+//! Per-stream state: the cursor of the last completed pass and, while a pass is under way, where
+//! to resume it.
+//!
+//! Written as Airbyte STREAM state after every page; read back from the list of STATE messages a
+//! runner saves, or from the older single-object form `{"<stream>": {...}}`.
+
+use crate::config::{short_json, type_name};
+use crate::datetime::{parse_instant, Instant};
+use crate::request::Position;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// What is kept for one stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamState {
+    /// High-water mark of the last completed incremental pass.
+    pub cursor: Option<Instant>,
+    /// Ids delivered with exactly `cursor`, so they are not delivered again.
+    pub cursor_ids: Vec<String>,
+    /// Where the unfinished pass stopped (None: no pass under way).
+    pub resume: Option<Position>,
+    /// Highest cursor seen so far in the unfinished pass.
+    pub pass_max: Option<Instant>,
+    /// Ids seen with exactly `pass_max`.
+    pub pass_max_ids: Vec<String>,
+}
+
+/// A state input problem; the text says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateError(pub String);
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+const MAX_IDS: usize = 10_000;
+
+fn ids(v: Option<&Value>, stream: &str, key: &str) -> Result<Vec<String>, StateError> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(a)) if a.len() <= MAX_IDS => a
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                other => Err(StateError(format!("state of stream '{stream}': '{key}' must list ids as strings, found {}", type_name(other)))),
+            })
+            .collect(),
+        Some(other) => Err(StateError(format!("state of stream '{stream}': '{key}' must be a list of at most {MAX_IDS} ids, found {}", short_json(other)))),
+    }
+}
+
+fn instant(v: Option<&Value>, stream: &str, key: &str) -> Result<Option<Instant>, StateError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => parse_instant(s, 0).map(Some).ok_or_else(|| {
+            StateError(format!("state of stream '{stream}': '{key}' is not a timestamp: {}; fix or remove it (removing it re-reads the stream)", short_json(&Value::String(s.clone()))))
+        }),
+        Some(other) => Err(StateError(format!("state of stream '{stream}': '{key}' must be a timestamp string, found {}", type_name(other)))),
+    }
+}
+
+impl StreamState {
+    /// Reads one stream's state object. `cursor_field` lets a Singer-style bookmark
+    /// (`{"udate": "…"}`) stand in for `cursor`.
+    pub fn from_value(stream: &str, v: &Value, cursor_field: Option<&str>) -> Result<StreamState, StateError> {
+        let obj = v.as_object().ok_or_else(|| StateError(format!("state of stream '{stream}' must be an object, found {}", type_name(v))))?;
+        let mut st = StreamState {
+            cursor: instant(obj.get("cursor"), stream, "cursor")?,
+            cursor_ids: ids(obj.get("cursor_ids"), stream, "cursor_ids")?,
+            pass_max: instant(obj.get("pass_max"), stream, "pass_max")?,
+            pass_max_ids: ids(obj.get("pass_max_ids"), stream, "pass_max_ids")?,
+            resume: None,
+        };
+        if st.cursor.is_none() {
+            if let Some(f) = cursor_field {
+                st.cursor = instant(obj.get(f), stream, f)?;
+            }
+        }
+        st.resume = match obj.get("resume") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(r)) => Some(if let Some(o) = r.get("offset") {
+                Position::Offset(o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?)
+            } else if let Some(a) = r.get("id_greater") {
+                match a {
+                    Value::Null => Position::After(None),
+                    Value::String(s) if !s.is_empty() && s.len() < 40 => Position::After(Some(s.clone())),
+                    other => return Err(StateError(format!("state of stream '{stream}': resume.id_greater must be an id string, found {}", short_json(other)))),
+                }
+            } else {
+                return Err(StateError(format!("state of stream '{stream}': resume must hold 'offset' or 'id_greater'")));
+            }),
+            Some(other) => return Err(StateError(format!("state of stream '{stream}': resume must be an object, found {}", type_name(other)))),
+        };
+        Ok(st)
+    }
+
+    /// The state object written in STATE messages.
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(c) = self.cursor {
+            m.insert("cursor".into(), json!(c.to_rfc3339()));
+            m.insert("cursor_ids".into(), json!(self.cursor_ids));
+        }
+        if let Some(r) = &self.resume {
+            m.insert("resume".into(), match r {
+                Position::Offset(o) => json!({"offset": o}),
+                Position::After(a) => json!({"id_greater": a}),
+            });
+            if let Some(p) = self.pass_max {
+                m.insert("pass_max".into(), json!(p.to_rfc3339()));
+                m.insert("pass_max_ids".into(), json!(self.pass_max_ids));
+            }
+        }
+        Value::Object(m)
+    }
+
+    /// Notes a delivered record's cursor value for the running pass.
+    pub fn saw(&mut self, at: Instant, id: &str) {
+        match self.pass_max {
+            Some(m) if at < m => {}
+            Some(m) if at == m => {
+                if self.pass_max_ids.len() < MAX_IDS && !self.pass_max_ids.iter().any(|x| x == id) {
+                    self.pass_max_ids.push(id.to_string());
+                }
+            }
+            _ => {
+                self.pass_max = Some(at);
+                self.pass_max_ids = vec![id.to_string()];
+            }
+        }
+    }
+
+    /// Closes a completed pass: the cursor moves to the highest value seen.
+    pub fn finish_pass(&mut self) {
+        self.resume = None;
+        if let Some(p) = self.pass_max.take() {
+            let seen = std::mem::take(&mut self.pass_max_ids);
+            match self.cursor {
+                Some(c) if p < c => {}
+                Some(c) if p == c => {
+                    for id in seen {
+                        if !self.cursor_ids.contains(&id) && self.cursor_ids.len() < MAX_IDS {
+                            self.cursor_ids.push(id);
+                        }
+                    }
+                }
+                _ => {
+                    self.cursor = Some(p);
+                    self.cursor_ids = seen;
+                }
+            }
+        }
+    }
+
+    /// Whether an incremental pass delivers a record with this cursor value and id.
+    /// `floor` is the lower bound for a stream without a cursor yet (start_date);
+    /// `lookback_s` > 0 re-delivers the margin before the cursor.
+    pub fn wants(&self, at: Option<Instant>, id: &str, floor: Option<Instant>, lookback_s: i64) -> bool {
+        let Some(at) = at else { return true };
+        match self.cursor {
+            None => floor.map_or(true, |f| at >= f),
+            Some(c) if lookback_s > 0 => at >= c.plus_seconds(-lookback_s),
+            Some(c) => at > c || (at == c && !self.cursor_ids.iter().any(|x| x == id)),
+        }
+    }
+}
+
+/// Parses the state input into stream name → state object. Accepts a list of Airbyte STATE
+/// messages (STREAM, or GLOBAL's stream_states), or the older single object keyed by stream.
+pub fn parse_state_input(text: &str) -> Result<BTreeMap<String, Value>, StateError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| StateError(format!("the state is not valid JSON ({e}); pass the last STATE messages a run emitted, as a JSON list, or remove --state to sync from scratch")))?;
+    let mut out = BTreeMap::new();
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let msg = item.get("state").unwrap_or(item);
+                let kind = msg.get("type").and_then(Value::as_str).unwrap_or("");
+                match kind {
+                    "STREAM" => {
+                        let s = msg.get("stream").ok_or_else(|| StateError(format!("state item {i} is of type STREAM but has no 'stream'")))?;
+                        let name = s.pointer("/stream_descriptor/name").and_then(Value::as_str).ok_or_else(|| StateError(format!("state item {i} has no stream_descriptor.name")))?;
+                        out.insert(name.to_string(), s.get("stream_state").cloned().unwrap_or(json!({})));
+                    }
+                    "GLOBAL" => {
+                        let list = msg.pointer("/global/stream_states").and_then(Value::as_array).ok_or_else(|| StateError(format!("state item {i} is GLOBAL without global.stream_states")))?;
+                        for s in list {
+                            let name = s.pointer("/stream_descriptor/name").and_then(Value::as_str).ok_or_else(|| StateError(format!("state item {i} has a stream state without stream_descriptor.name")))?;
+                            out.insert(name.to_string(), s.get("stream_state").cloned().unwrap_or(json!({})));
+                        }
+                    }
+                    "LEGACY" | "" => {
+                        let data = msg.get("data").unwrap_or(msg);
+                        let obj = data.as_object().ok_or_else(|| StateError(format!("state item {i} is not an object")))?;
+                        for (k, v) in obj {
+                            if k != "type" && k != "data" {
+                                out.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                    other => return Err(StateError(format!("state item {i} has unknown type '{}'; expected STREAM", other.chars().take(30).collect::<String>()))),
+                }
+            }
+        }
+        Value::Object(obj) => {
+            let obj = match obj.get("data").and_then(Value::as_object) {
+                Some(d) if obj.get("type").and_then(Value::as_str) == Some("LEGACY") || obj.len() == 1 => d.clone(),
+                _ => obj,
+            };
+            let obj = match obj.get("bookmarks").and_then(Value::as_object) {
+                Some(b) => b.clone(),
+                None => obj,
+            };
+            for (k, v) in obj {
+                out.insert(k, v);
+            }
+        }
+        other => return Err(StateError(format!("the state must be a JSON list of STATE messages or an object keyed by stream, found {}", type_name(&other)))),
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Instant {
+        parse_instant(s, 0).unwrap()
+    }
+
+    #[test]
+    fn roundtrip() {
+        let st = StreamState {
+            cursor: Some(t("2024-01-01T00:00:00Z")),
+            cursor_ids: vec!["3".into()],
+            resume: Some(Position::After(Some("77".into()))),
+            pass_max: Some(t("2024-02-01T00:00:00Z")),
+            pass_max_ids: vec!["9".into()],
+        };
+        let back = StreamState::from_value("contacts", &st.to_value(), Some("udate")).unwrap();
+        assert_eq!(back, st);
+    }
+
+    #[test]
+    fn no_record_at_the_cursor_twice_and_none_missed() {
+        let mut st = StreamState::default();
+        assert!(st.wants(Some(t("2024-01-01T00:00:00Z")), "1", None, 0));
+        st.saw(t("2024-01-01T00:00:00Z"), "1");
+        st.saw(t("2024-01-02T00:00:00Z"), "2");
+        st.saw(t("2024-01-02T00:00:00Z"), "3");
+        st.finish_pass();
+        assert_eq!(st.cursor, Some(t("2024-01-02T00:00:00Z")));
+        assert!(!st.wants(Some(t("2024-01-02T00:00:00Z")), "2", None, 0));
+        assert!(st.wants(Some(t("2024-01-02T00:00:00Z")), "4", None, 0), "a new record at the same second is not missed");
+        assert!(st.wants(Some(t("2024-01-02T00:00:01Z")), "2", None, 0));
+        assert!(!st.wants(Some(t("2024-01-01T23:00:00Z")), "5", None, 0));
+        assert!(st.wants(Some(t("2024-01-01T23:00:00Z")), "5", None, 7200), "lookback re-reads");
+        assert!(st.wants(None, "6", None, 0), "records without a cursor are kept");
+    }
+
+    #[test]
+    fn start_date_floor() {
+        let st = StreamState::default();
+        let floor = Some(t("2024-01-01T00:00:00Z"));
+        assert!(!st.wants(Some(t("2023-12-31T00:00:00Z")), "1", floor, 0));
+        assert!(st.wants(Some(t("2024-01-01T00:00:00Z")), "1", floor, 0));
+    }
+
+    #[test]
+    fn input_forms() {
+        let list = r#"[{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"tags"},"stream_state":{"resume":{"offset":100}}}}},
+                       {"type":"STREAM","stream":{"stream_descriptor":{"name":"deals"},"stream_state":{}}}]"#;
+        let m = parse_state_input(list).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(StreamState::from_value("tags", &m["tags"], None).unwrap().resume, Some(Position::Offset(100)));
+        let legacy = parse_state_input(r#"{"contacts": {"udate": "2024-01-01T00:00:00-05:00"}}"#).unwrap();
+        let st = StreamState::from_value("contacts", &legacy["contacts"], Some("udate")).unwrap();
+        assert_eq!(st.cursor, Some(t("2024-01-01T05:00:00Z")));
+        let singer = parse_state_input(r#"{"bookmarks": {"deals": {"mdate": "2024-01-01"}}}"#).unwrap();
+        assert!(singer.contains_key("deals"));
+    }
+
+    #[test]
+    fn bad_state_is_named() {
+        assert!(parse_state_input("{").unwrap_err().0.contains("not valid JSON"));
+        assert!(parse_state_input("5").unwrap_err().0.contains("must be a JSON list"));
+        assert!(parse_state_input(r#"[{"type":"BOGUS"}]"#).unwrap_err().0.contains("unknown type"));
+        let e = StreamState::from_value("tags", &json!({"cursor": "yesterday"}), None).unwrap_err();
+        assert!(e.0.contains("'tags'") && e.0.contains("cursor"), "{e}");
+        let e = StreamState::from_value("tags", &json!({"resume": {"offset": -1}}), None).unwrap_err();
+        assert!(e.0.contains("offset"));
+        assert!(StreamState::from_value("tags", &json!([1]), None).is_err());
+    }
+}

@@ -1,0 +1,452 @@
+//! The dataset: every record of every stream, generated deterministically and mutable through
+//! `touch`, `insert` and `delete` with a logical clock that only moves forward.
+
+use crate::gen::{self, G, SCHEMA_DEFS};
+use crate::rng::{combine, hash_str};
+use crate::streams::{self, Fmt, GEN_ORDER, PARENT_ARRAYS, STREAMS};
+use crate::time::{fmt_iso, fmt_naive, fmt_naive_utc, fmt_rfc3339_nanos, ACCOUNT_OFFSET_MIN, GEN_END};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Prefix of the stream name of a custom object's records (`custom_object:<slug>`).
+pub const CUSTOM_PREFIX: &str = "custom_object:";
+
+/// All records of every stream (including custom objects), mutable.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    seed: u64,
+    /// Last instant handed out by the logical clock (epoch seconds).
+    clock: i64,
+    /// Number of mutation calls so far (salts the choice of records).
+    ops: u64,
+    streams: BTreeMap<String, Vec<Value>>,
+    next_id: BTreeMap<String, u64>,
+    schemas: Vec<Value>,
+}
+
+/// Picks `k` distinct indices out of `n` spread over the whole range, shifted by `salt`.
+fn spread(n: usize, k: usize, salt: u64) -> Vec<usize> {
+    if n == 0 || k == 0 {
+        return Vec::new();
+    }
+    let k = k.min(n);
+    let step = (n / k).max(1);
+    let off = (salt % step as u64) as usize;
+    (0..k).map(|i| i * n / k + off).collect()
+}
+
+fn id_of(v: &Value) -> String {
+    v.get("id").and_then(|i| i.as_str()).unwrap_or("").to_string()
+}
+
+/// Changes a data value in a visible, deterministic way.
+fn bump(v: &mut Value, ops: u64) {
+    let new = match v {
+        Value::String(s) => match s.parse::<i64>() {
+            Ok(n) => Value::String((n + 1).to_string()),
+            Err(_) => {
+                let base = match s.find(" (edit ") {
+                    Some(p) => &s[..p],
+                    None => s.as_str(),
+                };
+                Value::String(format!("{base} (edit {ops})"))
+            }
+        },
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => json!(i + 1),
+            None => json!(n.as_f64().unwrap_or(0.0) + 1.0),
+        },
+        Value::Bool(b) => Value::Bool(!*b),
+        Value::Null => Value::String("1".to_string()),
+        _ => return,
+    };
+    *v = new;
+}
+
+fn fmt_at(fmt: Fmt, t: i64) -> Value {
+    Value::String(match fmt {
+        Fmt::Iso => fmt_iso(t),
+        Fmt::Naive => fmt_naive(t),
+        Fmt::Nanos => fmt_rfc3339_nanos(t, 0),
+    })
+}
+
+/// Sets the cursor (and the obvious "updated" twins) of a record to instant `t`.
+fn stamp_updated(stream: &str, rec: &mut Value, t: i64) {
+    if let Some(def) = streams::by_name(stream) {
+        if let Some(cursor) = def.cursor {
+            rec[cursor] = fmt_at(def.fmt, t);
+        }
+    } else if stream.starts_with(CUSTOM_PREFIX) {
+        rec["updatedTimestamp"] = fmt_at(Fmt::Nanos, t);
+    }
+    match stream {
+        "contacts" => {
+            rec["updated_timestamp"] = Value::String(fmt_naive(t));
+            rec["updated_utc_timestamp"] = Value::String(fmt_naive_utc(t));
+        }
+        "contact_lists" => rec["udate"] = Value::String(fmt_iso(t)),
+        "ecommerce_orders" => rec["tstamp"] = Value::String(fmt_iso(t)),
+        _ => {}
+    }
+}
+
+/// Sets the creation fields of a freshly inserted record to instant `t`.
+fn stamp_created(stream: &str, rec: &mut Value, t: i64) {
+    let Some(obj) = rec.as_object_mut() else { return };
+    let custom = stream.starts_with(CUSTOM_PREFIX);
+    for (k, v) in obj.iter_mut() {
+        let Some(s) = v.as_str() else { continue };
+        let new = match k.as_str() {
+            "cdate" | "createdDate" | "adddate" => fmt_iso(t),
+            "created_timestamp" => fmt_naive(t),
+            "created_utc_timestamp" => fmt_naive_utc(t),
+            "createdTimestamp" if custom => fmt_rfc3339_nanos(t, 0),
+            "createdTimestamp" if s.contains('T') => fmt_iso(t),
+            "createdTimestamp" => fmt_naive(t),
+            _ => continue,
+        };
+        *v = Value::String(new);
+    }
+}
+
+impl Dataset {
+    /// Generates every stream for `seed` and `contacts` contacts (at least one record per stream).
+    /// The same seed and size always give byte-identical data.
+    pub fn generate(seed: u64, contacts: usize) -> Dataset {
+        let mut data: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut next_id = BTreeMap::new();
+        for name in GEN_ORDER {
+            let n = streams::count(name, contacts);
+            let mut recs = Vec::with_capacity(n);
+            for i in 0..n {
+                let mut g = G::new(seed, name, i as u64 + 1, i, &data);
+                recs.push(gen::record(name, &mut g));
+            }
+            next_id.insert(name.to_string(), n as u64 + 1);
+            data.insert(name.to_string(), recs);
+        }
+        let schemas: Vec<Value> = (0..SCHEMA_DEFS.len()).map(|i| gen::schema(seed, i)).collect();
+        for (si, schema) in schemas.iter().enumerate() {
+            let name = format!("{CUSTOM_PREFIX}{}", schema.get("slug").and_then(|s| s.as_str()).unwrap_or("object"));
+            let n = if si == 0 { (contacts / 20).max(1) } else { 12 };
+            let mut recs = Vec::with_capacity(n);
+            for i in 0..n {
+                let mut g = G::new(seed, &name, i as u64 + 1, i, &data);
+                recs.push(gen::custom_record(&mut g, schema, i as u64 + 1));
+            }
+            next_id.insert(name.clone(), n as u64 + 1);
+            data.insert(name, recs);
+        }
+        Dataset { seed, clock: GEN_END - 1, ops: 0, streams: data, next_id, schemas }
+    }
+
+    /// A copy of every record of a stream (by stream name, or `custom_object:<slug>`), in id order;
+    /// empty for an unknown name.
+    pub fn records(&self, stream: &str) -> Vec<Value> {
+        self.slice(stream).to_vec()
+    }
+
+    /// The `id` of each record of the stream, in list order.
+    pub fn ids(&self, stream: &str) -> Vec<String> {
+        self.slice(stream).iter().map(id_of).collect()
+    }
+
+    /// The 59 stream names (in the order of `streams.md`), then one `custom_object:<slug>` per schema.
+    pub fn stream_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = STREAMS.iter().map(|s| s.name.to_string()).collect();
+        v.extend(self.schemas.iter().map(|s| format!("{CUSTOM_PREFIX}{}", s.get("slug").and_then(|x| x.as_str()).unwrap_or(""))));
+        v
+    }
+
+    /// Updates `count` records spread over the list: changes a data field and moves the cursor
+    /// field to a new instant of the logical clock (one second later for each record). Returns
+    /// their ids. Streams without a cursor only get the data change.
+    pub fn touch(&mut self, stream: &str, count: usize) -> Vec<String> {
+        let touch_field = match streams::by_name(stream) {
+            Some(d) => Some(d.touch),
+            None if stream.starts_with(CUSTOM_PREFIX) => None,
+            None => return Vec::new(),
+        };
+        let Some(recs) = self.streams.get_mut(stream) else { return Vec::new() };
+        self.ops += 1;
+        let mut out = Vec::new();
+        for idx in spread(recs.len(), count, self.ops) {
+            let Some(rec) = recs.get_mut(idx) else { continue };
+            self.clock += 1;
+            match touch_field {
+                Some(f) => {
+                    if let Some(v) = rec.get_mut(f) {
+                        bump(v, self.ops);
+                    }
+                }
+                None => {
+                    // Custom object: bump the first numeric field value.
+                    if let Some(fields) = rec.get_mut("fields").and_then(|f| f.as_array_mut()) {
+                        if let Some(v) = fields.iter_mut().filter_map(|f| f.get_mut("value")).find(|v| v.is_number()) {
+                            bump(v, self.ops);
+                        }
+                    }
+                }
+            }
+            stamp_updated(stream, rec, self.clock);
+            out.push(id_of(rec));
+        }
+        out
+    }
+
+    /// Appends `count` new records with new, higher ids; their cursor (and creation dates) are
+    /// new instants of the logical clock. Returns their ids.
+    pub fn insert(&mut self, stream: &str, count: usize) -> Vec<String> {
+        let schema = if stream.starts_with(CUSTOM_PREFIX) {
+            let slug = &stream[CUSTOM_PREFIX.len()..];
+            match self.schemas.iter().find(|s| s.get("slug").and_then(|x| x.as_str()) == Some(slug)) {
+                Some(s) => Some(s.clone()),
+                None => return Vec::new(),
+            }
+        } else if streams::by_name(stream).is_some() {
+            None
+        } else {
+            return Vec::new();
+        };
+        let mut recs = self.streams.remove(stream).unwrap_or_default();
+        let mut out = Vec::new();
+        for _ in 0..count {
+            let id = self.next_id.get(stream).copied().unwrap_or(recs.len() as u64 + 1);
+            self.next_id.insert(stream.to_string(), id + 1);
+            self.clock += 1;
+            let idx = (combine(combine(self.seed, hash_str(stream)), id ^ 0x5eed) % 1_000_000_007) as usize;
+            let mut g = G::new(self.seed, stream, id, idx, &self.streams);
+            g.fresh = true;
+            let mut rec = match &schema {
+                Some(s) => gen::custom_record(&mut g, s, id),
+                None => gen::record(stream, &mut g),
+            };
+            stamp_created(stream, &mut rec, self.clock);
+            stamp_updated(stream, &mut rec, self.clock);
+            out.push(id_of(&rec));
+            recs.push(rec);
+        }
+        let added: Vec<Value> = recs[recs.len() - out.len()..].to_vec();
+        self.streams.insert(stream.to_string(), recs);
+        for rec in &added {
+            self.link_parent(stream, rec, true);
+        }
+        out
+    }
+
+    /// Removes `count` records spread over the list and returns their ids. Children are not
+    /// removed (no cascade).
+    pub fn delete(&mut self, stream: &str, count: usize) -> Vec<String> {
+        let Some(recs) = self.streams.get_mut(stream) else { return Vec::new() };
+        self.ops += 1;
+        let idxs = spread(recs.len(), count, self.ops);
+        let mut removed = Vec::new();
+        for idx in idxs.into_iter().rev() {
+            if idx < recs.len() {
+                removed.push(recs.remove(idx));
+            }
+        }
+        removed.reverse();
+        for rec in &removed {
+            self.link_parent(stream, rec, false);
+        }
+        removed.iter().map(id_of).collect()
+    }
+
+    /// The account's UTC offset in minutes (-300, i.e. UTC-05:00, no daylight saving).
+    pub fn account_utc_offset_minutes(&self) -> i32 {
+        ACCOUNT_OFFSET_MIN
+    }
+
+    /// Adds (or removes) a child's id in its parent's id array (e.g. a deal group's `stages`).
+    fn link_parent(&mut self, stream: &str, child: &Value, add: bool) {
+        for (c, fk, parent, arr) in PARENT_ARRAYS {
+            if *c != stream {
+                continue;
+            }
+            let (Some(pid), cid) = (child.get(*fk).and_then(|v| v.as_str()), id_of(child)) else { continue };
+            let Some(parents) = self.streams.get_mut(*parent) else { continue };
+            if let Some(p) = parents.iter_mut().find(|p| p.get("id").and_then(|v| v.as_str()) == Some(pid)) {
+                if let Some(list) = p.get_mut(*arr).and_then(|a| a.as_array_mut()) {
+                    list.retain(|v| v.as_str() != Some(cid.as_str()));
+                    if add {
+                        list.push(Value::String(cid));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The records of a stream without copying.
+    pub(crate) fn slice(&self, stream: &str) -> &[Value] {
+        self.streams.get(stream).map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
+    /// The custom object schemas.
+    pub(crate) fn schemas(&self) -> &[Value] {
+        &self.schemas
+    }
+
+    /// The stream name holding the records of the schema with this id.
+    pub(crate) fn custom_stream_of(&self, schema_id: &str) -> Option<String> {
+        self.schemas
+            .iter()
+            .find(|s| s.get("id").and_then(|x| x.as_str()) == Some(schema_id))
+            .and_then(|s| s.get("slug").and_then(|x| x.as_str()))
+            .map(|slug| format!("{CUSTOM_PREFIX}{slug}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_instant_ms;
+
+    fn cursor_ms(stream: &str, rec: &Value) -> Option<i64> {
+        let field = if stream.starts_with(CUSTOM_PREFIX) { "updatedTimestamp" } else { streams::by_name(stream)?.cursor? };
+        parse_instant_ms(rec.get(field)?.as_str()?).ok()
+    }
+
+    #[test]
+    fn same_seed_same_bytes() {
+        let a = Dataset::generate(42, 200);
+        let b = Dataset::generate(42, 200);
+        let c = Dataset::generate(43, 200);
+        let dump = |d: &Dataset| d.stream_names().iter().map(|s| serde_json::to_string(&d.records(s)).unwrap_or_default()).collect::<String>();
+        assert_eq!(dump(&a), dump(&b));
+        assert_ne!(dump(&a), dump(&c));
+        assert_eq!(serde_json::to_string(a.schemas()).ok(), serde_json::to_string(b.schemas()).ok());
+    }
+
+    #[test]
+    fn every_stream_has_records_with_string_ids_and_cursors() {
+        let d = Dataset::generate(7, 120);
+        let names = d.stream_names();
+        assert_eq!(names.len(), 61);
+        for name in &names {
+            let recs = d.records(name);
+            assert!(!recs.is_empty(), "{name} is empty");
+            for r in &recs {
+                let id = r.get("id").and_then(|v| v.as_str());
+                assert!(id.map(|s| !s.is_empty()).unwrap_or(false), "{name}: id not a string: {r}");
+                let has_cursor = name.starts_with(CUSTOM_PREFIX) || streams::by_name(name).and_then(|s| s.cursor).is_some();
+                if has_cursor {
+                    let t = cursor_ms(name, r);
+                    assert!(t.is_some(), "{name}: cursor missing/unparsable in {r}");
+                    let t = t.unwrap_or(0) / 1000;
+                    assert!(t >= crate::time::GEN_START && t < GEN_END, "{name}: cursor out of range");
+                }
+                if !name.starts_with(CUSTOM_PREFIX) {
+                    assert!(r.get("links").is_some(), "{name}: no links");
+                }
+            }
+            if !name.starts_with(CUSTOM_PREFIX) {
+                let ids: Vec<u64> = d.ids(name).iter().filter_map(|s| s.parse().ok()).collect();
+                assert_eq!(ids.len(), recs.len(), "{name}: ids must be integers");
+                assert_eq!(ids[0], 1);
+                assert!(ids.windows(2).all(|w| w[0] < w[1]));
+            }
+        }
+    }
+
+    #[test]
+    fn sizes_and_references() {
+        let d = Dataset::generate(1, 1200);
+        assert_eq!(d.records("contacts").len(), 1200);
+        assert_eq!(d.records("contact_custom_field_values").len(), 2400);
+        assert_eq!(d.records("deals").len(), 120);
+        assert_eq!(d.records("ecommerce_order_products").len(), 2 * d.records("ecommerce_orders").len());
+        let contacts: std::collections::HashSet<String> = d.ids("contacts").into_iter().collect();
+        for child in ["contact_custom_field_values", "contact_tags", "contact_lists", "account_contacts", "deals"] {
+            for r in d.records(child) {
+                let c = r.get("contact").and_then(|v| v.as_str()).unwrap_or("");
+                assert!(contacts.contains(c), "{child} refers to missing contact {c}");
+            }
+        }
+        let orders = d.records("ecommerce_orders");
+        let products = d.ids("ecommerce_order_products");
+        for o in &orders {
+            for p in o["orderProducts"].as_array().into_iter().flatten() {
+                assert!(products.iter().any(|x| Some(x.as_str()) == p.as_str()));
+            }
+        }
+        // Zero dates appear in some contacts, never in cursors.
+        let zeros = d.records("contacts").iter().filter(|c| c["bounced_date"] == json!("0000-00-00")).count();
+        assert!(zeros > 100 && zeros < 250, "zero-date contacts: {zeros}");
+        let text = serde_json::to_string(&d.records("contacts")).unwrap_or_default();
+        assert!(text.contains("Zoë") && text.contains("Ångström"));
+    }
+
+    #[test]
+    fn touch_insert_delete() {
+        let mut d = Dataset::generate(3, 100);
+        let before = d.records("contacts");
+        let ids = d.touch("contacts", 5);
+        assert_eq!(ids.len(), 5);
+        let after = d.records("contacts");
+        let mut last = 0;
+        for id in &ids {
+            let b = before.iter().find(|r| r["id"] == json!(id)).cloned().unwrap_or_default();
+            let a = after.iter().find(|r| r["id"] == json!(id)).cloned().unwrap_or_default();
+            assert_ne!(a["sentcnt"], b["sentcnt"]);
+            let t = cursor_ms("contacts", &a).unwrap_or(0);
+            assert!(t / 1000 >= GEN_END);
+            assert!(t > last);
+            last = t;
+            assert_eq!(a["updated_timestamp"], json!(fmt_naive(t / 1000)));
+        }
+        // Touch again: strictly later instants.
+        let ids2 = d.touch("deals", 2);
+        let deals = d.records("deals");
+        for id in &ids2 {
+            let r = deals.iter().find(|r| r["id"] == json!(id)).cloned().unwrap_or_default();
+            assert!(cursor_ms("deals", &r).unwrap_or(0) > last);
+        }
+        let new = d.insert("contacts", 3);
+        assert_eq!(new, vec!["101", "102", "103"]);
+        let gone = d.delete("contacts", 2);
+        assert_eq!(gone.len(), 2);
+        assert_eq!(d.records("contacts").len(), 101);
+        let again = d.insert("contacts", 1);
+        assert_eq!(again, vec!["104"]);
+        // Cursor-less and custom streams.
+        assert_eq!(d.touch("tags", 1).len(), 1);
+        let cid = d.insert("custom_object:subscription", 1);
+        assert_eq!(cid.len(), 1);
+        assert_eq!(cid[0].len(), 36);
+        assert_eq!(d.touch("custom_object:support-ticket", 100).len(), 12);
+        assert!(d.touch("nope", 1).is_empty());
+        assert!(d.insert("nope", 1).is_empty());
+        // Parent arrays follow inserts and deletes.
+        let st = d.insert("deal_stages", 1);
+        let groups = d.records("deal_groups");
+        assert!(groups.iter().any(|g| g["stages"].as_array().map(|a| a.contains(&json!(st[0]))).unwrap_or(false)));
+    }
+
+    #[test]
+    fn mutations_are_deterministic() {
+        let run = || {
+            let mut d = Dataset::generate(9, 50);
+            d.touch("contacts", 4);
+            d.insert("deals", 2);
+            d.delete("contact_tags", 3);
+            serde_json::to_string(&(d.records("contacts"), d.records("deals"), d.records("contact_tags"))).unwrap_or_default()
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn spread_is_distinct_and_in_range() {
+        for n in 1..40 {
+            for k in 1..=n {
+                for salt in 0..5 {
+                    let v = spread(n, k, salt);
+                    assert_eq!(v.len(), k);
+                    assert!(v.windows(2).all(|w| w[0] < w[1]));
+                    assert!(v.iter().all(|&i| i < n));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+#![recursion_limit = "512"]
+//! placeholder
+mod data;
+mod gen;
+mod query;
+mod rng;
+mod streams;
+mod time;
+pub use data::Dataset;

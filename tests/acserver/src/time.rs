@@ -1,0 +1,269 @@
+//! Calendar arithmetic, the account's timestamp formats and the lenient parser used for
+//! filter values and record cursors. All instants are Unix epoch seconds (UTC) or milliseconds.
+
+/// The account's fixed UTC offset in minutes (UTC-05:00).
+pub const ACCOUNT_OFFSET_MIN: i32 = -300;
+
+/// First generated instant: 2023-01-01 00:00:00 in the account zone (epoch seconds).
+pub const GEN_START: i64 = 1_672_549_200;
+/// Exclusive end of generated instants: 2025-01-01 00:00:00 in the account zone (epoch seconds).
+pub const GEN_END: i64 = 1_735_707_600;
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number (inverse of [`days_from_civil`]).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Number of days in a month (0 for an invalid month).
+pub fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 => {
+            if is_leap(y) {
+                29
+            } else {
+                28
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// Broken-down wall clock of an epoch second shifted by `offset_min`.
+fn wall(epoch: i64, offset_min: i32) -> (i64, u32, u32, i64, i64, i64) {
+    let t = epoch + i64::from(offset_min) * 60;
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    (y, m, d, secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+/// `2024-03-05T10:11:12-05:00` (account offset).
+pub fn fmt_iso(epoch: i64) -> String {
+    let (y, m, d, hh, mm, ss) = wall(epoch, ACCOUNT_OFFSET_MIN);
+    let off = ACCOUNT_OFFSET_MIN;
+    let sign = if off < 0 { '-' } else { '+' };
+    let a = off.abs();
+    format!(
+        "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{sign}{:02}:{:02}",
+        a / 60,
+        a % 60
+    )
+}
+
+/// `2024-03-05 10:11:12` as the account's wall clock (no zone).
+pub fn fmt_naive(epoch: i64) -> String {
+    let (y, m, d, hh, mm, ss) = wall(epoch, ACCOUNT_OFFSET_MIN);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}")
+}
+
+/// `2024-03-05 15:11:12`: the UTC wall clock (no zone).
+pub fn fmt_naive_utc(epoch: i64) -> String {
+    let (y, m, d, hh, mm, ss) = wall(epoch, 0);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}")
+}
+
+/// `2024-03-05`: the account-zone date.
+pub fn fmt_date(epoch: i64) -> String {
+    let (y, m, d, _, _, _) = wall(epoch, ACCOUNT_OFFSET_MIN);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `2021-04-16T16:12:22.222685095Z`: UTC with nanoseconds (custom objects).
+pub fn fmt_rfc3339_nanos(epoch: i64, nanos: u32) -> String {
+    let (y, m, d, hh, mm, ss) = wall(epoch, 0);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:09}Z", nanos % 1_000_000_000)
+}
+
+/// A small cursor over the bytes of a timestamp string.
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Scan<'_> {
+    fn digits(&mut self, min: usize, max: usize) -> Option<i64> {
+        let start = self.i;
+        let mut v: i64 = 0;
+        while self.i < self.b.len() && self.i - start < max && self.b[self.i].is_ascii_digit() {
+            v = v * 10 + i64::from(self.b[self.i] - b'0');
+            self.i += 1;
+        }
+        if self.i - start < min {
+            None
+        } else {
+            Some(v)
+        }
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        if self.b.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    fn done(&self) -> bool {
+        self.i >= self.b.len()
+    }
+}
+
+/// Parses a timestamp into epoch milliseconds.
+///
+/// Accepted: `YYYY-MM-DD` (midnight in the account zone), `YYYY-MM-DD[T| ]H:MM[:SS][.frac]`
+/// optionally followed by `Z` or `±HH:MM` / `±HHMM` / `±HH` (no zone = account zone). Hours may have
+/// one digit (the docs contain `2019-09-06T2:10:00-05:00`). Zero dates (`0000-00-00`) and
+/// anything else are errors.
+pub fn parse_instant_ms(input: &str) -> Result<i64, String> {
+    let s = input.trim();
+    let bad = || format!("invalid date/time value {s:?}: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with Z or ±HH:MM, or YYYY-MM-DD HH:MM:SS");
+    let mut sc = Scan { b: s.as_bytes(), i: 0 };
+    let y = sc.digits(4, 4).ok_or_else(bad)?;
+    if !sc.eat(b'-') {
+        return Err(bad());
+    }
+    let mo = sc.digits(1, 2).ok_or_else(bad)? as u32;
+    if !sc.eat(b'-') {
+        return Err(bad());
+    }
+    let d = sc.digits(1, 2).ok_or_else(bad)? as u32;
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+        return Err(bad());
+    }
+    let days = days_from_civil(y, mo, d);
+    let (mut secs, mut millis, mut offset_min) = (0i64, 0i64, i64::from(ACCOUNT_OFFSET_MIN));
+    if !sc.done() {
+        if !(sc.eat(b'T') || sc.eat(b't') || sc.eat(b' ')) {
+            return Err(bad());
+        }
+        let hh = sc.digits(1, 2).ok_or_else(bad)?;
+        if !sc.eat(b':') {
+            return Err(bad());
+        }
+        let mm = sc.digits(2, 2).ok_or_else(bad)?;
+        let mut ss = 0;
+        if sc.eat(b':') {
+            ss = sc.digits(2, 2).ok_or_else(bad)?;
+            if sc.eat(b'.') {
+                let start = sc.i;
+                let frac = sc.digits(1, 18).ok_or_else(bad)?;
+                let n = sc.i - start;
+                // Keep millisecond precision (truncate).
+                millis = if n >= 3 { frac / 10i64.pow((n - 3) as u32) } else { frac * 10i64.pow((3 - n) as u32) };
+            }
+        }
+        if hh > 23 || mm > 59 || ss > 59 {
+            return Err(bad());
+        }
+        secs = hh * 3600 + mm * 60 + ss;
+        match sc.peek() {
+            None => {}
+            Some(b'Z') | Some(b'z') => {
+                sc.i += 1;
+                offset_min = 0;
+            }
+            Some(c @ (b'+' | b'-')) => {
+                sc.i += 1;
+                let oh = sc.digits(2, 2).ok_or_else(bad)?;
+                let om = if sc.eat(b':') {
+                    sc.digits(2, 2).ok_or_else(bad)?
+                } else {
+                    sc.digits(0, 2).unwrap_or(0)
+                };
+                if oh > 23 || om > 59 {
+                    return Err(bad());
+                }
+                let off = oh * 60 + om;
+                offset_min = if c == b'-' { -off } else { off };
+            }
+            Some(_) => return Err(bad()),
+        }
+        if !sc.done() {
+            return Err(bad());
+        }
+    }
+    let local = days * 86_400 + secs;
+    Ok((local - offset_min * 60) * 1000 + millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_roundtrip() {
+        for &(y, m, d) in &[(1970, 1, 1), (2000, 2, 29), (2023, 12, 31), (2024, 3, 5), (1969, 12, 31)] {
+            let z = days_from_civil(y, m, d);
+            assert_eq!(civil_from_days(z), (y, m, d));
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+    }
+
+    #[test]
+    fn formats() {
+        // 2024-03-05T15:11:12Z
+        let t = days_from_civil(2024, 3, 5) * 86_400 + 15 * 3600 + 11 * 60 + 12;
+        assert_eq!(fmt_iso(t), "2024-03-05T10:11:12-05:00");
+        assert_eq!(fmt_naive(t), "2024-03-05 10:11:12");
+        assert_eq!(fmt_naive_utc(t), "2024-03-05 15:11:12");
+        assert_eq!(fmt_date(t), "2024-03-05");
+        assert_eq!(fmt_rfc3339_nanos(t, 5), "2024-03-05T15:11:12.000000005Z");
+        assert_eq!(fmt_iso(GEN_START), "2023-01-01T00:00:00-05:00");
+        assert_eq!(fmt_iso(GEN_END), "2025-01-01T00:00:00-05:00");
+    }
+
+    #[test]
+    fn parse_variants() {
+        let t = (days_from_civil(2024, 3, 5) * 86_400 + 15 * 3600 + 11 * 60 + 12) * 1000;
+        assert_eq!(parse_instant_ms("2024-03-05T10:11:12-05:00"), Ok(t));
+        assert_eq!(parse_instant_ms("2024-03-05T15:11:12Z"), Ok(t));
+        assert_eq!(parse_instant_ms("2024-03-05T16:11:12+01:00"), Ok(t));
+        assert_eq!(parse_instant_ms("2024-03-05T16:11:12+0100"), Ok(t));
+        assert_eq!(parse_instant_ms("2024-03-05 10:11:12"), Ok(t));
+        assert_eq!(parse_instant_ms("2024-03-05T10:11:12"), Ok(t));
+        assert_eq!(parse_instant_ms("2024-03-05T15:11:12.250Z"), Ok(t + 250));
+        assert_eq!(parse_instant_ms("2021-04-16T16:12:22.222685095Z").map(|v| v % 1000), Ok(222));
+        // Date only: midnight in the account zone = 05:00Z.
+        assert_eq!(parse_instant_ms("2024-03-05"), Ok((days_from_civil(2024, 3, 5) * 86_400 + 5 * 3600) * 1000));
+        // One-digit hour as in the docs.
+        assert!(parse_instant_ms("2019-09-06T2:10:00-05:00").is_ok());
+    }
+
+    #[test]
+    fn parse_rejects() {
+        for s in [
+            "", "yesterday", "0000-00-00", "0000-00-00 00:00:00", "2024-13-01", "2024-02-30", "2024-03-05T25:00:00Z",
+            "2024-03-05T10:11:12 05:00", "2024-03-05T10:11:12-05:00x", "2024-3", "12345",
+        ] {
+            assert!(parse_instant_ms(s).is_err(), "{s:?} should be rejected");
+        }
+    }
+}
