@@ -368,7 +368,7 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
             let sent = g.rng.one_in(2);
             json!({"type": "single", "userid": "1", "segmentid": "0", "bounceid": "-1", "realcid": "0", "sendid": "0", "threadid": "0",
                 "seriesid": "0", "formid": "0", "basetemplateid": "0", "basemessageid": "0", "addressid": "0", "source": "web",
-                "name": format!("Campaign {}: {}", g.id, g.words(2)), "cdate": iso(c), "mdate": iso(u),
+                "name": format!("Campaign {id}: {}", g.words(2)), "cdate": iso(c), "mdate": iso(u),
                 "sdate": if sent {iso(c)} else {Value::Null}, "ldate": if sent {iso(u)} else {Value::Null},
                 "send_amt": g.num(0, 5000), "total_amt": g.num(0, 5000), "opens": g.num(0, 3000), "uniqueopens": g.num(0, 2000),
                 "linkclicks": g.num(0, 900), "uniquelinkclicks": g.num(0, 500), "subscriberclicks": "0", "forwards": "0",

@@ -1,0 +1,56 @@
+# source-activecampaign: build, test, demo, sync, bench.
+# Needs only Rust (rustup) and make; everything else is installed on first use.
+
+WASMTIME_VERSION := 48.0.8
+TARGET           := wasm32-wasip2
+COMPONENT        := target/$(TARGET)/release/source_activecampaign.wasm
+CARGO_BIN        := $(HOME)/.cargo/bin
+export PATH      := $(CARGO_BIN):$(PATH)
+SERVER           := target/release/ac-test-server
+OUT              ?= out
+
+.PHONY: all build tools test unit demo sync bench clean
+
+all: build
+
+## tools: the wasm32-wasip2 target and the pinned wasmtime CLI (built once, ~15 min, then reused)
+tools:
+	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
+	@if ! wasmtime --version 2>/dev/null | grep -q "^wasmtime $(WASMTIME_VERSION)"; then \
+	  echo "installing wasmtime-cli $(WASMTIME_VERSION) (once; takes a while)"; \
+	  cargo install wasmtime-cli --version $(WASMTIME_VERSION) --locked; \
+	fi
+
+## build: the release component (connector.json names its path)
+build:
+	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
+	cargo build --release --target $(TARGET) -p source-activecampaign
+	@ls -l $(COMPONENT) | awk '{print "component: " $$9 " (" $$5 " bytes)"}'
+
+$(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.toml
+	cargo build --release -p ac-test-server
+
+## test: unit tests (native) and integration tests through the wasmtime CLI
+test: tools build
+	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace
+
+## unit: native unit tests only (milliseconds)
+unit:
+	cargo test --lib -p source-activecampaign
+
+## demo: a full sync of a bundled sample account (test server on loopback, no account needed)
+demo: tools build $(SERVER)
+	bash tests/scripts/demo.sh $(COMPONENT) $(SERVER) $(OUT)/demo
+
+## sync: the main job against a real account: make sync CONFIG=path/to/config.json [OUT=dir]
+sync: tools build
+	@test -n "$(CONFIG)" || { echo "usage: make sync CONFIG=config.json [OUT=out]"; exit 2; }
+	bash tests/scripts/sync.sh $(COMPONENT) "$(CONFIG)" $(OUT)/sync
+
+## bench: throughput and cost figures against the test server (see README)
+bench: tools build $(SERVER)
+	bash tests/scripts/bench.sh $(COMPONENT) $(SERVER) $(OUT)/bench
+
+clean:
+	cargo clean
+	rm -rf $(OUT)
