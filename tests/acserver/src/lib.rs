@@ -1,5 +1,6 @@
 #![recursion_limit = "512"]
 //! placeholder
+mod api;
 mod data;
 mod gen;
 mod query;

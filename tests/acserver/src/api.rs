@@ -1,0 +1,490 @@
+//! The API itself: maps a request path + query onto the dataset and builds the JSON answer.
+
+use crate::data::Dataset;
+use crate::query::Query;
+use crate::rng::{hash_str, Rng};
+use crate::streams::{self, StreamDef};
+use crate::time::parse_instant_ms;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Status and JSON body of an API answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: Value,
+}
+
+impl Reply {
+    fn ok(body: Value) -> Reply {
+        Reply { status: 200, body }
+    }
+    fn message(status: u16, msg: &str) -> Reply {
+        Reply { status, body: json!({ "message": msg }) }
+    }
+    fn invalid(detail: String) -> Reply {
+        Reply { status: 422, body: json!({"errors": [{"status": 422, "title": "Invalid Input Parameter", "detail": detail}]}) }
+    }
+}
+
+/// The API paths a disabled feature covers (a feature may also be a stream name or a raw path).
+fn feature_paths(feature: &str) -> Vec<String> {
+    let fixed: &[&str] = match feature {
+        "accounts" => &["accounts", "accountContacts", "accountCustomFieldMeta", "accountCustomFieldData"],
+        "deals" => &[
+            "deals", "dealActivities", "dealCustomFieldMeta", "dealCustomFieldData", "dealGroups", "dealGroupUsers",
+            "dealStages", "dealTasks", "dealTasktypes", "contactDeals",
+        ],
+        "ecommerce" => &["connections", "ecomCustomers", "ecomOrders", "ecomOrderProducts", "ecomOrderActivities"],
+        "custom_objects" | "customObjects" => &["customObjects"],
+        _ => &[],
+    };
+    if !fixed.is_empty() {
+        return fixed.iter().map(|s| s.to_string()).collect();
+    }
+    match streams::by_name(feature) {
+        Some(d) => vec![d.path.to_string()],
+        None => vec![feature.trim_matches('/').to_string()],
+    }
+}
+
+/// The feature (from `disabled`) that covers this API path, if any.
+pub fn disabled_feature<'a>(rest: &str, disabled: &'a [String]) -> Option<&'a str> {
+    disabled.iter().map(|s| s.as_str()).find(|f| {
+        feature_paths(f).iter().any(|p| !p.is_empty() && (rest == p || rest.starts_with(&format!("{p}/"))))
+    })
+}
+
+/// The path relative to `/api/3/` (without trailing slashes), or `None` outside the API.
+pub fn api_rest(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/3/").map(|r| r.trim_end_matches('/'))
+}
+
+/// Answers a GET of `path` (the full path, e.g. `/api/3/contacts`) with `query`.
+pub fn route(path: &str, q: &Query, ds: &Dataset, disabled: &[String]) -> Reply {
+    let Some(rest) = api_rest(path) else {
+        return Reply::message(404, &format!("No Result found for {path}"));
+    };
+    if rest == "users/me" {
+        return users_me(ds);
+    }
+    if let Some(feature) = disabled_feature(rest, disabled) {
+        return Reply {
+            status: 403,
+            body: json!({"errors": [{"status": 403, "title": "Forbidden", "detail": format!("You do not have permission to view {feature}.")}]}),
+        };
+    }
+    if rest == "customObjects/schemas" {
+        return custom_list(ds.schemas(), "schemas", q);
+    }
+    if let Some(schema_id) = rest.strip_prefix("customObjects/records/") {
+        return match ds.custom_stream_of(schema_id) {
+            Some(stream) => custom_list(ds.slice(&stream), "records", q),
+            None => Reply::message(404, "Not Found"),
+        };
+    }
+    match streams::by_path(rest) {
+        Some(def) => match list(def, q, ds) {
+            Ok(r) | Err(r) => r,
+        },
+        None => Reply::message(404, &format!("No Result found for {rest}")),
+    }
+}
+
+fn users_me(ds: &Dataset) -> Reply {
+    let users = ds.slice("users");
+    let user = users
+        .iter()
+        .find(|u| u.get("id").and_then(|i| i.as_str()) == Some("1"))
+        .or(users.first())
+        .cloned()
+        .unwrap_or_else(|| json!({"username": "admin", "firstName": "John", "lastName": "Doe", "email": "johndoe@example.com", "phone": "", "signature": null, "links": {}, "id": "1"}));
+    Reply::ok(json!({ "user": user }))
+}
+
+fn numeric_id(r: &Value) -> Option<u64> {
+    r.get("id").and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
+}
+
+/// One date condition: `field` instant `>=` (after) or `<` (before) `ms`.
+struct DateCond {
+    field: &'static str,
+    at_least: bool,
+    ms: i64,
+}
+
+/// Server-side filters of a list request.
+#[derive(Default)]
+struct Filter {
+    id_greater: Option<u64>,
+    id_less: Option<u64>,
+    dates: Vec<DateCond>,
+}
+
+impl Filter {
+    fn matches(&self, r: &Value) -> bool {
+        if self.id_greater.is_some() || self.id_less.is_some() {
+            let Some(id) = numeric_id(r) else { return false };
+            if self.id_greater.map(|g| id <= g).unwrap_or(false) || self.id_less.map(|l| id >= l).unwrap_or(false) {
+                return false;
+            }
+        }
+        self.dates.iter().all(|c| {
+            match r.get(c.field).and_then(|v| v.as_str()).and_then(|s| parse_instant_ms(s).ok()) {
+                Some(t) => {
+                    if c.at_least {
+                        t >= c.ms
+                    } else {
+                        t < c.ms
+                    }
+                }
+                None => false,
+            }
+        })
+    }
+}
+
+/// Builds the filter for a stream from the query (422 reply for an unparsable date).
+fn build_filter(name: &str, q: &Query) -> Result<Filter, Reply> {
+    let mut f = Filter::default();
+    let date_params: &[(&str, &'static str, bool)] = match name {
+        "contacts" => {
+            f.id_greater = q.get("id_greater").and_then(|v| v.trim().parse().ok());
+            f.id_less = q.get("id_less").and_then(|v| v.trim().parse().ok());
+            &[
+                ("filters[updated_after]", "udate", true),
+                ("filters[updated_before]", "udate", false),
+                ("filters[created_after]", "cdate", true),
+                ("filters[created_before]", "cdate", false),
+            ]
+        }
+        "deals" => &[
+            ("filters[updated_after]", "mdate", true),
+            ("filters[updated_before]", "mdate", false),
+            ("filters[created_after]", "cdate", true),
+            ("filters[created_before]", "cdate", false),
+        ],
+        // The real API documents `contact` as required on /activities; this server does not require
+        // it so that the whole stream can be read (and filtered with `after=`) in one listing.
+        "activities" => &[("after", "tstamp", true)],
+        _ => &[],
+    };
+    for (param, field, at_least) in date_params {
+        if let Some(v) = q.get(param) {
+            if v.trim().is_empty() {
+                continue;
+            }
+            let ms = parse_instant_ms(v).map_err(|e| Reply::invalid(format!("Parameter {param}: {e}")))?;
+            f.dates.push(DateCond { field, at_least: *at_least, ms });
+        }
+    }
+    Ok(f)
+}
+
+/// Filters, orders (id ascending unless `desc`) and pages `recs`: (total matches, page).
+fn paginate<'a>(recs: &'a [Value], f: &Filter, desc: bool, offset: usize, limit: usize) -> (usize, Vec<&'a Value>) {
+    let mut total = 0;
+    let mut page = Vec::new();
+    let mut visit = |r: &'a Value| {
+        if f.matches(r) {
+            if total >= offset && page.len() < limit {
+                page.push(r);
+            }
+            total += 1;
+        }
+    };
+    if desc {
+        recs.iter().rev().for_each(&mut visit);
+    } else {
+        recs.iter().for_each(&mut visit);
+    }
+    (total, page)
+}
+
+fn ids_of(page: &[&Value]) -> HashSet<String> {
+    page.iter().filter_map(|r| r.get("id").and_then(|v| v.as_str())).map(str::to_string).collect()
+}
+
+/// Records of `stream` whose `fk` is one of `ids`.
+fn children<'a>(ds: &'a Dataset, stream: &str, fk: &str, ids: &HashSet<String>) -> Vec<&'a Value> {
+    ds.slice(stream)
+        .iter()
+        .filter(|r| r.get(fk).and_then(|v| v.as_str()).map(|s| ids.contains(s)).unwrap_or(false))
+        .collect()
+}
+
+fn list(def: &StreamDef, q: &Query, ds: &Dataset) -> Result<Reply, Reply> {
+    let filter = build_filter(def.name, q)?;
+    let (limit, offset) = (q.limit(), q.offset());
+    let (total, page) = paginate(ds.slice(def.name), &filter, q.id_desc(), offset, limit);
+    let mut body = Map::new();
+    let mut meta = Map::new();
+    meta.insert("total".into(), json!(total.to_string()));
+    match def.name {
+        "contacts" => {
+            let mut contacts: Vec<Value> = page.iter().map(|r| (*r).clone()).collect();
+            sideload_contacts(ds, q, &mut contacts, &mut body);
+            body.insert("scoreValues".into(), json!([]));
+            body.insert("contacts".into(), Value::Array(contacts));
+            let mut cache = Rng::new(hash_str(&format!("{:?}", q.pairs)));
+            meta.insert(
+                "page_input".into(),
+                json!({"segmentid": 0, "formid": 0, "listid": 0, "tagid": 0, "limit": limit, "offset": offset,
+                    "search": null, "sort": null, "seriesid": 0, "waitid": 0, "status": -1, "forceQuery": 0,
+                    "cacheid": cache.hex(32)}),
+            );
+        }
+        "contact_custom_fields" => {
+            let ids = ids_of(&page);
+            body.insert("fieldOptions".into(), json!(children(ds, "contact_custom_field_options", "field", &ids)));
+            body.insert("fieldRels".into(), json!(children(ds, "contact_custom_field_rels", "field", &ids)));
+            body.insert("fields".into(), json!(page));
+        }
+        "deal_groups" => {
+            let ids = ids_of(&page);
+            body.insert("dealStages".into(), json!(children(ds, "deal_stages", "group", &ids)));
+            body.insert("dealGroups".into(), json!(page));
+        }
+        "deals" => {
+            meta.insert("total".into(), json!(total));
+            // Currency totals over every matching deal.
+            let mut cur: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+            let (_, all) = paginate(ds.slice("deals"), &filter, false, 0, usize::MAX);
+            for d in all {
+                let c = d.get("currency").and_then(|v| v.as_str()).unwrap_or("usd").to_uppercase();
+                let v: i64 = d.get("value").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()).unwrap_or(0);
+                let e = cur.entry(c).or_insert((0, 0));
+                e.0 += 1;
+                e.1 += v;
+            }
+            let currencies: Map<String, Value> = cur
+                .into_iter()
+                .map(|(c, (n, v))| (c.clone(), json!({"currency": c, "total": n.to_string(), "value": v.to_string()})))
+                .collect();
+            meta.insert("currencies".into(), Value::Object(currencies));
+            body.insert("deals".into(), json!(page));
+        }
+        _ => {
+            body.insert(def.key.into(), json!(page));
+        }
+    }
+    body.insert("meta".into(), Value::Object(meta));
+    Ok(Reply::ok(Value::Object(body)))
+}
+
+/// `include=` on contacts: (include name, child stream, extra hops as (hop, fk, stream, key)).
+const INCLUDES: &[(&str, &str)] = &[
+    ("fieldValues", "contact_custom_field_values"),
+    ("contactTags", "contact_tags"),
+    ("contactLists", "contact_lists"),
+    ("deals", "deals"),
+    ("contactAutomations", "contact_automations"),
+    ("accountContacts", "account_contacts"),
+];
+
+/// Second hops of dotted includes: (include.hop, child fk field, parent stream, top-level key).
+const HOPS: &[(&str, &str, &str, &str)] = &[
+    ("contactTags.tag", "tag", "tags", "tags"),
+    ("contactLists.list", "list", "lists", "lists"),
+    ("fieldValues.field", "field", "contact_custom_fields", "fields"),
+];
+
+fn sideload_contacts(ds: &Dataset, q: &Query, contacts: &mut [Value], body: &mut Map<String, Value>) {
+    let Some(include) = q.get("include") else { return };
+    let wanted: Vec<&str> = include.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let ids: HashSet<String> =
+        contacts.iter().filter_map(|c| c.get("id").and_then(|v| v.as_str())).map(str::to_string).collect();
+    for (name, stream) in INCLUDES {
+        if !wanted.iter().any(|w| w == name || w.starts_with(&format!("{name}."))) {
+            continue;
+        }
+        let kids = children(ds, stream, "contact", &ids);
+        let mut by_contact: HashMap<&str, Vec<Value>> = HashMap::new();
+        for k in &kids {
+            if let (Some(c), Some(id)) = (k.get("contact").and_then(|v| v.as_str()), k.get("id")) {
+                by_contact.entry(c).or_default().push(id.clone());
+            }
+        }
+        for c in contacts.iter_mut() {
+            let cid = c.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let list = by_contact.get(cid.as_str()).cloned().unwrap_or_default();
+            c[*name] = Value::Array(list);
+        }
+        for (hop, fk, parent, key) in HOPS {
+            if hop.starts_with(name) && wanted.contains(hop) {
+                let pids: HashSet<String> =
+                    kids.iter().filter_map(|k| k.get(*fk).and_then(|v| v.as_str())).map(str::to_string).collect();
+                let parents: Vec<&Value> = ds
+                    .slice(parent)
+                    .iter()
+                    .filter(|p| p.get("id").and_then(|v| v.as_str()).map(|s| pids.contains(s)).unwrap_or(false))
+                    .collect();
+                body.insert((*key).to_string(), json!(parents));
+            }
+        }
+        body.insert((*name).to_string(), json!(kids));
+    }
+}
+
+fn custom_list(recs: &[Value], key: &str, q: &Query) -> Reply {
+    let (limit, offset) = (q.limit(), q.offset());
+    let (total, page) = paginate(recs, &Filter::default(), false, offset, limit);
+    Reply::ok(json!({ key: page, "meta": {"total": total, "count": page.len(), "limit": limit, "offset": offset} }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(ds: &Dataset, path_q: &str) -> Reply {
+        let (p, qs) = path_q.split_once('?').unwrap_or((path_q, ""));
+        route(p, &Query::parse(qs), ds, &[])
+    }
+
+    fn ids(v: &Value, key: &str) -> Vec<String> {
+        v[key].as_array().into_iter().flatten().filter_map(|r| r["id"].as_str().map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn paging_defaults_clamp_and_past_end() {
+        let ds = Dataset::generate(42, 250);
+        let r = get(&ds, "/api/3/contacts");
+        assert_eq!(r.status, 200);
+        assert_eq!(ids(&r.body, "contacts").len(), 20);
+        assert_eq!(r.body["meta"]["total"], json!("250"));
+        assert_eq!(r.body["scoreValues"], json!([]));
+        assert_eq!(r.body["meta"]["page_input"]["limit"], json!(20));
+        let r = get(&ds, "/api/3/contacts?limit=500&offset=10");
+        let got = ids(&r.body, "contacts");
+        assert_eq!(got.len(), 100);
+        assert_eq!(got[0], "11");
+        let r = get(&ds, "/api/3/contacts?limit=abc&offset=1000");
+        assert_eq!(r.status, 200);
+        assert!(ids(&r.body, "contacts").is_empty());
+        assert_eq!(r.body["meta"]["total"], json!("250"));
+        let r = get(&ds, "/api/3/tags?limit=5&offset=10&bogus=1");
+        assert_eq!(ids(&r.body, "tags"), vec!["11", "12"]);
+        assert_eq!(r.body["meta"]["total"], json!("12"));
+        let r = get(&ds, "/api/3/tags?orders%5Bid%5D=DESC&limit=2");
+        assert_eq!(ids(&r.body, "tags"), vec!["12", "11"]);
+    }
+
+    #[test]
+    fn keyset_on_contacts() {
+        let ds = Dataset::generate(42, 250);
+        let r = get(&ds, "/api/3/contacts?orders%5Bid%5D=ASC&id_greater=240&limit=100");
+        let got = ids(&r.body, "contacts");
+        assert_eq!(got, (241..=250).map(|i| i.to_string()).collect::<Vec<_>>());
+        let r = get(&ds, "/api/3/contacts?id_greater=100&id_less=104");
+        assert_eq!(ids(&r.body, "contacts"), vec!["101", "102", "103"]);
+        let r = get(&ds, "/api/3/contacts?id_greater=250");
+        assert!(ids(&r.body, "contacts").is_empty());
+    }
+
+    #[test]
+    fn updated_filters_and_422() {
+        let mut ds = Dataset::generate(42, 250);
+        let touched = ds.touch("contacts", 3);
+        let r = get(&ds, "/api/3/contacts?filters%5Bupdated_after%5D=2025-01-01T00:00:00-05:00");
+        let mut got = ids(&r.body, "contacts");
+        got.sort();
+        let mut want = touched.clone();
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(r.body["meta"]["total"], json!("3"));
+        // The same instant in other spellings.
+        for v in ["2025-01-01", "2025-01-01+00:00:00", "2025-01-01T05:00:00Z"] {
+            let r = get(&ds, &format!("/api/3/contacts?filters[updated_after]={v}"));
+            assert_eq!(r.body["meta"]["total"], json!("3"), "{v}");
+        }
+        let r = get(&ds, "/api/3/contacts?filters[updated_before]=2025-01-01");
+        assert_eq!(r.body["meta"]["total"], json!("247"));
+        let r = get(&ds, "/api/3/contacts?filters[updated_after]=last+tuesday");
+        assert_eq!(r.status, 422);
+        assert_eq!(r.body["errors"][0]["title"], json!("Invalid Input Parameter"));
+        let t = ds.touch("deals", 2);
+        let r = get(&ds, "/api/3/deals?filters[updated_after]=2025-01-01");
+        assert_eq!(r.body["meta"]["total"], json!(2));
+        assert_eq!(r.body["meta"]["currencies"].as_object().map(|m| m.len() >= 1), Some(true));
+        assert_eq!(ids(&r.body, "deals").len(), t.len());
+        ds.touch("activities", 4);
+        let r = get(&ds, "/api/3/activities?after=2025-01-01T00:00:00-05:00");
+        assert_eq!(r.body["meta"]["total"], json!("4"));
+    }
+
+    #[test]
+    fn include_sideloads_all_children() {
+        let ds = Dataset::generate(42, 100);
+        let r = get(&ds, "/api/3/contacts?limit=10&include=fieldValues,contactTags.tag,contactLists");
+        let contacts = r.body["contacts"].as_array().cloned().unwrap_or_default();
+        assert_eq!(contacts.len(), 10);
+        let page: HashSet<String> = contacts.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
+        for (key, stream) in [("fieldValues", "contact_custom_field_values"), ("contactTags", "contact_tags"), ("contactLists", "contact_lists")] {
+            let want: Vec<String> = ds
+                .records(stream)
+                .iter()
+                .filter(|r| r["contact"].as_str().map(|c| page.contains(c)).unwrap_or(false))
+                .filter_map(|r| r["id"].as_str().map(str::to_string))
+                .collect();
+            assert!(!want.is_empty());
+            assert_eq!(ids(&r.body, key), want, "{key}");
+            let per_contact: usize = contacts.iter().map(|c| c[key].as_array().map(|a| a.len()).unwrap_or(99)).sum();
+            assert_eq!(per_contact, want.len());
+        }
+        assert!(r.body["tags"].as_array().map(|a| !a.is_empty()).unwrap_or(false));
+        let plain = get(&ds, "/api/3/contacts?limit=1");
+        assert!(plain.body["contacts"][0].get("fieldValues").is_none());
+        assert!(plain.body.get("fieldValues").is_none());
+    }
+
+    #[test]
+    fn fields_groups_custom_objects_users_404() {
+        let ds = Dataset::generate(42, 100);
+        let r = get(&ds, "/api/3/fields?limit=2");
+        assert_eq!(ids(&r.body, "fields"), vec!["1", "2"]);
+        assert!(r.body["fieldOptions"].as_array().map(|a| a.len() == 6).unwrap_or(false));
+        assert_eq!(ids(&r.body, "fieldRels"), vec!["1", "2"]);
+        let r = get(&ds, "/api/3/dealGroups");
+        assert_eq!(r.body["dealStages"].as_array().map(|a| a.len()), Some(6));
+        assert_eq!(r.body["meta"]["total"], json!("2"));
+        let r = get(&ds, "/api/3/customObjects/schemas");
+        assert_eq!(r.body["meta"], json!({"total": 2, "count": 2, "limit": 20, "offset": 0}));
+        let sid = r.body["schemas"][1]["id"].as_str().unwrap_or("").to_string();
+        let r = get(&ds, &format!("/api/3/customObjects/records/{sid}?limit=5&offset=10"));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["meta"], json!({"total": 12, "count": 2, "limit": 5, "offset": 10}));
+        assert_eq!(get(&ds, "/api/3/customObjects/records/nope").body, json!({"message": "Not Found"}));
+        let r = get(&ds, "/api/3/users/me");
+        assert_eq!(r.body["user"]["id"], json!("1"));
+        let r = get(&ds, "/api/3/nothing");
+        assert_eq!(r.status, 404);
+        assert!(r.body["message"].as_str().map(|m| m.starts_with("No Result found for")).unwrap_or(false));
+        assert_eq!(get(&ds, "/other").status, 404);
+        // Every stream path answers with its list key and a total.
+        for def in streams::STREAMS {
+            let r = get(&ds, &format!("/api/3/{}?limit=100", def.path));
+            assert_eq!(r.status, 200, "{}", def.path);
+            let n = r.body[def.key].as_array().map(|a| a.len()).unwrap_or(0);
+            assert!(n >= 1, "{} has no {}", def.path, def.key);
+            assert!(r.body["meta"]["total"].is_string() || def.name == "deals");
+        }
+    }
+
+    #[test]
+    fn disabled_feature_is_403() {
+        let ds = Dataset::generate(42, 20);
+        let off = vec!["accounts".to_string()];
+        for p in ["accounts", "accountContacts", "accountCustomFieldMeta", "accountCustomFieldData"] {
+            let r = route(&format!("/api/3/{p}"), &Query::default(), &ds, &off);
+            assert_eq!(r.status, 403);
+            assert_eq!(r.body["errors"][0]["detail"], json!("You do not have permission to view accounts."));
+        }
+        assert_eq!(route("/api/3/contacts", &Query::default(), &ds, &off).status, 200);
+        assert_eq!(route("/api/3/users/me", &Query::default(), &ds, &off).status, 200);
+    }
+}

@@ -1,0 +1,182 @@
+//! Shared harness of the integration tests: runs the built component through the wasmtime CLI
+//! against the in-process test server.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+/// Tests that time requests run one at a time, so they don't disturb each other's clocks.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Takes the serial lock (recovering from a panicked holder).
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The release component, built by `make build` (COMPONENT overrides).
+pub fn component() -> PathBuf {
+    let p = std::env::var_os("COMPONENT").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/wasm32-wasip2/release/source_activecampaign.wasm")
+    });
+    assert!(p.exists(), "component {} not found: run `make build` first (or `make test`)", p.display());
+    p
+}
+
+/// A scratch directory mapped to /data in the sandbox.
+pub struct Scratch {
+    /// Host path.
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    /// A new empty directory.
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("ac-it-{}-{}-{}", name, std::process::id(), rand_suffix()));
+        std::fs::create_dir_all(&dir).expect("create scratch dir");
+        Scratch { dir }
+    }
+    /// Writes a file and returns its sandbox path.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        std::fs::write(self.dir.join(name), text).expect("write scratch file");
+        format!("/data/{name}")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0) % 1_000_000_007
+}
+
+/// What one wasmtime run printed.
+pub struct Run {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Every stdout line that is JSON.
+    pub fn messages(&self) -> Vec<Value> {
+        self.stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+    /// Messages of one type.
+    pub fn of_type(&self, t: &str) -> Vec<Value> {
+        self.messages().into_iter().filter(|m| m["type"] == t).collect()
+    }
+    /// Record data of a stream.
+    pub fn records(&self, stream: &str) -> Vec<Value> {
+        self.of_type("RECORD").into_iter().filter(|m| m["record"]["stream"] == stream).map(|m| m["record"]["data"].clone()).collect()
+    }
+}
+
+/// wasmtime with extra flags (e.g. limits).
+pub fn wasmtime_with(flags: &[&str], scratch: &Scratch, args: &[&str]) -> Run {
+    let mut cmd = Command::new("wasmtime");
+    cmd.arg("run").arg("-S").arg("http").arg("--dir").arg(format!("{}::/data", scratch.dir.display()));
+    for f in flags {
+        cmd.arg(f);
+    }
+    cmd.arg(component()).args(args);
+    let out = cmd.output().expect("wasmtime must be on PATH (make tools installs it)");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `wasmtime run -S http --dir SCRATCH::/data COMPONENT args…`
+pub fn wasmtime(scratch: &Scratch, args: &[&str]) -> Run {
+    wasmtime_with(&[], scratch, args)
+}
+
+/// A config document for a server.
+pub fn config(base_url: &str, key: &str, rps: f64) -> String {
+    serde_json::json!({"api_url": base_url, "api_key": key, "requests_per_second": rps, "account_timezone": "-05:00"}).to_string()
+}
+
+/// A configured catalog of these streams, in this mode.
+pub fn catalog(streams: &[&str], incremental: bool) -> String {
+    let s: Vec<Value> = streams
+        .iter()
+        .map(|n| serde_json::json!({"stream": {"name": n, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+            "sync_mode": if incremental { "incremental" } else { "full_refresh" }, "destination_sync_mode": "append"}))
+        .collect();
+    serde_json::json!({"streams": s}).to_string()
+}
+
+/// Minimal JSON Schema check (type, properties, items, required, enum, anyOf) used to validate
+/// records against discovered schemas. Returns the first problem.
+pub fn validate(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
+        if !any.iter().any(|s| validate(s, v, path).is_ok()) {
+            return Err(format!("{path}: {v} matches none of anyOf"));
+        }
+    }
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "null" => v.is_null(),
+            "string" => v.is_string(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "boolean" => v.is_boolean(),
+            "array" => v.is_array(),
+            "object" => v.is_object(),
+            _ => false,
+        });
+        if !ok {
+            return Err(format!("{path}: {} is not of type {t}", short(v)));
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        if !e.contains(v) {
+            return Err(format!("{path}: {} not in enum", short(v)));
+        }
+    }
+    if let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), v.as_object()) {
+        for (k, sub) in props {
+            if let Some(x) = obj.get(k) {
+                validate(sub, x, &format!("{path}.{k}"))?;
+            }
+        }
+        if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+            if let Some(k) = obj.keys().find(|k| !props.contains_key(*k)) {
+                return Err(format!("{path}: unexpected property {k}"));
+            }
+        }
+    }
+    if let (Some(req), Some(obj)) = (schema.get("required").and_then(Value::as_array), v.as_object()) {
+        for r in req.iter().filter_map(Value::as_str) {
+            if !obj.contains_key(r) {
+                return Err(format!("{path}: missing required {r}"));
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+        for (i, x) in arr.iter().enumerate() {
+            validate(items, x, &format!("{path}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    s.chars().take(80).collect()
+}
