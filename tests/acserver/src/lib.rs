@@ -1,10 +1,21 @@
 #![recursion_limit = "512"]
-//! placeholder
+#![warn(missing_docs)]
+//! A deterministic ActiveCampaign API v3 test server.
+//!
+//! [`Dataset::generate`] builds realistic records for the 59 streams of the connector (plus two
+//! custom objects) from a seed; [`Server`] serves them over plain HTTP/1.1 on 127.0.0.1 with the
+//! real API's envelopes, paging, filters, `Api-Token` auth, the 5 requests/second account limit and
+//! optional injected faults, and logs every request so tests can check the client's behaviour.
+
 mod api;
 mod data;
 mod gen;
+mod http;
 mod query;
 mod rng;
+mod server;
 mod streams;
 mod time;
-pub use data::Dataset;
+
+pub use data::{Dataset, CUSTOM_PREFIX};
+pub use server::{FaultKind, LoggedRequest, Server, ServerConfig};

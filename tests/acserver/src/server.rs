@@ -1,0 +1,625 @@
+//! The HTTP server: accept loop, per-connection threads, auth, rate limit, faults and logging.
+
+use crate::api::{self, Reply};
+use crate::data::Dataset;
+use crate::http::{read_request, ReadError, Request, Response};
+use crate::query::Query;
+use crate::rng::{combine, Rng};
+use serde_json::json;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How the server behaves.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Expected `Api-Token` header; a wrong or missing one gets 403 `{"message":...}`.
+    pub api_key: String,
+    /// Most requests that may begin within any 1000 ms (per account); `None` = unlimited.
+    pub rate_limit_per_sec: Option<u32>,
+    /// Sleep before answering each request, in milliseconds.
+    pub latency_ms: u64,
+    /// Probability (0.0..=1.0) that an answer is a fault.
+    pub fault_rate: f64,
+    /// Which faults to mix (an empty list disables faults).
+    pub fault_kinds: Vec<FaultKind>,
+    /// Seed of the fault choice (combined with the request counter).
+    pub fault_seed: u64,
+    /// Requests whose path after `/api/3/` starts with one of these always get a 500.
+    pub failing_paths: Vec<String>,
+    /// Features answered with 403 (`accounts`, `deals`, `ecommerce`, `custom_objects`, a stream name or a path).
+    pub disabled_features: Vec<String>,
+    /// Also append each request log entry as a JSON line to this file.
+    pub log_path: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            api_key: "test-key".to_string(),
+            rate_limit_per_sec: Some(5),
+            latency_ms: 0,
+            fault_rate: 0.0,
+            fault_kinds: FaultKind::ALL.to_vec(),
+            fault_seed: 0,
+            failing_paths: Vec::new(),
+            disabled_features: Vec::new(),
+            log_path: None,
+        }
+    }
+}
+
+/// A kind of injected fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    /// 500 with `{"message":"Internal Server Error"}`.
+    Status500,
+    /// 502 with an HTML body.
+    Status502,
+    /// 503 with an HTML body.
+    Status503,
+    /// 429 with `Retry-After: 1`, as from the rate limiter.
+    Status429,
+    /// 403 `{"message":"Forbidden"}` even with a good key.
+    IntermittentForbidden,
+    /// The request is read, then the socket is closed without an answer.
+    ConnectionReset,
+    /// The real status and a Content-Length of the full body, but only half the body is sent.
+    TruncatedBody,
+    /// 200 with the first half of the real JSON body (and a matching Content-Length).
+    InvalidJson,
+    /// 200 with an HTML page.
+    HtmlErrorPage,
+    /// 200 with an empty body.
+    EmptyBody,
+}
+
+impl FaultKind {
+    /// Every fault kind.
+    pub const ALL: [FaultKind; 10] = [
+        FaultKind::Status500,
+        FaultKind::Status502,
+        FaultKind::Status503,
+        FaultKind::Status429,
+        FaultKind::IntermittentForbidden,
+        FaultKind::ConnectionReset,
+        FaultKind::TruncatedBody,
+        FaultKind::InvalidJson,
+        FaultKind::HtmlErrorPage,
+        FaultKind::EmptyBody,
+    ];
+
+    /// The name used in the request log (the variant name, e.g. `"Status503"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Status500 => "Status500",
+            FaultKind::Status502 => "Status502",
+            FaultKind::Status503 => "Status503",
+            FaultKind::Status429 => "Status429",
+            FaultKind::IntermittentForbidden => "IntermittentForbidden",
+            FaultKind::ConnectionReset => "ConnectionReset",
+            FaultKind::TruncatedBody => "TruncatedBody",
+            FaultKind::InvalidJson => "InvalidJson",
+            FaultKind::HtmlErrorPage => "HtmlErrorPage",
+            FaultKind::EmptyBody => "EmptyBody",
+        }
+    }
+
+    /// The kind with this name (case-insensitive), if any.
+    pub fn parse(name: &str) -> Option<FaultKind> {
+        FaultKind::ALL.iter().copied().find(|k| k.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// One request as seen by the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedRequest {
+    /// Milliseconds since server start, taken when the request line had been read.
+    pub start_ms: f64,
+    /// Path and query as received.
+    pub path: String,
+    /// Status answered (0 when the connection was closed without an answer).
+    pub status: u16,
+    /// The injected fault's name ([`FaultKind::name`]), or `"FailingPath"` for a `failing_paths` 500.
+    pub fault: Option<String>,
+    /// Whether the `Api-Token` header was correct.
+    pub api_token_ok: bool,
+}
+
+type Job = Box<dyn FnOnce(&mut Dataset) + Send>;
+
+struct Pending {
+    answered: u64,
+    jobs: Vec<(u64, Job)>,
+}
+
+struct Shared {
+    config: Mutex<ServerConfig>,
+    dataset: Mutex<Dataset>,
+    log: Mutex<Vec<LoggedRequest>>,
+    log_file: Mutex<Option<File>>,
+    starts: Mutex<Vec<Instant>>,
+    pending: Mutex<Pending>,
+    seq: AtomicU64,
+    stop: AtomicBool,
+    started: Instant,
+}
+
+/// Locks a mutex, recovering the data if another thread panicked while holding it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A running test server.
+pub struct Server {
+    shared: Arc<Shared>,
+    port: u16,
+    accept: Option<JoinHandle<()>>,
+}
+
+/// How a prepared answer goes out on the socket.
+enum Delivery {
+    Full,
+    Truncated,
+    Reset,
+}
+
+impl Server {
+    /// Starts serving `dataset` on 127.0.0.1 with an OS-chosen port.
+    pub fn start(config: ServerConfig, dataset: Dataset) -> std::io::Result<Server> {
+        Server::start_on(0, config, dataset)
+    }
+
+    /// Starts serving on 127.0.0.1:`port` (0 = any free port).
+    pub fn start_on(port: u16, config: ServerConfig, dataset: Dataset) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+        let port = listener.local_addr()?.port();
+        let log_file = match &config.log_path {
+            Some(p) => Some(OpenOptions::new().create(true).append(true).open(p)?),
+            None => None,
+        };
+        let shared = Arc::new(Shared {
+            config: Mutex::new(config),
+            dataset: Mutex::new(dataset),
+            log: Mutex::new(Vec::new()),
+            log_file: Mutex::new(log_file),
+            starts: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending { answered: 0, jobs: Vec::new() }),
+            seq: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            started: Instant::now(),
+        });
+        let sh = Arc::clone(&shared);
+        let accept = std::thread::Builder::new().name("ac-accept".into()).spawn(move || accept_loop(listener, sh))?;
+        Ok(Server { shared, port, accept: Some(accept) })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT` (without `/api/3`).
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every request logged so far, in the order they were answered.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// The most request starts (of all requests) within any half-open window `[t, t + window_ms)`.
+    pub fn max_starts_in_window(&self, window_ms: f64) -> usize {
+        let mut starts: Vec<f64> = lock(&self.shared.log).iter().map(|r| r.start_ms).collect();
+        max_in_window(&mut starts, window_ms)
+    }
+
+    /// How many logged requests were answered with `status`.
+    pub fn count_status(&self, status: u16) -> usize {
+        lock(&self.shared.log).iter().filter(|r| r.status == status).count()
+    }
+
+    /// Runs `f` on the live dataset (holding its lock).
+    pub fn with_dataset<R>(&self, f: impl FnOnce(&mut Dataset) -> R) -> R {
+        f(&mut lock(&self.shared.dataset))
+    }
+
+    /// Changes the fault probability (clamped to 0..=1).
+    pub fn set_fault_rate(&self, rate: f64) {
+        lock(&self.shared.config).fault_rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+    }
+
+    /// Replaces the list of always-500 path prefixes.
+    pub fn set_failing_paths(&self, paths: Vec<String>) {
+        lock(&self.shared.config).failing_paths = paths;
+    }
+
+    /// Runs `f` once, right after the `requests`-th request from now has been answered (its
+    /// answer is decided and logged; `f` runs before the bytes are written, so the client's next
+    /// request sees the change). `requests == 0` runs it immediately.
+    pub fn mutate_after(&self, requests: usize, f: Box<dyn FnOnce(&mut Dataset) + Send>) {
+        if requests == 0 {
+            f(&mut lock(&self.shared.dataset));
+            return;
+        }
+        let mut p = lock(&self.shared.pending);
+        let at = p.answered + requests as u64;
+        p.jobs.push((at, f));
+    }
+
+    /// Stops accepting and joins the accept thread (also done on drop).
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(handle) = self.accept.take() {
+            self.shared.stop.store(true, Ordering::SeqCst);
+            // Wake the blocking accept().
+            if TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], self.port)), Duration::from_secs(2)).is_ok() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Most values of `starts` within any half-open window of `window_ms` starting at a value.
+fn max_in_window(starts: &mut [f64], window_ms: f64) -> usize {
+    starts.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let mut best = 0;
+    let mut j = 0;
+    for i in 0..starts.len() {
+        if j < i {
+            j = i;
+        }
+        while j < starts.len() && starts[j] < starts[i] + window_ms {
+            j += 1;
+        }
+        best = best.max(j - i);
+    }
+    best
+}
+
+/// Registers a start and counts the starts within the 1000 ms before it (itself included).
+fn count_recent(starts: &mut Vec<Instant>, now: Instant) -> usize {
+    starts.push(now);
+    starts.retain(|s| now.saturating_duration_since(*s) < Duration::from_secs(2));
+    starts.iter().filter(|s| now.saturating_duration_since(**s) < Duration::from_millis(1000)).count()
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let conn = listener.accept();
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        match conn {
+            Ok((stream, _)) => {
+                let sh = Arc::clone(&shared);
+                let _ = std::thread::Builder::new().name("ac-conn".into()).spawn(move || handle_connection(&sh, stream));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+fn too_many(limit: u32) -> Response {
+    Response::json(429, &json!({"message": "Too Many Requests"}))
+        .with("Retry-After", "1")
+        .with("RateLimit-Limit", limit.to_string())
+        .with("RateLimit-Remaining", "0")
+}
+
+fn html_status(status: u16) -> Response {
+    let title = format!("{status} {}", crate::http::reason(status));
+    Response::html(status, &format!("<html><body><h1>{title}</h1></body></html>"))
+}
+
+fn handle_connection(shared: &Shared, mut stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
+    let _ = stream.set_nodelay(true);
+    let req = match read_request(&mut stream) {
+        Ok(r) => r,
+        Err(ReadError::Malformed(start)) | Err(ReadError::TooLarge(start)) => {
+            let start = start.unwrap_or_else(Instant::now);
+            let resp = Response::json(400, &json!({"message": "Bad Request"}));
+            record(shared, start, String::new(), 400, None, false);
+            let _ = resp.write_to(&mut stream);
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+        Err(_) => return,
+    };
+    let (resp, fault, delivery) = answer(shared, &req);
+    let status = if matches!(delivery, Delivery::Reset) { 0 } else { resp.status };
+    let token_ok = token_matches(shared, &req);
+    record(shared, req.start, req.target.clone(), status, fault, token_ok);
+    let _ = match delivery {
+        Delivery::Full => resp.write_to(&mut stream),
+        Delivery::Truncated => resp.write_truncated(&mut stream),
+        Delivery::Reset => Ok(()),
+    };
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+fn token_matches(shared: &Shared, req: &Request) -> bool {
+    let key = lock(&shared.config).api_key.clone();
+    req.header("api-token") == Some(key.as_str())
+}
+
+/// Decides the answer to one request.
+fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery) {
+    let seq = shared.seq.fetch_add(1, Ordering::SeqCst);
+    let cfg = lock(&shared.config).clone();
+    let recent = count_recent(&mut lock(&shared.starts), req.start);
+    if cfg.latency_ms > 0 {
+        std::thread::sleep(Duration::from_millis(cfg.latency_ms));
+    }
+    let rate_headers = |r: Response| match cfg.rate_limit_per_sec {
+        Some(l) => r.with("RateLimit-Limit", l.to_string()).with("RateLimit-Remaining", (l as usize).saturating_sub(recent).to_string()),
+        None => r,
+    };
+    if let Some(limit) = cfg.rate_limit_per_sec {
+        if recent > limit as usize {
+            return (too_many(limit), None, Delivery::Full);
+        }
+    }
+    if req.method != "GET" {
+        let r = Response::json(405, &json!({"message": "Method Not Allowed"})).with("Allow", "GET");
+        return (rate_headers(r), None, Delivery::Full);
+    }
+    if req.header("api-token") != Some(cfg.api_key.as_str()) {
+        let r = Response::json(403, &json!({"message": "No valid Api-Token was provided: you are not authorized to access this resource"}));
+        return (rate_headers(r), None, Delivery::Full);
+    }
+    let path = crate::query::percent_decode(req.path(), false);
+    let rest = api::api_rest(&path).unwrap_or("");
+    if !rest.is_empty() && cfg.failing_paths.iter().any(|p| !p.is_empty() && rest.starts_with(p.trim_start_matches('/'))) {
+        let r = Response::json(500, &json!({"message": "Internal Server Error"}));
+        return (rate_headers(r), Some("FailingPath".to_string()), Delivery::Full);
+    }
+    let mut fault = None;
+    if cfg.fault_rate > 0.0 && !cfg.fault_kinds.is_empty() && rest != "users/me" {
+        let mut rng = Rng::new(combine(cfg.fault_seed, seq));
+        if rng.unit() < cfg.fault_rate {
+            fault = cfg.fault_kinds.get(rng.below(cfg.fault_kinds.len() as u64) as usize).copied();
+        }
+    }
+    let query = Query::parse(req.query());
+    let normal = || {
+        let Reply { status, body } = api::route(&path, &query, &lock(&shared.dataset), &cfg.disabled_features);
+        rate_headers(Response::json(status, &body))
+    };
+    let name = fault.map(|f| f.name().to_string());
+    let (resp, delivery) = match fault {
+        None => (normal(), Delivery::Full),
+        Some(FaultKind::Status500) => (rate_headers(Response::json(500, &json!({"message": "Internal Server Error"}))), Delivery::Full),
+        Some(FaultKind::Status502) => (html_status(502), Delivery::Full),
+        Some(FaultKind::Status503) => (html_status(503), Delivery::Full),
+        Some(FaultKind::Status429) => (too_many(cfg.rate_limit_per_sec.unwrap_or(5)), Delivery::Full),
+        Some(FaultKind::IntermittentForbidden) => (rate_headers(Response::json(403, &json!({"message": "Forbidden"}))), Delivery::Full),
+        Some(FaultKind::ConnectionReset) => (normal(), Delivery::Reset),
+        Some(FaultKind::TruncatedBody) => (normal(), Delivery::Truncated),
+        Some(FaultKind::InvalidJson) => {
+            let mut r = normal();
+            r.status = 200;
+            let mut cut = r.body.len() / 2;
+            while cut > 0 && (r.body[cut] & 0xC0) == 0x80 {
+                cut -= 1;
+            }
+            r.body.truncate(cut.max(1).min(r.body.len()));
+            (r, Delivery::Full)
+        }
+        Some(FaultKind::HtmlErrorPage) => (
+            rate_headers(Response::html(
+                200,
+                "<!DOCTYPE html><html><head><title>Temporarily unavailable</title></head><body><h1>We'll be right back</h1><p>The service is temporarily unavailable.</p></body></html>",
+            )),
+            Delivery::Full,
+        ),
+        Some(FaultKind::EmptyBody) => {
+            let mut r = rate_headers(Response::json(200, &json!(null)));
+            r.body.clear();
+            (r, Delivery::Full)
+        }
+    };
+    (resp, name, delivery)
+}
+
+/// Logs a request (memory + optional file) and runs the mutations that became due.
+fn record(shared: &Shared, start: Instant, path: String, status: u16, fault: Option<String>, api_token_ok: bool) {
+    let start_ms = start.saturating_duration_since(shared.started).as_secs_f64() * 1000.0;
+    let entry = LoggedRequest { start_ms, path, status, fault, api_token_ok };
+    if let Some(f) = lock(&shared.log_file).as_mut() {
+        let line = json!({"start_ms": entry.start_ms, "path": entry.path, "status": entry.status, "fault": entry.fault});
+        let _ = writeln!(f, "{line}");
+    }
+    lock(&shared.log).push(entry);
+    let due: Vec<Job> = {
+        let mut p = lock(&shared.pending);
+        p.answered += 1;
+        let now = p.answered;
+        let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut p.jobs).into_iter().partition(|(at, _)| *at <= now);
+        p.jobs = keep;
+        due.into_iter().map(|(_, j)| j).collect()
+    };
+    for job in due {
+        job(&mut lock(&shared.dataset));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn get(port: u16, path: &str, key: Option<&str>) -> (u16, String, String) {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new(), String::new()) };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let token = key.map(|k| format!("Api-Token: {k}\r\n")).unwrap_or_default();
+        let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{token}Accept: application/json\r\n\r\n");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, head.to_string(), body.to_string())
+    }
+
+    fn small() -> Dataset {
+        Dataset::generate(42, 40)
+    }
+
+    #[test]
+    fn window_arithmetic() {
+        assert_eq!(max_in_window(&mut [], 1000.0), 0);
+        assert_eq!(max_in_window(&mut [0.0, 999.9, 1000.0, 1999.0], 1000.0), 3);
+        assert_eq!(max_in_window(&mut [0.0, 500.0, 1000.0, 1500.0], 1000.0), 2);
+        assert_eq!(max_in_window(&mut [5.0, 1.0, 3.0, 2.0, 4.0, 1000.9], 1000.0), 6);
+        assert_eq!(max_in_window(&mut [0.0, 1000.0, 2000.0], 1000.0), 1);
+        let t0 = Instant::now();
+        let mut v = Vec::new();
+        for i in 0..5 {
+            assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(i * 100)), i as usize + 1);
+        }
+        assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(999)), 6);
+        // 1000 ms after the first start, it no longer counts.
+        assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(1000)), 6);
+        assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(5000)), 1);
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn auth_headers_and_logging() {
+        let log = std::env::temp_dir().join(format!("ac-test-server-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&log);
+        let cfg = ServerConfig { rate_limit_per_sec: Some(100), log_path: Some(log.clone()), ..ServerConfig::default() };
+        let Ok(server) = Server::start(cfg, small()) else { panic!("start failed") };
+        let (st, _, body) = get(server.port(), "/api/3/contacts", Some("wrong"));
+        assert_eq!(st, 403);
+        assert!(body.contains("message"));
+        let (st, _, _) = get(server.port(), "/api/3/contacts", None);
+        assert_eq!(st, 403);
+        let (st, head, body) = get(server.port(), "/api/3/contacts?limit=2", Some("test-key"));
+        assert_eq!(st, 200);
+        assert!(head.contains("Content-Length: ") && head.contains("Connection: close"));
+        assert!(head.contains("RateLimit-Limit: 100") && head.contains("RateLimit-Remaining: "));
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        assert_eq!(v["contacts"].as_array().map(|a| a.len()), Some(2));
+        assert_eq!(get(server.port(), "/api/3/nope", Some("test-key")).0, 404);
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 4);
+        assert_eq!(reqs[0].path, "/api/3/contacts");
+        assert!(!reqs[0].api_token_ok && reqs[2].api_token_ok);
+        assert_eq!(server.count_status(403), 2);
+        server.stop();
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(text.lines().count(), 4);
+        assert!(!text.contains("test-key") && !text.contains("wrong"));
+        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or("")).unwrap_or_default();
+        assert_eq!(first["status"], json!(403));
+        let _ = std::fs::remove_file(&log);
+    }
+
+    #[test]
+    fn sixth_request_within_a_second_is_429() {
+        let Ok(server) = Server::start(ServerConfig::default(), small()) else { panic!("start failed") };
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(get(server.port(), "/api/3/tags", Some("test-key")));
+        }
+        assert_eq!(statuses.iter().take(5).filter(|s| s.0 == 200).count(), 5);
+        let (st, head, body) = &statuses[5];
+        assert_eq!(*st, 429);
+        assert!(head.contains("Retry-After: 1") && head.contains("RateLimit-Remaining: 0"));
+        assert_eq!(body, "{\"message\":\"Too Many Requests\"}");
+        assert_eq!(server.max_starts_in_window(1000.0), 6);
+        assert_eq!(server.count_status(429), 1);
+    }
+
+    #[test]
+    fn faults_are_served_and_logged() {
+        let cfg = ServerConfig { rate_limit_per_sec: None, fault_rate: 1.0, fault_kinds: vec![FaultKind::Status503], ..ServerConfig::default() };
+        let Ok(server) = Server::start(cfg, small()) else { panic!("start failed") };
+        let (st, _, body) = get(server.port(), "/api/3/contacts", Some("test-key"));
+        assert_eq!(st, 503);
+        assert!(body.contains("<h1>503"));
+        // Never on users/me.
+        assert_eq!(get(server.port(), "/api/3/users/me", Some("test-key")).0, 200);
+        let reqs = server.requests();
+        assert_eq!(reqs[0].fault.as_deref(), Some("Status503"));
+        assert_eq!(reqs[1].fault, None);
+        server.set_fault_rate(0.0);
+        assert_eq!(get(server.port(), "/api/3/contacts", Some("test-key")).0, 200);
+        server.set_failing_paths(vec!["contact".into()]);
+        assert_eq!(get(server.port(), "/api/3/contactTags", Some("test-key")).0, 500);
+        assert_eq!(get(server.port(), "/api/3/tags", Some("test-key")).0, 200);
+    }
+
+    #[test]
+    fn body_faults_and_reset() {
+        let port_of = |kind| {
+            let cfg = ServerConfig { rate_limit_per_sec: None, fault_rate: 1.0, fault_kinds: vec![kind], ..ServerConfig::default() };
+            Server::start(cfg, small()).ok()
+        };
+        let Some(s) = port_of(FaultKind::ConnectionReset) else { panic!("start") };
+        assert_eq!(get(s.port(), "/api/3/tags", Some("test-key")).0, 0);
+        assert_eq!(s.requests()[0].status, 0);
+        let Some(s) = port_of(FaultKind::TruncatedBody) else { panic!("start") };
+        let (st, head, body) = get(s.port(), "/api/3/tags", Some("test-key"));
+        assert_eq!(st, 200);
+        let announced: usize = head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).and_then(|v| v.parse().ok()).unwrap_or(0);
+        assert_eq!(body.len(), announced / 2);
+        let Some(s) = port_of(FaultKind::InvalidJson) else { panic!("start") };
+        let (st, _, body) = get(s.port(), "/api/3/tags", Some("test-key"));
+        assert_eq!(st, 200);
+        assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
+        let Some(s) = port_of(FaultKind::EmptyBody) else { panic!("start") };
+        let (st, head, body) = get(s.port(), "/api/3/tags", Some("test-key"));
+        assert!(st == 200 && body.is_empty() && head.contains("Content-Length: 0"));
+    }
+
+    #[test]
+    fn mutate_after_and_bad_requests() {
+        let cfg = ServerConfig { rate_limit_per_sec: None, ..ServerConfig::default() };
+        let Ok(server) = Server::start(cfg, small()) else { panic!("start failed") };
+        server.mutate_after(1, Box::new(|d: &mut Dataset| {
+            d.insert("tags", 1);
+        }));
+        let (_, _, b1) = get(server.port(), "/api/3/tags?limit=1", Some("test-key"));
+        let (_, _, b2) = get(server.port(), "/api/3/tags?limit=1", Some("test-key"));
+        assert!(b1.contains("\"total\":\"12\"") && b2.contains("\"total\":\"13\""));
+        assert_eq!(server.with_dataset(|d| d.ids("tags").len()), 13);
+        // Garbage and early disconnects don't kill the server.
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", server.port())) {
+            let _ = s.write_all(b"\x00\x01garbage\r\n\r\n");
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out);
+            assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 400"));
+        }
+        drop(TcpStream::connect(("127.0.0.1", server.port())));
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", server.port())) {
+            let _ = s.write_all(b"GET /api/3/tags HTTP/1.1\r\nApi-To");
+        }
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", server.port())) {
+            let _ = s.write_all(b"POST /api/3/tags HTTP/1.1\r\nApi-Token: test-key\r\n\r\n");
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out);
+            assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 405"));
+        }
+        assert_eq!(get(server.port(), "/api/3/users/me", Some("test-key")).0, 200);
+    }
+}

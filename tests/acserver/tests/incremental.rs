@@ -1,0 +1,267 @@
+//! Issue 3 end to end: every stream valid against its schema, incremental reads, resume after a
+//! kill, per-stream isolation.
+
+mod common;
+use ac_test_server::{Dataset, Server, ServerConfig};
+use common::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const KEY: &str = "incr-key-51c0ffee";
+
+fn server(contacts: usize, disabled: Vec<String>) -> Server {
+    let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: None, disabled_features: disabled, ..ServerConfig::default() };
+    Server::start(cfg, Dataset::generate(23, contacts)).expect("start test server")
+}
+
+/// Stream name the connector uses for a dataset stream name.
+fn connector_name(name: &str) -> String {
+    name.strip_prefix("custom_object:").map(|slug| format!("custom_object_{}", slug.replace('-', "_"))).unwrap_or(name.to_string())
+}
+
+fn discover(s: &Scratch, cfg: &str) -> Vec<Value> {
+    let run = wasmtime(s, &["discover", "--config", cfg]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.of_type("CATALOG")[0]["catalog"]["streams"].as_array().cloned().unwrap_or_default()
+}
+
+/// A configured catalog of every discovered stream, incremental wherever offered.
+fn incremental_catalog(streams: &[Value]) -> String {
+    let list: Vec<Value> = streams
+        .iter()
+        .map(|s| {
+            let inc = s["supported_sync_modes"].as_array().map_or(false, |m| m.iter().any(|x| x == "incremental"));
+            serde_json::json!({"stream": s, "sync_mode": if inc { "incremental" } else { "full_refresh" }, "destination_sync_mode": "append"})
+        })
+        .collect();
+    serde_json::json!({"streams": list}).to_string()
+}
+
+/// The last STATE of each stream among these messages, merged over `prev`.
+fn merge_states(prev: &mut BTreeMap<String, Value>, messages: &[Value]) {
+    for m in messages.iter().filter(|m| m["type"] == "STATE") {
+        if let Some(n) = m["state"]["stream"]["stream_descriptor"]["name"].as_str() {
+            prev.insert(n.to_string(), m["state"].clone());
+        }
+    }
+}
+
+fn state_text(states: &BTreeMap<String, Value>) -> String {
+    Value::Array(states.values().cloned().collect()).to_string()
+}
+
+fn ids_by_stream(messages: &[Value]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in messages.iter().filter(|m| m["type"] == "RECORD") {
+        let id = m["record"]["data"]["id"].as_str().unwrap_or("").to_string();
+        out.entry(m["record"]["stream"].as_str().unwrap_or("").to_string()).or_default().push(id);
+    }
+    out
+}
+
+#[test]
+fn discover_offers_all_streams_and_custom_objects() {
+    let _g = serial();
+    let srv = server(20, vec![]);
+    let s = Scratch::new("disc3");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let streams = discover(&s, &cfg);
+    let names: BTreeSet<String> = streams.iter().filter_map(|x| x["name"].as_str().map(String::from)).collect();
+    let want: BTreeSet<String> = srv.with_dataset(|d| d.stream_names()).iter().map(|n| connector_name(n)).collect();
+    assert_eq!(names, want);
+    let customs = names.iter().filter(|n| n.starts_with("custom_object_")).count();
+    assert!(customs >= 2, "custom objects: {customs}");
+    assert!(names.len() >= 59 + customs);
+    for st in &streams {
+        let inc = st["supported_sync_modes"].as_array().map_or(false, |m| m.iter().any(|x| x == "incremental"));
+        assert_eq!(inc, st["default_cursor_field"].is_array(), "{}", st["name"]);
+        assert_eq!(st["source_defined_primary_key"], serde_json::json!([["id"]]));
+    }
+}
+
+#[test]
+fn full_then_incremental_read_delivers_exactly_the_changes() {
+    let _g = serial();
+    let srv = server(500, vec![]);
+    let s = Scratch::new("incr");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let streams = discover(&s, &cfg);
+    let cat = s.write("cat.json", &incremental_catalog(&streams));
+
+    let first = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let msgs = first.messages();
+    // Every record valid against its stream's schema; every stream exactly the server's records.
+    let schemas: BTreeMap<String, Value> = streams.iter().map(|x| (x["name"].as_str().unwrap_or("").to_string(), x["json_schema"].clone())).collect();
+    for m in msgs.iter().filter(|m| m["type"] == "RECORD") {
+        let stream = m["record"]["stream"].as_str().unwrap_or("");
+        validate(&schemas[stream], &m["record"]["data"], stream).unwrap_or_else(|e| panic!("invalid record: {e}"));
+    }
+    let got = ids_by_stream(&msgs);
+    for name in srv.with_dataset(|d| d.stream_names()) {
+        let mut want = srv.with_dataset(|d| d.ids(&name));
+        want.sort();
+        let mut have = got.get(&connector_name(&name)).cloned().unwrap_or_default();
+        have.sort();
+        assert_eq!(have, want, "first read of {name}");
+    }
+    // Zero dates arrive as null.
+    assert!(!first.stdout.contains("0000-00-00"), "zero dates must become null");
+
+    // Change the data: updates and inserts in server-filtered and client-filtered streams.
+    let mut changed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    srv.with_dataset(|d| {
+        for (stream, touch, insert) in [("contacts", 7, 3), ("deals", 2, 1), ("contact_tags", 4, 2), ("campaigns", 1, 0), ("activities", 2, 1), ("custom_object:support-ticket", 1, 1)] {
+            let mut ids: BTreeSet<String> = d.touch(stream, touch).into_iter().collect();
+            ids.extend(d.insert(stream, insert));
+            changed.insert(connector_name(stream), ids);
+        }
+    });
+    let mut states = BTreeMap::new();
+    merge_states(&mut states, &msgs);
+    let st = s.write("state.json", &state_text(&states));
+    let second = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat, "--state", &st]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let got = ids_by_stream(&second.messages());
+    for st in &streams {
+        let name = st["name"].as_str().unwrap_or("");
+        let incremental = st["default_cursor_field"].is_array();
+        let have: Vec<String> = got.get(name).cloned().unwrap_or_default();
+        let unique: BTreeSet<String> = have.iter().cloned().collect();
+        assert_eq!(unique.len(), have.len(), "{name}: duplicates in the incremental read");
+        if incremental {
+            let want = changed.get(name).cloned().unwrap_or_default();
+            assert_eq!(unique, want, "{name}: the incremental read must deliver exactly the changed records");
+        } else {
+            let all: BTreeSet<String> = srv.with_dataset(|d| d.ids(&name.to_string())).into_iter().collect();
+            assert_eq!(unique, all, "{name}: full refresh re-reads everything");
+        }
+    }
+    // Contacts were filtered by the server, not paged in full.
+    let contact_requests = srv.requests().iter().filter(|r| r.path.contains("/contacts?") && r.path.contains("updated_after")).count();
+    assert!(contact_requests >= 1);
+}
+
+/// Runs a read and kills it after `lines` lines of output; returns what it printed.
+fn read_killed_after(s: &Scratch, args: &[&str], lines: usize) -> (Vec<Value>, bool) {
+    let mut child = Command::new("wasmtime")
+        .arg("run").arg("-S").arg("http").arg("--dir").arg(format!("{}::/data", s.dir.display()))
+        .arg(component()).args(args)
+        .stdout(Stdio::piped()).stderr(Stdio::null())
+        .spawn().expect("wasmtime");
+    let out = child.stdout.take().expect("stdout");
+    let mut msgs = Vec::new();
+    let mut killed = false;
+    for line in BufReader::new(out).lines() {
+        let Ok(line) = line else { break };
+        if let Ok(v) = serde_json::from_str::<Value>(&line) {
+            msgs.push(v);
+        }
+        if msgs.len() >= lines {
+            let _ = child.kill();
+            killed = true;
+            break;
+        }
+    }
+    let status = child.wait().expect("wait");
+    (msgs, killed || !status.success())
+}
+
+#[test]
+fn a_read_killed_five_times_and_resumed_loses_nothing() {
+    let _g = serial();
+    let srv = server(800, vec![]);
+    let s = Scratch::new("resume");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 40.0));
+    let streams = discover(&s, &cfg);
+    let cat = s.write("cat.json", &incremental_catalog(&streams));
+    let mut states: BTreeMap<String, Value> = BTreeMap::new();
+    let mut all: Vec<Value> = Vec::new();
+    let mut kills = 0;
+    // Kill points spread over the run: after 400, 900, 1700, 2600, 3600… messages of each run.
+    for (i, budget) in [400usize, 900, 1700, 2600, 3600, 5000, 8000, 1_000_000].iter().enumerate() {
+        let mut args = vec!["read", "--config", &cfg, "--catalog", &cat];
+        let st;
+        if !states.is_empty() {
+            st = s.write(&format!("state{i}.json"), &state_text(&states));
+            args.extend(["--state", st.as_str()]);
+        }
+        let (msgs, killed) = read_killed_after(&s, &args, *budget);
+        merge_states(&mut states, &msgs);
+        all.extend(msgs);
+        if !killed {
+            break;
+        }
+        kills += 1;
+    }
+    assert!(kills >= 5, "only {kills} kills happened");
+    let got = ids_by_stream(&all);
+    for name in srv.with_dataset(|d| d.stream_names()) {
+        let want: BTreeSet<String> = srv.with_dataset(|d| d.ids(&name)).into_iter().collect();
+        let have = got.get(&connector_name(&name)).cloned().unwrap_or_default();
+        let unique: BTreeSet<String> = have.iter().cloned().collect();
+        assert_eq!(unique, want, "{name}: every record at least once");
+        let extra = have.len() - unique.len();
+        assert!(extra <= 100 * kills, "{name}: {extra} repeated deliveries over {kills} resumes (more than a page per resume)");
+        let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+        for id in &have {
+            *counts.entry(id).or_default() += 1;
+        }
+        let worst = counts.values().max().copied().unwrap_or(0);
+        assert!(worst <= kills + 1, "{name}: a record was delivered {worst} times");
+    }
+}
+
+#[test]
+fn an_account_without_the_accounts_feature_syncs_everything_else() {
+    let _g = serial();
+    let srv = server(50, vec!["accounts".into()]);
+    let s = Scratch::new("noacc");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let run = wasmtime(&s, &["read", "--config", &cfg]);
+    assert_ne!(run.code, 0, "a failed stream must fail the run");
+    let errors: Vec<Value> = run.of_type("TRACE").into_iter().filter(|m| m["trace"]["type"] == "ERROR").collect();
+    let failed: BTreeSet<String> = errors.iter().filter_map(|e| e["trace"]["error"]["stream_descriptor"]["name"].as_str().map(String::from)).collect();
+    assert!(failed.contains("accounts"), "accounts not named: {failed:?}");
+    assert!(errors.iter().all(|e| e["trace"]["error"]["failure_type"] == "config_error"));
+    assert!(run.stderr.contains("accounts") && run.stderr.contains("FAILED"));
+    let got = ids_by_stream(&run.messages());
+    for name in srv.with_dataset(|d| d.stream_names()) {
+        let cname = connector_name(&name);
+        if failed.contains(&cname) {
+            continue;
+        }
+        let mut want = srv.with_dataset(|d| d.ids(&name));
+        want.sort();
+        let mut have = got.get(&cname).cloned().unwrap_or_default();
+        have.sort();
+        assert_eq!(have, want, "{cname} must complete");
+    }
+    assert!(failed.iter().all(|f| f.starts_with("account")), "only account streams may fail: {failed:?}");
+}
+
+#[test]
+fn bad_state_and_catalog_are_refused_clearly() {
+    let _g = serial();
+    let srv = server(5, vec![]);
+    let s = Scratch::new("badstate");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let cat = s.write("cat.json", &catalog(&["contacts"], true));
+    for (text, want) in [
+        ("{oops", "not valid JSON"),
+        (r#"[{"type":"STREAM","stream":{"stream_descriptor":{"name":"martians"},"stream_state":{}}}]"#, "unknown stream 'martians'"),
+        (r#"[{"type":"STREAM","stream":{"stream_descriptor":{"name":"contacts"},"stream_state":{"cursor":"last tuesday"}}}]"#, "not a timestamp"),
+    ] {
+        let st = s.write("st.json", text);
+        let run = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat, "--state", &st]);
+        assert_ne!(run.code, 0);
+        assert!(run.stderr.contains(want), "{text}: {}", run.stderr);
+        assert!(run.of_type("RECORD").is_empty());
+    }
+    let bad = s.write("bad.json", r#"{"streams":[{"stream":{"name":"contacts"},"sync_mode":"sideways"}]}"#);
+    let run = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &bad]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("sync_mode"));
+}
