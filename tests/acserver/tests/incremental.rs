@@ -180,8 +180,8 @@ fn a_read_killed_five_times_and_resumed_loses_nothing() {
     let mut states: BTreeMap<String, Value> = BTreeMap::new();
     let mut all: Vec<Value> = Vec::new();
     let mut kills = 0;
-    // Kill points spread over the run: after 400, 900, 1700, 2600, 3600… messages of each run.
-    for (i, budget) in [400usize, 900, 1700, 2600, 3600, 5000, 8000, 1_000_000].iter().enumerate() {
+    // Kill points spread over the run: after 300, 500, 800, 1100… messages of each run.
+    for (i, budget) in [300usize, 500, 800, 1100, 1400, 1800, 2500, 4000, 1_000_000].iter().enumerate() {
         let mut args = vec!["read", "--config", &cfg, "--catalog", &cat];
         let st;
         if !states.is_empty() {
@@ -197,6 +197,10 @@ fn a_read_killed_five_times_and_resumed_loses_nothing() {
         kills += 1;
     }
     assert!(kills >= 5, "only {kills} kills happened");
+    // The kills interrupted passes (not only gaps between streams): resumes started mid-list.
+    let resumed_mid_list = srv.requests().iter().filter(|r| r.path.contains("id_greater=") || (r.path.contains("offset=") && !r.path.contains("offset=0"))).count();
+    assert!(resumed_mid_list > 0);
+    assert!(all.iter().any(|m| m["type"] == "STATE" && m["state"]["stream"]["stream_state"]["resume"].is_object()));
     let got = ids_by_stream(&all);
     for name in srv.with_dataset(|d| d.stream_names()) {
         let want: BTreeSet<String> = srv.with_dataset(|d| d.ids(&name)).into_iter().collect();
