@@ -244,8 +244,16 @@ impl Config {
         Config::from_value(&v)
     }
 
-    /// Checks a parsed config document.
+    /// Checks a parsed config document. Error text never carries the key, even when another
+    /// field's value happens to contain it.
     pub fn from_value(v: &Value) -> Result<Config, ConfigError> {
+        Config::check(v).map_err(|e| match v.get("api_key").and_then(Value::as_str) {
+            Some(key) => ConfigError(crate::redact::Redactor::new(key.trim()).clean(&e.0).into_owned()),
+            None => e,
+        })
+    }
+
+    fn check(v: &Value) -> Result<Config, ConfigError> {
         let obj = v.as_object().ok_or_else(|| {
             ConfigError(format!("the config must be a JSON object, got {}", type_name(v)))
         })?;

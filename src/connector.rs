@@ -27,7 +27,7 @@ pub fn load_config(text: &str) -> Result<Config, Failure> {
 /// Result of check: whether the account answered, and what a person should know.
 pub fn check(transport: &mut dyn Transport, config: &Config) -> (bool, String) {
     let mut client = Client::new(transport, config);
-    match client.get("users/me") {
+    match client.verify_key() {
         Ok(resp) => {
             let who = serde_json::from_slice::<Value>(&resp.body)
                 .ok()
@@ -85,9 +85,13 @@ pub fn all_streams(client: &mut Client) -> (Vec<StreamDef>, Vec<(String, Value)>
 pub fn discover(transport: &mut dyn Transport, config: &Config) -> Result<Value, Failure> {
     let mut client = Client::new(transport, config);
     // The key must work before a catalog means anything.
-    client.get("users/me")?;
+    client.verify_key()?;
     let (defs, schemas, _note) = all_streams(&mut client);
     Ok(catalog_message(discovered_streams(&defs, &schemas)))
+}
+
+fn unknown_in_state(name: &str) -> Failure {
+    config_failure(format!("the state names unknown stream '{}'; remove it from the state file (or run discover to see this account's streams)", name.chars().take(80).collect::<String>()))
 }
 
 /// Reads the configured catalog (every stream in full when there is none) from the saved state.
@@ -98,11 +102,36 @@ pub fn read(transport: &mut dyn Transport, sink: &mut dyn Sink, config: &Config,
         Some(text) => parse_state_input(text).map_err(|e| config_failure(e.0))?,
         None => Default::default(),
     };
-    let mut client = Client::new(transport, config);
+    // Everything that can be checked without the network is checked first.
     let fixed = fixed_streams();
+    let mut provisional = fixed.clone();
+    let custom_names = |text: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let v = v.get("catalog").cloned().unwrap_or(v);
+        v.get("streams").and_then(Value::as_array).map_or(vec![], |a| {
+            a.iter().filter_map(|s| s.pointer("/stream/name").or_else(|| s.get("name")).and_then(Value::as_str)).filter(|n| n.starts_with("custom_object_")).map(String::from).collect()
+        })
+    };
+    if let Some(text) = catalog {
+        for n in custom_names(text) {
+            provisional.push(StreamDef { name: n, ..custom_object_stream("", "") });
+        }
+        parse_configured_catalog(text, &provisional).map_err(config_failure)?;
+    }
+    for (name, v) in &saved {
+        let def = fixed.iter().find(|d| &d.name == name).cloned();
+        let def = match def {
+            Some(d) => d,
+            None if name.starts_with("custom_object_") => custom_object_stream("", ""),
+            None => return Err(unknown_in_state(name)),
+        };
+        StreamState::from_value(name, v, def.cursor.as_deref()).map_err(|e| config_failure(e.0))?;
+    }
+    let mut client = Client::new(transport, config);
+    client.verify_key().map_err(|f| Failure { kind: f.kind, message: format!("cannot read {}: {}", config.base.host, f.message) })?;
     let wants_custom = match catalog {
         None => true,
-        Some(text) => text.contains("custom_object_"),
+        Some(text) => !custom_names(text).is_empty() || saved.keys().any(|k| k.starts_with("custom_object_")),
     };
     let mut known = fixed.clone();
     if wants_custom {
@@ -116,10 +145,8 @@ pub fn read(transport: &mut dyn Transport, sink: &mut dyn Sink, config: &Config,
         Some(text) => parse_configured_catalog(text, &known).map_err(config_failure)?.into_iter().map(|s| (s.name, s.incremental)).collect(),
         None => known.iter().map(|d| (d.name.clone(), false)).collect(),
     };
-    for name in saved.keys() {
-        if !known.iter().any(|d| &d.name == name) {
-            return Err(config_failure(format!("the state names unknown stream '{}'; remove it from the state file (or run discover to see this account's streams)", name.chars().take(80).collect::<String>())));
-        }
+    if let Some(name) = saved.keys().find(|n| !known.iter().any(|d| &d.name == *n)) {
+        return Err(unknown_in_state(name));
     }
     let mut jobs = Vec::new();
     for (name, incremental) in selected {

@@ -150,9 +150,19 @@ impl<'t> Client<'t> {
         }
     }
 
-    /// One GET of an API path (below `/api/3/`) with the full retry policy; used by check and
-    /// discover. Returns the 2xx answer.
+    /// One GET of an API path (below `/api/3/`) with the full retry policy. Returns the 2xx answer.
     pub fn get(&mut self, path: &str) -> Result<HttpResponse, Failure> {
+        self.get_inner(path, false)
+    }
+
+    /// Proves the key works (`users/me`) before anything else, so a wrong key fails the run once
+    /// and clearly, and later 403s are known to be intermittent. A 403 here is retried a few
+    /// times quickly, since ActiveCampaign sends intermittent 403s even to good keys.
+    pub fn verify_key(&mut self) -> Result<HttpResponse, Failure> {
+        self.get_inner("users/me", true)
+    }
+
+    fn get_inner(&mut self, path: &str, retry_forbidden: bool) -> Result<HttpResponse, Failure> {
         let full = format!("{}/{}", self.api_path, path);
         let (mut attempts, mut waited, mut forbidden) = (0u32, 0u64, 0u32);
         loop {
@@ -177,7 +187,7 @@ impl<'t> Client<'t> {
                 Err(e) => Verdict::Retry { after_ns: None, pause_all: false, why: format!("network failure: {e}") },
                 Ok(r) => {
                     self.note_headers(r);
-                    classify(r.status, &r.body, r.header("retry-after"), self.key_worked, forbidden)
+                    classify(r.status, &r.body, r.header("retry-after"), self.key_worked || retry_forbidden, forbidden)
                 }
             };
             match verdict {
@@ -188,10 +198,12 @@ impl<'t> Client<'t> {
                 Verdict::Fail { kind, why } => return Err(Failure { kind, message: why }),
                 Verdict::Retry { after_ns, pause_all, why } => {
                     attempts += 1;
-                    if result.as_ref().map_or(false, |r| r.status == 403) {
+                    let was_forbidden = result.as_ref().map_or(false, |r| r.status == 403);
+                    if was_forbidden {
                         forbidden += 1;
                     }
-                    let delay = after_ns.unwrap_or_else(|| backoff_ns(attempts, next_random(&mut self.random)));
+                    // A 403 is either intermittent (gone in a moment) or real: don't wait long on it.
+                    let delay = if was_forbidden { forbidden as u64 * SECOND / 2 } else { after_ns.unwrap_or_else(|| backoff_ns(attempts, next_random(&mut self.random))) };
                     if attempts >= self.max_attempts || waited + delay > self.max_wait_ns {
                         return Err(Failure { kind: FailureType::Transient, message: format!("gave up after {attempts} attempts; last failure: {why}") });
                     }

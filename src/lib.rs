@@ -11,6 +11,8 @@ pub mod datetime;
 pub mod engine;
 pub mod limiter;
 pub mod protocol;
+#[cfg(test)]
+mod proptests;
 pub mod redact;
 pub mod request;
 pub mod response;

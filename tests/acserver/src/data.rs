@@ -22,6 +22,31 @@ pub struct Dataset {
     streams: BTreeMap<String, Vec<Value>>,
     next_id: BTreeMap<String, u64>,
     schemas: Vec<Value>,
+    /// Per stream, the `links` value with `{id}` in place of the record id. Records are stored
+    /// without `links` (it is the same for every record of a stream) and get it back on output.
+    links: BTreeMap<String, Value>,
+}
+
+/// Removes `links` from a record, remembering the stream's template the first time.
+fn strip_links(stream: &str, rec: &mut Value, templates: &mut BTreeMap<String, Value>) {
+    let Some(obj) = rec.as_object_mut() else { return };
+    let Some(links) = obj.remove("links") else { return };
+    if templates.contains_key(stream) {
+        return;
+    }
+    let id = obj.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let template = match links {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let url = v.as_str().unwrap_or("").replacen(&format!("/{id}/"), "/{id}/", 1);
+                    (k, Value::String(url))
+                })
+                .collect(),
+        ),
+        other => other,
+    };
+    templates.insert(stream.to_string(), template);
 }
 
 /// Picks `k` distinct indices out of `n` spread over the whole range, shifted by `salt`.
@@ -116,12 +141,15 @@ impl Dataset {
     pub fn generate(seed: u64, contacts: usize) -> Dataset {
         let mut data: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         let mut next_id = BTreeMap::new();
+        let mut links = BTreeMap::new();
         for name in GEN_ORDER {
             let n = streams::count(name, contacts);
             let mut recs = Vec::with_capacity(n);
             for i in 0..n {
                 let mut g = G::new(seed, name, i as u64 + 1, i, &data);
-                recs.push(gen::record(name, &mut g));
+                let mut rec = gen::record(name, &mut g);
+                strip_links(name, &mut rec, &mut links);
+                recs.push(rec);
             }
             next_id.insert(name.to_string(), n as u64 + 1);
             data.insert(name.to_string(), recs);
@@ -138,13 +166,31 @@ impl Dataset {
             next_id.insert(name.clone(), n as u64 + 1);
             data.insert(name, recs);
         }
-        Dataset { seed, clock: GEN_END - 1, ops: 0, streams: data, next_id, schemas }
+        Dataset { seed, clock: GEN_END - 1, ops: 0, streams: data, next_id, schemas, links }
     }
 
     /// A copy of every record of a stream (by stream name, or `custom_object:<slug>`), in id order;
     /// empty for an unknown name.
     pub fn records(&self, stream: &str) -> Vec<Value> {
-        self.slice(stream).to_vec()
+        self.slice(stream).iter().map(|r| self.out(stream, r)).collect()
+    }
+
+    /// A stored record as served: a copy with its `links` put back.
+    pub(crate) fn out(&self, stream: &str, rec: &Value) -> Value {
+        let mut r = rec.clone();
+        if let (Some(t), Some(obj)) = (self.links.get(stream), r.as_object_mut()) {
+            let links = match t {
+                Value::Object(m) => {
+                    let id = obj.get("id").and_then(|v| v.as_str()).unwrap_or("");
+                    Value::Object(
+                        m.iter().map(|(k, v)| (k.clone(), Value::String(v.as_str().unwrap_or("").replacen("{id}", id, 1)))).collect(),
+                    )
+                }
+                other => other.clone(),
+            };
+            obj.insert("links".to_string(), links);
+        }
+        r
     }
 
     /// The `id` of each record of the stream, in list order.
@@ -198,8 +244,7 @@ impl Dataset {
     /// Appends `count` new records with new, higher ids; their cursor (and creation dates) are
     /// new instants of the logical clock. Returns their ids.
     pub fn insert(&mut self, stream: &str, count: usize) -> Vec<String> {
-        let schema = if stream.starts_with(CUSTOM_PREFIX) {
-            let slug = &stream[CUSTOM_PREFIX.len()..];
+        let schema = if let Some(slug) = stream.strip_prefix(CUSTOM_PREFIX) {
             match self.schemas.iter().find(|s| s.get("slug").and_then(|x| x.as_str()) == Some(slug)) {
                 Some(s) => Some(s.clone()),
                 None => return Vec::new(),
@@ -224,6 +269,7 @@ impl Dataset {
             };
             stamp_created(stream, &mut rec, self.clock);
             stamp_updated(stream, &mut rec, self.clock);
+            strip_links(stream, &mut rec, &mut self.links);
             out.push(id_of(&rec));
             recs.push(rec);
         }
@@ -335,7 +381,7 @@ mod tests {
                     let t = cursor_ms(name, r);
                     assert!(t.is_some(), "{name}: cursor missing/unparsable in {r}");
                     let t = t.unwrap_or(0) / 1000;
-                    assert!(t >= crate::time::GEN_START && t < GEN_END, "{name}: cursor out of range");
+                    assert!((crate::time::GEN_START..GEN_END).contains(&t), "{name}: cursor out of range");
                 }
                 if !name.starts_with(CUSTOM_PREFIX) {
                     assert!(r.get("links").is_some(), "{name}: no links");
@@ -422,6 +468,20 @@ mod tests {
         let st = d.insert("deal_stages", 1);
         let groups = d.records("deal_groups");
         assert!(groups.iter().any(|g| g["stages"].as_array().map(|a| a.contains(&json!(st[0]))).unwrap_or(false)));
+    }
+
+    #[test]
+    fn links_are_per_record() {
+        let mut d = Dataset::generate(5, 30);
+        let c = d.records("contacts");
+        assert_eq!(c[4]["links"]["contactTags"], json!("https://acct.api-us1.com/api/3/contacts/5/contactTags"));
+        for s in ["scores", "webhooks", "templates", "task_types", "segments"] {
+            assert_eq!(d.records(s)[0]["links"], json!([]), "{s}");
+        }
+        let id = d.insert("contacts", 1);
+        let rec = d.records("contacts").pop().unwrap_or_default();
+        assert_eq!(rec["links"]["deals"], json!(format!("https://acct.api-us1.com/api/3/contacts/{}/deals", id[0])));
+        assert!(d.records("custom_object:subscription")[0].get("links").is_none());
     }
 
     #[test]

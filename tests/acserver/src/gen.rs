@@ -152,7 +152,7 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         "groups" => {
             let title = ["Admin", "Sales Team", "Support — 東京"][i % 3];
             json!({"title": title, "descript": format!("{title} group"), "unsubscribelink": "0", "optinconfirm": "0",
-                "p_admin": if i % 3 == 0 {"1"} else {"0"}, "pgListAdd": "1", "pgListEdit": "1", "pgListDelete": "0",
+                "p_admin": if i.is_multiple_of(3) {"1"} else {"0"}, "pgListAdd": "1", "pgListEdit": "1", "pgListDelete": "0",
                 "pgContactAdd": "1", "pgContactEdit": "1", "pgContactDelete": "0", "pgMessageAdd": "1", "pgDealView": "1",
                 "pgReportsCampaign": "1", "sdate": iso(c), "reqApproval": "0", "reqApproval1st": "2", "reqApprovalNotify": "",
                 "socialdata": "0", "links": g.links("groups", &["userGroups", "groupLimit", "dealGroupGroups", "listGroups", "addressGroups"]), "id": id})
@@ -247,7 +247,7 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 "links": g.links("contactLists", &["automation", "list", "contact", "form", "autosyncLog", "campaign", "unsubscribeAutomation", "message"]),
                 "id": id, "automation": null})
         }
-        "accounts" => json!({"name": COMPANIES[i % COMPANIES.len()], "accountUrl": if i % 3 == 0 {Value::Null} else {json!(format!("https://www.example.com/a{}", g.id))},
+        "accounts" => json!({"name": COMPANIES[i % COMPANIES.len()], "accountUrl": if i.is_multiple_of(3) {Value::Null} else {json!(format!("https://www.example.com/a{}", g.id))},
             "createdTimestamp": iso(c), "updatedTimestamp": iso(u), "contactCount": g.num(0, 40), "dealCount": g.num(0, 9),
             "owner": "1", "links": g.links("accounts", &["notes", "accountCustomFieldData", "accountContacts"]), "id": id}),
         "account_contacts" => {
@@ -343,9 +343,9 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 "dataOldval": null, "dataNewval": g.words(3), "links": g.links("dealActivities", &["deal", "user"]),
                 "id": id, "deal": deal, "user": user})
         }
-        "task_types" => json!({"cdate": if i % 2 == 0 {Value::Null} else {iso(c)}, "defduration": "0", "id": id, "links": [],
+        "task_types" => json!({"cdate": if i.is_multiple_of(2) {Value::Null} else {iso(c)}, "defduration": "0", "id": id, "links": [],
             "status": "0", "title": (["Call", "Email", "Meeting", "To-do"].get(i).copied().unwrap_or("Follow-up")),
-            "udate": if i % 2 == 0 {Value::Null} else {iso(u)}}),
+            "udate": if i.is_multiple_of(2) {Value::Null} else {iso(u)}}),
         "tasks" => {
             let on_deal = g.rng.one_in(2);
             let relid = if on_deal { g.rfk("deals") } else { g.rfk("contacts") };
@@ -517,7 +517,7 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
             "cfields": [{"type": "email", "header": "Email", "required": true}], "parentformid": "0", "userid": "1",
             "addressid": "0", "cdate": iso(c), "udate": iso(u), "entries": g.num(0, 500), "aid": "0", "recent": [], "contacts": g.rng.range(0, 500),
             "deals": g.rng.range(0, 20), "links": g.links("forms", &["address"]), "id": id, "address": null}),
-        "segments" => json!({"id": id, "name": format!("Segment of Automation {}", g.id), "logic": if i % 2 == 0 {"and"} else {"or"},
+        "segments" => json!({"id": id, "name": format!("Segment of Automation {}", g.id), "logic": if i.is_multiple_of(2) {"and"} else {"or"},
             "hidden": "0", "seriesid": g.fk("automations", i), "created_timestamp": naive(c), "updated_timestamp": naive(u),
             "created_by": null, "updated_by": null, "links": []}),
         "scores" => json!({"reltype": if i == 1 {"deal"} else {"contact"}, "name": (["Link Engagement Score", "Deal Health", "Lead Score"].get(i).copied().unwrap_or("Score")),
@@ -601,8 +601,11 @@ fn contact(g: &mut G<'_>, id: String, c: i64, u: i64) -> Value {
     })
 }
 
-/// Custom object schema definitions: (slug, singular, plural, description, fields as (id, label, type, scale)).
-pub const SCHEMA_DEFS: &[(&str, &str, &str, &str, &[(&str, &str, &str)])] = &[
+/// A custom object schema definition: (slug, singular, plural, description, fields as (id, label, type)).
+pub type SchemaDef = (&'static str, &'static str, &'static str, &'static str, &'static [(&'static str, &'static str, &'static str)]);
+
+/// The custom object schemas every dataset has.
+pub const SCHEMA_DEFS: &[SchemaDef] = &[
     ("subscription", "Subscription", "Subscriptions", "A contact's product subscription",
         &[("plan", "Plan", "text"), ("seats", "Seats", "number"), ("monthly-amount", "Monthly Amount", "number"), ("renewal-date", "Renewal Date", "date")]),
     ("support-ticket", "Support Ticket", "Support Tickets", "Tickets from the help desk",
