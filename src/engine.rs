@@ -130,6 +130,9 @@ impl<'t> Client<'t> {
 
     /// Starts a request now if the budget allows; returns its ticket, or the time to try again.
     fn try_start(&mut self, path: &str) -> Result<Result<u64, String>, u64> {
+        if let Err(refused) = crate::request::on_account_host(&self.api_path, path) {
+            return Ok(Err(refused));
+        }
         let now = self.transport.now_ns();
         let slot = self.limiter.next_slot();
         if slot > now {

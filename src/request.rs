@@ -61,6 +61,22 @@ pub fn page_path(api_path: &str, def: &StreamDef, pos: &Position, since: Option<
     format!("{api_path}/{}?{}", def.path, query.join("&"))
 }
 
+/// Refuses anything but a path below the account's API: no absolute URL (a `links` value from a
+/// response), no other host, no escape with `..` or control characters. The transport sets the
+/// scheme and host from the config; this keeps every request there.
+pub fn on_account_host(api_path: &str, path_and_query: &str) -> Result<(), String> {
+    let path = path_and_query.split('?').next().unwrap_or("");
+    let ok = path_and_query.starts_with(&format!("{api_path}/"))
+        && !path_and_query.contains("://")
+        && !path.split('/').any(|seg| seg == "..")
+        && !path_and_query.chars().any(|c| c.is_control() || c.is_whitespace() || c == '#' || c == '@' || c == '\\');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("refused a request outside the account's API ({}): requests go only to the configured api_url host", path_and_query.chars().take(100).collect::<String>()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +104,14 @@ mod tests {
         assert!(!p.contains("2024"));
         let p = page_path("/api/3", &def("activities"), &Position::Offset(0), Some("2024"));
         assert!(p.ends_with("&after=2024"));
+    }
+
+    #[test]
+    fn only_the_accounts_api() {
+        assert!(on_account_host("/api/3", "/api/3/tags?limit=100&offset=0").is_ok());
+        for bad in ["https://evil.example.com/api/3/tags", "/api/3/https://evil.example.com/", "/other", "/api/3/../admin", "//evil.example.com/api/3/x", "/api/3/x@evil", "/api/3/x y"] {
+            assert!(on_account_host("/api/3", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

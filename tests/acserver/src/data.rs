@@ -410,6 +410,16 @@ mod tests {
                 assert!(contacts.contains(c), "{child} refers to missing contact {c}");
             }
         }
+        let accounts = d.ids("accounts");
+        for c in d.records("contacts") {
+            let org = &c["organization"];
+            assert!(org.is_null() || accounts.iter().any(|a| Some(a.as_str()) == org.as_str()), "bad organization {org}");
+        }
+        for deal in d.records("deals") {
+            for (k, s) in [("owner", "users"), ("stage", "deal_stages"), ("group", "deal_groups")] {
+                assert!(d.ids(s).iter().any(|x| Some(x.as_str()) == deal[k].as_str()), "deal {k}");
+            }
+        }
         let orders = d.records("ecommerce_orders");
         let products = d.ids("ecommerce_order_products");
         for o in &orders {

@@ -622,7 +622,7 @@ pub fn schema(seed: u64, i: usize) -> Value {
     let fields: Vec<Value> = fields
         .iter()
         .map(|(fid, label, ty)| {
-            let mut f = json!({"id": fid, "labels": {"singular": label, "plural": format!("{label}s")}, "type": ty, "required": *fid == "plan" || *fid == "subject"});
+            let mut f = json!({"id": fid, "labels": {"singular": label, "plural": if label.ends_with('s') { label.to_string() } else { format!("{label}s") }}, "type": ty, "required": *fid == "plan" || *fid == "subject"});
             if *ty == "number" {
                 f["scale"] = json!(if *fid == "monthly-amount" { 2 } else { 0 });
             }

@@ -417,10 +417,13 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
             let mut r = normal();
             r.status = 200;
             let mut cut = r.body.len() / 2;
-            while cut > 0 && (r.body[cut] & 0xC0) == 0x80 {
+            while cut > 0 && r.body.get(cut).map(|b| (b & 0xC0) == 0x80).unwrap_or(false) {
                 cut -= 1;
             }
-            r.body.truncate(cut.max(1).min(r.body.len()));
+            r.body.truncate(cut.max(1));
+            if r.body.is_empty() {
+                r.body = b"{\"contacts\": [".to_vec();
+            }
             (r, Delivery::Full)
         }
         Some(FaultKind::HtmlErrorPage) => (

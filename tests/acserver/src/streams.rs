@@ -108,8 +108,8 @@ pub const STREAMS: &[StreamDef] = &[
 /// The order in which streams are generated (parents before children).
 pub const GEN_ORDER: &[&str] = &[
     "users", "groups", "addresses", "brandings", "lists", "tags", "contact_custom_fields",
-    "contact_custom_field_options", "contact_custom_field_rels", "contacts", "contact_custom_field_values",
-    "contact_tags", "contact_lists", "accounts", "account_contacts", "account_custom_fields",
+    "contact_custom_field_options", "contact_custom_field_rels", "accounts", "contacts", "contact_custom_field_values",
+    "contact_tags", "contact_lists", "account_contacts", "account_custom_fields",
     "account_custom_field_values", "deal_groups", "deal_stages", "deal_group_users", "deals", "contact_deals",
     "deal_custom_fields", "deal_custom_field_values", "deal_activities", "task_types", "tasks", "messages",
     "campaigns", "campaign_lists", "campaign_messages", "campaign_links", "automations", "automation_blocks",
