@@ -22,22 +22,47 @@ impl Reply {
         Reply { status: 200, body }
     }
     fn message(status: u16, msg: &str) -> Reply {
-        Reply { status, body: json!({ "message": msg }) }
+        Reply {
+            status,
+            body: json!({ "message": msg }),
+        }
     }
     fn invalid(detail: String) -> Reply {
-        Reply { status: 422, body: json!({"errors": [{"status": 422, "title": "Invalid Input Parameter", "detail": detail}]}) }
+        Reply {
+            status: 422,
+            body: json!({"errors": [{"status": 422, "title": "Invalid Input Parameter", "detail": detail}]}),
+        }
     }
 }
 
 /// The API paths a disabled feature covers (a feature may also be a stream name or a raw path).
 fn feature_paths(feature: &str) -> Vec<String> {
     let fixed: &[&str] = match feature {
-        "accounts" => &["accounts", "accountContacts", "accountCustomFieldMeta", "accountCustomFieldData"],
-        "deals" => &[
-            "deals", "dealActivities", "dealCustomFieldMeta", "dealCustomFieldData", "dealGroups", "dealGroupUsers",
-            "dealStages", "dealTasks", "dealTasktypes", "contactDeals",
+        "accounts" => &[
+            "accounts",
+            "accountContacts",
+            "accountCustomFieldMeta",
+            "accountCustomFieldData",
         ],
-        "ecommerce" => &["connections", "ecomCustomers", "ecomOrders", "ecomOrderProducts", "ecomOrderActivities"],
+        "deals" => &[
+            "deals",
+            "dealActivities",
+            "dealCustomFieldMeta",
+            "dealCustomFieldData",
+            "dealGroups",
+            "dealGroupUsers",
+            "dealStages",
+            "dealTasks",
+            "dealTasktypes",
+            "contactDeals",
+        ],
+        "ecommerce" => &[
+            "connections",
+            "ecomCustomers",
+            "ecomOrders",
+            "ecomOrderProducts",
+            "ecomOrderActivities",
+        ],
         "custom_objects" | "customObjects" => &["customObjects"],
         _ => &[],
     };
@@ -53,13 +78,16 @@ fn feature_paths(feature: &str) -> Vec<String> {
 /// The feature (from `disabled`) that covers this API path, if any.
 pub fn disabled_feature<'a>(rest: &str, disabled: &'a [String]) -> Option<&'a str> {
     disabled.iter().map(|s| s.as_str()).find(|f| {
-        feature_paths(f).iter().any(|p| !p.is_empty() && (rest == p || rest.starts_with(&format!("{p}/"))))
+        feature_paths(f)
+            .iter()
+            .any(|p| !p.is_empty() && (rest == p || rest.starts_with(&format!("{p}/"))))
     })
 }
 
 /// The path relative to `/api/3/` (without trailing slashes), or `None` outside the API.
 pub fn api_rest(path: &str) -> Option<&str> {
-    path.strip_prefix("/api/3/").map(|r| r.trim_end_matches('/'))
+    path.strip_prefix("/api/3/")
+        .map(|r| r.trim_end_matches('/'))
 }
 
 /// Answers a GET of `path` (the full path, e.g. `/api/3/contacts`) with `query`.
@@ -105,7 +133,9 @@ fn users_me(ds: &Dataset) -> Reply {
 }
 
 fn numeric_id(r: &Value) -> Option<u64> {
-    r.get("id").and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
+    r.get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse().ok())
 }
 
 /// One date condition: `field` instant `>=` (after) or `<` (before) `ms`.
@@ -126,13 +156,21 @@ struct Filter {
 impl Filter {
     fn matches(&self, r: &Value) -> bool {
         if self.id_greater.is_some() || self.id_less.is_some() {
-            let Some(id) = numeric_id(r) else { return false };
-            if self.id_greater.map(|g| id <= g).unwrap_or(false) || self.id_less.map(|l| id >= l).unwrap_or(false) {
+            let Some(id) = numeric_id(r) else {
+                return false;
+            };
+            if self.id_greater.map(|g| id <= g).unwrap_or(false)
+                || self.id_less.map(|l| id >= l).unwrap_or(false)
+            {
                 return false;
             }
         }
         self.dates.iter().all(|c| {
-            match r.get(c.field).and_then(|v| v.as_str()).and_then(|s| parse_instant_ms(s).ok()) {
+            match r
+                .get(c.field)
+                .and_then(|v| v.as_str())
+                .and_then(|s| parse_instant_ms(s).ok())
+            {
                 Some(t) => {
                     if c.at_least {
                         t >= c.ms
@@ -176,15 +214,26 @@ fn build_filter(name: &str, q: &Query) -> Result<Filter, Reply> {
             if v.trim().is_empty() {
                 continue;
             }
-            let ms = parse_instant_ms(v).map_err(|e| Reply::invalid(format!("Parameter {param}: {e}")))?;
-            f.dates.push(DateCond { field, at_least: *at_least, ms });
+            let ms = parse_instant_ms(v)
+                .map_err(|e| Reply::invalid(format!("Parameter {param}: {e}")))?;
+            f.dates.push(DateCond {
+                field,
+                at_least: *at_least,
+                ms,
+            });
         }
     }
     Ok(f)
 }
 
 /// Filters, orders (id ascending unless `desc`) and pages `recs`: (total matches, page).
-fn paginate<'a>(recs: &'a [Value], f: &Filter, desc: bool, offset: usize, limit: usize) -> (usize, Vec<&'a Value>) {
+fn paginate<'a>(
+    recs: &'a [Value],
+    f: &Filter,
+    desc: bool,
+    offset: usize,
+    limit: usize,
+) -> (usize, Vec<&'a Value>) {
     let mut total = 0;
     let mut page = Vec::new();
     let mut visit = |r: &'a Value| {
@@ -209,14 +258,22 @@ fn out(ds: &Dataset, stream: &str, recs: &[&Value]) -> Value {
 }
 
 fn ids_of(page: &[&Value]) -> HashSet<String> {
-    page.iter().filter_map(|r| r.get("id").and_then(|v| v.as_str())).map(str::to_string).collect()
+    page.iter()
+        .filter_map(|r| r.get("id").and_then(|v| v.as_str()))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Records of `stream` whose `fk` is one of `ids`.
 fn children<'a>(ds: &'a Dataset, stream: &str, fk: &str, ids: &HashSet<String>) -> Vec<&'a Value> {
     ds.slice(stream)
         .iter()
-        .filter(|r| r.get(fk).and_then(|v| v.as_str()).map(|s| ids.contains(s)).unwrap_or(false))
+        .filter(|r| {
+            r.get(fk)
+                .and_then(|v| v.as_str())
+                .map(|s| ids.contains(s))
+                .unwrap_or(false)
+        })
         .collect()
 }
 
@@ -245,8 +302,14 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset) -> Result<Reply, Reply> {
             let ids = ids_of(&page);
             let opts = children(ds, "contact_custom_field_options", "field", &ids);
             let rels = children(ds, "contact_custom_field_rels", "field", &ids);
-            body.insert("fieldOptions".into(), out(ds, "contact_custom_field_options", &opts));
-            body.insert("fieldRels".into(), out(ds, "contact_custom_field_rels", &rels));
+            body.insert(
+                "fieldOptions".into(),
+                out(ds, "contact_custom_field_options", &opts),
+            );
+            body.insert(
+                "fieldRels".into(),
+                out(ds, "contact_custom_field_rels", &rels),
+            );
             body.insert("fields".into(), out(ds, def.name, &page));
         }
         "deal_groups" => {
@@ -261,15 +324,28 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset) -> Result<Reply, Reply> {
             let mut cur: BTreeMap<String, (u64, i64)> = BTreeMap::new();
             let (_, all) = paginate(ds.slice("deals"), &filter, false, 0, usize::MAX);
             for d in all {
-                let c = d.get("currency").and_then(|v| v.as_str()).unwrap_or("usd").to_uppercase();
-                let v: i64 = d.get("value").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()).unwrap_or(0);
+                let c = d
+                    .get("currency")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("usd")
+                    .to_uppercase();
+                let v: i64 = d
+                    .get("value")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
                 let e = cur.entry(c).or_insert((0, 0));
                 e.0 += 1;
                 e.1 += v;
             }
             let currencies: Map<String, Value> = cur
                 .into_iter()
-                .map(|(c, (n, v))| (c.clone(), json!({"currency": c, "total": n.to_string(), "value": v.to_string()})))
+                .map(|(c, (n, v))| {
+                    (
+                        c.clone(),
+                        json!({"currency": c, "total": n.to_string(), "value": v.to_string()}),
+                    )
+                })
                 .collect();
             meta.insert("currencies".into(), Value::Object(currencies));
             body.insert("deals".into(), out(ds, def.name, &page));
@@ -296,19 +372,41 @@ const INCLUDES: &[(&str, &str)] = &[
 const HOPS: &[(&str, &str, &str, &str)] = &[
     ("contactTags.tag", "tag", "tags", "tags"),
     ("contactLists.list", "list", "lists", "lists"),
-    ("fieldValues.field", "field", "contact_custom_fields", "fields"),
+    (
+        "fieldValues.field",
+        "field",
+        "contact_custom_fields",
+        "fields",
+    ),
 ];
 
-fn sideload_contacts(ds: &Dataset, q: &Query, contacts: &mut [Value], body: &mut Map<String, Value>) {
-    let Some(include) = q.get("include") else { return };
-    let wanted: Vec<&str> = include.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+fn sideload_contacts(
+    ds: &Dataset,
+    q: &Query,
+    contacts: &mut [Value],
+    body: &mut Map<String, Value>,
+) {
+    let Some(include) = q.get("include") else {
+        return;
+    };
+    let wanted: Vec<&str> = include
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     if wanted.is_empty() {
         return;
     }
-    let ids: HashSet<String> =
-        contacts.iter().filter_map(|c| c.get("id").and_then(|v| v.as_str())).map(str::to_string).collect();
+    let ids: HashSet<String> = contacts
+        .iter()
+        .filter_map(|c| c.get("id").and_then(|v| v.as_str()))
+        .map(str::to_string)
+        .collect();
     for (name, stream) in INCLUDES {
-        if !wanted.iter().any(|w| w == name || w.starts_with(&format!("{name}."))) {
+        if !wanted
+            .iter()
+            .any(|w| w == name || w.starts_with(&format!("{name}.")))
+        {
             continue;
         }
         let kids = children(ds, stream, "contact", &ids);
@@ -319,18 +417,30 @@ fn sideload_contacts(ds: &Dataset, q: &Query, contacts: &mut [Value], body: &mut
             }
         }
         for c in contacts.iter_mut() {
-            let cid = c.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let cid = c
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
             let list = by_contact.get(cid.as_str()).cloned().unwrap_or_default();
             c[*name] = Value::Array(list);
         }
         for (hop, fk, parent, key) in HOPS {
             if hop.starts_with(name) && wanted.contains(hop) {
-                let pids: HashSet<String> =
-                    kids.iter().filter_map(|k| k.get(*fk).and_then(|v| v.as_str())).map(str::to_string).collect();
+                let pids: HashSet<String> = kids
+                    .iter()
+                    .filter_map(|k| k.get(*fk).and_then(|v| v.as_str()))
+                    .map(str::to_string)
+                    .collect();
                 let parents: Vec<&Value> = ds
                     .slice(parent)
                     .iter()
-                    .filter(|p| p.get("id").and_then(|v| v.as_str()).map(|s| pids.contains(s)).unwrap_or(false))
+                    .filter(|p| {
+                        p.get("id")
+                            .and_then(|v| v.as_str())
+                            .map(|s| pids.contains(s))
+                            .unwrap_or(false)
+                    })
                     .collect();
                 body.insert((*key).to_string(), out(ds, parent, &parents));
             }
@@ -342,7 +452,9 @@ fn sideload_contacts(ds: &Dataset, q: &Query, contacts: &mut [Value], body: &mut
 fn custom_list(recs: &[Value], key: &str, q: &Query) -> Reply {
     let (limit, offset) = (q.limit(), q.offset());
     let (total, page) = paginate(recs, &Filter::default(), false, offset, limit);
-    Reply::ok(json!({ key: page, "meta": {"total": total, "count": page.len(), "limit": limit, "offset": offset} }))
+    Reply::ok(
+        json!({ key: page, "meta": {"total": total, "count": page.len(), "limit": limit, "offset": offset} }),
+    )
 }
 
 #[cfg(test)]
@@ -355,7 +467,12 @@ mod tests {
     }
 
     fn ids(v: &Value, key: &str) -> Vec<String> {
-        v[key].as_array().into_iter().flatten().filter_map(|r| r["id"].as_str().map(str::to_string)).collect()
+        v[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["id"].as_str().map(str::to_string))
+            .collect()
     }
 
     #[test]
@@ -385,7 +502,10 @@ mod tests {
     #[test]
     fn keyset_on_contacts() {
         let ds = Dataset::generate(42, 250);
-        let r = get(&ds, "/api/3/contacts?orders%5Bid%5D=ASC&id_greater=240&limit=100");
+        let r = get(
+            &ds,
+            "/api/3/contacts?orders%5Bid%5D=ASC&id_greater=240&limit=100",
+        );
         let got = ids(&r.body, "contacts");
         assert_eq!(got, (241..=250).map(|i| i.to_string()).collect::<Vec<_>>());
         let r = get(&ds, "/api/3/contacts?id_greater=100&id_less=104");
@@ -398,7 +518,10 @@ mod tests {
     fn updated_filters_and_422() {
         let mut ds = Dataset::generate(42, 250);
         let touched = ds.touch("contacts", 3);
-        let r = get(&ds, "/api/3/contacts?filters%5Bupdated_after%5D=2025-01-01T00:00:00-05:00");
+        let r = get(
+            &ds,
+            "/api/3/contacts?filters%5Bupdated_after%5D=2025-01-01T00:00:00-05:00",
+        );
         let mut got = ids(&r.body, "contacts");
         got.sort();
         let mut want = touched.clone();
@@ -414,11 +537,19 @@ mod tests {
         assert_eq!(r.body["meta"]["total"], json!("247"));
         let r = get(&ds, "/api/3/contacts?filters[updated_after]=last+tuesday");
         assert_eq!(r.status, 422);
-        assert_eq!(r.body["errors"][0]["title"], json!("Invalid Input Parameter"));
+        assert_eq!(
+            r.body["errors"][0]["title"],
+            json!("Invalid Input Parameter")
+        );
         let t = ds.touch("deals", 2);
         let r = get(&ds, "/api/3/deals?filters[updated_after]=2025-01-01");
         assert_eq!(r.body["meta"]["total"], json!(2));
-        assert_eq!(r.body["meta"]["currencies"].as_object().map(|m| !m.is_empty()), Some(true));
+        assert_eq!(
+            r.body["meta"]["currencies"]
+                .as_object()
+                .map(|m| !m.is_empty()),
+            Some(true)
+        );
         assert_eq!(ids(&r.body, "deals").len(), t.len());
         ds.touch("activities", 4);
         let r = get(&ds, "/api/3/activities?after=2025-01-01T00:00:00-05:00");
@@ -428,23 +559,44 @@ mod tests {
     #[test]
     fn include_sideloads_all_children() {
         let ds = Dataset::generate(42, 100);
-        let r = get(&ds, "/api/3/contacts?limit=10&include=fieldValues,contactTags.tag,contactLists");
+        let r = get(
+            &ds,
+            "/api/3/contacts?limit=10&include=fieldValues,contactTags.tag,contactLists",
+        );
         let contacts = r.body["contacts"].as_array().cloned().unwrap_or_default();
         assert_eq!(contacts.len(), 10);
-        let page: HashSet<String> = contacts.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
-        for (key, stream) in [("fieldValues", "contact_custom_field_values"), ("contactTags", "contact_tags"), ("contactLists", "contact_lists")] {
+        let page: HashSet<String> = contacts
+            .iter()
+            .filter_map(|c| c["id"].as_str().map(str::to_string))
+            .collect();
+        for (key, stream) in [
+            ("fieldValues", "contact_custom_field_values"),
+            ("contactTags", "contact_tags"),
+            ("contactLists", "contact_lists"),
+        ] {
             let want: Vec<String> = ds
                 .records(stream)
                 .iter()
-                .filter(|r| r["contact"].as_str().map(|c| page.contains(c)).unwrap_or(false))
+                .filter(|r| {
+                    r["contact"]
+                        .as_str()
+                        .map(|c| page.contains(c))
+                        .unwrap_or(false)
+                })
                 .filter_map(|r| r["id"].as_str().map(str::to_string))
                 .collect();
             assert!(!want.is_empty());
             assert_eq!(ids(&r.body, key), want, "{key}");
-            let per_contact: usize = contacts.iter().map(|c| c[key].as_array().map(|a| a.len()).unwrap_or(99)).sum();
+            let per_contact: usize = contacts
+                .iter()
+                .map(|c| c[key].as_array().map(|a| a.len()).unwrap_or(99))
+                .sum();
             assert_eq!(per_contact, want.len());
         }
-        assert!(r.body["tags"].as_array().map(|a| !a.is_empty()).unwrap_or(false));
+        assert!(r.body["tags"]
+            .as_array()
+            .map(|a| !a.is_empty())
+            .unwrap_or(false));
         let plain = get(&ds, "/api/3/contacts?limit=1");
         assert!(plain.body["contacts"][0].get("fieldValues").is_none());
         assert!(plain.body.get("fieldValues").is_none());
@@ -455,23 +607,44 @@ mod tests {
         let ds = Dataset::generate(42, 100);
         let r = get(&ds, "/api/3/fields?limit=2");
         assert_eq!(ids(&r.body, "fields"), vec!["1", "2"]);
-        assert!(r.body["fieldOptions"].as_array().map(|a| a.len() == 6).unwrap_or(false));
+        assert!(r.body["fieldOptions"]
+            .as_array()
+            .map(|a| a.len() == 6)
+            .unwrap_or(false));
         assert_eq!(ids(&r.body, "fieldRels"), vec!["1", "2"]);
         let r = get(&ds, "/api/3/dealGroups");
         assert_eq!(r.body["dealStages"].as_array().map(|a| a.len()), Some(6));
         assert_eq!(r.body["meta"]["total"], json!("2"));
         let r = get(&ds, "/api/3/customObjects/schemas");
-        assert_eq!(r.body["meta"], json!({"total": 2, "count": 2, "limit": 20, "offset": 0}));
-        let sid = r.body["schemas"][1]["id"].as_str().unwrap_or("").to_string();
-        let r = get(&ds, &format!("/api/3/customObjects/records/{sid}?limit=5&offset=10"));
+        assert_eq!(
+            r.body["meta"],
+            json!({"total": 2, "count": 2, "limit": 20, "offset": 0})
+        );
+        let sid = r.body["schemas"][1]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let r = get(
+            &ds,
+            &format!("/api/3/customObjects/records/{sid}?limit=5&offset=10"),
+        );
         assert_eq!(r.status, 200);
-        assert_eq!(r.body["meta"], json!({"total": 12, "count": 2, "limit": 5, "offset": 10}));
-        assert_eq!(get(&ds, "/api/3/customObjects/records/nope").body, json!({"message": "Not Found"}));
+        assert_eq!(
+            r.body["meta"],
+            json!({"total": 12, "count": 2, "limit": 5, "offset": 10})
+        );
+        assert_eq!(
+            get(&ds, "/api/3/customObjects/records/nope").body,
+            json!({"message": "Not Found"})
+        );
         let r = get(&ds, "/api/3/users/me");
         assert_eq!(r.body["user"]["id"], json!("1"));
         let r = get(&ds, "/api/3/nothing");
         assert_eq!(r.status, 404);
-        assert!(r.body["message"].as_str().map(|m| m.starts_with("No Result found for")).unwrap_or(false));
+        assert!(r.body["message"]
+            .as_str()
+            .map(|m| m.starts_with("No Result found for"))
+            .unwrap_or(false));
         assert_eq!(get(&ds, "/other").status, 404);
         // Every stream path answers with its list key and a total.
         for def in streams::STREAMS {
@@ -487,12 +660,26 @@ mod tests {
     fn disabled_feature_is_403() {
         let ds = Dataset::generate(42, 20);
         let off = vec!["accounts".to_string()];
-        for p in ["accounts", "accountContacts", "accountCustomFieldMeta", "accountCustomFieldData"] {
+        for p in [
+            "accounts",
+            "accountContacts",
+            "accountCustomFieldMeta",
+            "accountCustomFieldData",
+        ] {
             let r = route(&format!("/api/3/{p}"), &Query::default(), &ds, &off);
             assert_eq!(r.status, 403);
-            assert_eq!(r.body["errors"][0]["detail"], json!("You do not have permission to view accounts."));
+            assert_eq!(
+                r.body["errors"][0]["detail"],
+                json!("You do not have permission to view accounts.")
+            );
         }
-        assert_eq!(route("/api/3/contacts", &Query::default(), &ds, &off).status, 200);
-        assert_eq!(route("/api/3/users/me", &Query::default(), &ds, &off).status, 200);
+        assert_eq!(
+            route("/api/3/contacts", &Query::default(), &ds, &off).status,
+            200
+        );
+        assert_eq!(
+            route("/api/3/users/me", &Query::default(), &ds, &off).status,
+            200
+        );
     }
 }

@@ -4,7 +4,9 @@
 use crate::gen::{self, G, SCHEMA_DEFS};
 use crate::rng::{combine, hash_str};
 use crate::streams::{self, Fmt, GEN_ORDER, PARENT_ARRAYS, STREAMS};
-use crate::time::{fmt_iso, fmt_naive, fmt_naive_utc, fmt_rfc3339_nanos, ACCOUNT_OFFSET_MIN, GEN_END};
+use crate::time::{
+    fmt_iso, fmt_naive, fmt_naive_utc, fmt_rfc3339_nanos, ACCOUNT_OFFSET_MIN, GEN_END,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -29,17 +31,28 @@ pub struct Dataset {
 
 /// Removes `links` from a record, remembering the stream's template the first time.
 fn strip_links(stream: &str, rec: &mut Value, templates: &mut BTreeMap<String, Value>) {
-    let Some(obj) = rec.as_object_mut() else { return };
-    let Some(links) = obj.remove("links") else { return };
+    let Some(obj) = rec.as_object_mut() else {
+        return;
+    };
+    let Some(links) = obj.remove("links") else {
+        return;
+    };
     if templates.contains_key(stream) {
         return;
     }
-    let id = obj.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let id = obj
+        .get("id")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
     let template = match links {
         Value::Object(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| {
-                    let url = v.as_str().unwrap_or("").replacen(&format!("/{id}/"), "/{id}/", 1);
+                    let url = v
+                        .as_str()
+                        .unwrap_or("")
+                        .replacen(&format!("/{id}/"), "/{id}/", 1);
                     (k, Value::String(url))
                 })
                 .collect(),
@@ -61,7 +74,10 @@ fn spread(n: usize, k: usize, salt: u64) -> Vec<usize> {
 }
 
 fn id_of(v: &Value) -> String {
-    v.get("id").and_then(|i| i.as_str()).unwrap_or("").to_string()
+    v.get("id")
+        .and_then(|i| i.as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Changes a data value in a visible, deterministic way.
@@ -118,7 +134,9 @@ fn stamp_updated(stream: &str, rec: &mut Value, t: i64) {
 
 /// Sets the creation fields of a freshly inserted record to instant `t`.
 fn stamp_created(stream: &str, rec: &mut Value, t: i64) {
-    let Some(obj) = rec.as_object_mut() else { return };
+    let Some(obj) = rec.as_object_mut() else {
+        return;
+    };
     let custom = stream.starts_with(CUSTOM_PREFIX);
     for (k, v) in obj.iter_mut() {
         let Some(s) = v.as_str() else { continue };
@@ -154,9 +172,17 @@ impl Dataset {
             next_id.insert(name.to_string(), n as u64 + 1);
             data.insert(name.to_string(), recs);
         }
-        let schemas: Vec<Value> = (0..SCHEMA_DEFS.len()).map(|i| gen::schema(seed, i)).collect();
+        let schemas: Vec<Value> = (0..SCHEMA_DEFS.len())
+            .map(|i| gen::schema(seed, i))
+            .collect();
         for (si, schema) in schemas.iter().enumerate() {
-            let name = format!("{CUSTOM_PREFIX}{}", schema.get("slug").and_then(|s| s.as_str()).unwrap_or("object"));
+            let name = format!(
+                "{CUSTOM_PREFIX}{}",
+                schema
+                    .get("slug")
+                    .and_then(|s| s.as_str())
+                    .unwrap_or("object")
+            );
             let n = if si == 0 { (contacts / 20).max(1) } else { 12 };
             let mut recs = Vec::with_capacity(n);
             for i in 0..n {
@@ -166,13 +192,24 @@ impl Dataset {
             next_id.insert(name.clone(), n as u64 + 1);
             data.insert(name, recs);
         }
-        Dataset { seed, clock: GEN_END - 1, ops: 0, streams: data, next_id, schemas, links }
+        Dataset {
+            seed,
+            clock: GEN_END - 1,
+            ops: 0,
+            streams: data,
+            next_id,
+            schemas,
+            links,
+        }
     }
 
     /// A copy of every record of a stream (by stream name, or `custom_object:<slug>`), in id order;
     /// empty for an unknown name.
     pub fn records(&self, stream: &str) -> Vec<Value> {
-        self.slice(stream).iter().map(|r| self.out(stream, r)).collect()
+        self.slice(stream)
+            .iter()
+            .map(|r| self.out(stream, r))
+            .collect()
     }
 
     /// A stored record as served: a copy with its `links` put back.
@@ -183,7 +220,14 @@ impl Dataset {
                 Value::Object(m) => {
                     let id = obj.get("id").and_then(|v| v.as_str()).unwrap_or("");
                     Value::Object(
-                        m.iter().map(|(k, v)| (k.clone(), Value::String(v.as_str().unwrap_or("").replacen("{id}", id, 1)))).collect(),
+                        m.iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.clone(),
+                                    Value::String(v.as_str().unwrap_or("").replacen("{id}", id, 1)),
+                                )
+                            })
+                            .collect(),
                     )
                 }
                 other => other.clone(),
@@ -201,7 +245,12 @@ impl Dataset {
     /// The 59 stream names (in the order of `streams.md`), then one `custom_object:<slug>` per schema.
     pub fn stream_names(&self) -> Vec<String> {
         let mut v: Vec<String> = STREAMS.iter().map(|s| s.name.to_string()).collect();
-        v.extend(self.schemas.iter().map(|s| format!("{CUSTOM_PREFIX}{}", s.get("slug").and_then(|x| x.as_str()).unwrap_or(""))));
+        v.extend(self.schemas.iter().map(|s| {
+            format!(
+                "{CUSTOM_PREFIX}{}",
+                s.get("slug").and_then(|x| x.as_str()).unwrap_or("")
+            )
+        }));
         v
     }
 
@@ -214,11 +263,15 @@ impl Dataset {
             None if stream.starts_with(CUSTOM_PREFIX) => None,
             None => return Vec::new(),
         };
-        let Some(recs) = self.streams.get_mut(stream) else { return Vec::new() };
+        let Some(recs) = self.streams.get_mut(stream) else {
+            return Vec::new();
+        };
         self.ops += 1;
         let mut out = Vec::new();
         for idx in spread(recs.len(), count, self.ops) {
-            let Some(rec) = recs.get_mut(idx) else { continue };
+            let Some(rec) = recs.get_mut(idx) else {
+                continue;
+            };
             self.clock += 1;
             match touch_field {
                 Some(f) => {
@@ -229,7 +282,11 @@ impl Dataset {
                 None => {
                     // Custom object: bump the first numeric field value.
                     if let Some(fields) = rec.get_mut("fields").and_then(|f| f.as_array_mut()) {
-                        if let Some(v) = fields.iter_mut().filter_map(|f| f.get_mut("value")).find(|v| v.is_number()) {
+                        if let Some(v) = fields
+                            .iter_mut()
+                            .filter_map(|f| f.get_mut("value"))
+                            .find(|v| v.is_number())
+                        {
                             bump(v, self.ops);
                         }
                     }
@@ -245,7 +302,11 @@ impl Dataset {
     /// new instants of the logical clock. Returns their ids.
     pub fn insert(&mut self, stream: &str, count: usize) -> Vec<String> {
         let schema = if let Some(slug) = stream.strip_prefix(CUSTOM_PREFIX) {
-            match self.schemas.iter().find(|s| s.get("slug").and_then(|x| x.as_str()) == Some(slug)) {
+            match self
+                .schemas
+                .iter()
+                .find(|s| s.get("slug").and_then(|x| x.as_str()) == Some(slug))
+            {
                 Some(s) => Some(s.clone()),
                 None => return Vec::new(),
             }
@@ -257,10 +318,15 @@ impl Dataset {
         let mut recs = self.streams.remove(stream).unwrap_or_default();
         let mut out = Vec::new();
         for _ in 0..count {
-            let id = self.next_id.get(stream).copied().unwrap_or(recs.len() as u64 + 1);
+            let id = self
+                .next_id
+                .get(stream)
+                .copied()
+                .unwrap_or(recs.len() as u64 + 1);
             self.next_id.insert(stream.to_string(), id + 1);
             self.clock += 1;
-            let idx = (combine(combine(self.seed, hash_str(stream)), id ^ 0x5eed) % 1_000_000_007) as usize;
+            let idx = (combine(combine(self.seed, hash_str(stream)), id ^ 0x5eed) % 1_000_000_007)
+                as usize;
             let mut g = G::new(self.seed, stream, id, idx, &self.streams);
             g.fresh = true;
             let mut rec = match &schema {
@@ -284,7 +350,9 @@ impl Dataset {
     /// Removes `count` records spread over the list and returns their ids. Children are not
     /// removed (no cascade).
     pub fn delete(&mut self, stream: &str, count: usize) -> Vec<String> {
-        let Some(recs) = self.streams.get_mut(stream) else { return Vec::new() };
+        let Some(recs) = self.streams.get_mut(stream) else {
+            return Vec::new();
+        };
         self.ops += 1;
         let idxs = spread(recs.len(), count, self.ops);
         let mut removed = Vec::new();
@@ -311,9 +379,16 @@ impl Dataset {
             if *c != stream {
                 continue;
             }
-            let (Some(pid), cid) = (child.get(*fk).and_then(|v| v.as_str()), id_of(child)) else { continue };
-            let Some(parents) = self.streams.get_mut(*parent) else { continue };
-            if let Some(p) = parents.iter_mut().find(|p| p.get("id").and_then(|v| v.as_str()) == Some(pid)) {
+            let (Some(pid), cid) = (child.get(*fk).and_then(|v| v.as_str()), id_of(child)) else {
+                continue;
+            };
+            let Some(parents) = self.streams.get_mut(*parent) else {
+                continue;
+            };
+            if let Some(p) = parents
+                .iter_mut()
+                .find(|p| p.get("id").and_then(|v| v.as_str()) == Some(pid))
+            {
                 if let Some(list) = p.get_mut(*arr).and_then(|a| a.as_array_mut()) {
                     list.retain(|v| v.as_str() != Some(cid.as_str()));
                     if add {
@@ -326,7 +401,10 @@ impl Dataset {
 
     /// The records of a stream without copying.
     pub(crate) fn slice(&self, stream: &str) -> &[Value] {
-        self.streams.get(stream).map(|v| v.as_slice()).unwrap_or(&[])
+        self.streams
+            .get(stream)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
     }
 
     /// The custom object schemas.
@@ -350,7 +428,11 @@ mod tests {
     use crate::time::parse_instant_ms;
 
     fn cursor_ms(stream: &str, rec: &Value) -> Option<i64> {
-        let field = if stream.starts_with(CUSTOM_PREFIX) { "updatedTimestamp" } else { streams::by_name(stream)?.cursor? };
+        let field = if stream.starts_with(CUSTOM_PREFIX) {
+            "updatedTimestamp"
+        } else {
+            streams::by_name(stream)?.cursor?
+        };
         parse_instant_ms(rec.get(field)?.as_str()?).ok()
     }
 
@@ -359,10 +441,18 @@ mod tests {
         let a = Dataset::generate(42, 200);
         let b = Dataset::generate(42, 200);
         let c = Dataset::generate(43, 200);
-        let dump = |d: &Dataset| d.stream_names().iter().map(|s| serde_json::to_string(&d.records(s)).unwrap_or_default()).collect::<String>();
+        let dump = |d: &Dataset| {
+            d.stream_names()
+                .iter()
+                .map(|s| serde_json::to_string(&d.records(s)).unwrap_or_default())
+                .collect::<String>()
+        };
         assert_eq!(dump(&a), dump(&b));
         assert_ne!(dump(&a), dump(&c));
-        assert_eq!(serde_json::to_string(a.schemas()).ok(), serde_json::to_string(b.schemas()).ok());
+        assert_eq!(
+            serde_json::to_string(a.schemas()).ok(),
+            serde_json::to_string(b.schemas()).ok()
+        );
     }
 
     #[test]
@@ -375,13 +465,20 @@ mod tests {
             assert!(!recs.is_empty(), "{name} is empty");
             for r in &recs {
                 let id = r.get("id").and_then(|v| v.as_str());
-                assert!(id.map(|s| !s.is_empty()).unwrap_or(false), "{name}: id not a string: {r}");
-                let has_cursor = name.starts_with(CUSTOM_PREFIX) || streams::by_name(name).and_then(|s| s.cursor).is_some();
+                assert!(
+                    id.map(|s| !s.is_empty()).unwrap_or(false),
+                    "{name}: id not a string: {r}"
+                );
+                let has_cursor = name.starts_with(CUSTOM_PREFIX)
+                    || streams::by_name(name).and_then(|s| s.cursor).is_some();
                 if has_cursor {
                     let t = cursor_ms(name, r);
                     assert!(t.is_some(), "{name}: cursor missing/unparsable in {r}");
                     let t = t.unwrap_or(0) / 1000;
-                    assert!((crate::time::GEN_START..GEN_END).contains(&t), "{name}: cursor out of range");
+                    assert!(
+                        (crate::time::GEN_START..GEN_END).contains(&t),
+                        "{name}: cursor out of range"
+                    );
                 }
                 if !name.starts_with(CUSTOM_PREFIX) {
                     assert!(r.get("links").is_some(), "{name}: no links");
@@ -402,22 +499,46 @@ mod tests {
         assert_eq!(d.records("contacts").len(), 1200);
         assert_eq!(d.records("contact_custom_field_values").len(), 2400);
         assert_eq!(d.records("deals").len(), 120);
-        assert_eq!(d.records("ecommerce_order_products").len(), 2 * d.records("ecommerce_orders").len());
+        assert_eq!(
+            d.records("ecommerce_order_products").len(),
+            2 * d.records("ecommerce_orders").len()
+        );
         let contacts: std::collections::HashSet<String> = d.ids("contacts").into_iter().collect();
-        for child in ["contact_custom_field_values", "contact_tags", "contact_lists", "account_contacts", "deals"] {
+        for child in [
+            "contact_custom_field_values",
+            "contact_tags",
+            "contact_lists",
+            "account_contacts",
+            "deals",
+        ] {
             for r in d.records(child) {
                 let c = r.get("contact").and_then(|v| v.as_str()).unwrap_or("");
-                assert!(contacts.contains(c), "{child} refers to missing contact {c}");
+                assert!(
+                    contacts.contains(c),
+                    "{child} refers to missing contact {c}"
+                );
             }
         }
         let accounts = d.ids("accounts");
         for c in d.records("contacts") {
             let org = &c["organization"];
-            assert!(org.is_null() || accounts.iter().any(|a| Some(a.as_str()) == org.as_str()), "bad organization {org}");
+            assert!(
+                org.is_null() || accounts.iter().any(|a| Some(a.as_str()) == org.as_str()),
+                "bad organization {org}"
+            );
         }
         for deal in d.records("deals") {
-            for (k, s) in [("owner", "users"), ("stage", "deal_stages"), ("group", "deal_groups")] {
-                assert!(d.ids(s).iter().any(|x| Some(x.as_str()) == deal[k].as_str()), "deal {k}");
+            for (k, s) in [
+                ("owner", "users"),
+                ("stage", "deal_stages"),
+                ("group", "deal_groups"),
+            ] {
+                assert!(
+                    d.ids(s)
+                        .iter()
+                        .any(|x| Some(x.as_str()) == deal[k].as_str()),
+                    "deal {k}"
+                );
             }
         }
         let orders = d.records("ecommerce_orders");
@@ -428,7 +549,11 @@ mod tests {
             }
         }
         // Zero dates appear in some contacts, never in cursors.
-        let zeros = d.records("contacts").iter().filter(|c| c["bounced_date"] == json!("0000-00-00")).count();
+        let zeros = d
+            .records("contacts")
+            .iter()
+            .filter(|c| c["bounced_date"] == json!("0000-00-00"))
+            .count();
         assert!(zeros > 100 && zeros < 250, "zero-date contacts: {zeros}");
         let text = serde_json::to_string(&d.records("contacts")).unwrap_or_default();
         assert!(text.contains("Zoë") && text.contains("Ångström"));
@@ -443,8 +568,16 @@ mod tests {
         let after = d.records("contacts");
         let mut last = 0;
         for id in &ids {
-            let b = before.iter().find(|r| r["id"] == json!(id)).cloned().unwrap_or_default();
-            let a = after.iter().find(|r| r["id"] == json!(id)).cloned().unwrap_or_default();
+            let b = before
+                .iter()
+                .find(|r| r["id"] == json!(id))
+                .cloned()
+                .unwrap_or_default();
+            let a = after
+                .iter()
+                .find(|r| r["id"] == json!(id))
+                .cloned()
+                .unwrap_or_default();
             assert_ne!(a["sentcnt"], b["sentcnt"]);
             let t = cursor_ms("contacts", &a).unwrap_or(0);
             assert!(t / 1000 >= GEN_END);
@@ -456,7 +589,11 @@ mod tests {
         let ids2 = d.touch("deals", 2);
         let deals = d.records("deals");
         for id in &ids2 {
-            let r = deals.iter().find(|r| r["id"] == json!(id)).cloned().unwrap_or_default();
+            let r = deals
+                .iter()
+                .find(|r| r["id"] == json!(id))
+                .cloned()
+                .unwrap_or_default();
             assert!(cursor_ms("deals", &r).unwrap_or(0) > last);
         }
         let new = d.insert("contacts", 3);
@@ -477,21 +614,35 @@ mod tests {
         // Parent arrays follow inserts and deletes.
         let st = d.insert("deal_stages", 1);
         let groups = d.records("deal_groups");
-        assert!(groups.iter().any(|g| g["stages"].as_array().map(|a| a.contains(&json!(st[0]))).unwrap_or(false)));
+        assert!(groups.iter().any(|g| g["stages"]
+            .as_array()
+            .map(|a| a.contains(&json!(st[0])))
+            .unwrap_or(false)));
     }
 
     #[test]
     fn links_are_per_record() {
         let mut d = Dataset::generate(5, 30);
         let c = d.records("contacts");
-        assert_eq!(c[4]["links"]["contactTags"], json!("https://acct.api-us1.com/api/3/contacts/5/contactTags"));
+        assert_eq!(
+            c[4]["links"]["contactTags"],
+            json!("https://acct.api-us1.com/api/3/contacts/5/contactTags")
+        );
         for s in ["scores", "webhooks", "templates", "task_types", "segments"] {
             assert_eq!(d.records(s)[0]["links"], json!([]), "{s}");
         }
         let id = d.insert("contacts", 1);
         let rec = d.records("contacts").pop().unwrap_or_default();
-        assert_eq!(rec["links"]["deals"], json!(format!("https://acct.api-us1.com/api/3/contacts/{}/deals", id[0])));
-        assert!(d.records("custom_object:subscription")[0].get("links").is_none());
+        assert_eq!(
+            rec["links"]["deals"],
+            json!(format!(
+                "https://acct.api-us1.com/api/3/contacts/{}/deals",
+                id[0]
+            ))
+        );
+        assert!(d.records("custom_object:subscription")[0]
+            .get("links")
+            .is_none());
     }
 
     #[test]
@@ -501,7 +652,12 @@ mod tests {
             d.touch("contacts", 4);
             d.insert("deals", 2);
             d.delete("contact_tags", 3);
-            serde_json::to_string(&(d.records("contacts"), d.records("deals"), d.records("contact_tags"))).unwrap_or_default()
+            serde_json::to_string(&(
+                d.records("contacts"),
+                d.records("deals"),
+                d.records("contact_tags"),
+            ))
+            .unwrap_or_default()
         };
         assert_eq!(run(), run());
     }

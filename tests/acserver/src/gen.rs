@@ -10,27 +10,79 @@ use std::collections::BTreeMap;
 pub const LINK_BASE: &str = "https://acct.api-us1.com/api/3";
 
 const FIRST: &[(&str, &str)] = &[
-    ("Adam", "adam"), ("Zoë", "zoe"), ("José", "jose"), ("Mia", "mia"), ("Liam", "liam"), ("Søren", "soren"),
-    ("Chloé", "chloe"), ("Hiro", "hiro"), ("Anaïs", "anais"), ("Mateo", "mateo"), ("Fatima", "fatima"),
-    ("Emma", "emma"), ("Lucas", "lucas"), ("Olivia", "olivia"), ("Jürgen", "jurgen"), ("Priya", "priya"),
-    ("Kenji", "kenji"), ("Ingrid", "ingrid"), ("Noah", "noah"), ("Ava", "ava"),
+    ("Adam", "adam"),
+    ("Zoë", "zoe"),
+    ("José", "jose"),
+    ("Mia", "mia"),
+    ("Liam", "liam"),
+    ("Søren", "soren"),
+    ("Chloé", "chloe"),
+    ("Hiro", "hiro"),
+    ("Anaïs", "anais"),
+    ("Mateo", "mateo"),
+    ("Fatima", "fatima"),
+    ("Emma", "emma"),
+    ("Lucas", "lucas"),
+    ("Olivia", "olivia"),
+    ("Jürgen", "jurgen"),
+    ("Priya", "priya"),
+    ("Kenji", "kenji"),
+    ("Ingrid", "ingrid"),
+    ("Noah", "noah"),
+    ("Ava", "ava"),
 ];
 const LAST: &[(&str, &str)] = &[
-    ("Smith", "smith"), ("Ångström", "angstrom"), ("García", "garcia"), ("Müller", "muller"),
-    ("Nguyen", "nguyen"), ("Brown", "brown"), ("Kowalski", "kowalski"), ("Tanaka", "tanaka"),
-    ("O'Brien", "obrien"), ("Dubois", "dubois"), ("Rossi", "rossi"), ("Johnson", "johnson"),
-    ("Novák", "novak"), ("Østergaard", "ostergaard"), ("Silva", "silva"), ("Yamamoto", "yamamoto"),
+    ("Smith", "smith"),
+    ("Ångström", "angstrom"),
+    ("García", "garcia"),
+    ("Müller", "muller"),
+    ("Nguyen", "nguyen"),
+    ("Brown", "brown"),
+    ("Kowalski", "kowalski"),
+    ("Tanaka", "tanaka"),
+    ("O'Brien", "obrien"),
+    ("Dubois", "dubois"),
+    ("Rossi", "rossi"),
+    ("Johnson", "johnson"),
+    ("Novák", "novak"),
+    ("Østergaard", "ostergaard"),
+    ("Silva", "silva"),
+    ("Yamamoto", "yamamoto"),
 ];
-const DOMAINS: &[&str] = &["example.com", "example.org", "example.net", "mail.example.co.jp"];
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "example.org",
+    "example.net",
+    "mail.example.co.jp",
+];
 const WORDS: &[&str] = &[
-    "Able", "Hyena", "Bright", "Falcon", "Quiet", "River", "Crimson", "Harbor", "Swift", "Maple", "東京",
-    "Ümlaut", "Nordic", "Summit", "Velvet", "Orbit", "Café", "Lagoon",
+    "Able", "Hyena", "Bright", "Falcon", "Quiet", "River", "Crimson", "Harbor", "Swift", "Maple",
+    "東京", "Ümlaut", "Nordic", "Summit", "Velvet", "Orbit", "Café", "Lagoon",
 ];
 const COMPANIES: &[&str] = &[
-    "Acme Corp", "Ångström AB", "東京 Trading KK", "Globex", "Initech", "Umbrella Ltd", "Société Générale de Test",
-    "Stark Industries", "Wayne Enterprises", "Müller & Söhne GmbH", "Hooli", "Vandelay Industries",
+    "Acme Corp",
+    "Ångström AB",
+    "東京 Trading KK",
+    "Globex",
+    "Initech",
+    "Umbrella Ltd",
+    "Société Générale de Test",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Müller & Söhne GmbH",
+    "Hooli",
+    "Vandelay Industries",
 ];
-const CITIES: &[&str] = &["Chicago", "東京", "München", "São Paulo", "Reykjavík", "Austin", "Paris", "Kraków"];
+const CITIES: &[&str] = &[
+    "Chicago",
+    "東京",
+    "München",
+    "São Paulo",
+    "Reykjavík",
+    "Austin",
+    "Paris",
+    "Kraków",
+];
 
 /// Contact custom fields generated at the start: (title, type, options).
 pub const FIELD_DEFS: &[(&str, &str, &[&str])] = &[
@@ -60,8 +112,20 @@ pub struct G<'a> {
 
 impl<'a> G<'a> {
     /// A context for record `id` of `stream`.
-    pub fn new(seed: u64, stream: &str, id: u64, idx: usize, data: &'a BTreeMap<String, Vec<Value>>) -> G<'a> {
-        G { rng: Rng::new(combine(combine(seed, hash_str(stream)), id)), id, idx, data, fresh: false }
+    pub fn new(
+        seed: u64,
+        stream: &str,
+        id: u64,
+        idx: usize,
+        data: &'a BTreeMap<String, Vec<Value>>,
+    ) -> G<'a> {
+        G {
+            rng: Rng::new(combine(combine(seed, hash_str(stream)), id)),
+            id,
+            idx,
+            data,
+            fresh: false,
+        }
     }
 
     fn sid(&self) -> String {
@@ -114,13 +178,19 @@ impl<'a> G<'a> {
     }
 
     fn words(&mut self, n: usize) -> String {
-        (0..n).map(|_| self.pick(WORDS)).collect::<Vec<_>>().join(" ")
+        (0..n)
+            .map(|_| self.pick(WORDS))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn links(&self, path: &str, rels: &[&str]) -> Value {
         let mut m = Map::new();
         for r in rels {
-            m.insert((*r).to_string(), Value::String(format!("{LINK_BASE}/{path}/{}/{r}", self.id)));
+            m.insert(
+                (*r).to_string(),
+                Value::String(format!("{LINK_BASE}/{path}/{}/{r}", self.id)),
+            );
         }
         Value::Object(m)
     }
@@ -144,8 +214,16 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
     let c = g.before(u);
     match stream {
         "users" => {
-            let (f, l, un) = [("John", "Doe", "admin"), ("Zoë", "Ångström", "zoe"), ("Kenji", "Tanaka", "kenji")][i % 3];
-            let un = if g.id <= 3 { un.to_string() } else { format!("{un}{}", g.id) };
+            let (f, l, un) = [
+                ("John", "Doe", "admin"),
+                ("Zoë", "Ångström", "zoe"),
+                ("Kenji", "Tanaka", "kenji"),
+            ][i % 3];
+            let un = if g.id <= 3 {
+                un.to_string()
+            } else {
+                format!("{un}{}", g.id)
+            };
             json!({"username": un, "firstName": f, "lastName": l, "email": format!("{un}@example.com"), "phone": "",
                 "signature": null, "links": g.links("users", &["lists", "userGroup", "dealGroupTotals", "dealGroupUsers", "configs"]), "id": id})
         }
@@ -164,13 +242,21 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 "country": if city == "Chicago" {"US"} else {"JP"}, "allgroup": "0", "isDefault": if i == 0 {"1"} else {"0"},
                 "links": g.links("addresses", &["addressGroup", "addressList", "forms"]), "id": id})
         }
-        "brandings" => json!({"groupid": "3", "siteName": "ActiveCampaign Email Marketing", "siteLogo": "https://example.com/logo.png",
+        "brandings" => {
+            json!({"groupid": "3", "siteName": "ActiveCampaign Email Marketing", "siteLogo": "https://example.com/logo.png",
             "siteLogoSmall": "https://example.com/logo-small.png", "headerTextValue": "", "headerHtmlValue": "", "footerTextValue": "",
             "footerHtmlValue": "", "copyright": "1", "version": "1", "license": "1", "help": "1", "adminTemplateHtm": "",
             "adminTemplateCss": "", "publicTemplateHtm": "", "publicTemplateCss": "", "favicon": null,
-            "links": g.links("brandings", &["group"]), "id": id}),
+            "links": g.links("brandings", &["group"]), "id": id})
+        }
         "lists" => {
-            let name = ["Email Subscription", "Newsletter", "Product Updates", "Événements 東京", "Partners"][i % 5];
+            let name = [
+                "Email Subscription",
+                "Newsletter",
+                "Product Updates",
+                "Événements 東京",
+                "Partners",
+            ][i % 5];
             let slug = name.to_lowercase().replace(' ', "-");
             json!({"stringid": format!("{slug}-{}", g.id), "userid": "1", "name": name, "cdate": iso(c), "p_use_tracking": "1",
                 "p_embed_image": "1", "use_analytics_read": "0", "private": "0", "sender_name": "Acme Corp",
@@ -182,13 +268,29 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 "links": g.links("lists", &["addressLists", "contactGoalLists", "user"]), "id": id, "user": "1"})
         }
         "tags" => {
-            let tag = ["vip", "customer", "lead", "newsletter", "東京-event", "churn-risk", "webinar", "partner", "beta", "Zoë's list", "trial", "enterprise"][i % 12];
+            let tag = [
+                "vip",
+                "customer",
+                "lead",
+                "newsletter",
+                "東京-event",
+                "churn-risk",
+                "webinar",
+                "partner",
+                "beta",
+                "Zoë's list",
+                "trial",
+                "enterprise",
+            ][i % 12];
             json!({"tagType": if i % 6 == 5 {"template"} else {"contact"}, "tag": if g.id > 12 { format!("{tag}-{}", g.id) } else { tag.to_string() },
                 "description": format!("Contacts tagged {tag}"), "cdate": iso(c),
                 "links": g.links("tags", &["contactGoalTags"]), "id": id})
         }
         "contact_custom_fields" => {
-            let (title, ty) = FIELD_DEFS.get(i).map(|f| (f.0.to_string(), f.1)).unwrap_or((format!("Custom Field {}", g.id), "text"));
+            let (title, ty) = FIELD_DEFS
+                .get(i)
+                .map(|f| (f.0.to_string(), f.1))
+                .unwrap_or((format!("Custom Field {}", g.id), "text"));
             let perstag = title.to_uppercase().replace(' ', "_");
             json!({"title": title, "descript": null, "type": ty, "isrequired": "0", "perstag": perstag, "defval": null,
                 "show_in_list": "0", "rows": "0", "cols": "0", "visible": "1", "service": "", "ordernum": (i + 1).to_string(),
@@ -198,13 +300,19 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         "contact_custom_field_options" => {
             // Three options for each of the three option-typed fields (the first three fields).
             let field_idx = (i / 3) % 3;
-            let value = FIELD_DEFS[field_idx].2.get(i % 3).copied().unwrap_or("Other");
+            let value = FIELD_DEFS[field_idx]
+                .2
+                .get(i % 3)
+                .copied()
+                .unwrap_or("Other");
             json!({"field": g.fk("contact_custom_fields", field_idx), "orderid": ((i % 3) + 1).to_string(), "value": value,
                 "label": value, "isdefault": "0", "cdate": iso(c), "udate": iso(u),
                 "links": g.links("fieldOptions", &["field"]), "id": id})
         }
-        "contact_custom_field_rels" => json!({"field": g.fk("contact_custom_fields", i), "relid": "0", "dorder": (i % 8).to_string(),
-            "cdate": iso(c), "links": g.links("fieldRels", &["field"]), "id": id}),
+        "contact_custom_field_rels" => {
+            json!({"field": g.fk("contact_custom_fields", i), "relid": "0", "dorder": (i % 8).to_string(),
+            "cdate": iso(c), "links": g.links("fieldRels", &["field"]), "id": id})
+        }
         "contacts" => contact(g, id, c, u),
         "contact_custom_field_values" => {
             let ci = i / 2;
@@ -212,16 +320,33 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
             let fi = (ci + i % 2) % nf;
             let contact = g.fk("contacts", ci);
             let field = g.fk("contact_custom_fields", fi);
-            let ty = g.parent("contact_custom_fields", fi).and_then(|f| f.get("type")).and_then(|t| t.as_str()).unwrap_or("text");
+            let ty = g
+                .parent("contact_custom_fields", fi)
+                .and_then(|f| f.get("type"))
+                .and_then(|t| t.as_str())
+                .unwrap_or("text");
             let opts: &[&str] = FIELD_DEFS.get(fi).map(|f| f.2).unwrap_or(&[]);
             let value = match ty {
                 "dropdown" | "radio" => g.rng.pick(opts).copied().unwrap_or("").to_string(),
-                "checkbox" => format!("||{}||{}||", opts.first().copied().unwrap_or("A"), opts.get(2).copied().unwrap_or("B")),
+                "checkbox" => format!(
+                    "||{}||{}||",
+                    opts.first().copied().unwrap_or("A"),
+                    opts.get(2).copied().unwrap_or("B")
+                ),
                 "date" => fmt_date(g.t()),
                 "datetime" => fmt_iso(g.t()),
                 "textarea" => format!("Met at {} — {}", g.pick(CITIES), g.words(3)),
                 "hidden" => format!("REF-{}", g.rng.hex(6)),
-                _ => g.pick(&["Engineer", "Product Manager", "Directeur général", "営業部長", "CTO", "Designer"]).to_string(),
+                _ => g
+                    .pick(&[
+                        "Engineer",
+                        "Product Manager",
+                        "Directeur général",
+                        "営業部長",
+                        "CTO",
+                        "Designer",
+                    ])
+                    .to_string(),
             };
             json!({"contact": contact, "field": field, "value": value, "cdate": iso(c), "udate": iso(u),
                 "created_by": null, "updated_by": null, "links": g.links("fieldValues", &["owner", "field"]), "id": id, "owner": contact})
@@ -236,8 +361,14 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         "contact_lists" => {
             let contact = g.parent("contacts", i);
             let cid = g.fk("contacts", i);
-            let first = contact.and_then(|c| c.get("firstName")).cloned().unwrap_or(json!(""));
-            let last = contact.and_then(|c| c.get("lastName")).cloned().unwrap_or(json!(""));
+            let first = contact
+                .and_then(|c| c.get("firstName"))
+                .cloned()
+                .unwrap_or(json!(""));
+            let last = contact
+                .and_then(|c| c.get("lastName"))
+                .cloned()
+                .unwrap_or(json!(""));
             let status = g.pick(&["1", "1", "1", "1", "2", "0", "3"]);
             json!({"contact": cid, "list": g.rfk("lists"), "form": null, "seriesid": "0", "sdate": iso(c), "udate": iso(u),
                 "status": status, "responder": "1", "sync": "0", "unsubreason": if status == "2" {json!("No longer interested")} else {Value::Null},
@@ -247,19 +378,38 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 "links": g.links("contactLists", &["automation", "list", "contact", "form", "autosyncLog", "campaign", "unsubscribeAutomation", "message"]),
                 "id": id, "automation": null})
         }
-        "accounts" => json!({"name": COMPANIES[i % COMPANIES.len()], "accountUrl": if i.is_multiple_of(3) {Value::Null} else {json!(format!("https://www.example.com/a{}", g.id))},
+        "accounts" => {
+            json!({"name": COMPANIES[i % COMPANIES.len()], "accountUrl": if i.is_multiple_of(3) {Value::Null} else {json!(format!("https://www.example.com/a{}", g.id))},
             "createdTimestamp": iso(c), "updatedTimestamp": iso(u), "contactCount": g.num(0, 40), "dealCount": g.num(0, 9),
-            "owner": "1", "links": g.links("accounts", &["notes", "accountCustomFieldData", "accountContacts"]), "id": id}),
+            "owner": "1", "links": g.links("accounts", &["notes", "accountCustomFieldData", "accountContacts"]), "id": id})
+        }
         "account_contacts" => {
             let account = g.rfk("accounts");
             json!({"account": account, "contact": g.fk("contacts", i * 7), "jobTitle": g.pick(&["Product Manager", "CEO", "Ingénieure", "Buyer", "部長"]),
                 "createdTimestamp": iso(c), "updatedTimestamp": iso(u), "links": g.links("accountContacts", &["account", "contact"]), "id": id})
         }
         "account_custom_fields" | "deal_custom_fields" => {
-            let (label, ty) = [("Text Example", "text"), ("Tier", "dropdown"), ("Contract Value", "currency"), ("Renewal Date", "date")][i % 4];
-            let prefix = if stream == "deal_custom_fields" { "DEAL" } else { "ACCOUNT" };
-            let path = if stream == "deal_custom_fields" { "dealCustomFieldMeta" } else { "accountCustomFieldMeta" };
-            let data_rel = if stream == "deal_custom_fields" { "dealCustomFieldData" } else { "accountCustomFieldData" };
+            let (label, ty) = [
+                ("Text Example", "text"),
+                ("Tier", "dropdown"),
+                ("Contract Value", "currency"),
+                ("Renewal Date", "date"),
+            ][i % 4];
+            let prefix = if stream == "deal_custom_fields" {
+                "DEAL"
+            } else {
+                "ACCOUNT"
+            };
+            let path = if stream == "deal_custom_fields" {
+                "dealCustomFieldMeta"
+            } else {
+                "accountCustomFieldMeta"
+            };
+            let data_rel = if stream == "deal_custom_fields" {
+                "dealCustomFieldData"
+            } else {
+                "accountCustomFieldData"
+            };
             json!({"id": id, "fieldLabel": label, "fieldType": ty,
                 "fieldOptions": if ty == "dropdown" {json!(["Gold", "Silver", "Bronze"])} else {Value::Null},
                 "fieldDefault": null, "fieldDefaultCurrency": if ty == "currency" {json!("USD")} else {Value::Null},
@@ -269,11 +419,23 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         }
         "account_custom_field_values" | "deal_custom_field_values" => {
             let deal = stream == "deal_custom_field_values";
-            let meta_stream = if deal { "deal_custom_fields" } else { "account_custom_fields" };
+            let meta_stream = if deal {
+                "deal_custom_fields"
+            } else {
+                "account_custom_fields"
+            };
             let mi = i % g.recs(meta_stream).len().max(1);
             let meta = id_int(&g.fk(meta_stream, mi));
-            let owner = id_int(&if deal { g.rfk("deals") } else { g.rfk("accounts") });
-            let ty = g.parent(meta_stream, mi).and_then(|m| m.get("fieldType")).and_then(|t| t.as_str()).unwrap_or("text");
+            let owner = id_int(&if deal {
+                g.rfk("deals")
+            } else {
+                g.rfk("accounts")
+            });
+            let ty = g
+                .parent(meta_stream, mi)
+                .and_then(|m| m.get("fieldType"))
+                .and_then(|t| t.as_str())
+                .unwrap_or("text");
             let value = match ty {
                 "dropdown" => g.pick(&["Gold", "Silver", "Bronze"]).to_string(),
                 "currency" => g.num(1000, 500_000),
@@ -293,29 +455,56 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
             m.insert("createdTimestamp".into(), naive(c));
             m.insert("updatedTimestamp".into(), naive(u));
             m.insert("fieldValue".into(), json!(value));
-            m.insert("fieldCurrency".into(), if ty == "currency" { json!("USD") } else { Value::Null });
-            let (path, rel) = if deal { ("dealCustomFieldData", "deal") } else { ("accountCustomFieldData", "account") };
+            m.insert(
+                "fieldCurrency".into(),
+                if ty == "currency" {
+                    json!("USD")
+                } else {
+                    Value::Null
+                },
+            );
+            let (path, rel) = if deal {
+                ("dealCustomFieldData", "deal")
+            } else {
+                ("accountCustomFieldData", "account")
+            };
             m.insert("links".into(), g.links(path, &[rel, "customField"]));
             Value::Object(m)
         }
         "deal_groups" => {
-            let stages: Vec<String> = if !g.fresh { (1..=3).map(|k| (3 * i + k).to_string()).collect() } else { vec![] };
+            let stages: Vec<String> = if !g.fresh {
+                (1..=3).map(|k| (3 * i + k).to_string()).collect()
+            } else {
+                vec![]
+            };
             json!({"allgroups": "1", "allusers": "1", "autoassign": "1", "cdate": iso(c), "currency": "usd", "id": id,
                 "links": g.links("dealGroups", &["stages", "dealGroupGroups", "dealGroupUsers"]), "stages": stages,
                 "title": (["Pipeline A", "Ventes — Europe"].get(i).copied().unwrap_or("Pipeline")), "udate": iso(u)})
         }
-        "deal_stages" => json!({"cardRegion1": "title", "cardRegion2": "next-action", "cardRegion3": "show-avatar",
+        "deal_stages" => {
+            json!({"cardRegion1": "title", "cardRegion2": "next-action", "cardRegion3": "show-avatar",
             "cardRegion4": "contact-fullname-orgname", "cardRegion5": "value", "cdate": iso(c),
             "color": (["32B0FC", "FFA500", "5CB85C"][i % 3]), "dealOrder": "next-action DESC", "group": g.fk("deal_groups", i / 3), "id": id,
             "links": g.links("dealStages", &["group"]), "order": ((i % 3) + 1).to_string(),
-            "title": (["Initial Contact", "Qualified", "Proposal"][i % 3]), "udate": iso(u), "width": "280"}),
-        "deal_group_users" => json!({"userid": g.fk("users", i), "groupid": g.fk("deal_groups", i / 2), "notify": "0",
-            "links": g.links("dealGroupUsers", &["user", "group"]), "id": id}),
+            "title": (["Initial Contact", "Qualified", "Proposal"][i % 3]), "udate": iso(u), "width": "280"})
+        }
+        "deal_group_users" => {
+            json!({"userid": g.fk("users", i), "groupid": g.fk("deal_groups", i / 2), "notify": "0",
+            "links": g.links("dealGroupUsers", &["user", "group"]), "id": id})
+        }
         "deals" => {
             let stage = g.rng.next_u64() as usize;
             let stage_id = g.fk("deal_stages", stage);
-            let group = g.parent("deal_stages", stage).and_then(|s| s.get("group")).cloned().unwrap_or(json!("1"));
-            let org = if g.rng.one_in(3) { Value::Null } else { json!(g.rfk("accounts")) };
+            let group = g
+                .parent("deal_stages", stage)
+                .and_then(|s| s.get("group"))
+                .cloned()
+                .unwrap_or(json!("1"));
+            let org = if g.rng.one_in(3) {
+                Value::Null
+            } else {
+                json!(g.rfk("accounts"))
+            };
             let winp = g.rng.range(0, 100);
             json!({"owner": g.rfk("users"), "contact": g.rfk("contacts"), "organization": org, "group": group, "stage": stage_id,
                 "title": g.words(2), "description": format!("{} deal.", g.words(4)), "percent": "0", "cdate": iso(c), "mdate": iso(u),
@@ -328,7 +517,11 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         }
         "contact_deals" => {
             let deal = g.fk("deals", i);
-            let contact = g.parent("deals", i).and_then(|d| d.get("contact")).cloned().unwrap_or(json!("1"));
+            let contact = g
+                .parent("deals", i)
+                .and_then(|d| d.get("contact"))
+                .cloned()
+                .unwrap_or(json!("1"));
             json!({"deal": deal, "contact": contact, "role": "0", "cdate": iso(c), "created_timestamp": naive(c),
                 "updated_timestamp": naive(u), "created_by": "1", "updated_by": null,
                 "links": g.links("contactDeals", &["deal", "contact", "role"]), "id": id})
@@ -336,19 +529,29 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         "deal_activities" => {
             let di = g.rng.next_u64() as usize;
             let deal = g.fk("deals", di);
-            let stage = g.parent("deals", di).and_then(|d| d.get("stage")).cloned().unwrap_or(json!("1"));
+            let stage = g
+                .parent("deals", di)
+                .and_then(|d| d.get("stage"))
+                .cloned()
+                .unwrap_or(json!("1"));
             let user = g.rfk("users");
             json!({"d_id": deal, "d_stageid": stage, "userid": user, "cdate": iso(u), "reltype": "", "relid": "0",
                 "dataType": g.pick(&["deal", "note", "task"]), "dataId": g.num(1, 50), "dataAction": g.pick(&["add", "update"]),
                 "dataOldval": null, "dataNewval": g.words(3), "links": g.links("dealActivities", &["deal", "user"]),
                 "id": id, "deal": deal, "user": user})
         }
-        "task_types" => json!({"cdate": if i.is_multiple_of(2) {Value::Null} else {iso(c)}, "defduration": "0", "id": id, "links": [],
+        "task_types" => {
+            json!({"cdate": if i.is_multiple_of(2) {Value::Null} else {iso(c)}, "defduration": "0", "id": id, "links": [],
             "status": "0", "title": (["Call", "Email", "Meeting", "To-do"].get(i).copied().unwrap_or("Follow-up")),
-            "udate": if i.is_multiple_of(2) {Value::Null} else {iso(u)}}),
+            "udate": if i.is_multiple_of(2) {Value::Null} else {iso(u)}})
+        }
         "tasks" => {
             let on_deal = g.rng.one_in(2);
-            let relid = if on_deal { g.rfk("deals") } else { g.rfk("contacts") };
+            let relid = if on_deal {
+                g.rfk("deals")
+            } else {
+                g.rfk("contacts")
+            };
             let due = g.t();
             json!({"id": id, "duedate": iso(due), "edate": iso(due + 900), "status": g.rng.range(0, 1),
                 "title": if g.rng.one_in(3) {Value::Null} else {json!(g.words(2))}, "note": format!("Follow up: {}", g.words(3)),
@@ -357,13 +560,15 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 "owner": {"type": if on_deal {"deal"} else {"contact"}, "id": relid}, "outcomeId": null, "outcomeInfo": null,
                 "links": g.links("dealTasks", &["notes", "activities", "deal", "user", "dealTasktype", "taskNotifications", "automation"])})
         }
-        "messages" => json!({"userid": "1", "ed_instanceid": "0", "ed_version": "1", "cdate": iso(c), "mdate": iso(u),
+        "messages" => {
+            json!({"userid": "1", "ed_instanceid": "0", "ed_version": "1", "cdate": iso(c), "mdate": iso(u),
             "name": format!("Message {}", g.id), "fromname": "John Doe", "fromemail": "noreply@example.com",
             "reply2": "hello@example.com", "priority": "3", "charset": "utf-8", "encoding": "quoted-printable", "format": "mime",
             "subject": format!("{} — news", g.words(2)), "preheader_text": "", "text": "Hello %FIRSTNAME%,\n\nNews from 東京.",
             "html": "<!DOCTYPE html><html><body><p>Hello %FIRSTNAME%</p></body></html>", "htmlfetch": "", "textfetch": "",
             "hidden": "0", "prev_id": "0", "sourceid": "0", "links": g.links("messages", &["user", "messageLists", "campaignMessage"]),
-            "id": id, "user": "1"}),
+            "id": id, "user": "1"})
+        }
         "campaigns" => {
             let sent = g.rng.one_in(2);
             json!({"type": "single", "userid": "1", "segmentid": "0", "bounceid": "-1", "realcid": "0", "sendid": "0", "threadid": "0",
@@ -407,12 +612,14 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 "updated_timestamp": naive(u), "created_by": null, "updated_by": null,
                 "links": g.links("links", &["campaign", "message"]), "id": id, "campaign": cm, "message": m})
         }
-        "automations" => json!({"name": (["Email Subscription", "Welcome Series", "Abandoned Cart", "Re-engagement", "Webinar 東京", "Onboarding"].get(i).copied().unwrap_or("Automation")),
+        "automations" => {
+            json!({"name": (["Email Subscription", "Welcome Series", "Abandoned Cart", "Re-engagement", "Webinar 東京", "Onboarding"].get(i).copied().unwrap_or("Automation")),
             "cdate": iso(c), "mdate": iso(u), "userid": "1", "status": g.pick(&["1", "2"]), "entered": g.num(0, 900),
             "exited": g.num(0, 400), "hidden": "0", "defaultscreenshot": "http://img-us1.com/default-series.gif",
             "screenshot": format!("https://example.com/screenshots/{}.png", g.id),
             "links": g.links("automations", &["campaigns", "contactGoals", "contactAutomations", "blocks", "goals", "sms", "sitemessages"]),
-            "id": id}),
+            "id": id})
+        }
         "automation_blocks" => {
             let a = g.fk("automations", i / 4);
             json!({"seriesid": a, "parent": "0", "type": (["start", "send", "wait", "if"][i % 4]), "params": "",
@@ -436,7 +643,12 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         }
         "activities" => {
             let contact = g.rfk("contacts");
-            let (rt, action) = [("Open", "open"), ("Click", "click"), ("Subscription", "subscribe"), ("Forward", "forward")][(g.rng.next_u64() % 4) as usize];
+            let (rt, action) = [
+                ("Open", "open"),
+                ("Click", "click"),
+                ("Subscription", "subscribe"),
+                ("Forward", "forward"),
+            ][(g.rng.next_u64() % 4) as usize];
             json!({"subscriberid": contact, "userid": "0", "d_id": "0", "account": "0", "reference_type": rt,
                 "reference_id": g.rfk("campaigns"), "reference2_type": "", "reference2_id": "0", "reference_action": action,
                 "reference_modelname": "Campaign", "link": if rt == "Click" {json!(format!("https://www.example.com/p/{}", g.id))} else {Value::Null},
@@ -481,8 +693,16 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         "ecommerce_orders" => {
             let conn = g.rfk("ecommerce_connections");
             let cust = g.rfk("ecommerce_customers");
-            let products: Vec<String> = if !g.fresh { vec![(2 * i + 1).to_string(), (2 * i + 2).to_string()] } else { vec![] };
-            let (ship, tax, disc) = (g.rng.range(0, 1500), g.rng.range(0, 900), g.rng.range(0, 500));
+            let products: Vec<String> = if !g.fresh {
+                vec![(2 * i + 1).to_string(), (2 * i + 2).to_string()]
+            } else {
+                vec![]
+            };
+            let (ship, tax, disc) = (
+                g.rng.range(0, 1500),
+                g.rng.range(0, 900),
+                g.rng.range(0, 500),
+            );
             let total = g.rng.range(1000, 50000) + ship + tax - disc;
             let created = g.before(c);
             json!({"externalid": g.num(1_000_000_000, 9_999_999_999), "source": "1", "email": format!("buyer{}@example.com", g.id),
@@ -495,8 +715,12 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
         }
         "ecommerce_order_products" => {
             let order = g.fk("ecommerce_orders", i / 2);
-            let (sku, name, cat) = [("SKATE-8", "My Cool Skateboard", "skateboards"), ("MUG-1", "Café Mug ☕", "kitchen"),
-                ("TEE-M", "東京 T-shirt", "apparel"), ("BOOK-7", "Rust in Action", "books")][(g.rng.next_u64() % 4) as usize];
+            let (sku, name, cat) = [
+                ("SKATE-8", "My Cool Skateboard", "skateboards"),
+                ("MUG-1", "Café Mug ☕", "kitchen"),
+                ("TEE-M", "東京 T-shirt", "apparel"),
+                ("BOOK-7", "Rust in Action", "books"),
+            ][(g.rng.next_u64() % 4) as usize];
             json!({"orderid": order, "connectionid": g.rfk("ecommerce_connections"), "externalid": g.num(1_000_000_000, 9_999_999_999),
                 "sku": sku, "name": name, "description": format!("{name} — {}", g.words(2)), "price": g.num(500, 9000),
                 "quantity": g.num(1, 3), "category": cat, "imageUrl": format!("https://example.com/img/{sku}.png"),
@@ -510,50 +734,78 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 "activityDate": iso(c), "createdDate": iso(c), "updatedDate": iso(u),
                 "links": g.links("ecomOrderActivities", &["ecomOrder"]), "id": id, "ecomOrder": order})
         }
-        "forms" => json!({"name": (["Newsletter signup", "Contact us", "Anmeldung — Café"].get(i).copied().unwrap_or("Form")), "action": "",
+        "forms" => {
+            json!({"name": (["Newsletter signup", "Contact us", "Anmeldung — Café"].get(i).copied().unwrap_or("Form")), "action": "",
             "actiondata": {"actions": [{"type": "subscribe-to-list", "email": "", "list": g.rfk("lists")}]}, "layout": "inline-form",
             "button": "Submit", "style": {"background": "FFFFFF", "dark": true, "fontcolor": "000000", "layout": "normal", "border": {"width": 0, "style": "solid", "color": "B0B0B0", "radius": 0}, "width": 500, "ac_branding": true},
             "options": {"blanks_overwrite": true, "confaction": "show-message", "sendoptin": true, "optin_id": 1, "confform": "2"},
             "cfields": [{"type": "email", "header": "Email", "required": true}], "parentformid": "0", "userid": "1",
             "addressid": "0", "cdate": iso(c), "udate": iso(u), "entries": g.num(0, 500), "aid": "0", "recent": [], "contacts": g.rng.range(0, 500),
-            "deals": g.rng.range(0, 20), "links": g.links("forms", &["address"]), "id": id, "address": null}),
-        "segments" => json!({"id": id, "name": format!("Segment of Automation {}", g.id), "logic": if i.is_multiple_of(2) {"and"} else {"or"},
+            "deals": g.rng.range(0, 20), "links": g.links("forms", &["address"]), "id": id, "address": null})
+        }
+        "segments" => {
+            json!({"id": id, "name": format!("Segment of Automation {}", g.id), "logic": if i.is_multiple_of(2) {"and"} else {"or"},
             "hidden": "0", "seriesid": g.fk("automations", i), "created_timestamp": naive(c), "updated_timestamp": naive(u),
-            "created_by": null, "updated_by": null, "links": []}),
-        "scores" => json!({"reltype": if i == 1 {"deal"} else {"contact"}, "name": (["Link Engagement Score", "Deal Health", "Lead Score"].get(i).copied().unwrap_or("Score")),
-            "descript": "+50 points when user clicks any link sent", "status": "1", "cdate": iso(c), "mdate": iso(u), "links": [], "id": id}),
-        "saved_responses" => json!({"title": format!("Response {}", g.id), "subject": format!("Re: {}", g.words(2)),
+            "created_by": null, "updated_by": null, "links": []})
+        }
+        "scores" => {
+            json!({"reltype": if i == 1 {"deal"} else {"contact"}, "name": (["Link Engagement Score", "Deal Health", "Lead Score"].get(i).copied().unwrap_or("Score")),
+            "descript": "+50 points when user clicks any link sent", "status": "1", "cdate": iso(c), "mdate": iso(u), "links": [], "id": id})
+        }
+        "saved_responses" => {
+            json!({"title": format!("Response {}", g.id), "subject": format!("Re: {}", g.words(2)),
             "body": "Thanks for reaching out — we'll get back to you.", "ldate": if g.rng.one_in(2) {Value::Null} else {iso(c)},
-            "last_sent_user_id": null, "cdate": iso(c), "mdate": iso(u), "links": g.links("savedResponses", &["user"]), "id": id}),
-        "templates" => json!({"userid": "1", "ed_instanceid": "0", "ed_version": "0", "name": format!("Template {}", g.words(1)),
+            "last_sent_user_id": null, "cdate": iso(c), "mdate": iso(u), "links": g.links("savedResponses", &["user"]), "id": id})
+        }
+        "templates" => {
+            json!({"userid": "1", "ed_instanceid": "0", "ed_version": "0", "name": format!("Template {}", g.words(1)),
             "subject": null, "content": "<p>Template body</p>", "categoryid": "1", "used": g.num(0, 9), "waitpreview": "1",
             "importnum": "0", "mdate": naive(u), "preview_content": null, "modified": "1", "hidden": "0", "screenshot": null,
-            "links": [], "id": id}),
-        "calendars" => json!({"userid": "1", "title": format!("Calendar {}", g.words(1)), "type": "All", "token": g.rng.hex(32),
-            "notification": "0", "cdate": iso(c), "mdate": iso(u), "links": g.links("calendars", &["calendarRels", "calendarUsers"]), "id": id}),
-        "webhooks" => json!({"cdate": format!("{}-00:00", &fmt_naive_utc(c).replace(' ', "T")), "listid": "0",
+            "links": [], "id": id})
+        }
+        "calendars" => {
+            json!({"userid": "1", "title": format!("Calendar {}", g.words(1)), "type": "All", "token": g.rng.hex(32),
+            "notification": "0", "cdate": iso(c), "mdate": iso(u), "links": g.links("calendars", &["calendarRels", "calendarUsers"]), "id": id})
+        }
+        "webhooks" => {
+            json!({"cdate": format!("{}-00:00", &fmt_naive_utc(c).replace(' ', "T")), "listid": "0",
             "name": format!("My Hook {}", g.id), "url": format!("http://example.com/my-hook/{}", g.id),
-            "events": ["subscribe", "unsubscribe", "sent"], "sources": ["public", "system"], "links": [], "id": id}),
-        "configs" => json!({"userid": "1", "section": (["contacts.index", "deals.index", "campaigns.index", "app"][i % 4]),
+            "events": ["subscribe", "unsubscribe", "sent"], "sources": ["public", "system"], "links": [], "id": id})
+        }
+        "configs" => {
+            json!({"userid": "1", "section": (["contacts.index", "deals.index", "campaigns.index", "app"][i % 4]),
             "item": (["columns", "filters", "sort", "theme"][i % 4]), "val": format!("v{}", g.num(1, 99)), "created_timestamp": naive(c),
-            "updated_timestamp": naive(u), "links": g.links("configs", &["user"]), "id": id}),
-        "conversions" => json!({"name": format!("Conversion {}", g.words(1)), "status": "1", "cdate": iso(c), "udate": iso(u),
-            "links": g.links("conversions", &["conversionTriggers"]), "id": id}),
-        "conversion_triggers" => json!({"conversion": g.rfk("conversions"), "type": g.pick(&["tag", "page_visit", "event"]),
-            "param": g.words(1), "cdate": iso(c), "udate": iso(u), "links": g.links("conversionTriggers", &["conversion"]), "id": id}),
-        "contact_conversions" => json!({"contact": g.rfk("contacts"), "conversion": g.rfk("conversions"), "value": g.num(0, 100),
-            "cdate": iso(u), "links": g.links("contactConversions", &["contact", "conversion"]), "id": id}),
-        "contact_data" => json!({"contact": g.rfk("contacts"), "tstamp": iso(u), "geoTstamp": iso(c), "geoIp4": format!("203.0.113.{}", g.num(1, 254)),
+            "updated_timestamp": naive(u), "links": g.links("configs", &["user"]), "id": id})
+        }
+        "conversions" => {
+            json!({"name": format!("Conversion {}", g.words(1)), "status": "1", "cdate": iso(c), "udate": iso(u),
+            "links": g.links("conversions", &["conversionTriggers"]), "id": id})
+        }
+        "conversion_triggers" => {
+            json!({"conversion": g.rfk("conversions"), "type": g.pick(&["tag", "page_visit", "event"]),
+            "param": g.words(1), "cdate": iso(c), "udate": iso(u), "links": g.links("conversionTriggers", &["conversion"]), "id": id})
+        }
+        "contact_conversions" => {
+            json!({"contact": g.rfk("contacts"), "conversion": g.rfk("conversions"), "value": g.num(0, 100),
+            "cdate": iso(u), "links": g.links("contactConversions", &["contact", "conversion"]), "id": id})
+        }
+        "contact_data" => {
+            json!({"contact": g.rfk("contacts"), "tstamp": iso(u), "geoTstamp": iso(c), "geoIp4": format!("203.0.113.{}", g.num(1, 254)),
             "geoCountry2": "US", "geoCountry": "United States", "geoState": "IL", "geoCity": g.pick(CITIES), "geoZip": g.num(10000, 99999),
             "geoArea": "0", "geoLat": "41.878", "geoLon": "-87.629", "geoTz": "America/Chicago", "geoTzOffset": "-05:00",
             "ga_campaign_source": "", "ga_campaign_name": "", "ga_campaign_medium": "", "ga_campaign_term": "",
             "ga_campaign_content": "", "ga_campaign_customsegment": "", "ga_first_visit": null, "ga_times_visited": "0",
-            "fb_id": "", "fb_name": "", "tw_id": "", "links": g.links("contactData", &["contact"]), "id": id}),
-        "site_messages" => json!({"name": format!("Site message {}", g.id), "status": "1", "content": format!("<p>{}</p>", g.words(3)),
-            "contentType": "html", "cdate": iso(c), "ldate": iso(u), "links": g.links("siteMessages", &["automation"]), "id": id}),
-        "sms" => json!({"contact": g.rfk("contacts"), "automation": g.rfk("automations"), "phone": format!("+1312555{:04}", g.rng.range(0, 9999)),
+            "fb_id": "", "fb_name": "", "tw_id": "", "links": g.links("contactData", &["contact"]), "id": id})
+        }
+        "site_messages" => {
+            json!({"name": format!("Site message {}", g.id), "status": "1", "content": format!("<p>{}</p>", g.words(3)),
+            "contentType": "html", "cdate": iso(c), "ldate": iso(u), "links": g.links("siteMessages", &["automation"]), "id": id})
+        }
+        "sms" => {
+            json!({"contact": g.rfk("contacts"), "automation": g.rfk("automations"), "phone": format!("+1312555{:04}", g.rng.range(0, 9999)),
             "text": format!("Hi! {}", g.words(2)), "status": g.pick(&["sent", "delivered", "failed"]), "tstamp": iso(u),
-            "links": g.links("sms", &["contact", "automation"]), "id": id}),
+            "links": g.links("sms", &["contact", "automation"]), "id": id})
+        }
         _ => json!({"id": id, "links": {}}),
     }
 }
@@ -565,15 +817,34 @@ fn contact(g: &mut G<'_>, id: String, c: i64, u: i64) -> Value {
     let email = format!("{fa}.{la}{}@{domain}", g.id);
     let zero = g.rng.one_in(7);
     let bounced = !zero && g.rng.one_in(10);
-    let org = if g.rng.one_in(4) { json!(g.rfk("accounts")) } else { Value::Null };
+    let org = if g.rng.one_in(4) {
+        json!(g.rfk("accounts"))
+    } else {
+        Value::Null
+    };
     let orgname = if org.is_null() { "" } else { g.pick(COMPANIES) };
     let opened = g.rng.one_in(2);
     let links = g.links(
         "contacts",
         &[
-            "bounceLogs", "contactAutomations", "contactData", "contactGoals", "contactLists", "contactLogs", "contactTags",
-            "contactDeals", "deals", "fieldValues", "geoIps", "notes", "organization", "plusAppend", "trackingLogs",
-            "scoreValues", "accountContacts", "automationEntryCounts",
+            "bounceLogs",
+            "contactAutomations",
+            "contactData",
+            "contactGoals",
+            "contactLists",
+            "contactLogs",
+            "contactTags",
+            "contactDeals",
+            "deals",
+            "fieldValues",
+            "geoIps",
+            "notes",
+            "organization",
+            "plusAppend",
+            "trackingLogs",
+            "scoreValues",
+            "accountContacts",
+            "automationEntryCounts",
         ],
     );
     json!({
@@ -602,14 +873,39 @@ fn contact(g: &mut G<'_>, id: String, c: i64, u: i64) -> Value {
 }
 
 /// A custom object schema definition: (slug, singular, plural, description, fields as (id, label, type)).
-pub type SchemaDef = (&'static str, &'static str, &'static str, &'static str, &'static [(&'static str, &'static str, &'static str)]);
+pub type SchemaDef = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str, &'static str)],
+);
 
 /// The custom object schemas every dataset has.
 pub const SCHEMA_DEFS: &[SchemaDef] = &[
-    ("subscription", "Subscription", "Subscriptions", "A contact's product subscription",
-        &[("plan", "Plan", "text"), ("seats", "Seats", "number"), ("monthly-amount", "Monthly Amount", "number"), ("renewal-date", "Renewal Date", "date")]),
-    ("support-ticket", "Support Ticket", "Support Tickets", "Tickets from the help desk",
-        &[("subject", "Subject", "text"), ("priority", "Priority", "number"), ("opened-on", "Opened On", "date")]),
+    (
+        "subscription",
+        "Subscription",
+        "Subscriptions",
+        "A contact's product subscription",
+        &[
+            ("plan", "Plan", "text"),
+            ("seats", "Seats", "number"),
+            ("monthly-amount", "Monthly Amount", "number"),
+            ("renewal-date", "Renewal Date", "date"),
+        ],
+    ),
+    (
+        "support-ticket",
+        "Support Ticket",
+        "Support Tickets",
+        "Tickets from the help desk",
+        &[
+            ("subject", "Subject", "text"),
+            ("priority", "Priority", "number"),
+            ("opened-on", "Opened On", "date"),
+        ],
+    ),
 ];
 
 /// The schema record for schema number `i` (0-based).
@@ -638,7 +934,10 @@ pub fn schema(seed: u64, i: usize) -> Value {
 
 /// One custom object record of `schema` (its schema record), numbered `n` within the schema.
 pub fn custom_record(g: &mut G<'_>, schema: &Value, n: u64) -> Value {
-    let slug = schema.get("slug").and_then(|s| s.as_str()).unwrap_or("object");
+    let slug = schema
+        .get("slug")
+        .and_then(|s| s.as_str())
+        .unwrap_or("object");
     let schema_id = schema.get("id").cloned().unwrap_or(Value::Null);
     let u = g.t();
     let c = g.before(u);
@@ -647,20 +946,32 @@ pub fn custom_record(g: &mut G<'_>, schema: &Value, n: u64) -> Value {
     if let Some(defs) = schema.get("fields").and_then(|f| f.as_array()) {
         for f in defs {
             let fid = f.get("id").and_then(|v| v.as_str()).unwrap_or("");
-            let value = match (f.get("type").and_then(|v| v.as_str()), f.get("scale").and_then(|v| v.as_i64())) {
+            let value = match (
+                f.get("type").and_then(|v| v.as_str()),
+                f.get("scale").and_then(|v| v.as_i64()),
+            ) {
                 (Some("number"), Some(2)) => json!(g.rng.range(900, 49_900) as f64 / 100.0),
                 (Some("number"), _) => json!(g.rng.range(1, 50)),
                 (Some("date"), _) => json!(fmt_date(g.t())),
                 _ => json!(match fid {
-                    "plan" => g.pick(&["Starter", "Pro", "Enterprise", "Équipe"]).to_string(),
-                    _ => format!("{} — {}", g.words(2), g.pick(&["login issue", "billing", "請求書"])),
+                    "plan" => g
+                        .pick(&["Starter", "Pro", "Enterprise", "Équipe"])
+                        .to_string(),
+                    _ => format!(
+                        "{} — {}",
+                        g.words(2),
+                        g.pick(&["login issue", "billing", "請求書"])
+                    ),
                 }),
             };
             fields.push(json!({"id": fid, "value": value}));
         }
     }
     let contact = g.rfk("contacts");
-    let (cn, un) = (g.rng.below(1_000_000_000) as u32, g.rng.below(1_000_000_000) as u32);
+    let (cn, un) = (
+        g.rng.below(1_000_000_000) as u32,
+        g.rng.below(1_000_000_000) as u32,
+    );
     json!({"id": uuid, "externalId": format!("{slug}-{n:06}"), "schemaId": schema_id, "fields": fields,
         "relationships": {"primary-contact": [contact]},
         "createdTimestamp": crate::time::fmt_rfc3339_nanos(c, cn), "updatedTimestamp": crate::time::fmt_rfc3339_nanos(u, un)})

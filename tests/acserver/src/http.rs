@@ -22,7 +22,10 @@ pub struct Request {
 impl Request {
     /// The value of a header (case-insensitive name), first occurrence.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The path part of the target (absolute-form targets are reduced to their path).
@@ -33,7 +36,10 @@ impl Request {
 
     /// The raw query string (without `?`), empty when absent.
     pub fn query(&self) -> &str {
-        origin_form(&self.target).split_once('?').map(|(_, q)| q).unwrap_or("")
+        origin_form(&self.target)
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or("")
     }
 }
 
@@ -92,7 +98,12 @@ pub fn read_request<R: Read>(r: &mut R) -> Result<Request, ReadError> {
                 buf.extend_from_slice(&chunk[..n]);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Err(ReadError::Timeout)
             }
             Err(_) => return Err(ReadError::Closed),
@@ -107,7 +118,10 @@ pub fn read_request<R: Read>(r: &mut R) -> Result<Request, ReadError> {
         [m, t, v] => (*m, *t, *v),
         _ => return Err(ReadError::Malformed(Some(start))),
     };
-    if !version.starts_with("HTTP/1.") || method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+    if !version.starts_with("HTTP/1.")
+        || method.is_empty()
+        || !method.bytes().all(|b| b.is_ascii_uppercase())
+    {
         return Err(ReadError::Malformed(Some(start)));
     }
     let mut headers = Vec::new();
@@ -116,11 +130,18 @@ pub fn read_request<R: Read>(r: &mut R) -> Result<Request, ReadError> {
             continue;
         }
         match line.split_once(':') {
-            Some((k, v)) if !k.trim().is_empty() => headers.push((k.trim().to_string(), v.trim().to_string())),
+            Some((k, v)) if !k.trim().is_empty() => {
+                headers.push((k.trim().to_string(), v.trim().to_string()))
+            }
             _ => return Err(ReadError::Malformed(Some(start))),
         }
     }
-    Ok(Request { method: method.to_string(), target: target.to_string(), headers, start })
+    Ok(Request {
+        method: method.to_string(),
+        target: target.to_string(),
+        headers,
+        start,
+    })
 }
 
 /// A response to write.
@@ -139,7 +160,10 @@ impl Response {
     pub fn json(status: u16, body: &serde_json::Value) -> Response {
         Response {
             status,
-            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: serde_json::to_vec(body).unwrap_or_default(),
         }
     }
@@ -165,7 +189,9 @@ impl Response {
         for (k, v) in &self.headers {
             s.push_str(&format!("{k}: {v}\r\n"));
         }
-        s.push_str(&format!("Content-Length: {content_length}\r\nConnection: close\r\n\r\n"));
+        s.push_str(&format!(
+            "Content-Length: {content_length}\r\nConnection: close\r\n\r\n"
+        ));
         s.into_bytes()
     }
 
@@ -236,18 +262,36 @@ mod tests {
 
     #[test]
     fn absolute_form_and_bare_lf() {
-        let req = read_request(&mut Drip(b"GET http://127.0.0.1:9/api/3/tags?x=1 HTTP/1.0\nHost: y\n\n", 100));
+        let req = read_request(&mut Drip(
+            b"GET http://127.0.0.1:9/api/3/tags?x=1 HTTP/1.0\nHost: y\n\n",
+            100,
+        ));
         assert!(matches!(&req, Ok(r) if r.path() == "/api/3/tags" && r.query() == "x=1"));
     }
 
     #[test]
     fn errors() {
-        assert!(matches!(read_request(&mut Drip(b"", 10)), Err(ReadError::Closed)));
-        assert!(matches!(read_request(&mut Drip(b"GET / HTTP/1.1\r\nHost", 10)), Err(ReadError::Closed)));
-        assert!(matches!(read_request(&mut Drip(b"NONSENSE\r\n\r\n", 10)), Err(ReadError::Malformed(_))));
-        assert!(matches!(read_request(&mut Drip(b"GET / HTTP/1.1\r\nbad header\r\n\r\n", 10)), Err(ReadError::Malformed(_))));
+        assert!(matches!(
+            read_request(&mut Drip(b"", 10)),
+            Err(ReadError::Closed)
+        ));
+        assert!(matches!(
+            read_request(&mut Drip(b"GET / HTTP/1.1\r\nHost", 10)),
+            Err(ReadError::Closed)
+        ));
+        assert!(matches!(
+            read_request(&mut Drip(b"NONSENSE\r\n\r\n", 10)),
+            Err(ReadError::Malformed(_))
+        ));
+        assert!(matches!(
+            read_request(&mut Drip(b"GET / HTTP/1.1\r\nbad header\r\n\r\n", 10)),
+            Err(ReadError::Malformed(_))
+        ));
         let big = vec![b'a'; MAX_HEAD + 10];
-        assert!(matches!(read_request(&mut Drip(&big, 4096)), Err(ReadError::TooLarge(_))));
+        assert!(matches!(
+            read_request(&mut Drip(&big, 4096)),
+            Err(ReadError::TooLarge(_))
+        ));
     }
 
     #[test]

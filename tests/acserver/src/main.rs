@@ -32,11 +32,18 @@ fn value<'a>(it: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<&'
 }
 
 fn num<T: std::str::FromStr>(v: &str, flag: &str) -> Result<T, String> {
-    v.trim().parse().map_err(|_| format!("{flag}: {v:?} is not a valid number"))
+    v.trim()
+        .parse()
+        .map_err(|_| format!("{flag}: {v:?} is not a valid number"))
 }
 
 fn parse(argv: &[String]) -> Result<Option<Args>, String> {
-    let mut a = Args { port: 0, seed: 42, contacts: 1200, config: ServerConfig::default() };
+    let mut a = Args {
+        port: 0,
+        seed: 42,
+        contacts: 1200,
+        config: ServerConfig::default(),
+    };
     let mut it = argv.iter();
     while let Some(flag) = it.next() {
         let (flag, inline) = match flag.split_once('=') {
@@ -93,7 +100,10 @@ fn main() -> ExitCode {
     let server = match Server::start_on(args.port, args.config, dataset) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("ac-test-server: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            eprintln!(
+                "ac-test-server: cannot listen on 127.0.0.1:{}: {e}",
+                args.port
+            );
             return ExitCode::from(1);
         }
     };
@@ -116,7 +126,9 @@ mod tests {
     #[test]
     fn parses_flags() {
         let a = parse(&args("--port 8080 --seed 7 --contacts=50 --api-key k --rps 0 --latency-ms 3 --fault-rate 0.5 --log /tmp/x --disable accounts --disable deals"));
-        let Ok(Some(a)) = a else { panic!("parse failed") };
+        let Ok(Some(a)) = a else {
+            panic!("parse failed")
+        };
         assert_eq!((a.port, a.seed, a.contacts), (8080, 7, 50));
         assert_eq!(a.config.api_key, "k");
         assert_eq!(a.config.rate_limit_per_sec, None);

@@ -8,18 +8,16 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' if i + 2 < b.len() => {
-                match (hex_val(b[i + 1]), hex_val(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+            b'%' if i + 2 < b.len() => match (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
                 }
-            }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
             b'+' if plus_is_space => {
                 out.push(b' ');
                 i += 1;
@@ -66,7 +64,11 @@ impl Query {
 
     /// The value of the last occurrence of `name` (PHP semantics), if any.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `limit`: default 20, values over 100 clamp to 100, non-numeric or 0 means the default.
@@ -87,7 +89,9 @@ impl Query {
 
     /// True when `orders[id]=DESC` (case-insensitive) was asked for.
     pub fn id_desc(&self) -> bool {
-        self.get("orders[id]").map(|v| v.trim().eq_ignore_ascii_case("desc")).unwrap_or(false)
+        self.get("orders[id]")
+            .map(|v| v.trim().eq_ignore_ascii_case("desc"))
+            .unwrap_or(false)
     }
 }
 
@@ -97,7 +101,10 @@ mod tests {
 
     #[test]
     fn decodes_brackets_plus_and_bad_escapes() {
-        assert_eq!(percent_decode("filters%5Bupdated_after%5D", true), "filters[updated_after]");
+        assert_eq!(
+            percent_decode("filters%5Bupdated_after%5D", true),
+            "filters[updated_after]"
+        );
         assert_eq!(percent_decode("a+b", true), "a b");
         assert_eq!(percent_decode("a+b", false), "a+b");
         assert_eq!(percent_decode("100%", true), "100%");
@@ -109,7 +116,9 @@ mod tests {
 
     #[test]
     fn parses_pairs() {
-        let q = Query::parse("limit=5&offset=10&filters%5Bupdated_after%5D=2024-01-01+10:00:00&flag&&x=1&x=2");
+        let q = Query::parse(
+            "limit=5&offset=10&filters%5Bupdated_after%5D=2024-01-01+10:00:00&flag&&x=1&x=2",
+        );
         assert_eq!(q.get("limit"), Some("5"));
         assert_eq!(q.get("filters[updated_after]"), Some("2024-01-01 10:00:00"));
         assert_eq!(q.get("flag"), Some(""));

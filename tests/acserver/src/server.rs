@@ -30,7 +30,9 @@ pub struct ServerConfig {
     pub fault_kinds: Vec<FaultKind>,
     /// Seed of the fault choice (combined with the request counter).
     pub fault_seed: u64,
-    /// Requests whose path after `/api/3/` starts with one of these always get a 500.
+    /// Requests whose target after `/api/3/` (path and query as received, or percent-decoded)
+    /// starts with one of these always get a 500: `"contactTags"` fails every contactTags page,
+    /// `"contactTags?limit=100&offset=300"` only that one.
     pub failing_paths: Vec<String>,
     /// Features answered with 403 (`accounts`, `deals`, `ecommerce`, `custom_objects`, a stream name or a path).
     pub disabled_features: Vec<String>,
@@ -112,7 +114,10 @@ impl FaultKind {
 
     /// The kind with this name (case-insensitive), if any.
     pub fn parse(name: &str) -> Option<FaultKind> {
-        FaultKind::ALL.iter().copied().find(|k| k.name().eq_ignore_ascii_case(name.trim()))
+        FaultKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.name().eq_ignore_ascii_case(name.trim()))
     }
 }
 
@@ -189,14 +194,23 @@ impl Server {
             log: Mutex::new(Vec::new()),
             log_file: Mutex::new(log_file),
             starts: Mutex::new(Vec::new()),
-            pending: Mutex::new(Pending { answered: 0, jobs: Vec::new() }),
+            pending: Mutex::new(Pending {
+                answered: 0,
+                jobs: Vec::new(),
+            }),
             seq: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             started: Instant::now(),
         });
         let sh = Arc::clone(&shared);
-        let accept = std::thread::Builder::new().name("ac-accept".into()).spawn(move || accept_loop(listener, sh))?;
-        Ok(Server { shared, port, accept: Some(accept) })
+        let accept = std::thread::Builder::new()
+            .name("ac-accept".into())
+            .spawn(move || accept_loop(listener, sh))?;
+        Ok(Server {
+            shared,
+            port,
+            accept: Some(accept),
+        })
     }
 
     /// The bound port.
@@ -222,7 +236,10 @@ impl Server {
 
     /// How many logged requests were answered with `status`.
     pub fn count_status(&self, status: u16) -> usize {
-        lock(&self.shared.log).iter().filter(|r| r.status == status).count()
+        lock(&self.shared.log)
+            .iter()
+            .filter(|r| r.status == status)
+            .count()
     }
 
     /// Runs `f` on the live dataset (holding its lock).
@@ -232,7 +249,11 @@ impl Server {
 
     /// Changes the fault probability (clamped to 0..=1).
     pub fn set_fault_rate(&self, rate: f64) {
-        lock(&self.shared.config).fault_rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+        lock(&self.shared.config).fault_rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
     }
 
     /// Replaces the list of always-500 path prefixes.
@@ -262,7 +283,12 @@ impl Server {
         if let Some(handle) = self.accept.take() {
             self.shared.stop.store(true, Ordering::SeqCst);
             // Wake the blocking accept().
-            if TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], self.port)), Duration::from_secs(2)).is_ok() {
+            if TcpStream::connect_timeout(
+                &SocketAddr::from(([127, 0, 0, 1], self.port)),
+                Duration::from_secs(2),
+            )
+            .is_ok()
+            {
                 let _ = handle.join();
             }
         }
@@ -296,7 +322,10 @@ fn max_in_window(starts: &mut [f64], window_ms: f64) -> usize {
 fn count_recent(starts: &mut Vec<Instant>, now: Instant) -> usize {
     starts.push(now);
     starts.retain(|s| now.saturating_duration_since(*s) < Duration::from_secs(2));
-    starts.iter().filter(|s| now.saturating_duration_since(**s) < Duration::from_millis(1000)).count()
+    starts
+        .iter()
+        .filter(|s| now.saturating_duration_since(**s) < Duration::from_millis(1000))
+        .count()
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -308,7 +337,9 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         match conn {
             Ok((stream, _)) => {
                 let sh = Arc::clone(&shared);
-                let _ = std::thread::Builder::new().name("ac-conn".into()).spawn(move || handle_connection(&sh, stream));
+                let _ = std::thread::Builder::new()
+                    .name("ac-conn".into())
+                    .spawn(move || handle_connection(&sh, stream));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(5)),
         }
@@ -324,7 +355,10 @@ fn too_many(limit: u32) -> Response {
 
 fn html_status(status: u16) -> Response {
     let title = format!("{status} {}", crate::http::reason(status));
-    Response::html(status, &format!("<html><body><h1>{title}</h1></body></html>"))
+    Response::html(
+        status,
+        &format!("<html><body><h1>{title}</h1></body></html>"),
+    )
 }
 
 fn handle_connection(shared: &Shared, mut stream: TcpStream) {
@@ -344,9 +378,20 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
         Err(_) => return,
     };
     let (resp, fault, delivery) = answer(shared, &req);
-    let status = if matches!(delivery, Delivery::Reset) { 0 } else { resp.status };
+    let status = if matches!(delivery, Delivery::Reset) {
+        0
+    } else {
+        resp.status
+    };
     let token_ok = token_matches(shared, &req);
-    record(shared, req.start, req.target.clone(), status, fault, token_ok);
+    record(
+        shared,
+        req.start,
+        req.target.clone(),
+        status,
+        fault,
+        token_ok,
+    );
     let _ = match delivery {
         Delivery::Full => resp.write_to(&mut stream),
         Delivery::Truncated => resp.write_truncated(&mut stream),
@@ -369,7 +414,10 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
         std::thread::sleep(Duration::from_millis(cfg.latency_ms));
     }
     let rate_headers = |r: Response| match cfg.rate_limit_per_sec {
-        Some(l) => r.with("RateLimit-Limit", l.to_string()).with("RateLimit-Remaining", (l as usize).saturating_sub(recent).to_string()),
+        Some(l) => r.with("RateLimit-Limit", l.to_string()).with(
+            "RateLimit-Remaining",
+            (l as usize).saturating_sub(recent).to_string(),
+        ),
         None => r,
     };
     if let Some(limit) = cfg.rate_limit_per_sec {
@@ -382,25 +430,51 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
         return (rate_headers(r), None, Delivery::Full);
     }
     if req.header("api-token") != Some(cfg.api_key.as_str()) {
-        let r = Response::json(403, &json!({"message": "No valid Api-Token was provided: you are not authorized to access this resource"}));
+        let r = Response::json(
+            403,
+            &json!({"message": "No valid Api-Token was provided: you are not authorized to access this resource"}),
+        );
         return (rate_headers(r), None, Delivery::Full);
     }
     let path = crate::query::percent_decode(req.path(), false);
     let rest = api::api_rest(&path).unwrap_or("");
-    if !rest.is_empty() && cfg.failing_paths.iter().any(|p| !p.is_empty() && rest.starts_with(p.trim_start_matches('/'))) {
+    // Failing paths match the path after /api/3/ with the query as received (raw or decoded).
+    let raw_rest = req
+        .target
+        .split_once("/api/3/")
+        .map(|(_, r)| r)
+        .unwrap_or("");
+    let decoded_rest = crate::query::percent_decode(raw_rest, false);
+    let failing = |p: &String| {
+        let p = p.trim_start_matches('/');
+        !p.is_empty() && (raw_rest.starts_with(p) || decoded_rest.starts_with(p))
+    };
+    if !rest.is_empty() && cfg.failing_paths.iter().any(failing) {
         let r = Response::json(500, &json!({"message": "Internal Server Error"}));
-        return (rate_headers(r), Some("FailingPath".to_string()), Delivery::Full);
+        return (
+            rate_headers(r),
+            Some("FailingPath".to_string()),
+            Delivery::Full,
+        );
     }
     let mut fault = None;
     if cfg.fault_rate > 0.0 && !cfg.fault_kinds.is_empty() && rest != "users/me" {
         let mut rng = Rng::new(combine(cfg.fault_seed, seq));
         if rng.unit() < cfg.fault_rate {
-            fault = cfg.fault_kinds.get(rng.below(cfg.fault_kinds.len() as u64) as usize).copied();
+            fault = cfg
+                .fault_kinds
+                .get(rng.below(cfg.fault_kinds.len() as u64) as usize)
+                .copied();
         }
     }
     let query = Query::parse(req.query());
     let normal = || {
-        let Reply { status, body } = api::route(&path, &query, &lock(&shared.dataset), &cfg.disabled_features);
+        let Reply { status, body } = api::route(
+            &path,
+            &query,
+            &lock(&shared.dataset),
+            &cfg.disabled_features,
+        );
         rate_headers(Response::json(status, &body))
     };
     let name = fault.map(|f| f.name().to_string());
@@ -443,9 +517,25 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
 }
 
 /// Logs a request (memory + optional file) and runs the mutations that became due.
-fn record(shared: &Shared, start: Instant, path: String, status: u16, fault: Option<String>, api_token_ok: bool) {
-    let start_ms = start.saturating_duration_since(shared.started).as_secs_f64() * 1000.0;
-    let entry = LoggedRequest { start_ms, path, status, fault, api_token_ok };
+fn record(
+    shared: &Shared,
+    start: Instant,
+    path: String,
+    status: u16,
+    fault: Option<String>,
+    api_token_ok: bool,
+) {
+    let start_ms = start
+        .saturating_duration_since(shared.started)
+        .as_secs_f64()
+        * 1000.0;
+    let entry = LoggedRequest {
+        start_ms,
+        path,
+        status,
+        fault,
+        api_token_ok,
+    };
     if let Some(f) = lock(&shared.log_file).as_mut() {
         let line = json!({"start_ms": entry.start_ms, "path": entry.path, "status": entry.status, "fault": entry.fault});
         let _ = writeln!(f, "{line}");
@@ -455,7 +545,9 @@ fn record(shared: &Shared, start: Instant, path: String, status: u16, fault: Opt
         let mut p = lock(&shared.pending);
         p.answered += 1;
         let now = p.answered;
-        let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut p.jobs).into_iter().partition(|(at, _)| *at <= now);
+        let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut p.jobs)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
         p.jobs = keep;
         due.into_iter().map(|(_, j)| j).collect()
     };
@@ -470,15 +562,26 @@ mod tests {
     use std::io::Read;
 
     fn get(port: u16, path: &str, key: Option<&str>) -> (u16, String, String) {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new(), String::new()) };
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            return (0, String::new(), String::new());
+        };
         let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-        let token = key.map(|k| format!("Api-Token: {k}\r\n")).unwrap_or_default();
-        let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{token}Accept: application/json\r\n\r\n");
+        let token = key
+            .map(|k| format!("Api-Token: {k}\r\n"))
+            .unwrap_or_default();
+        let _ = write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{token}Accept: application/json\r\n\r\n"
+        );
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
         let text = String::from_utf8_lossy(&out).to_string();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
-        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         (status, head.to_string(), body.to_string())
     }
 
@@ -487,16 +590,30 @@ mod tests {
     }
 
     #[test]
+    fn server_is_shareable() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Server>();
+        assert_send_sync::<Dataset>();
+        assert_send_sync::<ServerConfig>();
+    }
+
+    #[test]
     fn window_arithmetic() {
         assert_eq!(max_in_window(&mut [], 1000.0), 0);
         assert_eq!(max_in_window(&mut [0.0, 999.9, 1000.0, 1999.0], 1000.0), 3);
         assert_eq!(max_in_window(&mut [0.0, 500.0, 1000.0, 1500.0], 1000.0), 2);
-        assert_eq!(max_in_window(&mut [5.0, 1.0, 3.0, 2.0, 4.0, 1000.9], 1000.0), 6);
+        assert_eq!(
+            max_in_window(&mut [5.0, 1.0, 3.0, 2.0, 4.0, 1000.9], 1000.0),
+            6
+        );
         assert_eq!(max_in_window(&mut [0.0, 1000.0, 2000.0], 1000.0), 1);
         let t0 = Instant::now();
         let mut v = Vec::new();
         for i in 0..5 {
-            assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(i * 100)), i as usize + 1);
+            assert_eq!(
+                count_recent(&mut v, t0 + Duration::from_millis(i * 100)),
+                i as usize + 1
+            );
         }
         assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(999)), 6);
         // 1000 ms after the first start, it no longer counts.
@@ -509,8 +626,14 @@ mod tests {
     fn auth_headers_and_logging() {
         let log = std::env::temp_dir().join(format!("ac-test-server-{}.jsonl", std::process::id()));
         let _ = std::fs::remove_file(&log);
-        let cfg = ServerConfig { rate_limit_per_sec: Some(100), log_path: Some(log.clone()), ..ServerConfig::default() };
-        let Ok(server) = Server::start(cfg, small()) else { panic!("start failed") };
+        let cfg = ServerConfig {
+            rate_limit_per_sec: Some(100),
+            log_path: Some(log.clone()),
+            ..ServerConfig::default()
+        };
+        let Ok(server) = Server::start(cfg, small()) else {
+            panic!("start failed")
+        };
         let (st, _, body) = get(server.port(), "/api/3/contacts", Some("wrong"));
         assert_eq!(st, 403);
         assert!(body.contains("message"));
@@ -532,14 +655,17 @@ mod tests {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         assert_eq!(text.lines().count(), 4);
         assert!(!text.contains("test-key") && !text.contains("wrong"));
-        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or("")).unwrap_or_default();
+        let first: serde_json::Value =
+            serde_json::from_str(text.lines().next().unwrap_or("")).unwrap_or_default();
         assert_eq!(first["status"], json!(403));
         let _ = std::fs::remove_file(&log);
     }
 
     #[test]
     fn sixth_request_within_a_second_is_429() {
-        let Ok(server) = Server::start(ServerConfig::default(), small()) else { panic!("start failed") };
+        let Ok(server) = Server::start(ServerConfig::default(), small()) else {
+            panic!("start failed")
+        };
         let mut statuses = Vec::new();
         for _ in 0..6 {
             statuses.push(get(server.port(), "/api/3/tags", Some("test-key")));
@@ -555,53 +681,130 @@ mod tests {
 
     #[test]
     fn faults_are_served_and_logged() {
-        let cfg = ServerConfig { rate_limit_per_sec: None, fault_rate: 1.0, fault_kinds: vec![FaultKind::Status503], ..ServerConfig::default() };
-        let Ok(server) = Server::start(cfg, small()) else { panic!("start failed") };
+        let cfg = ServerConfig {
+            rate_limit_per_sec: None,
+            fault_rate: 1.0,
+            fault_kinds: vec![FaultKind::Status503],
+            ..ServerConfig::default()
+        };
+        let Ok(server) = Server::start(cfg, small()) else {
+            panic!("start failed")
+        };
         let (st, _, body) = get(server.port(), "/api/3/contacts", Some("test-key"));
         assert_eq!(st, 503);
         assert!(body.contains("<h1>503"));
         // Never on users/me.
-        assert_eq!(get(server.port(), "/api/3/users/me", Some("test-key")).0, 200);
+        assert_eq!(
+            get(server.port(), "/api/3/users/me", Some("test-key")).0,
+            200
+        );
         let reqs = server.requests();
         assert_eq!(reqs[0].fault.as_deref(), Some("Status503"));
         assert_eq!(reqs[1].fault, None);
         server.set_fault_rate(0.0);
-        assert_eq!(get(server.port(), "/api/3/contacts", Some("test-key")).0, 200);
+        assert_eq!(
+            get(server.port(), "/api/3/contacts", Some("test-key")).0,
+            200
+        );
         server.set_failing_paths(vec!["contact".into()]);
-        assert_eq!(get(server.port(), "/api/3/contactTags", Some("test-key")).0, 500);
+        assert_eq!(
+            get(server.port(), "/api/3/contactTags", Some("test-key")).0,
+            500
+        );
         assert_eq!(get(server.port(), "/api/3/tags", Some("test-key")).0, 200);
+        server.set_failing_paths(vec!["tags?limit=100&offset=300".into()]);
+        assert_eq!(
+            get(
+                server.port(),
+                "/api/3/tags?limit=100&offset=300",
+                Some("test-key")
+            )
+            .0,
+            500
+        );
+        assert_eq!(
+            get(
+                server.port(),
+                "/api/3/tags?limit=100&offset=200",
+                Some("test-key")
+            )
+            .0,
+            200
+        );
+        server.set_failing_paths(vec!["filters[updated_after]".into()]);
+        assert_eq!(
+            get(
+                server.port(),
+                "/api/3/filters%5Bupdated_after%5D",
+                Some("test-key")
+            )
+            .0,
+            500
+        );
+        let reqs = server.requests();
+        assert_eq!(
+            reqs.iter()
+                .filter(|r| r.fault.as_deref() == Some("FailingPath"))
+                .count(),
+            3
+        );
     }
 
     #[test]
     fn body_faults_and_reset() {
         let port_of = |kind| {
-            let cfg = ServerConfig { rate_limit_per_sec: None, fault_rate: 1.0, fault_kinds: vec![kind], ..ServerConfig::default() };
+            let cfg = ServerConfig {
+                rate_limit_per_sec: None,
+                fault_rate: 1.0,
+                fault_kinds: vec![kind],
+                ..ServerConfig::default()
+            };
             Server::start(cfg, small()).ok()
         };
-        let Some(s) = port_of(FaultKind::ConnectionReset) else { panic!("start") };
+        let Some(s) = port_of(FaultKind::ConnectionReset) else {
+            panic!("start")
+        };
         assert_eq!(get(s.port(), "/api/3/tags", Some("test-key")).0, 0);
         assert_eq!(s.requests()[0].status, 0);
-        let Some(s) = port_of(FaultKind::TruncatedBody) else { panic!("start") };
+        let Some(s) = port_of(FaultKind::TruncatedBody) else {
+            panic!("start")
+        };
         let (st, head, body) = get(s.port(), "/api/3/tags", Some("test-key"));
         assert_eq!(st, 200);
-        let announced: usize = head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let announced: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         assert_eq!(body.len(), announced / 2);
-        let Some(s) = port_of(FaultKind::InvalidJson) else { panic!("start") };
+        let Some(s) = port_of(FaultKind::InvalidJson) else {
+            panic!("start")
+        };
         let (st, _, body) = get(s.port(), "/api/3/tags", Some("test-key"));
         assert_eq!(st, 200);
         assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
-        let Some(s) = port_of(FaultKind::EmptyBody) else { panic!("start") };
+        let Some(s) = port_of(FaultKind::EmptyBody) else {
+            panic!("start")
+        };
         let (st, head, body) = get(s.port(), "/api/3/tags", Some("test-key"));
         assert!(st == 200 && body.is_empty() && head.contains("Content-Length: 0"));
     }
 
     #[test]
     fn mutate_after_and_bad_requests() {
-        let cfg = ServerConfig { rate_limit_per_sec: None, ..ServerConfig::default() };
-        let Ok(server) = Server::start(cfg, small()) else { panic!("start failed") };
-        server.mutate_after(1, Box::new(|d: &mut Dataset| {
-            d.insert("tags", 1);
-        }));
+        let cfg = ServerConfig {
+            rate_limit_per_sec: None,
+            ..ServerConfig::default()
+        };
+        let Ok(server) = Server::start(cfg, small()) else {
+            panic!("start failed")
+        };
+        server.mutate_after(
+            1,
+            Box::new(|d: &mut Dataset| {
+                d.insert("tags", 1);
+            }),
+        );
         let (_, _, b1) = get(server.port(), "/api/3/tags?limit=1", Some("test-key"));
         let (_, _, b2) = get(server.port(), "/api/3/tags?limit=1", Some("test-key"));
         assert!(b1.contains("\"total\":\"12\"") && b2.contains("\"total\":\"13\""));
@@ -623,6 +826,9 @@ mod tests {
             let _ = s.read_to_end(&mut out);
             assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 405"));
         }
-        assert_eq!(get(server.port(), "/api/3/users/me", Some("test-key")).0, 200);
+        assert_eq!(
+            get(server.port(), "/api/3/users/me", Some("test-key")).0,
+            200
+        );
     }
 }

@@ -37,12 +37,20 @@ const fn d(
     fmt: Fmt,
     touch: &'static str,
 ) -> StreamDef {
-    StreamDef { name, path, key, cursor, fmt, touch }
+    StreamDef {
+        name,
+        path,
+        key,
+        cursor,
+        fmt,
+        touch,
+    }
 }
 
 use Fmt::{Iso, Naive};
 
 /// All 59 streams, in the order of `streams.md`.
+#[rustfmt::skip]
 pub const STREAMS: &[StreamDef] = &[
     d("accounts", "accounts", "accounts", Some("updatedTimestamp"), Iso, "name"),
     d("account_contacts", "accountContacts", "accountContacts", Some("updatedTimestamp"), Iso, "jobTitle"),
@@ -106,6 +114,7 @@ pub const STREAMS: &[StreamDef] = &[
 ];
 
 /// The order in which streams are generated (parents before children).
+#[rustfmt::skip]
 pub const GEN_ORDER: &[&str] = &[
     "users", "groups", "addresses", "brandings", "lists", "tags", "contact_custom_fields",
     "contact_custom_field_options", "contact_custom_field_rels", "accounts", "contacts", "contact_custom_field_values",
@@ -124,7 +133,12 @@ pub const GEN_ORDER: &[&str] = &[
 /// (child stream, child's foreign-key field, parent stream, parent's id-array field).
 pub const PARENT_ARRAYS: &[(&str, &str, &str, &str)] = &[
     ("deal_stages", "group", "deal_groups", "stages"),
-    ("ecommerce_order_products", "orderid", "ecommerce_orders", "orderProducts"),
+    (
+        "ecommerce_order_products",
+        "orderid",
+        "ecommerce_orders",
+        "orderProducts",
+    ),
 ];
 
 /// The definition of a stream by name.
@@ -161,12 +175,22 @@ pub fn count(name: &str, n: usize) -> usize {
             }
         }
         "addresses" | "deal_groups" | "ecommerce_connections" => 2,
-        "lists" | "segments" | "saved_responses" | "templates" | "site_messages" | "conversion_triggers" => 5,
+        "lists"
+        | "segments"
+        | "saved_responses"
+        | "templates"
+        | "site_messages"
+        | "conversion_triggers" => 5,
         "tags" => 12,
         "contact_custom_fields" | "contact_custom_field_rels" | "configs" => 8,
         "contact_custom_field_options" => 9,
-        "accounts" | "messages" | "campaigns" | "campaign_lists" | "campaign_messages" | "bounce_logs" | "sms" => 10,
-        "account_custom_fields" | "deal_custom_fields" | "deal_group_users" | "task_types" | "goals"
+        "accounts" | "messages" | "campaigns" | "campaign_lists" | "campaign_messages"
+        | "bounce_logs" | "sms" => 10,
+        "account_custom_fields"
+        | "deal_custom_fields"
+        | "deal_group_users"
+        | "task_types"
+        | "goals"
         | "conversions" => 4,
         "deal_stages" | "automations" => 6,
         "contact_deals" => (n / 10).clamp(1, 30),
@@ -185,13 +209,20 @@ mod tests {
         assert_eq!(STREAMS.len(), 59);
         assert_eq!(GEN_ORDER.len(), 59);
         for s in STREAMS {
-            assert!(GEN_ORDER.contains(&s.name), "{} missing from GEN_ORDER", s.name);
+            assert!(
+                GEN_ORDER.contains(&s.name),
+                "{} missing from GEN_ORDER",
+                s.name
+            );
         }
         let mut names: Vec<_> = STREAMS.iter().map(|s| s.name).collect();
         names.sort();
         names.dedup();
         assert_eq!(names.len(), 59);
-        assert_eq!(by_path("fields").map(|s| s.name), Some("contact_custom_fields"));
+        assert_eq!(
+            by_path("fields").map(|s| s.name),
+            Some("contact_custom_fields")
+        );
         assert_eq!(by_name("tasks").map(|s| s.path), Some("dealTasks"));
     }
 

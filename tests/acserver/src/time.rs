@@ -97,7 +97,10 @@ pub fn fmt_date(epoch: i64) -> String {
 /// `2021-04-16T16:12:22.222685095Z`: UTC with nanoseconds (custom objects).
 pub fn fmt_rfc3339_nanos(epoch: i64, nanos: u32) -> String {
     let (y, m, d, hh, mm, ss) = wall(epoch, 0);
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:09}Z", nanos % 1_000_000_000)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:09}Z",
+        nanos % 1_000_000_000
+    )
 }
 
 /// A small cursor over the bytes of a timestamp string.
@@ -144,8 +147,13 @@ impl Scan<'_> {
 /// anything else are errors.
 pub fn parse_instant_ms(input: &str) -> Result<i64, String> {
     let s = input.trim();
-    let bad = || format!("invalid date/time value {s:?}: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with Z or ±HH:MM, or YYYY-MM-DD HH:MM:SS");
-    let mut sc = Scan { b: s.as_bytes(), i: 0 };
+    let bad = || {
+        format!("invalid date/time value {s:?}: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with Z or ±HH:MM, or YYYY-MM-DD HH:MM:SS")
+    };
+    let mut sc = Scan {
+        b: s.as_bytes(),
+        i: 0,
+    };
     let y = sc.digits(4, 4).ok_or_else(bad)?;
     if !sc.eat(b'-') {
         return Err(bad());
@@ -177,7 +185,11 @@ pub fn parse_instant_ms(input: &str) -> Result<i64, String> {
                 let frac = sc.digits(1, 18).ok_or_else(bad)?;
                 let n = sc.i - start;
                 // Keep millisecond precision (truncate).
-                millis = if n >= 3 { frac / 10i64.pow((n - 3) as u32) } else { frac * 10i64.pow((3 - n) as u32) };
+                millis = if n >= 3 {
+                    frac / 10i64.pow((n - 3) as u32)
+                } else {
+                    frac * 10i64.pow((3 - n) as u32)
+                };
             }
         }
         if hh > 23 || mm > 59 || ss > 59 {
@@ -220,7 +232,13 @@ mod tests {
 
     #[test]
     fn civil_roundtrip() {
-        for &(y, m, d) in &[(1970, 1, 1), (2000, 2, 29), (2023, 12, 31), (2024, 3, 5), (1969, 12, 31)] {
+        for &(y, m, d) in &[
+            (1970, 1, 1),
+            (2000, 2, 29),
+            (2023, 12, 31),
+            (2024, 3, 5),
+            (1969, 12, 31),
+        ] {
             let z = days_from_civil(y, m, d);
             assert_eq!(civil_from_days(z), (y, m, d));
         }
@@ -250,9 +268,15 @@ mod tests {
         assert_eq!(parse_instant_ms("2024-03-05 10:11:12"), Ok(t));
         assert_eq!(parse_instant_ms("2024-03-05T10:11:12"), Ok(t));
         assert_eq!(parse_instant_ms("2024-03-05T15:11:12.250Z"), Ok(t + 250));
-        assert_eq!(parse_instant_ms("2021-04-16T16:12:22.222685095Z").map(|v| v % 1000), Ok(222));
+        assert_eq!(
+            parse_instant_ms("2021-04-16T16:12:22.222685095Z").map(|v| v % 1000),
+            Ok(222)
+        );
         // Date only: midnight in the account zone = 05:00Z.
-        assert_eq!(parse_instant_ms("2024-03-05"), Ok((days_from_civil(2024, 3, 5) * 86_400 + 5 * 3600) * 1000));
+        assert_eq!(
+            parse_instant_ms("2024-03-05"),
+            Ok((days_from_civil(2024, 3, 5) * 86_400 + 5 * 3600) * 1000)
+        );
         // One-digit hour as in the docs.
         assert!(parse_instant_ms("2019-09-06T2:10:00-05:00").is_ok());
     }
@@ -260,8 +284,17 @@ mod tests {
     #[test]
     fn parse_rejects() {
         for s in [
-            "", "yesterday", "0000-00-00", "0000-00-00 00:00:00", "2024-13-01", "2024-02-30", "2024-03-05T25:00:00Z",
-            "2024-03-05T10:11:12 05:00", "2024-03-05T10:11:12-05:00x", "2024-3", "12345",
+            "",
+            "yesterday",
+            "0000-00-00",
+            "0000-00-00 00:00:00",
+            "2024-13-01",
+            "2024-02-30",
+            "2024-03-05T25:00:00Z",
+            "2024-03-05T10:11:12 05:00",
+            "2024-03-05T10:11:12-05:00x",
+            "2024-3",
+            "12345",
         ] {
             assert!(parse_instant_ms(s).is_err(), "{s:?} should be rejected");
         }
