@@ -36,7 +36,7 @@ fn retry_config(base: &str, rps: f64, attempts: u32, wait_s: u32) -> String {
 fn a_read_through_twenty_percent_faults_delivers_everything_once() {
     let _g = serial();
     let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: None, fault_rate: 0.2, fault_seed: 99, ..ServerConfig::default() };
-    let srv = Server::start(cfg, Dataset::generate(5, 400)).expect("server");
+    let srv = Server::start(cfg, Dataset::generate(5, 1_000)).expect("server");
     let s = Scratch::new("faults");
     let c = s.write("c.json", &retry_config(&srv.base_url(), 30.0, 12, 300));
     let run = wasmtime_with(LIMITS, &s, &["read", "--config", &c]);
@@ -53,7 +53,7 @@ fn a_read_through_twenty_percent_faults_delivers_everything_once() {
     let kinds: BTreeSet<String> = srv.requests().iter().filter_map(|r| r.fault.clone()).collect();
     assert!(kinds.len() >= 8, "the server injected only {kinds:?}");
     let faults = srv.requests().iter().filter(|r| r.fault.is_some()).count();
-    assert!(faults * 100 >= srv.requests().len() * 12, "{faults} faults in {} requests", srv.requests().len());
+    assert!(faults * 100 >= srv.requests().len() * 10, "{faults} faults in {} requests", srv.requests().len());
 }
 
 #[test]
@@ -65,7 +65,7 @@ fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
     srv.set_failing_paths(vec!["contactTags?limit=100&offset=300".into()]);
     let s = Scratch::new("failing");
     let c = s.write("c.json", &retry_config(&srv.base_url(), 50.0, 3, 30));
-    let cat = s.write("cat.json", &catalog(&["contact_tags", "tags", "contacts", "deals"], true));
+    let cat = s.write("cat.json", &catalog(&["contact_tags", "contacts", "deals", "lists"], true));
     let run = wasmtime_with(LIMITS, &s, &["read", "--config", &c, "--catalog", &cat]);
     assert_ne!(run.code, 0);
     assert_secret_kept(&run);
@@ -77,7 +77,7 @@ fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
     assert!(msg.contains("contact_tags") && msg.contains("offset 300") && msg.contains("500"), "{msg}");
     assert!(run.stderr.contains("contact_tags"));
     let got = ids_by_stream(&run);
-    for other in ["tags", "contacts", "deals"] {
+    for other in ["lists", "contacts", "deals"] {
         let mut want = srv.with_dataset(|d| d.ids(other));
         want.sort();
         let mut have = got.get(other).cloned().unwrap_or_default();
