@@ -32,7 +32,7 @@ $(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.to
 
 ## test: unit tests (native) and integration tests through the wasmtime CLI
 test: tools build
-	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace
+	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --lib --bins --tests
 
 ## unit: native unit tests only (milliseconds)
 unit:

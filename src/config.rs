@@ -45,6 +45,9 @@ pub struct Config {
     pub max_attempts: u32,
     /// Total seconds one page may spend waiting between retries.
     pub max_retry_wait_seconds: u64,
+    /// Take contact_custom_field_values, contact_tags and contact_lists from contacts pages
+    /// (`include=`) when read together, instead of paging their own lists.
+    pub sideload_contact_children: bool,
 }
 
 /// A config problem the user must fix; the text names the field and the remedy.
@@ -100,6 +103,10 @@ pub fn connection_specification() -> Value {
             "max_attempts": {
                 "type": "integer", "order": 6, "title": "Attempts per request", "default": 8, "minimum": 1, "maximum": 50,
                 "description": "How often one request is tried on transient failures (5xx, 429, timeouts, broken bodies) before its stream fails."
+            },
+            "sideload_contact_children": {
+                "type": "boolean", "order": 8, "title": "Contact children from contacts pages", "default": true,
+                "description": "When contacts are read in full together with contact_custom_field_values, contact_tags or contact_lists, take those from the contacts pages (include=) instead of paging their own lists: far fewer requests. Turn off if your account answers include= slowly."
             },
             "max_retry_wait_seconds": {
                 "type": "integer", "order": 7, "title": "Most retry wait per request (seconds)", "default": 600, "minimum": 1, "maximum": 86_400,
@@ -289,6 +296,11 @@ impl Config {
         let lookback = field_num(obj, "lookback_window_seconds", 0.0, 2_592_000.0)?.unwrap_or(0.0) as i64;
         let max_attempts = field_num(obj, "max_attempts", 1.0, 50.0)?.unwrap_or(8.0) as u32;
         let max_wait = field_num(obj, "max_retry_wait_seconds", 1.0, 86_400.0)?.unwrap_or(600.0) as u64;
+        let sideload_contact_children = match obj.get("sideload_contact_children") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(ConfigError(format!("config field 'sideload_contact_children' must be true or false, got {}", short_json(other)))),
+        };
         Ok(Config {
             base,
             api_key,
@@ -298,6 +310,7 @@ impl Config {
             lookback_window_seconds: lookback,
             max_attempts,
             max_retry_wait_seconds: max_wait,
+            sideload_contact_children,
         })
     }
 }

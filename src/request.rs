@@ -5,13 +5,26 @@ use crate::streams::{Paging, ServerFilter, StreamDef};
 /// Records per page: the API's maximum.
 pub const PAGE_LIMIT: u64 = 100;
 
-/// Where the next page starts.
+/// A slice of the id space walked by keyset paging: ids greater than `after` and less than
+/// `below` (either end open when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdRange {
+    /// Exclusive lower bound: the last id read.
+    pub after: Option<String>,
+    /// Exclusive upper bound.
+    pub below: Option<String>,
+}
+
+/// Where one page request starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Position {
-    /// Offset paging: records skipped so far.
+    /// Offset paging: records skipped.
     Offset(u64),
-    /// Keyset paging: the last id read (`None` = from the start).
-    After(Option<String>),
+    /// Keyset paging inside an id range.
+    Keyset(IdRange),
+    /// The newest record alone (`orders[id]=DESC&limit=1`): tells how far the id space goes, so
+    /// keyset paging can split it into ranges read in parallel.
+    Newest,
 }
 
 impl Position {
@@ -19,7 +32,7 @@ impl Position {
     pub fn start(def: &StreamDef) -> Position {
         match def.paging {
             Paging::Offset => Position::Offset(0),
-            Paging::Keyset => Position::After(None),
+            Paging::Keyset => Position::Keyset(IdRange { after: None, below: None }),
         }
     }
 }
@@ -39,16 +52,25 @@ pub fn encode(s: &str) -> String {
 
 /// Path and query of one page: `{api_path}/{path}?limit=100&…`. `since` is the server-side filter
 /// value, already in the form the API expects.
-pub fn page_path(api_path: &str, def: &StreamDef, pos: &Position, since: Option<&str>) -> String {
-    let mut q: Vec<(String, String)> = vec![("limit".into(), PAGE_LIMIT.to_string())];
+/// `include` lists sideloads to request with the page (contacts: `fieldValues`, …).
+pub fn page_path(api_path: &str, def: &StreamDef, pos: &Position, since: Option<&str>, include: &[String]) -> String {
+    let limit = if *pos == Position::Newest { 1 } else { PAGE_LIMIT };
+    let mut q: Vec<(String, String)> = vec![("limit".into(), limit.to_string())];
     match pos {
+        Position::Newest => q.push(("orders[id]".into(), "DESC".into())),
         Position::Offset(o) => q.push(("offset".into(), o.to_string())),
-        Position::After(last) => {
+        Position::Keyset(r) => {
             q.push(("orders[id]".into(), "ASC".into()));
-            if let Some(id) = last {
+            if let Some(id) = &r.after {
                 q.push(("id_greater".into(), id.clone()));
             }
+            if let Some(id) = &r.below {
+                q.push(("id_less".into(), id.clone()));
+            }
         }
+    }
+    if !include.is_empty() && *pos != Position::Newest {
+        q.push(("include".into(), include.join(",")));
     }
     if let Some(v) = since {
         match def.filter {
@@ -88,21 +110,27 @@ mod tests {
 
     #[test]
     fn offset_page() {
-        let p = page_path("/api/3", &def("tags"), &Position::Offset(200), None);
+        let p = page_path("/api/3", &def("tags"), &Position::Offset(200), None, &[]);
         assert_eq!(p, "/api/3/tags?limit=100&offset=200");
     }
 
     #[test]
     fn keyset_page_with_filter() {
-        let p = page_path("/api/3", &def("contacts"), &Position::After(Some("42".into())), Some("2024-01-01T00:00:00Z"));
-        assert_eq!(p, "/api/3/contacts?limit=100&orders%5Bid%5D=ASC&id_greater=42&filters%5Bupdated_after%5D=2024-01-01T00%3A00%3A00Z");
+        let p = page_path("/api/3", &def("contacts"), &Position::Keyset(IdRange { after: Some("42".into()), below: Some("90".into()) }), Some("2024-01-01T00:00:00Z"), &["fieldValues".into(), "contactTags".into()]);
+        assert_eq!(p, "/api/3/contacts?limit=100&orders%5Bid%5D=ASC&id_greater=42&id_less=90&include=fieldValues%2CcontactTags&filters%5Bupdated_after%5D=2024-01-01T00%3A00%3A00Z");
+    }
+
+    #[test]
+    fn newest_probe() {
+        let p = page_path("/api/3", &def("contacts"), &Position::Newest, None, &["fieldValues".into()]);
+        assert_eq!(p, "/api/3/contacts?limit=1&orders%5Bid%5D=DESC");
     }
 
     #[test]
     fn filters_only_where_supported() {
-        let p = page_path("/api/3", &def("tags"), &Position::Offset(0), Some("2024"));
+        let p = page_path("/api/3", &def("tags"), &Position::Offset(0), Some("2024"), &[]);
         assert!(!p.contains("2024"));
-        let p = page_path("/api/3", &def("activities"), &Position::Offset(0), Some("2024"));
+        let p = page_path("/api/3", &def("activities"), &Position::Offset(0), Some("2024"), &[]);
         assert!(p.ends_with("&after=2024"));
     }
 

@@ -6,7 +6,7 @@
 
 use crate::config::{short_json, type_name};
 use crate::datetime::{parse_instant, Instant};
-use crate::request::Position;
+use crate::request::IdRange;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -18,11 +18,29 @@ pub struct StreamState {
     /// Ids delivered with exactly `cursor`, so they are not delivered again.
     pub cursor_ids: Vec<String>,
     /// Where the unfinished pass stopped (None: no pass under way).
-    pub resume: Option<Position>,
+    pub resume: Option<Resume>,
     /// Highest cursor seen so far in the unfinished pass.
     pub pass_max: Option<Instant>,
     /// Ids seen with exactly `pass_max`.
     pub pass_max_ids: Vec<String>,
+}
+
+/// Where an unfinished pass goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Offset paging: the first offset not yet delivered.
+    Offset(u64),
+    /// Keyset paging: the id ranges still to read (several when read in parallel).
+    Ranges(Vec<IdRange>),
+}
+
+fn id_value(v: &Value, stream: &str, key: &str) -> Result<Option<String>, StateError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if !s.is_empty() && s.len() < 40 && s.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(s.clone())),
+        Value::Number(n) if n.is_u64() => Ok(Some(n.to_string())),
+        other => Err(StateError(format!("state of stream '{stream}': {key} must be an id (digits), found {}", short_json(other)))),
+    }
 }
 
 /// A state input problem; the text says what to do.
@@ -82,15 +100,20 @@ impl StreamState {
         st.resume = match obj.get("resume") {
             None | Some(Value::Null) => None,
             Some(Value::Object(r)) => Some(if let Some(o) = r.get("offset") {
-                Position::Offset(o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?)
+                Resume::Offset(o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?)
             } else if let Some(a) = r.get("id_greater") {
-                match a {
-                    Value::Null => Position::After(None),
-                    Value::String(s) if !s.is_empty() && s.len() < 40 => Position::After(Some(s.clone())),
-                    other => return Err(StateError(format!("state of stream '{stream}': resume.id_greater must be an id string, found {}", short_json(other)))),
+                Resume::Ranges(vec![IdRange { after: id_value(a, stream, "resume.id_greater")?, below: None }])
+            } else if let Some(list) = r.get("ranges") {
+                let items = list.as_array().filter(|a| a.len() <= 1000).ok_or_else(|| StateError(format!("state of stream '{stream}': resume.ranges must be a list of at most 1000 ranges")))?;
+                let mut ranges = Vec::new();
+                for item in items {
+                    let after = id_value(item.get("after").unwrap_or(&Value::Null), stream, "resume.ranges[].after")?;
+                    let below = id_value(item.get("below").unwrap_or(&Value::Null), stream, "resume.ranges[].below")?;
+                    ranges.push(IdRange { after, below });
                 }
+                Resume::Ranges(ranges)
             } else {
-                return Err(StateError(format!("state of stream '{stream}': resume must hold 'offset' or 'id_greater'")));
+                return Err(StateError(format!("state of stream '{stream}': resume must hold 'offset', 'id_greater' or 'ranges'")));
             }),
             Some(other) => return Err(StateError(format!("state of stream '{stream}': resume must be an object, found {}", type_name(other)))),
         };
@@ -106,8 +129,8 @@ impl StreamState {
         }
         if let Some(r) = &self.resume {
             m.insert("resume".into(), match r {
-                Position::Offset(o) => json!({"offset": o}),
-                Position::After(a) => json!({"id_greater": a}),
+                Resume::Offset(o) => json!({"offset": o}),
+                Resume::Ranges(rs) => json!({"ranges": rs.iter().map(|r| json!({"after": r.after, "below": r.below})).collect::<Vec<_>>()}),
             });
             if let Some(p) = self.pass_max {
                 m.insert("pass_max".into(), json!(p.to_rfc3339()));
@@ -235,7 +258,7 @@ mod tests {
         let st = StreamState {
             cursor: Some(t("2024-01-01T00:00:00Z")),
             cursor_ids: vec!["3".into()],
-            resume: Some(Position::After(Some("77".into()))),
+            resume: Some(Resume::Ranges(vec![IdRange { after: Some("77".into()), below: Some("500".into()) }, IdRange { after: Some("900".into()), below: None }])),
             pass_max: Some(t("2024-02-01T00:00:00Z")),
             pass_max_ids: vec!["9".into()],
         };
@@ -274,7 +297,9 @@ mod tests {
                        {"type":"STREAM","stream":{"stream_descriptor":{"name":"deals"},"stream_state":{}}}]"#;
         let m = parse_state_input(list).unwrap();
         assert_eq!(m.len(), 2);
-        assert_eq!(StreamState::from_value("tags", &m["tags"], None).unwrap().resume, Some(Position::Offset(100)));
+        assert_eq!(StreamState::from_value("tags", &m["tags"], None).unwrap().resume, Some(Resume::Offset(100)));
+        let old = StreamState::from_value("contacts", &json!({"resume": {"id_greater": "42"}}), None).unwrap();
+        assert_eq!(old.resume, Some(Resume::Ranges(vec![IdRange { after: Some("42".into()), below: None }])));
         let legacy = parse_state_input(r#"{"contacts": {"udate": "2024-01-01T00:00:00-05:00"}}"#).unwrap();
         let st = StreamState::from_value("contacts", &legacy["contacts"], Some("udate")).unwrap();
         assert_eq!(st.cursor, Some(t("2024-01-01T05:00:00Z")));
@@ -292,5 +317,6 @@ mod tests {
         let e = StreamState::from_value("tags", &json!({"resume": {"offset": -1}}), None).unwrap_err();
         assert!(e.0.contains("offset"));
         assert!(StreamState::from_value("tags", &json!([1]), None).is_err());
+        assert!(StreamState::from_value("contacts", &json!({"resume": {"ranges": [{"after": "x"}]}}), None).is_err());
     }
 }
