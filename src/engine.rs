@@ -96,6 +96,7 @@ pub struct Client<'t> {
     requests: u64,
     random: u64,
     api_path: String,
+    start_times: std::collections::HashMap<u64, u64>,
 }
 
 /// A request that ran out of retries or failed for good.
@@ -121,6 +122,7 @@ impl<'t> Client<'t> {
             requests: 0,
             random: seed,
             api_path: config.base.api_path.clone(),
+            start_times: Default::default(),
         }
     }
 
@@ -143,14 +145,17 @@ impl<'t> Client<'t> {
         self.requests += 1;
         let ticket = self.next_ticket;
         self.next_ticket += 1;
+        self.start_times.insert(ticket, now);
         Ok(self.transport.start(ticket, path).map(|_| ticket))
     }
 
-    /// Honours RateLimit-Remaining: 0 by holding starts for a second.
-    fn note_headers(&mut self, resp: &HttpResponse) {
+    /// Honours `RateLimit-Remaining: 0` when other clients, not this run, used the budget.
+    fn note_headers(&mut self, ticket: u64, resp: &HttpResponse) {
+        let start = self.start_times.remove(&ticket);
         if resp.header("ratelimit-remaining").map(str::trim) == Some("0") {
             let now = self.transport.now_ns();
-            self.limiter.pause_until(now + SECOND);
+            let limit = resp.header("ratelimit-limit").and_then(|v| v.trim().parse::<u64>().ok());
+            self.limiter.exhausted(start.unwrap_or(now), limit, now);
         }
     }
 
@@ -178,6 +183,7 @@ impl<'t> Client<'t> {
                     }
                 }
             };
+            let ticket_id = ticket.as_ref().ok().copied();
             let result = match ticket {
                 Ok(t) => loop {
                     let deadline = self.transport.now_ns() + 3600 * SECOND;
@@ -190,7 +196,9 @@ impl<'t> Client<'t> {
             let verdict = match &result {
                 Err(e) => Verdict::Retry { after_ns: None, pause_all: false, why: format!("network failure: {e}") },
                 Ok(r) => {
-                    self.note_headers(r);
+                    if let Some(t) = ticket_id {
+                        self.note_headers(t, r);
+                    }
                     classify(r.status, &r.body, r.header("retry-after"), self.key_worked || retry_forbidden, forbidden)
                 }
             };
@@ -499,7 +507,7 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
             let found = tasks.iter().enumerate().find_map(|(i, t)| t.slots.iter().position(|s| s.phase == SlotPhase::InFlight { ticket }).map(|j| (i, j)));
             let Some((i, j)) = found else { continue };
             if tasks[i].status == Status::Running {
-                handle(client, config, &mut tasks[i], j, result, sink);
+                handle(client, config, &mut tasks[i], j, ticket, result, sink);
             }
         }
     }
@@ -520,12 +528,15 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
 }
 
 /// Handles one finished request of a task.
-fn handle(client: &mut Client, config: &Config, t: &mut Task, j: usize, result: Result<HttpResponse, String>, sink: &mut dyn Sink) {
+fn handle(client: &mut Client, config: &Config, t: &mut Task, j: usize, ticket: u64, result: Result<HttpResponse, String>, sink: &mut dyn Sink) {
     let resp = match result {
-        Err(e) => return retry(client, config, t, j, None, false, format!("network failure: {e}"), sink),
+        Err(e) => {
+            client.start_times.remove(&ticket);
+            return retry(client, config, t, j, None, false, format!("network failure: {e}"), sink);
+        }
         Ok(r) => r,
     };
-    client.note_headers(&resp);
+    client.note_headers(ticket, &resp);
     match classify(resp.status, &resp.body, resp.header("retry-after"), client.key_worked, t.slots[j].forbidden) {
         Verdict::Retry { after_ns, pause_all, why } => {
             if resp.status == 403 {

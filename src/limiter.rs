@@ -16,6 +16,9 @@ pub struct Limiter {
     interval_ns: u64,
     last_start: Option<u64>,
     paused_until: u64,
+    /// Starts of the last couple of seconds, to tell our own use of the account's budget from
+    /// other clients'.
+    recent: std::collections::VecDeque<u64>,
 }
 
 impl Limiter {
@@ -24,7 +27,7 @@ impl Limiter {
         let rps = if rps.is_finite() && rps > 0.0 { rps } else { 1.0 };
         // "At most N in any one-second window" allows only whole requests: 2.5/s means 2.
         let rps = if rps >= 1.0 { rps.floor() } else { rps };
-        Limiter { interval_ns: ((SECOND as f64 / rps) * (1.0 + SAFETY_MARGIN)).ceil() as u64, last_start: None, paused_until: 0 }
+        Limiter { interval_ns: ((SECOND as f64 / rps) * (1.0 + SAFETY_MARGIN)).ceil() as u64, last_start: None, paused_until: 0, recent: Default::default() }
     }
 
     /// Spacing between two starts.
@@ -41,6 +44,24 @@ impl Limiter {
     /// Records a start at `now` (callers start only when `now >= next_slot()`).
     pub fn started(&mut self, now: u64) {
         self.last_start = Some(now);
+        self.recent.push_back(now);
+        while self.recent.front().map_or(false, |&t| t + 2 * SECOND < now) {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Reads a `RateLimit-Remaining: 0` on the answer to a request begun at `start`, with the
+    /// account limit `limit`: if our own starts in the second up to `start` explain it, the
+    /// spacing already handles it; if not, other clients are using the account's budget, so all
+    /// starts hold for a second. Returns whether it paused.
+    pub fn exhausted(&mut self, start: u64, limit: Option<u64>, now: u64) -> bool {
+        let ours = self.recent.iter().filter(|&&t| t <= start && t + SECOND > start).count() as u64;
+        if limit.map_or(true, |l| ours < l) {
+            self.pause_until(now + SECOND);
+            true
+        } else {
+            false
+        }
     }
 
     /// Holds every start until `until` (a 429's Retry-After, or RateLimit-Remaining: 0).
@@ -103,6 +124,22 @@ mod tests {
         assert_eq!(l.next_slot(), 5 * SECOND);
         l.pause_until(SECOND);
         assert_eq!(l.next_slot(), 5 * SECOND);
+    }
+
+    #[test]
+    fn remaining_zero_pauses_only_for_other_clients() {
+        let mut l = Limiter::new(5.0);
+        for i in 0..5 {
+            l.started(i * 206_000_000);
+        }
+        // Our five starts explain the empty budget: no pause.
+        assert!(!l.exhausted(4 * 206_000_000, Some(5), 1_000_000_000));
+        // Someone else used it: after only two of ours, the server says none are left.
+        let mut l = Limiter::new(5.0);
+        l.started(0);
+        l.started(206_000_000);
+        assert!(l.exhausted(206_000_000, Some(5), 300_000_000));
+        assert_eq!(l.next_slot(), 1_300_000_000);
     }
 
     #[test]

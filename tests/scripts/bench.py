@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""make bench: throughput, request economy and cost of a full read through the wasmtime CLI.
+
+Starts the bundled test server with a sized account, reads every stream, and reports: requests,
+wall time, achieved requests/s, most requests begun in any one second, records/s, CPU per record
+(user+sys of the wasmtime process / records), peak RSS, and the floor (fewest requests that can
+fetch the data / rate) with wall time / floor. Then an unthrottled, zero-latency read of a large
+account for CPU per record and peak RSS.
+"""
+import argparse, json, math, os, subprocess, sys, tempfile, time
+
+def start_server(binary, log, contacts, rps, latency, key):
+    ready = tempfile.NamedTemporaryFile(delete=False)
+    proc = subprocess.Popen([binary, "--port", "0", "--log", log, "--contacts", str(contacts), "--rps", str(rps),
+                             "--latency-ms", str(latency), "--api-key", key], stdout=ready, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        with open(ready.name) as f:
+            line = f.read()
+        if "listening on" in line:
+            return proc, line.split("listening on", 1)[1].strip()
+        if proc.poll() is not None:
+            sys.exit("test server did not start")
+        time.sleep(0.1)
+    sys.exit("test server did not start in time")
+
+def fewest_requests(records):
+    """Fewest requests that fetch these records: the key check, the custom object schemas, one
+    request per 100 records of each list (at least one per list); contact children ride on the
+    contacts pages, the three /fields streams share their pages."""
+    sideloaded = {"contact_custom_field_values", "contact_tags", "contact_lists",
+                  "contact_custom_field_options", "contact_custom_field_rels"}
+    n = 2
+    for stream, count in records.items():
+        if stream in sideloaded:
+            continue
+        n += max(1, math.ceil(count / 100))
+    return n
+
+def max_in_window(starts_ms, window=1000.0):
+    s = sorted(starts_ms); best = lo = 0
+    for hi in range(len(s)):
+        while s[hi] - s[lo] >= window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+def run_read(component, workdir, config):
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+        json.dump(config, f)
+    out_path = os.path.join(workdir, "records.jsonl")
+    t0 = time.monotonic()
+    with open(out_path, "wb") as out, open(os.path.join(workdir, "read.log"), "wb") as err:
+        proc = subprocess.Popen(["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", component,
+                                 "read", "--config", "/data/config.json"], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - t0
+    records = {}
+    with open(out_path) as f:
+        for line in f:
+            if line.startswith('{"type":"RECORD"'):
+                stream = json.loads(line)["record"]["stream"]
+                records[stream] = records.get(stream, 0) + 1
+    return {"exit": os.waitstatus_to_exitcode(status), "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "records": records}
+
+def scenario(args, name, contacts, latency, rps, connector_rps):
+    workdir = tempfile.mkdtemp(prefix="ac-bench-")
+    log = os.path.join(workdir, "server.jsonl")
+    key = "bench-key"
+    server, base = start_server(args.server, log, contacts, rps, latency, key)
+    try:
+        r = run_read(args.component, workdir, {"api_url": base, "api_key": key, "requests_per_second": connector_rps})
+    finally:
+        server.terminate(); server.wait()
+    reqs = [json.loads(l) for l in open(log)]
+    total_records = sum(r["records"].values())
+    fewest = fewest_requests(r["records"])
+    floor = fewest / connector_rps
+    row = {
+        "scenario": name, "contacts": contacts, "latency_ms": latency, "rate": connector_rps, "exit": r["exit"],
+        "requests": len(reqs), "fewest_requests": fewest, "requests_vs_fewest": len(reqs) / fewest,
+        "wall_s": r["wall_s"], "floor_s": floor, "wall_vs_floor": r["wall_s"] / floor,
+        "achieved_rps": len(reqs) / r["wall_s"], "max_in_1s": max_in_window([q["start_ms"] for q in reqs]),
+        "http_429": sum(1 for q in reqs if q["status"] == 429), "records": total_records,
+        "records_per_s": total_records / r["wall_s"], "cpu_us_per_record": r["cpu_s"] * 1e6 / max(1, total_records),
+        "peak_rss_mb": r["peak_rss_mb"],
+    }
+    print(f"  {name}: {row['requests']} requests (fewest {fewest}), {row['wall_s']:.1f} s (floor {floor:.1f} s), "
+          f"{row['records']} records, exit {row['exit']}", flush=True)
+    return row
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("component"); p.add_argument("server"); p.add_argument("out")
+    p.add_argument("--contacts", type=int, default=int(os.environ.get("CONTACTS", 20000)))
+    p.add_argument("--latencies", default=os.environ.get("LATENCIES", "300,1000"))
+    p.add_argument("--rate", type=float, default=float(os.environ.get("RATE", 5)))
+    p.add_argument("--big", type=int, default=int(os.environ.get("BIG_CONTACTS", 100000)),
+                   help="contacts of the unthrottled, zero-latency account")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    subprocess.run(["wasmtime", "run", "-S", "http", args.component, "spec"], stdout=subprocess.DEVNULL, check=True)  # warm the compile cache
+    rows = []
+    for lat in [int(x) for x in args.latencies.split(",") if x]:
+        rows.append(scenario(args, f"rate {args.rate:g}, {lat} ms", args.contacts, lat, math.floor(args.rate), args.rate))
+    rows.append(scenario(args, "unthrottled, 0 ms", args.big, 0, 0, 100))
+    cols = [("scenario", "{}"), ("contacts", "{}"), ("requests", "{}"), ("fewest_requests", "{}"), ("requests_vs_fewest", "{:.3f}"),
+            ("wall_s", "{:.1f}"), ("floor_s", "{:.1f}"), ("wall_vs_floor", "{:.3f}"), ("achieved_rps", "{:.2f}"),
+            ("max_in_1s", "{}"), ("http_429", "{}"), ("records", "{}"), ("records_per_s", "{:.0f}"),
+            ("cpu_us_per_record", "{:.1f}"), ("peak_rss_mb", "{:.1f}"), ("exit", "{}")]
+    lines = ["| " + " | ".join(c for c, _ in cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(f.format(r[c]) for c, f in cols) + " |")
+    table = "\n".join(lines)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    text = f"# make bench, {stamp}\n\n{table}\n\nfloor = fewest requests / rate; fewest = key check + custom object schemas + one request per 100 records of each list (contact children and /fields sideloads ride on their parent's pages).\n"
+    print("\n" + text)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    print(f"results written to {args.out}/results.md and results.json")
+    if any(r["exit"] != 0 for r in rows):
+        sys.exit("a read failed")
+
+main()
