@@ -170,6 +170,18 @@ impl Instant {
     }
 }
 
+/// Parses an HTTP `Date` header (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn parse_http_date(s: &str) -> Option<Instant> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, month, year, time, zone] = parts.as_slice() else { return None };
+    if *zone != "GMT" && *zone != "UTC" {
+        return None;
+    }
+    let m = MONTHS.iter().position(|x| x.eq_ignore_ascii_case(month))? + 1;
+    parse_instant(&format!("{year:0>4}-{m:02}-{day:0>2}T{time}Z"), 0)
+}
+
 /// Parses a UTC offset such as `-05:00`, `+0530`, `Z` or `UTC` into minutes.
 pub fn parse_offset(s: &str) -> Option<i32> {
     let s = s.trim();
@@ -236,6 +248,13 @@ mod tests {
             assert_eq!(parse_instant(s, 0), None, "{s}");
         }
         assert!(parse_instant("2019-09-06T2:10:00-05:00", 0).is_some());
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").map(|i| i.to_rfc3339()).as_deref(), Some("1994-11-06T08:49:37Z"));
+        assert_eq!(parse_http_date("yesterday"), None);
+        assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
     }
 
     #[test]

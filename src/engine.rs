@@ -5,7 +5,7 @@
 //! the whole loop runs natively in unit tests against a scripted transport.
 
 use crate::config::Config;
-use crate::datetime::{parse_instant, Instant};
+use crate::datetime::{parse_http_date, parse_instant, Instant};
 use crate::limiter::Limiter;
 use crate::protocol::{error_line, log_line, record_line, state_line, status_line, FailureType};
 use crate::request::{page_path, IdRange, Position, PAGE_LIMIT};
@@ -537,6 +537,7 @@ fn handle(client: &mut Client, config: &Config, t: &mut Task, j: usize, ticket: 
         Ok(r) => r,
     };
     client.note_headers(ticket, &resp);
+    note_pass_start(client, t, &resp);
     match classify(resp.status, &resp.body, resp.header("retry-after"), client.key_worked, t.slots[j].forbidden) {
         Verdict::Retry { after_ns, pause_all, why } => {
             if resp.status == 403 {
@@ -564,6 +565,24 @@ fn handle(client: &mut Client, config: &Config, t: &mut Task, j: usize, ticket: 
                 }
             }
         }
+    }
+}
+
+/// Margin taken off the server time at which a pass began, for clock differences between the
+/// API's front ends and its database.
+pub const PASS_START_MARGIN_S: i64 = 5;
+
+/// Records when an incremental pass began, in server time: the first answer's `Date` less the
+/// time since this task's first request (so it is no later than any page's snapshot).
+fn note_pass_start(client: &mut Client, t: &mut Task, resp: &HttpResponse) {
+    if !t.outs.iter().any(|o| o.incremental && o.state.pass_start.is_none()) {
+        return;
+    }
+    let Some(date) = resp.header("date").and_then(parse_http_date) else { return };
+    let elapsed_s = client.transport.now_ns().saturating_sub(t.first_ns.unwrap_or(0)).div_ceil(SECOND) as i64;
+    let start = date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S);
+    for o in t.outs.iter_mut().filter(|o| o.incremental && o.state.pass_start.is_none()) {
+        o.state.pass_start = Some(start);
     }
 }
 

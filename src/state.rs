@@ -23,6 +23,9 @@ pub struct StreamState {
     pub pass_max: Option<Instant>,
     /// Ids seen with exactly `pass_max`.
     pub pass_max_ids: Vec<String>,
+    /// Server time (less a margin) when the unfinished pass began: records that change while a
+    /// pass runs may be behind it, so the cursor never moves past this instant.
+    pub pass_start: Option<Instant>,
 }
 
 /// Where an unfinished pass goes on.
@@ -90,6 +93,7 @@ impl StreamState {
             cursor_ids: ids(obj.get("cursor_ids"), stream, "cursor_ids")?,
             pass_max: instant(obj.get("pass_max"), stream, "pass_max")?,
             pass_max_ids: ids(obj.get("pass_max_ids"), stream, "pass_max_ids")?,
+            pass_start: instant(obj.get("pass_start"), stream, "pass_start")?,
             resume: None,
         };
         if st.cursor.is_none() {
@@ -136,6 +140,9 @@ impl StreamState {
                 m.insert("pass_max".into(), json!(p.to_rfc3339()));
                 m.insert("pass_max_ids".into(), json!(self.pass_max_ids));
             }
+            if let Some(p) = self.pass_start {
+                m.insert("pass_start".into(), json!(p.to_rfc3339()));
+            }
         }
         Value::Object(m)
     }
@@ -156,11 +163,21 @@ impl StreamState {
         }
     }
 
-    /// Closes a completed pass: the cursor moves to the highest value seen.
+    /// Closes a completed pass: the cursor moves to the highest value seen, but not past the
+    /// pass's start (a record updated during the pass, behind the pages already read, has a
+    /// later value than that start; the next pass must still see it).
     pub fn finish_pass(&mut self) {
         self.resume = None;
+        let started = self.pass_start.take();
         if let Some(p) = self.pass_max.take() {
-            let seen = std::mem::take(&mut self.pass_max_ids);
+            let mut seen = std::mem::take(&mut self.pass_max_ids);
+            let p = match started {
+                Some(s) if p >= s => {
+                    seen.clear();
+                    s
+                }
+                _ => p,
+            };
             match self.cursor {
                 Some(c) if p < c => {}
                 Some(c) if p == c => {
@@ -261,6 +278,7 @@ mod tests {
             resume: Some(Resume::Ranges(vec![IdRange { after: Some("77".into()), below: Some("500".into()) }, IdRange { after: Some("900".into()), below: None }])),
             pass_max: Some(t("2024-02-01T00:00:00Z")),
             pass_max_ids: vec!["9".into()],
+            pass_start: Some(t("2024-01-15T00:00:00Z")),
         };
         let back = StreamState::from_value("contacts", &st.to_value(), Some("udate")).unwrap();
         assert_eq!(back, st);
@@ -281,6 +299,21 @@ mod tests {
         assert!(!st.wants(Some(t("2024-01-01T23:00:00Z")), "5", None, 0));
         assert!(st.wants(Some(t("2024-01-01T23:00:00Z")), "5", None, 7200), "lookback re-reads");
         assert!(st.wants(None, "6", None, 0), "records without a cursor are kept");
+    }
+
+    #[test]
+    fn the_cursor_stops_at_the_pass_start() {
+        let mut st = StreamState { pass_start: Some(t("2024-05-01T00:00:00Z")), ..Default::default() };
+        st.saw(t("2024-04-01T00:00:00Z"), "1");
+        st.saw(t("2024-05-02T00:00:00Z"), "2"); // changed while the pass ran
+        st.finish_pass();
+        assert_eq!(st.cursor, Some(t("2024-05-01T00:00:00Z")));
+        assert!(st.cursor_ids.is_empty());
+        assert!(st.wants(Some(t("2024-05-01T12:00:00Z")), "7", None, 0), "a record changed during the pass is read again");
+        let mut quiet = StreamState { pass_start: Some(t("2024-05-01T00:00:00Z")), ..Default::default() };
+        quiet.saw(t("2024-04-01T00:00:00Z"), "1");
+        quiet.finish_pass();
+        assert_eq!(quiet.cursor, Some(t("2024-04-01T00:00:00Z")), "nothing changed meanwhile: the exact cursor");
     }
 
     #[test]

@@ -368,6 +368,12 @@ impl Dataset {
         removed.iter().map(id_of).collect()
     }
 
+    /// The server's "now" (epoch seconds): the logical clock's last instant. Every record changed
+    /// at or before it; `touch`/`insert` stamp later instants.
+    pub fn now(&self) -> i64 {
+        self.clock
+    }
+
     /// The account's UTC offset in minutes (-300, i.e. UTC-05:00, no daylight saving).
     pub fn account_utc_offset_minutes(&self) -> i32 {
         ACCOUNT_OFFSET_MIN

@@ -377,7 +377,11 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
         }
         Err(_) => return,
     };
+    // The server's "now" is the data's logical clock, read before the answer is computed, so
+    // every record the answer shows changed at or before its Date (as on the real API).
+    let now = lock(&shared.dataset).now();
     let (resp, fault, delivery) = answer(shared, &req);
+    let resp = resp.with("Date", crate::time::fmt_http_date(now));
     let status = if matches!(delivery, Delivery::Reset) {
         0
     } else {

@@ -63,6 +63,23 @@ fn wall(epoch: i64, offset_min: i32) -> (i64, u32, u32, i64, i64, i64) {
     (y, m, d, secs / 3600, (secs / 60) % 60, secs % 60)
 }
 
+/// An HTTP `Date` value (RFC 7231 IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn fmt_http_date(epoch: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = epoch.div_euclid(86_400);
+    let sod = epoch.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m as usize).saturating_sub(1).min(11)],
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
 /// `2024-03-05T10:11:12-05:00` (account offset).
 pub fn fmt_iso(epoch: i64) -> String {
     let (y, m, d, hh, mm, ss) = wall(epoch, ACCOUNT_OFFSET_MIN);
@@ -243,6 +260,11 @@ mod tests {
             assert_eq!(civil_from_days(z), (y, m, d));
         }
         assert_eq!(days_from_civil(1970, 1, 1), 0);
+    }
+
+    #[test]
+    fn http_date() {
+        assert_eq!(fmt_http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
     }
 
     #[test]
