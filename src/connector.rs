@@ -56,9 +56,10 @@ pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, O
             Err(e) => return (out, Some(format!("custom object schemas could not be read ({e}); their streams are left out"))),
         };
         let n = page.main.len() as u64;
-        for s in &page.main {
+        for raw in &page.main {
+            let Ok(s) = serde_json::from_str::<Value>(raw.get()) else { continue };
             let (Some(id), Some(slug)) = (s.get("id").and_then(Value::as_str), s.get("slug").and_then(Value::as_str)) else { continue };
-            out.push((custom_object_stream(slug, id), custom_object_schema(s)));
+            out.push((custom_object_stream(slug, id), custom_object_schema(&s)));
         }
         offset += n;
         if n < 100 || page.total.map_or(false, |t| offset >= t) {

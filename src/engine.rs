@@ -7,9 +7,9 @@
 use crate::config::Config;
 use crate::datetime::{parse_http_date, parse_instant, Instant};
 use crate::limiter::Limiter;
-use crate::protocol::{error_line, log_line, record_line, state_line, status_line, FailureType};
+use crate::protocol::{error_line, json_string, log_line, record_line, state_line, status_line, FailureType};
 use crate::request::{page_path, IdRange, Position, PAGE_LIMIT};
-use crate::response::{parse_page, Page};
+use crate::response::{null_zero_dates_raw, parse_page, record_id, Page, Record};
 use crate::retry::{backoff_ns, classify, next_random, Verdict, FORBIDDEN_RETRIES, SECOND};
 use crate::state::{Resume, StreamState};
 use crate::streams::{Paging, ServerFilter, StreamDef};
@@ -327,13 +327,6 @@ pub const CONTACT_CHILDREN: &[(&str, &str)] = &[
     ("contact_lists", "contactLists"),
 ];
 
-fn record_id(r: &Value) -> String {
-    match r.get("id") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
 
 /// Pages a task may have requested or buffered at once: enough to cover the latency of one
 /// request at the configured rate, so one big stream alone can still use the whole budget.
@@ -595,7 +588,7 @@ fn take_offset_page(client: &mut Client, config: &Config, t: &mut Task, offset: 
     t.buffer.insert(offset, page);
     while let Some(page) = t.buffer.remove(&t.emit_offset) {
         let n = page.main.len() as u64;
-        let first_id = page.main.first().map(record_id);
+        let first_id = page.main.first().map(|r| record_id(r));
         if n == PAGE_LIMIT && first_id.is_some() && first_id == t.last_first_id {
             return fail(client, t, FailureType::System, format!("the API returned the same page for offsets {} and {}; it seems to ignore paging", t.emit_offset - PAGE_LIMIT, t.emit_offset), sink);
         }
@@ -673,7 +666,7 @@ fn steal(t: &mut Task, lanes: usize) {
 /// Keyset paging: each id range is its own chain; the state lists every open range.
 fn take_keyset_page(client: &mut Client, config: &Config, t: &mut Task, range: IdRange, page: Page, sink: &mut dyn Sink) {
     let n = page.main.len() as u64;
-    let last_id = page.main.last().map(record_id);
+    let last_id = page.main.last().map(|r| record_id(r));
     if n > 0 {
         let advanced = match (id_num(range.after.as_deref()), id_num(last_id.as_deref())) {
             (_, None) => false,
@@ -718,7 +711,7 @@ fn take_keyset_page(client: &mut Client, config: &Config, t: &mut Task, range: I
 
 /// The newest-id probe came back: split the open-ended range now if it is waiting.
 fn take_newest(client: &mut Client, config: &Config, t: &mut Task, page: Page, sink: &mut dyn Sink) {
-    let max = page.main.first().map(record_id).and_then(|id| id.parse::<u64>().ok()).unwrap_or(0);
+    let max = page.main.first().map(|r| record_id(r)).and_then(|id| id.parse::<u64>().ok()).unwrap_or(0);
     t.max_id = Some(max);
     let lanes = lanes(config);
     let open = t.slots.iter().position(|s| matches!(&s.pos, Position::Keyset(r) if r.below.is_none()) && matches!(s.phase, SlotPhase::Ready { .. }));
@@ -745,7 +738,7 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
     let floor = config.start_date;
     let lookback = config.lookback_window_seconds;
     let offset_minutes = config.account_utc_offset_minutes;
-    let mut lists: Vec<(String, Vec<Value>)> = page.extra;
+    let mut lists: Vec<(String, Vec<Record>)> = page.extra;
     lists.push((t.def.page_key.clone(), page.main));
     for o in t.outs.iter_mut() {
         if !o.started {
@@ -753,10 +746,18 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
             sink.out(&status_line(&o.stream, "RUNNING", emitted_at));
         }
         let Some(records) = lists.iter().find(|(k, _)| *k == o.list_key).map(|(_, r)| r) else { continue };
+        let stream_json = json_string(&o.stream);
         for r in records {
+            let text = null_zero_dates_raw(r.get());
             if o.incremental {
-                let at: Option<Instant> = o.cursor.as_deref().and_then(|c| r.get(c)).and_then(Value::as_str).and_then(|s| parse_instant(s, offset_minutes));
-                let id = record_id(r);
+                // Only incremental streams take records apart, for their id and cursor.
+                let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                let at: Option<Instant> = o.cursor.as_deref().and_then(|c| v.get(c)).and_then(Value::as_str).and_then(|s| parse_instant(s, offset_minutes));
+                let id = match v.get("id") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    _ => String::new(),
+                };
                 if !o.state.wants(at, &id, floor, lookback) {
                     continue;
                 }
@@ -764,7 +765,7 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
                     o.state.saw(at, &id);
                 }
             }
-            sink.out(&record_line(&o.stream, r, emitted_at));
+            sink.out(&record_line(&stream_json, &text, emitted_at));
             o.records += 1;
         }
     }

@@ -27,16 +27,20 @@ impl FailureType {
     }
 }
 
-/// A RECORD line around an already-serialised record.
-pub fn record_line(stream: &str, data: &Value, emitted_at: u64) -> String {
-    let data = serde_json::to_string(data).unwrap_or_else(|_| "{}".into());
-    let mut s = String::with_capacity(data.len() + stream.len() + 64);
+/// The JSON string of a stream name, made once per page rather than per record.
+pub fn json_string(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+/// A RECORD line around a record's JSON text (`stream_json`: the stream name as a JSON string).
+pub fn record_line(stream_json: &str, data_json: &str, emitted_at: u64) -> String {
+    let mut s = String::with_capacity(data_json.len() + stream_json.len() + 64);
     s.push_str("{\"type\":\"RECORD\",\"record\":{\"stream\":");
-    s.push_str(&Value::String(stream.to_string()).to_string());
+    s.push_str(stream_json);
     s.push_str(",\"emitted_at\":");
     s.push_str(&emitted_at.to_string());
     s.push_str(",\"data\":");
-    s.push_str(&data);
+    s.push_str(data_json);
     s.push_str("}}");
     s
 }
@@ -97,7 +101,7 @@ mod tests {
     #[test]
     fn record_is_valid_json_with_data_verbatim() {
         let data = json!({"id": "1", "name": "Zoë \"q\""});
-        let line = record_line("tags", &data, 5);
+        let line = record_line(&json_string("tags"), &data.to_string(), 5);
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["type"], "RECORD");
         assert_eq!(v["record"]["data"], data);

@@ -5,15 +5,22 @@
 //! into an error that says what was wrong, without trusting any of it.
 
 use crate::datetime::is_zero_date;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// One record as the API sent it: its JSON text, checked but not taken apart, so it can be passed
+/// on without being rebuilt (the hot path of a read).
+pub type Record = Box<RawValue>;
 
 /// One page, split by list key.
 #[derive(Debug, Default)]
 pub struct Page {
     /// Records under the paging key, in answer order.
-    pub main: Vec<Value>,
+    pub main: Vec<Record>,
     /// Records under other requested keys (sideloads), by key.
-    pub extra: Vec<(String, Vec<Value>)>,
+    pub extra: Vec<(String, Vec<Record>)>,
     /// `meta.total` when the answer gives a usable one.
     pub total: Option<u64>,
 }
@@ -45,6 +52,49 @@ pub fn null_zero_dates(v: &mut Value) {
     }
 }
 
+/// The record text with MySQL zero dates (`"0000-00-00"`, `"0000-00-00 00:00:00"`) as values
+/// replaced by `null`. Borrowed, without work, when there are none.
+pub fn null_zero_dates_raw(text: &str) -> Cow<'_, str> {
+    if !text.contains("\"0000-00-00") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\"0000-00-00") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let token = ["\"0000-00-00 00:00:00\"", "\"0000-00-00T00:00:00\"", "\"0000-00-00\""].into_iter().find(|t| tail.starts_with(t));
+        // A value, not a key: what follows is `,`, `}` or `]`.
+        let is_value = token.map_or(false, |t| matches!(tail[t.len()..].trim_start().chars().next(), Some(',') | Some('}') | Some(']')));
+        match token {
+            Some(t) if is_value && !out.ends_with('\\') => {
+                out.push_str("null");
+                rest = &tail[t.len()..];
+            }
+            _ => {
+                out.push('"');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// The `id` of a record, as text ("" when it has none).
+pub fn record_id(r: &RawValue) -> String {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        #[serde(default)]
+        id: Option<Value>,
+    }
+    match serde_json::from_str::<IdOnly>(r.get()).ok().and_then(|x| x.id) {
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// Reads `meta.total` whether it is a string, a number or absent.
 pub fn meta_total(obj: &Map<String, Value>) -> Option<u64> {
     match obj.get("meta")?.get("total")? {
@@ -65,25 +115,24 @@ pub fn describe_body(body: &[u8]) -> String {
     format!("{kind} starting '{}' ({} bytes)", clean.trim(), body.len())
 }
 
-/// Parses a page. `page_key` must be present; `extra_keys` are taken when present.
+/// Parses a page. `page_key` must be present; `extra_keys` are taken when present. Records stay
+/// JSON text; items that are not objects are dropped.
 pub fn parse_page(body: &[u8], page_key: &str, extra_keys: &[&str]) -> Result<Page, BadPage> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        BadPage::NotJson(format!("the answer is not valid JSON ({e}); got {}", describe_body(body)))
-    })?;
-    let Value::Object(mut obj) = v else {
-        return Err(BadPage::NotJson(format!("the answer is JSON but not an object; got {}", describe_body(body))));
+    let not_json = |why: String| BadPage::NotJson(format!("the answer is not a JSON object ({why}); got {}", describe_body(body)));
+    let text = std::str::from_utf8(body).map_err(|e| not_json(e.to_string()))?;
+    let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| not_json(e.to_string()))?;
+    let total = match top.get("meta") {
+        Some(m) => serde_json::from_str::<Value>(m.get()).ok().and_then(|meta| {
+            let mut o = Map::new();
+            o.insert("meta".into(), meta);
+            meta_total(&o)
+        }),
+        None => None,
     };
-    let total = meta_total(&obj);
-    let mut take = |key: &str| -> Option<Vec<Value>> {
-        match obj.remove(key) {
-            Some(Value::Array(mut a)) => {
-                a.retain(|r| r.is_object());
-                a.iter_mut().for_each(null_zero_dates);
-                Some(a)
-            }
-            Some(Value::Null) | None => None,
-            Some(_) => None,
-        }
+    let take = |key: &str| -> Option<Vec<Record>> {
+        let raw = top.get(key)?;
+        let list: Vec<Record> = serde_json::from_str(raw.get()).ok()?;
+        Some(list.into_iter().filter(|r| r.get().trim_start().starts_with('{')).collect())
     };
     let main = take(page_key).ok_or_else(|| {
         BadPage::MissingList(format!("the answer has no '{page_key}' list; got {}", describe_body(body)))
@@ -146,8 +195,10 @@ mod tests {
             "fieldOptions": [{"id": "7"}], "meta": {"total": "1"}}).to_string();
         let p = parse_page(body.as_bytes(), "fields", &["fieldOptions", "fieldRels"]).unwrap();
         assert_eq!(p.main.len(), 1);
-        assert_eq!(p.main[0]["cdate"], Value::Null);
-        assert_eq!(p.main[0]["nested"]["d"], Value::Null);
+        let rec: Value = serde_json::from_str(&null_zero_dates_raw(p.main[0].get())).unwrap();
+        assert_eq!(rec["cdate"], Value::Null);
+        assert_eq!(rec["nested"]["d"], Value::Null);
+        assert_eq!(record_id(&p.main[0]), "1");
         assert_eq!(p.extra[0].1.len(), 1);
         assert!(p.extra[1].1.is_empty());
         assert_eq!(p.total, Some(1));
@@ -168,6 +219,15 @@ mod tests {
     fn non_objects_in_a_list_are_dropped() {
         let p = parse_page(br#"{"x": [1, {"id": "1"}, null]}"#, "x", &[]).unwrap();
         assert_eq!(p.main.len(), 1);
+    }
+
+    #[test]
+    fn zero_dates_in_text() {
+        assert_eq!(null_zero_dates_raw(r#"{"a":"0000-00-00","b":"0000-00-00 00:00:00" , "c":["0000-00-00"]}"#), r#"{"a":null,"b":null , "c":[null]}"#);
+        // Not values: a key, part of a longer string, an escaped quote.
+        for same in [r#"{"0000-00-00":1}"#, r#"{"a":"0000-00-00x"}"#, r#"{"a":"say \"0000-00-00\" ok"}"#] {
+            assert_eq!(null_zero_dates_raw(same), same);
+        }
     }
 
     #[test]
