@@ -13,6 +13,10 @@ pub enum Command {
     Discover { config: String },
     /// Read records.
     Read { config: String, catalog: Option<String>, state: Option<String> },
+    /// Singer mode: print a Singer catalog.
+    SingerDiscover { config: String },
+    /// Singer mode: sync the streams a Singer catalog selects.
+    SingerSync { config: String, catalog: String, state: Option<String> },
 }
 
 /// Usage text.
@@ -29,13 +33,67 @@ commands:
                                          --catalog), resuming from the state's checkpoints
   help, --help                           this text
 
+Singer mode (for Meltano and other Singer pipelines), the way Singer taps are run:
+  --config FILE --discover               print a Singer catalog (select streams in its metadata)
+  --config FILE --catalog FILE [--state FILE]
+                                         sync the selected streams: SCHEMA, RECORD, STATE
+                                         messages (--properties is accepted for --catalog)
+
 Files are paths inside the sandbox (give wasmtime --dir HOST_DIR::/data and pass /data/...).
 Exit code: 0 when everything asked was done; 1 otherwise. The last TRACE ERROR message on stdout
 (and the text on stderr) says what failed and its class: config_error (you must act: config, key,
 plan feature, catalog, state), transient_error (retry later), system_error (a bug: report it).";
 
+/// Parses Singer-style arguments: flags only, no command word.
+fn parse_singer(args: &[String]) -> Result<Command, String> {
+    let (mut config, mut catalog, mut state, mut discover) = (None, None, None, false);
+    let mut i = 0;
+    while i < args.len() {
+        let (name, inline) = match args[i].split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (args[i].as_str(), None),
+        };
+        if name == "--discover" {
+            discover = true;
+            i += 1;
+            continue;
+        }
+        let slot = match name {
+            "--config" => &mut config,
+            "--catalog" | "--properties" => &mut catalog,
+            "--state" => &mut state,
+            "--help" | "-h" => return Ok(Command::Help),
+            other => return Err(format!("unknown option '{}'; see --help", other.chars().take(40).collect::<String>())),
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                i += 1;
+                args.get(i).cloned().ok_or_else(|| format!("option {name} needs a file path"))?
+            }
+        };
+        if value.is_empty() {
+            return Err(format!("option {name} needs a file path"));
+        }
+        if slot.replace(value).is_some() {
+            return Err(format!("option {name} given twice"));
+        }
+        i += 1;
+    }
+    let config = config.ok_or("Singer mode needs --config FILE")?;
+    match (discover, catalog) {
+        (true, None) if state.is_none() => Ok(Command::SingerDiscover { config }),
+        (true, _) => Err("--discover takes only --config".into()),
+        (false, Some(catalog)) => Ok(Command::SingerSync { config, catalog, state }),
+        (false, None) => Err("Singer mode needs --discover, or --catalog FILE to sync (the catalog --discover printed, with streams selected)".into()),
+    }
+}
+
 /// Parses arguments (without the program name).
 pub fn parse_args(args: &[String]) -> Result<Command, String> {
+    if args.first().map_or(false, |a| a.starts_with("--") && a != "--help") {
+        return parse_singer(args);
+    }
     let Some(cmd) = args.first() else { return Err("no command given; expected spec, check, discover or read (see --help)".into()) };
     let mut config = None;
     let mut catalog = None;
@@ -105,6 +163,17 @@ mod tests {
         assert_eq!(p(&["read", "--config", "c"]), Ok(Command::Read { config: "c".into(), catalog: None, state: None }));
         assert_eq!(p(&["--help"]), Ok(Command::Help));
         assert_eq!(p(&["read", "--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn singer_mode() {
+        assert_eq!(p(&["--config", "c", "--discover"]), Ok(Command::SingerDiscover { config: "c".into() }));
+        assert_eq!(p(&["--config", "c", "--properties", "k", "--state", "s"]), Ok(Command::SingerSync { config: "c".into(), catalog: "k".into(), state: Some("s".into()) }));
+        assert_eq!(p(&["--config=c", "--catalog=k"]), Ok(Command::SingerSync { config: "c".into(), catalog: "k".into(), state: None }));
+        for (a, want) in [(vec!["--config", "c"], "needs --discover"), (vec!["--discover"], "needs --config"), (vec!["--config", "c", "--discover", "--catalog", "k"], "only --config"), (vec!["--config", "c", "--nope"], "unknown option")] {
+            let e = p(&a).unwrap_err();
+            assert!(e.contains(want), "{a:?}: {e}");
+        }
     }
 
     #[test]

@@ -150,6 +150,42 @@ fn run_cli() -> Result<(), ()> {
                 }
             }
         }
+        Command::SingerDiscover { config } => {
+            let cfg = load(&config).map_err(|f| report(&mut plain, &f))?;
+            let mut t = WasiTransport::new(&cfg);
+            match connector::discover(&mut t, &cfg) {
+                Ok(c) => {
+                    println!("{}", crate::singer::singer_catalog(&c));
+                    Ok(())
+                }
+                Err(f) => {
+                    let mut sink = StdSink::new(&cfg.api_key, true);
+                    report(&mut sink, &f);
+                    Err(())
+                }
+            }
+        }
+        Command::SingerSync { config, catalog, state } => {
+            let cfg = load(&config).map_err(|f| report(&mut plain, &f))?;
+            let fail = |m: String| Failure { kind: FailureType::Config, message: m };
+            let streams = match read_file("catalog", &catalog).and_then(|text| crate::singer::selected_streams(&text)) {
+                Ok(s) => s,
+                Err(m) => return Err(report(&mut plain, &fail(m))),
+            };
+            let state = match state.map(|p| read_file("state", &p)).transpose() {
+                Ok(s) => s,
+                Err(m) => return Err(report(&mut plain, &fail(m))),
+            };
+            let bookmarks = match state.as_deref().map(crate::state::parse_state_input).transpose() {
+                Ok(b) => b.unwrap_or_default().into_iter().collect(),
+                Err(e) => return Err(report(&mut plain, &fail(e.0))),
+            };
+            let configured = crate::singer::as_configured_catalog(&streams);
+            let mut sink = StdSink::singer(&cfg.api_key, crate::singer::SingerWriter::new(streams, bookmarks));
+            let mut t = WasiTransport::new(&cfg);
+            let result = connector::read(&mut t, &mut sink, &cfg, Some(&configured), state.as_deref());
+            finish_read(&mut sink, result)
+        }
         Command::Read { config, catalog, state } => {
             let cfg = load(&config).map_err(|f| report(&mut plain, &f))?;
             let mut sink = StdSink::new(&cfg.api_key, true);
@@ -162,19 +198,25 @@ fn run_cli() -> Result<(), ()> {
                 Err(m) => return Err(report(&mut sink, &Failure { kind: FailureType::Config, message: m })),
             };
             let mut t = WasiTransport::new(&cfg);
-            match connector::read(&mut t, &mut sink, &cfg, catalog.as_deref(), state.as_deref()) {
-                Err(f) => Err(report(&mut sink, &f)),
-                Ok(s) => {
-                    sink.checkpoint();
-                    print_summary(&mut sink, &s);
-                    match connector::worst_failure(&s) {
-                        None => Ok(()),
-                        Some(k) => {
-                            let failed: Vec<&str> = s.streams.iter().filter(|x| x.failure.is_some()).map(|x| x.name.as_str()).collect();
-                            sink.progress(&format!("read finished with failed streams ({}): {}", k.as_str(), failed.join(", ")));
-                            Err(())
-                        }
-                    }
+            let result = connector::read(&mut t, &mut sink, &cfg, catalog.as_deref(), state.as_deref());
+            finish_read(&mut sink, result)
+        }
+    }
+}
+
+/// Reports a read's end: the summary, and the exit (failure when any stream failed).
+fn finish_read(sink: &mut StdSink, result: Result<ReadSummary, Failure>) -> Result<(), ()> {
+    match result {
+        Err(f) => Err(report(sink, &f)),
+        Ok(s) => {
+            sink.checkpoint();
+            print_summary(sink, &s);
+            match connector::worst_failure(&s) {
+                None => Ok(()),
+                Some(k) => {
+                    let failed: Vec<&str> = s.streams.iter().filter(|x| x.failure.is_some()).map(|x| x.name.as_str()).collect();
+                    sink.progress(&format!("read finished with failed streams ({}): {}", k.as_str(), failed.join(", ")));
+                    Err(())
                 }
             }
         }

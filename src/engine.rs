@@ -50,8 +50,17 @@ pub trait Transport {
 
 /// Where messages go.
 pub trait Sink {
-    /// One protocol message (a JSON line on stdout).
+    /// One Airbyte protocol message other than RECORD and STATE (LOG, TRACE) as a JSON line.
     fn out(&mut self, line: &str);
+    /// One record: `stream_json` is the stream name as a JSON string, `data_json` the record.
+    fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64) {
+        let _ = stream;
+        self.out(&record_line(stream_json, data_json, emitted_at));
+    }
+    /// One stream's state after `records` records.
+    fn state(&mut self, stream: &str, state: &Value, records: u64) {
+        self.out(&state_line(stream, state, records));
+    }
     /// Makes everything written so far durable (called after each STATE).
     fn checkpoint(&mut self);
     /// Human-readable progress (stderr in the CLI).
@@ -765,7 +774,7 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
                     o.state.saw(at, &id);
                 }
             }
-            sink.out(&record_line(&stream_json, &text, emitted_at));
+            sink.record(&o.stream, &stream_json, &text, emitted_at);
             o.records += 1;
         }
     }
@@ -787,7 +796,7 @@ fn emit_states(t: &mut Task, resume: Option<Resume>, sink: &mut dyn Sink) {
             None => o.state = StreamState::default(),
             Some(r) => o.state.resume = Some(r.clone()),
         }
-        sink.out(&state_line(&o.stream, &o.state.to_value(), o.records));
+        sink.state(&o.stream, &o.state.to_value(), o.records);
     }
     sink.checkpoint();
 }

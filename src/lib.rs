@@ -18,6 +18,7 @@ pub mod request;
 pub mod response;
 pub mod retry;
 pub mod schemas;
+pub mod singer;
 pub mod state;
 pub mod streams;
 

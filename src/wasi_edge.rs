@@ -3,7 +3,9 @@
 
 use crate::config::Config;
 use crate::engine::{HttpResponse, Sink, Transport};
+use crate::protocol::{record_line, state_line};
 use crate::redact::Redactor;
+use crate::singer::SingerWriter;
 use std::io::Write;
 use wasi::clocks::{monotonic_clock, wall_clock};
 use wasi::http::outgoing_handler::{self, FutureIncomingResponse};
@@ -151,25 +153,55 @@ impl Transport for WasiTransport {
     }
 }
 
-/// Protocol messages to stdout, progress to stderr, the key masked in both.
+/// Protocol messages to stdout, progress to stderr, the key masked in both. In Singer mode,
+/// records and states become Singer messages and Airbyte LOG/TRACE lines go to stderr.
 pub struct StdSink {
     out: std::io::BufWriter<std::io::Stdout>,
     redactor: Redactor,
     progress: bool,
+    singer: Option<SingerWriter>,
 }
 
 impl StdSink {
     /// A sink that masks `secret`; `progress` writes human progress lines to stderr.
     pub fn new(secret: &str, progress: bool) -> StdSink {
-        StdSink { out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()), redactor: Redactor::new(secret), progress }
+        StdSink { out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()), redactor: Redactor::new(secret), progress, singer: None }
+    }
+
+    /// The same, speaking Singer.
+    pub fn singer(secret: &str, writer: SingerWriter) -> StdSink {
+        let mut sink = StdSink::new(secret, true);
+        sink.singer = Some(writer);
+        sink
+    }
+
+    fn line(&mut self, line: &str) {
+        let clean = self.redactor.clean(line);
+        let _ = self.out.write_all(clean.as_bytes());
+        let _ = self.out.write_all(b"\n");
     }
 }
 
 impl Sink for StdSink {
     fn out(&mut self, line: &str) {
-        let clean = self.redactor.clean(line);
-        let _ = self.out.write_all(clean.as_bytes());
-        let _ = self.out.write_all(b"\n");
+        if self.singer.is_some() {
+            let _ = self.out.flush();
+            eprintln!("{}", self.redactor.clean(line));
+        } else {
+            self.line(line);
+        }
+    }
+    fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64) {
+        match self.singer.as_mut().map(|w| w.record(stream, stream_json, data_json, emitted_at)) {
+            Some(lines) => lines.iter().for_each(|l| self.line(l)),
+            None => self.line(&record_line(stream_json, data_json, emitted_at)),
+        }
+    }
+    fn state(&mut self, stream: &str, state: &serde_json::Value, records: u64) {
+        match self.singer.as_mut().map(|w| w.state(stream, state)) {
+            Some(lines) => lines.iter().for_each(|l| self.line(l)),
+            None => self.line(&state_line(stream, state, records)),
+        }
     }
     fn checkpoint(&mut self) {
         let _ = self.out.flush();
