@@ -781,9 +781,19 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
     emit_states(t, resume, sink);
     if now.saturating_sub(t.last_progress_ns) >= PROGRESS_EVERY_NS {
         t.last_progress_ns = now;
+        let elapsed_s = (now.saturating_sub(t.first_ns.unwrap_or(now)) as f64 / 1e9).max(0.001);
         for o in &t.outs {
-            let of = if o.list_key == t.def.page_key { total.map(|n| format!(" of about {n}")).unwrap_or_default() } else { String::new() };
+            let main = o.list_key == t.def.page_key;
+            let of = if main { total.map(|n| format!(" of about {n}")).unwrap_or_default() } else { String::new() };
             sink.out(&log_line("INFO", &format!("{}: {} records so far{of}, {} pages", o.stream, o.records, t.pages)));
+            let left = match total {
+                Some(n) if main && o.records > 0 && n > o.records => {
+                    let eta = (n - o.records) as f64 / (o.records as f64 / elapsed_s);
+                    format!(", about {} left (~{:.0} s)", n - o.records, eta)
+                }
+                _ => String::new(),
+            };
+            sink.progress(&format!("{}: {} records, {} pages, {:.1} requests/s{left}", o.stream, o.records, t.pages, t.requests as f64 / elapsed_s));
         }
     }
 }
