@@ -44,25 +44,40 @@ Exit code: 0 when everything asked was done; 1 otherwise. The last TRACE ERROR m
 (and the text on stderr) says what failed and its class: config_error (you must act: config, key,
 plan feature, catalog, state), transient_error (retry later), system_error (a bug: report it).";
 
-/// Parses Singer-style arguments: flags only, no command word.
-fn parse_singer(args: &[String]) -> Result<Command, String> {
-    let (mut config, mut catalog, mut state, mut discover) = (None, None, None, false);
+/// Options read from a command line: the file options and whether `--discover` was given.
+#[derive(Debug, Default)]
+struct Flags {
+    config: Option<String>,
+    catalog: Option<String>,
+    state: Option<String>,
+    discover: bool,
+    help: bool,
+}
+
+/// Reads `--config`, `--catalog` (or `--properties` when `singer`), `--state`, `--discover`
+/// (when `singer`) and `--help`, as `--name value` or `--name=value`.
+fn parse_flags(args: &[String], singer: bool) -> Result<Flags, String> {
+    let mut f = Flags::default();
     let mut i = 0;
     while i < args.len() {
         let (name, inline) = match args[i].split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (args[i].as_str(), None),
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (args[i].as_str(), None),
         };
-        if name == "--discover" {
-            discover = true;
-            i += 1;
-            continue;
-        }
         let slot = match name {
-            "--config" => &mut config,
-            "--catalog" | "--properties" => &mut catalog,
-            "--state" => &mut state,
-            "--help" | "-h" => return Ok(Command::Help),
+            "--help" | "-h" => {
+                f.help = true;
+                return Ok(f);
+            }
+            "--discover" if singer => {
+                f.discover = true;
+                i += 1;
+                continue;
+            }
+            "--config" => &mut f.config,
+            "--catalog" => &mut f.catalog,
+            "--properties" if singer => &mut f.catalog,
+            "--state" => &mut f.state,
             other => return Err(format!("unknown option '{}'; see --help", other.chars().take(40).collect::<String>())),
         };
         let value = match inline {
@@ -80,11 +95,20 @@ fn parse_singer(args: &[String]) -> Result<Command, String> {
         }
         i += 1;
     }
-    let config = config.ok_or("Singer mode needs --config FILE")?;
-    match (discover, catalog) {
-        (true, None) if state.is_none() => Ok(Command::SingerDiscover { config }),
+    Ok(f)
+}
+
+/// Parses Singer-style arguments: flags only, no command word.
+fn parse_singer(args: &[String]) -> Result<Command, String> {
+    let f = parse_flags(args, true)?;
+    if f.help {
+        return Ok(Command::Help);
+    }
+    let config = f.config.ok_or("Singer mode needs --config FILE")?;
+    match (f.discover, f.catalog) {
+        (true, None) if f.state.is_none() => Ok(Command::SingerDiscover { config }),
         (true, _) => Err("--discover takes only --config".into()),
-        (false, Some(catalog)) => Ok(Command::SingerSync { config, catalog, state }),
+        (false, Some(catalog)) => Ok(Command::SingerSync { config, catalog, state: f.state }),
         (false, None) => Err("Singer mode needs --discover, or --catalog FILE to sync (the catalog --discover printed, with streams selected)".into()),
     }
 }
@@ -95,40 +119,11 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
         return parse_singer(args);
     }
     let Some(cmd) = args.first() else { return Err("no command given; expected spec, check, discover or read (see --help)".into()) };
-    let mut config = None;
-    let mut catalog = None;
-    let mut state = None;
-    let mut i = 1;
-    while i < args.len() {
-        let flag = args[i].as_str();
-        let (name, inline) = match flag.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (flag, None),
-        };
-        if name == "--help" || name == "-h" {
-            return Ok(Command::Help);
-        }
-        let slot = match name {
-            "--config" => &mut config,
-            "--catalog" => &mut catalog,
-            "--state" => &mut state,
-            other => return Err(format!("unknown option '{}'; see --help", other.chars().take(40).collect::<String>())),
-        };
-        let value = match inline {
-            Some(v) => v,
-            None => {
-                i += 1;
-                args.get(i).cloned().ok_or_else(|| format!("option {name} needs a file path"))?
-            }
-        };
-        if value.is_empty() {
-            return Err(format!("option {name} needs a file path"));
-        }
-        if slot.replace(value).is_some() {
-            return Err(format!("option {name} given twice"));
-        }
-        i += 1;
+    let f = parse_flags(&args[1..], false)?;
+    if f.help {
+        return Ok(Command::Help);
     }
+    let Flags { config, catalog, state, .. } = f;
     let need_config = |c: Option<String>, cmd: &str| c.ok_or_else(|| format!("{cmd} needs --config FILE"));
     let cmd = match cmd.as_str() {
         "spec" => Command::Spec,

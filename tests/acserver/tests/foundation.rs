@@ -4,7 +4,7 @@ mod common;
 use ac_test_server::{Dataset, Server, ServerConfig};
 use common::*;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 const KEY: &str = "it-secret-key-7f3a9c";
 
@@ -138,26 +138,13 @@ fn full_read_delivers_every_record_exactly_once_within_the_rate_limit() {
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_no_key(&run);
 
-    let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for m in run.of_type("RECORD") {
-        let id = match &m["record"]["data"]["id"] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        got.entry(m["record"]["stream"].as_str().unwrap_or("?").to_string()).or_default().push(id);
-    }
+    let mut got = ids_by_stream(&run.messages());
     let names = srv.with_dataset(|d| d.stream_names());
     assert!(names.len() >= 59);
     for name in &names {
-        let stream = name.strip_prefix("custom_object:").map(|slug| format!("custom_object_{}", slug.replace('-', "_"))).unwrap_or(name.clone());
-        let mut want = srv.with_dataset(|d| d.ids(name));
-        let mut have = got.remove(&stream).unwrap_or_default();
-        let n = have.len();
-        have.sort();
-        have.dedup();
-        assert_eq!(n, have.len(), "stream {stream}: duplicates delivered");
-        want.sort();
-        assert_eq!(have, want, "stream {stream}: delivered ids differ from the server's");
+        let stream = connector_name(name);
+        assert_exactly(&stream, srv.with_dataset(|d| d.ids(name)), got.get(&stream));
+        got.remove(&stream);
     }
     assert!(got.is_empty(), "records of unknown streams: {:?}", got.keys());
     let contacts = srv.with_dataset(|d| d.ids("contacts").len());

@@ -12,18 +12,6 @@ const KEY: &str = "rel-key-0ddba11-secret";
 /// Limits a healthy sync stays within: 128 MiB of linear memory, 15 minutes.
 const LIMITS: &[&str] = &["-W", "max-memory-size=134217728", "-W", "timeout=900s"];
 
-fn connector_name(name: &str) -> String {
-    name.strip_prefix("custom_object:").map(|slug| format!("custom_object_{}", slug.replace('-', "_"))).unwrap_or(name.to_string())
-}
-
-fn ids_by_stream(run: &Run) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for m in run.of_type("RECORD") {
-        out.entry(m["record"]["stream"].as_str().unwrap_or("").to_string()).or_default().push(m["record"]["data"]["id"].as_str().unwrap_or("").to_string());
-    }
-    out
-}
-
 fn assert_secret_kept(run: &Run) {
     assert!(!run.stdout.contains(KEY) && !run.stderr.contains(KEY), "the API key leaked");
 }
@@ -49,13 +37,9 @@ fn a_read_through_twenty_percent_faults_delivers_everything_once() {
     let run = wasmtime_with(LIMITS, &s, &["read", "--config", &c]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_secret_kept(&run);
-    let got = ids_by_stream(&run);
+    let got = ids_by_stream(&run.messages());
     for name in srv.with_dataset(|d| d.stream_names()) {
-        let mut want = srv.with_dataset(|d| d.ids(&name));
-        want.sort();
-        let mut have = got.get(&connector_name(&name)).cloned().unwrap_or_default();
-        have.sort();
-        assert_eq!(have, want, "{name}: every record exactly once");
+        assert_exactly(&name, srv.with_dataset(|d| d.ids(&name)), got.get(&connector_name(&name)));
     }
     let kinds: BTreeSet<String> = srv.requests().iter().filter_map(|r| r.fault.clone()).collect();
     assert!(kinds.len() >= 8, "the server injected only {kinds:?}");
@@ -83,13 +67,9 @@ fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
     let msg = e["message"].as_str().unwrap_or("");
     assert!(msg.contains("contact_tags") && msg.contains("offset 300") && msg.contains("500"), "{msg}");
     assert!(run.stderr.contains("contact_tags"));
-    let got = ids_by_stream(&run);
+    let got = ids_by_stream(&run.messages());
     for other in ["lists", "contacts", "deals"] {
-        let mut want = srv.with_dataset(|d| d.ids(other));
-        want.sort();
-        let mut have = got.get(other).cloned().unwrap_or_default();
-        have.sort();
-        assert_eq!(have, want, "{other} must complete");
+        assert_exactly(other, srv.with_dataset(|d| d.ids(other)), got.get(other));
     }
     assert_eq!(got.get("contact_tags").map_or(0, Vec::len), 300);
 
@@ -104,7 +84,7 @@ fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
     let st = s.write("state.json", &Value::Array(last.into_values().collect()).to_string());
     let second = wasmtime_with(LIMITS, &s, &["read", "--config", &c, "--catalog", &cat, "--state", &st]);
     assert_eq!(second.code, 0, "{}", second.stderr);
-    let again = ids_by_stream(&second);
+    let again = ids_by_stream(&second.messages());
     let mut all: Vec<String> = got["contact_tags"].iter().chain(again.get("contact_tags").into_iter().flatten()).cloned().collect();
     let n = all.len();
     all.sort();

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
@@ -179,4 +180,33 @@ pub fn validate(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
 fn short(v: &Value) -> String {
     let s = v.to_string();
     s.chars().take(80).collect()
+}
+
+/// The connector's stream name for a test-server stream name (`custom_object:<slug>`).
+pub fn connector_name(name: &str) -> String {
+    name.strip_prefix("custom_object:").map(|slug| format!("custom_object_{}", slug.replace('-', "_"))).unwrap_or(name.to_string())
+}
+
+/// Record ids by stream, in delivery order.
+pub fn ids_by_stream(messages: &[Value]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in messages.iter().filter(|m| m["type"] == "RECORD") {
+        let id = match &m["record"]["data"]["id"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out.entry(m["record"]["stream"].as_str().unwrap_or("").to_string()).or_default().push(id);
+    }
+    out
+}
+
+/// Asserts a stream delivered exactly these ids, each once.
+pub fn assert_exactly(stream: &str, mut want: Vec<String>, have: Option<&Vec<String>>) {
+    let mut have = have.cloned().unwrap_or_default();
+    let n = have.len();
+    have.sort();
+    have.dedup();
+    assert_eq!(n, have.len(), "stream {stream}: duplicates delivered");
+    want.sort();
+    assert_eq!(have, want, "stream {stream}: delivered ids differ from the server's");
 }
