@@ -222,6 +222,23 @@ mod tests {
     }
 
     #[test]
+    fn a_page_of_several_megabytes_with_odd_values() {
+        // 100 records of ~60 KB each: non-ASCII, nulls, zero dates, links as {} and [].
+        let big = "Zoë 東京 ".repeat(5_000);
+        let recs: Vec<Value> = (0..100)
+            .map(|i| serde_json::json!({"id": i.to_string(), "note": big, "x": null, "d": "0000-00-00", "links": if i % 2 == 0 { serde_json::json!({}) } else { serde_json::json!([]) }}))
+            .collect();
+        let body = serde_json::json!({"contacts": recs, "meta": {"total": 100}}).to_string();
+        assert!(body.len() > 5_000_000);
+        let p = parse_page(body.as_bytes(), "contacts", &[]).unwrap();
+        assert_eq!(p.main.len(), 100);
+        assert_eq!(p.total, Some(100));
+        let v: Value = serde_json::from_str(&null_zero_dates_raw(p.main[7].get())).unwrap();
+        assert_eq!(v["d"], Value::Null);
+        assert!(v["note"].as_str().unwrap().starts_with("Zoë 東京"));
+    }
+
+    #[test]
     fn zero_dates_in_text() {
         assert_eq!(null_zero_dates_raw(r#"{"a":"0000-00-00","b":"0000-00-00 00:00:00" , "c":["0000-00-00"]}"#), r#"{"a":null,"b":null , "c":[null]}"#);
         // Not values: a key, part of a longer string, an escaped quote.
