@@ -180,7 +180,7 @@ mod tests {
     }
 
     fn fake(answer: impl FnMut(&str) -> Result<HttpResponse, String> + 'static) -> Fake {
-        Fake { now: 0, latency: 1000, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) }
+        Fake { waits: 0, now: 0, latency: 1000, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) }
     }
 
     #[test]

@@ -488,10 +488,14 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
         if tasks.iter().all(|t| t.status != Status::Running) {
             break;
         }
-        for t in tasks.iter().filter(|t| t.status == Status::Running) {
-            for s in &t.slots {
-                if let SlotPhase::Ready { not_before } = s.phase {
-                    next_wake = next_wake.min(not_before.max(client.limiter.next_slot()));
+        // With every lane busy, only a finished request can let another start: wait for one
+        // (a ready page's time would make this loop spin).
+        if in_flight < max_in_flight {
+            for t in tasks.iter().filter(|t| t.status == Status::Running) {
+                for s in &t.slots {
+                    if let SlotPhase::Ready { not_before } = s.phase {
+                        next_wake = next_wake.min(not_before.max(client.limiter.next_slot()));
+                    }
                 }
             }
         }
@@ -882,6 +886,7 @@ pub mod tests {
 
     /// A scripted transport: a function answers each path; time advances by `latency` per request.
     pub struct Fake {
+        pub waits: u64,
         pub now: u64,
         pub latency: u64,
         pub pending: VecDeque<(u64, u64, String)>,
@@ -898,6 +903,8 @@ pub mod tests {
             Ok(())
         }
         fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+            self.waits += 1;
+            assert!(self.waits < 100_000, "the read loop spins");
             let mut due: Vec<_> = self.pending.iter().map(|p| p.0).collect();
             due.sort();
             let first = due.first().copied().unwrap_or(u64::MAX);
@@ -964,7 +971,7 @@ pub mod tests {
 
     #[test]
     fn pages_until_short_page_and_uses_total() {
-        let mut fake = Fake { now: 0, latency: 300_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 250)) };
+        let mut fake = Fake { waits: 0, now: 0, latency: 300_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 250)) };
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -979,7 +986,7 @@ pub mod tests {
 
     #[test]
     fn exact_multiple_of_the_page_needs_no_empty_page() {
-        let mut fake = Fake { now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 200)) };
+        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 200)) };
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
@@ -988,7 +995,7 @@ pub mod tests {
 
     #[test]
     fn rate_budget_holds_across_parallel_streams() {
-        let mut fake = Fake { now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(|p: &str| {
+        let mut fake = Fake { waits: 0, now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(|p: &str| {
             let key = p.split('/').nth(3).unwrap_or("").split('?').next().unwrap_or("").to_string();
             ok(json!({key: [{"id": "1"}], "meta": {"total": "1"}}))
         }) };
@@ -1004,10 +1011,24 @@ pub mod tests {
     }
 
     #[test]
+    fn with_every_lane_busy_the_loop_waits_instead_of_spinning() {
+        let mut fake = Fake { waits: 0, now: 0, latency: 5_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(|p: &str| {
+            let key = p.split('/').nth(3).unwrap_or("").split('?').next().unwrap_or("").to_string();
+            ok(json!({key: [{"id": "1"}], "meta": {"total": "1"}}))
+        }) };
+        let cfg = config(100.0);
+        let jobs: Vec<Job> = fixed_streams().into_iter().filter(|d| d.path != "fields").take(45).map(|d| Job { def: d, incremental: false, state: StreamState::default() }).collect();
+        let mut client = Client::new(&mut fake, &cfg);
+        let s = read(&mut client, &cfg, jobs, &mut Lines::default());
+        assert!(s.streams.iter().all(|x| x.failure.is_none() && x.records == 1));
+        assert!(fake.waits < 200, "{} waits for {} requests", fake.waits, s.requests);
+    }
+
+    #[test]
     fn transient_failures_are_retried_and_nothing_is_lost() {
         let mut inner = list("tags", 150);
         let mut n = 0;
-        let mut fake = Fake { now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(move |p: &str| {
+        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(move |p: &str| {
             n += 1;
             match n {
                 1 => Ok(HttpResponse { status: 503, headers: vec![], body: b"<html>busy</html>".to_vec() }),
@@ -1028,7 +1049,7 @@ pub mod tests {
 
     #[test]
     fn a_failing_stream_is_isolated_and_named() {
-        let mut fake = Fake { now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|p: &str| {
+        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|p: &str| {
             if p.contains("/accounts") {
                 Ok(HttpResponse { status: 403, headers: vec![], body: br#"{"errors":[{"status":403,"title":"Forbidden"}]}"#.to_vec() })
             } else {
@@ -1053,7 +1074,7 @@ pub mod tests {
             let recs: Vec<Value> = (after + 1..=230u64.min(after + 100)).map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00-05:00"})).collect();
             ok(json!({"contacts": recs, "meta": {"total": "230"}}))
         };
-        let mut fake = Fake { now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) };
+        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) };
         let cfg = config(5.0);
         let mut st = StreamState::default();
         st.resume = Some(Resume::Ranges(vec![IdRange { after: Some("100".into()), below: None }]));
@@ -1069,7 +1090,7 @@ pub mod tests {
 
     #[test]
     fn fields_family_shares_one_request() {
-        let mut fake = Fake { now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|_p: &str| {
+        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|_p: &str| {
             ok(json!({"fields": [{"id": "1"}], "fieldOptions": [{"id": "5"}, {"id": "6"}], "fieldRels": [{"id": "9"}], "meta": {"total": "1"}}))
         }) };
         let cfg = config(5.0);
@@ -1085,7 +1106,7 @@ pub mod tests {
 
     #[test]
     fn a_big_offset_list_is_paged_in_parallel_and_emitted_in_order() {
-        let mut fake = Fake { now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 1_050)) };
+        let mut fake = Fake { waits: 0, now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 1_050)) };
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -1125,7 +1146,7 @@ pub mod tests {
     fn contacts_split_into_parallel_id_ranges_and_carry_their_children() {
         // Ids with gaps, denser at the start: every one must arrive exactly once.
         let ids: Vec<u64> = (1..=900).chain((901..=6000).filter(|i| i % 3 == 0)).collect();
-        let mut fake = Fake { now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(contacts_answer(ids.clone())) };
+        let mut fake = Fake { waits: 0, now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(contacts_answer(ids.clone())) };
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -1146,7 +1167,7 @@ pub mod tests {
 
     #[test]
     fn a_server_ignoring_offsets_is_caught() {
-        let mut fake = Fake { now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|_p: &str| {
+        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|_p: &str| {
             let recs: Vec<Value> = (1..=100).map(|i| json!({"id": i.to_string()})).collect();
             ok(json!({"tags": recs}))
         }) };
