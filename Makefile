@@ -9,7 +9,7 @@ export PATH      := $(CARGO_BIN):$(PATH)
 SERVER           := target/release/ac-test-server
 OUT              ?= out
 
-.PHONY: all build tools test unit demo sync bench clean
+.PHONY: all build tools pyenv test unit demo sync bench clean
 
 all: build
 
@@ -30,8 +30,13 @@ build:
 $(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.toml
 	cargo build --release -p ac-test-server
 
-## test: unit tests (native) and integration tests through the wasmtime CLI
-test: tools build
+## pyenv: Airbyte's protocol models and the Singer targets, in .venv/ (once)
+pyenv:
+	bash tests/python/setup_venv.sh
+
+## test: unit tests (native) and integration tests through the wasmtime CLI, including the
+## checks with Airbyte's protocol models and real Singer targets
+test: tools build pyenv
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --lib --bins --tests
 
 ## unit: native unit tests only (milliseconds)

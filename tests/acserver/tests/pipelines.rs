@@ -5,7 +5,7 @@ mod common;
 use ac_test_server::{Dataset, Server, ServerConfig};
 use common::*;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -86,4 +86,182 @@ fn two_make_syncs_first_full_then_incremental() {
     assert_eq!(appended, changed, "the second sync appends exactly the changed contacts");
     let state: Value = serde_json::from_str(&std::fs::read_to_string(out.join("state.json")).expect("state")).expect("state JSON");
     assert!(state.as_array().map_or(0, Vec::len) >= 59);
+}
+
+/// A Python environment made by tests/python/setup_venv.sh (`make test` runs it).
+fn venv_bin(env: &str, tool: &str) -> PathBuf {
+    let p = repo().join(".venv").join(env).join("bin").join(tool);
+    assert!(p.exists(), "{} missing: run `make test` (it sets up the Python environments with tests/python/setup_venv.sh)", p.display());
+    p
+}
+
+fn run_tool(tool: &Path, args: &[&str], stdin: Option<&Path>) -> (bool, String) {
+    let mut cmd = Command::new(tool);
+    cmd.args(args);
+    if let Some(f) = stdin {
+        cmd.stdin(std::fs::File::open(f).expect("stdin file"));
+    }
+    let o = cmd.output().expect("tool runs");
+    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn every_message_validates_with_airbyte_protocol_models() {
+    let _g = serial();
+    let srv = server(300);
+    let s = Scratch::new("abmodels");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let bad = s.write("bad.json", &config(&srv.base_url(), "not-the-key", 50.0));
+    let mut files = Vec::new();
+    let mut save = |name: &str, run: &Run| {
+        std::fs::write(s.dir.join(name), &run.stdout).expect("save output");
+        files.push(s.dir.join(name).display().to_string());
+    };
+    save("spec.jsonl", &wasmtime(&s, &["spec"]));
+    save("check.jsonl", &wasmtime(&s, &["check", "--config", &cfg]));
+    save("check-bad.jsonl", &wasmtime(&s, &["check", "--config", &bad]));
+    let disc = wasmtime(&s, &["discover", "--config", &cfg]);
+    save("discover.jsonl", &disc);
+    let full = wasmtime(&s, &["read", "--config", &cfg]);
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    save("read.jsonl", &full);
+    // An incremental read from the full read's state, and a read with a failing stream and a
+    // failed run: their STATE, TRACE ERROR and LOG messages must validate too.
+    let streams = disc.of_type("CATALOG")[0]["catalog"]["streams"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = streams.iter().filter(|x| x["default_cursor_field"].is_array()).filter_map(|x| x["name"].as_str()).collect();
+    let cat = s.write("cat.json", &catalog(&names, true));
+    let first = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
+    let states: Vec<Value> = first.of_type("STATE").into_iter().map(|m| m["state"].clone()).collect();
+    let st = s.write("state.json", &Value::Array(states).to_string());
+    save("read-incremental.jsonl", &wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat, "--state", &st]));
+    srv.set_failing_paths(vec!["tags".into()]);
+    let retry_cfg = s.write("r.json", &serde_json::json!({"api_url": srv.base_url(), "api_key": KEY, "max_attempts": 2, "requests_per_second": 50}).to_string());
+    save("read-failing.jsonl", &wasmtime(&s, &["read", "--config", &retry_cfg, "--catalog", &s.write("t.json", &catalog(&["tags", "users"], false))]));
+    save("read-bad-key.jsonl", &wasmtime(&s, &["read", "--config", &bad]));
+    let mut args = vec!["--require", "SPEC,CONNECTION_STATUS,CATALOG,RECORD,STATE,LOG,TRACE"];
+    let script = repo().join("tests/python/validate_airbyte.py").display().to_string();
+    let mut all = vec![script.as_str()];
+    all.append(&mut args);
+    all.extend(files.iter().map(String::as_str));
+    let (ok, text) = run_tool(&venv_bin("airbyte", "python"), &all, None);
+    assert!(ok, "airbyte-protocol-models rejected a message:\n{text}");
+    assert!(text.contains("validated"), "{text}");
+}
+
+/// The Singer catalog with every stream selected.
+fn select_all(catalog: &str) -> String {
+    let mut c: Value = serde_json::from_str(catalog).expect("Singer catalog JSON");
+    for s in c["streams"].as_array_mut().expect("streams") {
+        s["metadata"][0]["metadata"]["selected"] = Value::Bool(true);
+    }
+    c.to_string()
+}
+
+#[test]
+fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
+    let _g = serial();
+    let srv = server(300);
+    let s = Scratch::new("singer");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let disc = wasmtime(&s, &["--config", &cfg, "--discover"]);
+    assert_eq!(disc.code, 0, "{}", disc.stderr);
+    let cat = s.write("catalog.json", &select_all(&disc.stdout));
+    let singer_catalog: Value = serde_json::from_str(&disc.stdout).expect("catalog");
+    let incremental: BTreeSet<String> = singer_catalog["streams"].as_array().into_iter().flatten().filter(|x| x["replication_method"] == "INCREMENTAL").filter_map(|x| x["stream"].as_str().map(String::from)).collect();
+    assert!(incremental.contains("contacts") && !incremental.contains("tags"));
+
+    let jsonl = venv_bin("jsonl", "target-jsonl");
+    let duckdb = venv_bin("duckdb", "target-duckdb");
+    let db = s.dir.join("warehouse.duckdb");
+    std::fs::write(s.dir.join("duckdb.json"), serde_json::json!({"path": db, "default_target_schema": "activecampaign"}).to_string()).expect("config");
+    let sync = |run: usize, state: Option<&str>| -> PathBuf {
+        let mut args = vec!["--config", cfg.as_str(), "--catalog", cat.as_str()];
+        if let Some(st) = state {
+            args.extend(["--state", st]);
+        }
+        let out = wasmtime(&s, &args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(!out.stdout.contains(KEY) && !out.stderr.contains(KEY));
+        // SCHEMA comes before a stream's first RECORD.
+        let mut announced = BTreeSet::new();
+        for m in out.messages() {
+            match m["type"].as_str() {
+                Some("SCHEMA") => {
+                    announced.insert(m["stream"].as_str().unwrap_or("").to_string());
+                }
+                Some("RECORD") => assert!(announced.contains(m["stream"].as_str().unwrap_or("")), "RECORD before SCHEMA"),
+                _ => {}
+            }
+        }
+        let messages = s.dir.join(format!("singer{run}.jsonl"));
+        std::fs::write(&messages, &out.stdout).expect("save");
+        let dir = s.dir.join(format!("jsonl{run}"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(s.dir.join("jsonl.json"), serde_json::json!({"destination_path": dir}).to_string()).expect("config");
+        let (ok, text) = run_tool(&jsonl, &["--config", &s.dir.join("jsonl.json").display().to_string()], Some(&messages));
+        assert!(ok, "target-jsonl failed: {text}");
+        // The target echoes the last state: that is what the next sync resumes from.
+        let last_state = text.lines().filter(|l| l.starts_with('{')).last().unwrap_or("{}").to_string();
+        std::fs::write(s.dir.join(format!("state{run}.json")), &last_state).expect("state");
+        let (ok, text) = run_tool(&duckdb, &["--config", &s.dir.join("duckdb.json").display().to_string()], Some(&messages));
+        assert!(ok, "target-duckdb failed: {text}");
+        dir
+    };
+    let loaded = |dir: &Path| -> BTreeMap<String, Vec<String>> {
+        let (ok, text) = run_tool(&venv_bin("jsonl", "python"), &[&repo().join("tests/python/loaded_ids.py").display().to_string(), "jsonl", &dir.display().to_string()], None);
+        assert!(ok, "{text}");
+        serde_json::from_str(&text).expect("ids JSON")
+    };
+    let in_duckdb = || -> BTreeMap<String, Vec<String>> {
+        let (ok, text) = run_tool(&venv_bin("duckdb", "python"), &[&repo().join("tests/python/loaded_ids.py").display().to_string(), "duckdb", &db.display().to_string(), "activecampaign"], None);
+        assert!(ok, "{text}");
+        serde_json::from_str(&text).expect("ids JSON")
+    };
+
+    let dir1 = sync(1, None);
+    let first = loaded(&dir1);
+    let names = srv.with_dataset(|d| d.stream_names());
+    for name in &names {
+        let stream = connector_name(name);
+        assert_exactly(&format!("target-jsonl {stream}"), srv.with_dataset(|d| d.ids(name)), first.get(&stream));
+    }
+    let db1 = in_duckdb();
+    for name in &names {
+        let stream = connector_name(name);
+        assert_exactly(&format!("target-duckdb {stream}"), srv.with_dataset(|d| d.ids(name)), db1.get(&stream));
+    }
+
+    let changed: BTreeMap<String, BTreeSet<String>> = srv.with_dataset(|d| {
+        ["contacts", "deals", "contact_tags", "tags"]
+            .iter()
+            .map(|s| {
+                let mut ids: BTreeSet<String> = d.touch(s, 3).into_iter().collect();
+                ids.extend(d.insert(s, 2));
+                (s.to_string(), ids)
+            })
+            .collect()
+    });
+    let state = s.dir.join("state1.json").display().to_string();
+    let st: Value = serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("state JSON");
+    assert!(st["bookmarks"]["contacts"]["cursor"].is_string(), "bookmarks carry the cursor: {st}");
+    let sandbox_state = format!("/data/{}", Path::new(&state).file_name().and_then(|f| f.to_str()).unwrap_or(""));
+    let dir2 = sync(2, Some(&sandbox_state));
+    let second = loaded(&dir2);
+    for name in &names {
+        let stream = connector_name(name);
+        let got: BTreeSet<String> = second.get(&stream).cloned().unwrap_or_default().into_iter().collect();
+        if incremental.contains(&stream) {
+            let want = changed.get(&stream).cloned().unwrap_or_default();
+            assert_eq!(got, want, "{stream}: the incremental Singer sync must load exactly the changed records");
+        } else {
+            let all: BTreeSet<String> = srv.with_dataset(|d| d.ids(name)).into_iter().collect();
+            assert_eq!(got, all, "{stream}: FULL_TABLE reloads everything");
+        }
+    }
+    // The warehouse holds every record once: changed rows were upserted, not duplicated.
+    let db2 = in_duckdb();
+    for name in &names {
+        let stream = connector_name(name);
+        assert_exactly(&format!("target-duckdb after two syncs {stream}"), srv.with_dataset(|d| d.ids(name)), db2.get(&stream));
+    }
 }
