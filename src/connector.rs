@@ -173,14 +173,13 @@ mod tests {
     use crate::engine::tests::{ok, Fake, Lines};
     use crate::engine::HttpResponse;
     use serde_json::json;
-    use std::collections::VecDeque;
 
     fn cfg() -> Config {
         Config::parse(r#"{"api_url": "http://127.0.0.1:9", "api_key": "SECRETKEY", "requests_per_second": 50}"#).unwrap()
     }
 
     fn fake(answer: impl FnMut(&str) -> Result<HttpResponse, String> + 'static) -> Fake {
-        Fake { waits: 0, now: 0, latency: 1000, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) }
+        Fake::new(1000, answer)
     }
 
     #[test]

@@ -894,6 +894,13 @@ pub mod tests {
         pub answer: Box<dyn FnMut(&str) -> Result<HttpResponse, String>>,
     }
 
+    impl Fake {
+        /// A transport answering with `answer` after `latency` ns (up to 3× by path).
+        pub fn new(latency: u64, answer: impl FnMut(&str) -> Result<HttpResponse, String> + 'static) -> Fake {
+            Fake { waits: 0, now: 0, latency, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) }
+        }
+    }
+
     impl Transport for Fake {
         fn start(&mut self, ticket: u64, path: &str) -> Result<(), String> {
             self.starts.push((self.now, path.to_string()));
@@ -971,7 +978,7 @@ pub mod tests {
 
     #[test]
     fn pages_until_short_page_and_uses_total() {
-        let mut fake = Fake { waits: 0, now: 0, latency: 300_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 250)) };
+        let mut fake = Fake::new(300_000_000, list("tags", 250));
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -986,7 +993,7 @@ pub mod tests {
 
     #[test]
     fn exact_multiple_of_the_page_needs_no_empty_page() {
-        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 200)) };
+        let mut fake = Fake::new(1, list("tags", 200));
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
@@ -995,10 +1002,10 @@ pub mod tests {
 
     #[test]
     fn rate_budget_holds_across_parallel_streams() {
-        let mut fake = Fake { waits: 0, now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(|p: &str| {
+        let mut fake = Fake::new(1_000_000_000, |p: &str| {
             let key = p.split('/').nth(3).unwrap_or("").split('?').next().unwrap_or("").to_string();
             ok(json!({key: [{"id": "1"}], "meta": {"total": "1"}}))
-        }) };
+        });
         let cfg = config(5.0);
         let jobs: Vec<Job> = ["tags", "users", "lists", "groups", "goals", "sms", "forms", "scores", "segments", "webhooks"].iter().map(|n| job(n)).collect();
         let mut client = Client::new(&mut fake, &cfg);
@@ -1012,10 +1019,10 @@ pub mod tests {
 
     #[test]
     fn with_every_lane_busy_the_loop_waits_instead_of_spinning() {
-        let mut fake = Fake { waits: 0, now: 0, latency: 5_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(|p: &str| {
+        let mut fake = Fake::new(5_000_000_000, |p: &str| {
             let key = p.split('/').nth(3).unwrap_or("").split('?').next().unwrap_or("").to_string();
             ok(json!({key: [{"id": "1"}], "meta": {"total": "1"}}))
-        }) };
+        });
         let cfg = config(100.0);
         let jobs: Vec<Job> = fixed_streams().into_iter().filter(|d| d.path != "fields").take(45).map(|d| Job { def: d, incremental: false, state: StreamState::default() }).collect();
         let mut client = Client::new(&mut fake, &cfg);
@@ -1028,7 +1035,7 @@ pub mod tests {
     fn transient_failures_are_retried_and_nothing_is_lost() {
         let mut inner = list("tags", 150);
         let mut n = 0;
-        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(move |p: &str| {
+        let mut fake = Fake::new(1, move |p: &str| {
             n += 1;
             match n {
                 1 => Ok(HttpResponse { status: 503, headers: vec![], body: b"<html>busy</html>".to_vec() }),
@@ -1037,7 +1044,7 @@ pub mod tests {
                 4 => Ok(HttpResponse { status: 429, headers: vec![("retry-after".into(), "2".into())], body: vec![] }),
                 _ => inner(p),
             }
-        }) };
+        });
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -1049,13 +1056,13 @@ pub mod tests {
 
     #[test]
     fn a_failing_stream_is_isolated_and_named() {
-        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|p: &str| {
+        let mut fake = Fake::new(1, |p: &str| {
             if p.contains("/accounts") {
                 Ok(HttpResponse { status: 403, headers: vec![], body: br#"{"errors":[{"status":403,"title":"Forbidden"}]}"#.to_vec() })
             } else {
                 ok(json!({"tags": [{"id": "1"}], "meta": {"total": "1"}}))
             }
-        }) };
+        });
         let cfg = config(50.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -1074,7 +1081,7 @@ pub mod tests {
             let recs: Vec<Value> = (after + 1..=230u64.min(after + 100)).map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00-05:00"})).collect();
             ok(json!({"contacts": recs, "meta": {"total": "230"}}))
         };
-        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) };
+        let mut fake = Fake::new(1, answer);
         let cfg = config(5.0);
         let mut st = StreamState::default();
         st.resume = Some(Resume::Ranges(vec![IdRange { after: Some("100".into()), below: None }]));
@@ -1090,9 +1097,9 @@ pub mod tests {
 
     #[test]
     fn fields_family_shares_one_request() {
-        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|_p: &str| {
+        let mut fake = Fake::new(1, |_p: &str| {
             ok(json!({"fields": [{"id": "1"}], "fieldOptions": [{"id": "5"}, {"id": "6"}], "fieldRels": [{"id": "9"}], "meta": {"total": "1"}}))
-        }) };
+        });
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -1106,7 +1113,7 @@ pub mod tests {
 
     #[test]
     fn a_big_offset_list_is_paged_in_parallel_and_emitted_in_order() {
-        let mut fake = Fake { waits: 0, now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(list("tags", 1_050)) };
+        let mut fake = Fake::new(1_000_000_000, list("tags", 1_050));
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -1146,7 +1153,7 @@ pub mod tests {
     fn contacts_split_into_parallel_id_ranges_and_carry_their_children() {
         // Ids with gaps, denser at the start: every one must arrive exactly once.
         let ids: Vec<u64> = (1..=900).chain((901..=6000).filter(|i| i % 3 == 0)).collect();
-        let mut fake = Fake { waits: 0, now: 0, latency: 1_000_000_000, pending: VecDeque::new(), starts: vec![], answer: Box::new(contacts_answer(ids.clone())) };
+        let mut fake = Fake::new(1_000_000_000, contacts_answer(ids.clone()));
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
@@ -1167,10 +1174,10 @@ pub mod tests {
 
     #[test]
     fn a_server_ignoring_offsets_is_caught() {
-        let mut fake = Fake { waits: 0, now: 0, latency: 1, pending: VecDeque::new(), starts: vec![], answer: Box::new(|_p: &str| {
+        let mut fake = Fake::new(1, |_p: &str| {
             let recs: Vec<Value> = (1..=100).map(|i| json!({"id": i.to_string()})).collect();
             ok(json!({"tags": recs}))
-        }) };
+        });
         let cfg = config(50.0);
         let mut client = Client::new(&mut fake, &cfg);
         let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
