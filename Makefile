@@ -9,7 +9,7 @@ export PATH      := $(CARGO_BIN):$(PATH)
 SERVER           := target/release/ac-test-server
 OUT              ?= out
 
-.PHONY: all build tools pyenv test unit demo sync bench clean
+.PHONY: all build tools pyenv test unit demo sync sync-demo bench clean
 
 all: build
 
@@ -51,6 +51,10 @@ demo: tools build $(SERVER)
 sync: tools build
 	@test -n "$(CONFIG)" || { echo "usage: make sync CONFIG=config.json [OUT=out]"; exit 2; }
 	bash tests/scripts/sync.sh $(COMPONENT) "$(CONFIG)" $(OUT)/sync
+
+## sync-demo: make sync twice against the bundled test server (full, then incremental)
+sync-demo: tools build $(SERVER)
+	bash tests/scripts/sync_demo.sh $(COMPONENT) $(SERVER) $(OUT)/sync-demo
 
 ## bench: throughput and cost figures against the test server (see README)
 bench: tools build $(SERVER)

@@ -413,6 +413,20 @@ fn token_matches(shared: &Shared, req: &Request) -> bool {
 fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery) {
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst);
     let cfg = lock(&shared.config).clone();
+    // Test-only admin route, outside the API and its rate limit: `/__admin/change?stream=S&touch=N&insert=N` updates
+    // and adds records (demos of incremental syncs use it between two runs).
+    if req.path() == "/__admin/change" {
+        let q = crate::query::Query::parse(req.query());
+        let stream = q.get("stream").unwrap_or("contacts").to_string();
+        let n = |k: &str| q.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0).min(10_000);
+        let mut ds = lock(&shared.dataset);
+        if !ds.stream_names().contains(&stream) {
+            return (Response::json(404, &json!({"message": format!("no stream {stream}")})), None, Delivery::Full);
+        }
+        let touched = ds.touch(&stream, n("touch"));
+        let inserted = ds.insert(&stream, n("insert"));
+        return (Response::json(200, &json!({"stream": stream, "touched": touched, "inserted": inserted})), None, Delivery::Full);
+    }
     let recent = count_recent(&mut lock(&shared.starts), req.start);
     if cfg.latency_ms > 0 {
         std::thread::sleep(Duration::from_millis(cfg.latency_ms));

@@ -167,3 +167,29 @@ fn release_component_is_small() {
     let size = std::fs::metadata(component()).expect("component").len();
     assert!(size < 1_000_000, "component is {size} bytes");
 }
+
+/// The typed WIT interface, as a wasmtime host calls it (`--invoke`).
+#[test]
+fn the_wit_interface_reads_and_checks() {
+    let _g = serial();
+    let srv = server(20, None);
+    let cfg = serde_json::json!({"api_url": srv.base_url(), "api_key": KEY, "requests_per_second": 50}).to_string();
+    let wave = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let invoke = |call: String| {
+        let o = std::process::Command::new("wasmtime").args(["run", "-S", "http", "--invoke", &call]).arg(component()).output().expect("wasmtime");
+        (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let catalog = r#"{"streams":[{"stream":{"name":"tags"}}]}"#;
+    let (out, err) = invoke(format!("read({}, some({}), none)", wave(&cfg), wave(catalog)));
+    let result = out.lines().last().unwrap_or("");
+    let tags = srv.with_dataset(|d| d.ids("tags").len());
+    assert!(result.starts_with("ok(") && result.contains(&format!("name: \"tags\", records: {tags},")), "{result}\n{err}");
+    assert_eq!(out.lines().filter(|l| l.contains("\"RECORD\"")).count(), tags, "records on stdout");
+    let bad = serde_json::json!({"api_url": srv.base_url(), "api_key": "wrong-key-abcdef"}).to_string();
+    let (out, _) = invoke(format!("check({})", wave(&bad)));
+    assert!(out.trim().starts_with("ok({succeeded: false") && out.contains("403"), "{out}");
+    assert!(!out.contains("wrong-key-abcdef"));
+    let (out, _) = invoke(format!("discover({})", wave("{}")));
+    assert!(out.trim().starts_with("err({kind: config-error"), "{out}");
+    assert!(!out.contains(KEY));
+}
