@@ -108,6 +108,15 @@ pub struct Client<'t> {
     start_times: std::collections::HashMap<u64, u64>,
 }
 
+/// Why a request did not start.
+#[derive(Debug, Clone, PartialEq)]
+enum StartError {
+    /// The host could not send it: a network failure, retried.
+    Network(String),
+    /// It would have left the account's API: never sent, not retried.
+    Refused(String),
+}
+
 /// A request that ran out of retries or failed for good.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
@@ -140,10 +149,11 @@ impl<'t> Client<'t> {
         self.requests
     }
 
-    /// Starts a request now if the budget allows; returns its ticket, or the time to try again.
-    fn try_start(&mut self, path: &str) -> Result<Result<u64, String>, u64> {
+    /// Starts a request now if the budget allows; returns its ticket (or why it could not
+    /// start), or the time to try again.
+    fn try_start(&mut self, path: &str) -> Result<Result<u64, StartError>, u64> {
         if let Err(refused) = crate::request::on_account_host(&self.api_path, path) {
-            return Ok(Err(refused));
+            return Ok(Err(StartError::Refused(refused)));
         }
         let now = self.transport.now_ns();
         let slot = self.limiter.next_slot();
@@ -155,7 +165,7 @@ impl<'t> Client<'t> {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.start_times.insert(ticket, now);
-        Ok(self.transport.start(ticket, path).map(|_| ticket))
+        Ok(self.transport.start(ticket, path).map(|_| ticket).map_err(StartError::Network))
     }
 
     /// Honours `RateLimit-Remaining: 0` when other clients, not this run, used the budget.
@@ -200,7 +210,8 @@ impl<'t> Client<'t> {
                         break r;
                     }
                 },
-                Err(e) => Err(e),
+                Err(StartError::Refused(why)) => return Err(Failure { kind: FailureType::System, message: why }),
+                Err(StartError::Network(e)) => Err(e),
             };
             let verdict = match &result {
                 Err(e) => Verdict::Retry { after_ns: None, pause_all: false, why: format!("network failure: {e}") },
@@ -480,7 +491,8 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
                             t.slots[j].phase = SlotPhase::InFlight { ticket };
                             in_flight += 1;
                         }
-                        Err(e) => retry(client, config, t, j, None, false, format!("network failure: {e}"), sink),
+                        Err(StartError::Network(e)) => retry(client, config, t, j, None, false, format!("network failure: {e}"), sink),
+                        Err(StartError::Refused(why)) => fail(client, t, FailureType::System, why, sink),
                     }
                 }
             }
@@ -1170,6 +1182,19 @@ pub mod tests {
         // About requests ÷ rate plus a few round trips (first page, probe, uneven ranges), not
         // pages × latency (≈ 52 s here).
         assert!(s.millis < (s.requests * 1000 / 5 + 12_000), "{} ms for {} requests", s.millis, s.requests);
+    }
+
+    #[test]
+    fn a_request_off_the_accounts_api_is_refused_not_sent() {
+        let mut fake = Fake::new(1, |_p: &str| ok(json!({"user": {"username": "u"}})));
+        let cfg = config(50.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let e = client.get("../../evil").unwrap_err();
+        assert_eq!(e.kind, FailureType::System);
+        assert!(e.message.contains("refused"), "{}", e.message);
+        let e = client.get("https://evil.example.com/api/3/users/me").unwrap_err();
+        assert!(e.message.contains("refused"));
+        assert!(fake.starts.is_empty(), "nothing was sent");
     }
 
     #[test]
