@@ -20,6 +20,7 @@ fn assert_no_key(run: &Run) {
 
 #[test]
 fn spec_is_a_json_schema_with_a_secret_key() {
+    let _g = serial();
     let s = Scratch::new("spec");
     let run = wasmtime(&s, &["spec"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -74,6 +75,7 @@ fn check_accepts_the_right_key_and_explains_a_wrong_one() {
 
 #[test]
 fn malformed_configs_get_clear_errors_and_fail() {
+    let _g = serial();
     let s = Scratch::new("badcfg");
     let cases: [(&str, &str); 6] = [
         ("{not json", "not valid JSON"),
