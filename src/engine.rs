@@ -389,6 +389,11 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
 fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
     let mut tasks: Vec<Task> = Vec::new();
     let mut children: Vec<Job> = Vec::new();
+    // With contact children to read, one pass over all contacts that carries them costs a page per
+    // 100 contacts; a server-filtered contacts pass would leave the children to page their own,
+    // longer lists in full. So contacts skip the server filter then, and every stream of the
+    // pass is cut on its own cursor.
+    let children_ride = config.sideload_contact_children && jobs.iter().any(|j| CONTACT_CHILDREN.iter().any(|(n, _)| *n == j.def.name));
     for job in jobs {
         if config.sideload_contact_children && CONTACT_CHILDREN.iter().any(|(n, _)| *n == job.def.name) {
             children.push(job);
@@ -414,7 +419,7 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             t.outs.push(out);
             continue;
         }
-        let since = if job.incremental && job.def.filter != ServerFilter::None {
+        let since = if job.incremental && job.def.filter != ServerFilter::None && !(children_ride && job.def.name == "contacts") {
             let base: Option<Instant> = out.state.cursor.map(|c| c.plus_seconds(-config.lookback_window_seconds)).or(config.start_date);
             base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339())
         } else {
