@@ -108,6 +108,18 @@ pub struct Client<'t> {
     start_times: std::collections::HashMap<u64, u64>,
 }
 
+/// Prefix a transport puts on failures that retrying cannot cure (the host name does not
+/// resolve, its certificate is refused): they fail at once, as something the user must fix.
+pub const NOT_RETRIED: &str = "not retried: ";
+
+/// What to do about a transport failure.
+fn network_verdict(e: &str) -> Verdict {
+    match e.strip_prefix(NOT_RETRIED) {
+        Some(why) => Verdict::Fail { kind: FailureType::Config, why: why.to_string() },
+        None => Verdict::Retry { after_ns: None, pause_all: false, why: format!("network failure: {e}") },
+    }
+}
+
 /// Why a request did not start.
 #[derive(Debug, Clone, PartialEq)]
 enum StartError {
@@ -214,7 +226,7 @@ impl<'t> Client<'t> {
                 Err(StartError::Network(e)) => Err(e),
             };
             let verdict = match &result {
-                Err(e) => Verdict::Retry { after_ns: None, pause_all: false, why: format!("network failure: {e}") },
+                Err(e) => network_verdict(e),
                 Ok(r) => {
                     if let Some(t) = ticket_id {
                         self.note_headers(t, r);
@@ -496,7 +508,10 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
                             t.slots[j].phase = SlotPhase::InFlight { ticket };
                             in_flight += 1;
                         }
-                        Err(StartError::Network(e)) => retry(client, config, t, j, None, false, format!("network failure: {e}"), sink),
+                        Err(StartError::Network(e)) => match network_verdict(&e) {
+                            Verdict::Fail { kind, why } => fail(client, t, kind, why, sink),
+                            _ => retry(client, config, t, j, None, false, format!("network failure: {e}"), sink),
+                        },
                         Err(StartError::Refused(why)) => fail(client, t, FailureType::System, why, sink),
                     }
                 }
@@ -555,7 +570,10 @@ fn handle(client: &mut Client, config: &Config, t: &mut Task, j: usize, ticket: 
     let resp = match result {
         Err(e) => {
             client.start_times.remove(&ticket);
-            return retry(client, config, t, j, None, false, format!("network failure: {e}"), sink);
+            return match network_verdict(&e) {
+                Verdict::Fail { kind, why } => fail(client, t, kind, why, sink),
+                _ => retry(client, config, t, j, None, false, format!("network failure: {e}"), sink),
+            };
         }
         Ok(r) => r,
     };
@@ -1187,6 +1205,21 @@ pub mod tests {
         // About requests ÷ rate plus a few round trips (first page, probe, uneven ranges), not
         // pages × latency (≈ 52 s here).
         assert!(s.millis < (s.requests * 1000 / 5 + 12_000), "{} ms for {} requests", s.millis, s.requests);
+    }
+
+    #[test]
+    fn a_host_that_does_not_resolve_fails_at_once() {
+        let mut fake = Fake::new(1, |_p: &str| Err(format!("{NOT_RETRIED}the host name does not resolve (DNS error); check 'api_url'")));
+        let cfg = config(50.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let e = client.get("users/me").unwrap_err();
+        assert_eq!(e.kind, FailureType::Config);
+        assert!(e.message.contains("does not resolve"));
+        assert_eq!(fake.starts.len(), 1, "not retried");
+        let mut fake = Fake::new(1, |_p: &str| Err("connection refused".to_string()));
+        let mut client = Client::new(&mut fake, &cfg);
+        assert!(client.get("users/me").is_err());
+        assert!(fake.starts.len() > 1, "refused connections are retried");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! stdout/stderr. Nothing here decides anything; the engine does.
 
 use crate::config::Config;
-use crate::engine::{HttpResponse, Sink, Transport};
+use crate::engine::{HttpResponse, Sink, Transport, NOT_RETRIED};
 use crate::protocol::{record_line, state_line};
 use crate::redact::Redactor;
 use crate::singer::SingerWriter;
@@ -61,11 +61,12 @@ impl WasiTransport {
 /// A person-readable transport error.
 fn describe_error(e: &ErrorCode) -> String {
     match e {
-        ErrorCode::DnsError(_) => "the host name does not resolve (DNS error); check 'api_url'".into(),
+        ErrorCode::DnsError(_) => format!("{NOT_RETRIED}the host name does not resolve (DNS error); check 'api_url'"),
+        ErrorCode::TlsCertificateError => format!("{NOT_RETRIED}the host's TLS certificate was refused; check 'api_url'"),
         ErrorCode::ConnectionRefused => "connection refused".into(),
         ErrorCode::ConnectionTerminated | ErrorCode::ConnectionReadTimeout | ErrorCode::ConnectionWriteTimeout => format!("connection broken ({e:?})"),
         ErrorCode::ConnectionTimeout => "connecting timed out".into(),
-        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => format!("TLS failed ({e:?})"),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => format!("TLS failed ({e:?})"),
         ErrorCode::HttpResponseTimeout => "no answer in time (first-byte timeout)".into(),
         other => format!("{other:?}"),
     }
