@@ -115,7 +115,7 @@ fn parse_singer(args: &[String]) -> Result<Command, String> {
 
 /// Parses arguments (without the program name).
 pub fn parse_args(args: &[String]) -> Result<Command, String> {
-    if args.first().map_or(false, |a| a.starts_with("--") && a != "--help") {
+    if args.first().is_some_and(|a| a.starts_with("--") && a != "--help") {
         return parse_singer(args);
     }
     let Some(cmd) = args.first() else { return Err("no command given; expected spec, check, discover or read (see --help)".into()) };

@@ -120,7 +120,7 @@ pub fn connection_specification() -> Value {
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host == "::1"
-        || host.strip_prefix("127.").map_or(false, |rest| {
+        || host.strip_prefix("127.").is_some_and(|rest| {
             let parts: Vec<&str> = rest.split('.').collect();
             parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.parse::<u8>().is_ok())
         })

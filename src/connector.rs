@@ -62,7 +62,7 @@ pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, O
             out.push((custom_object_stream(slug, id), custom_object_schema(&s)));
         }
         offset += n;
-        if n < 100 || page.total.map_or(false, |t| offset >= t) {
+        if n < 100 || page.total.is_some_and(|t| offset >= t) {
             return (out, None);
         }
     }

@@ -242,7 +242,7 @@ impl<'t> Client<'t> {
                 Verdict::Fail { kind, why } => return Err(Failure { kind, message: why }),
                 Verdict::Retry { after_ns, pause_all, why } => {
                     attempts += 1;
-                    let was_forbidden = result.as_ref().map_or(false, |r| r.status == 403);
+                    let was_forbidden = result.as_ref().is_ok_and(|r| r.status == 403);
                     if was_forbidden {
                         forbidden += 1;
                     }
@@ -642,7 +642,7 @@ fn take_offset_page(client: &mut Client, config: &Config, t: &mut Task, offset: 
         }
         t.last_first_id = first_id;
         t.emit_offset += PAGE_LIMIT;
-        let exhausted = n < PAGE_LIMIT || t.total.map_or(false, |total| t.emit_offset >= total);
+        let exhausted = n < PAGE_LIMIT || t.total.is_some_and(|total| t.emit_offset >= total);
         let nothing_planned = t.planned_until <= t.emit_offset;
         let done = exhausted && nothing_planned && t.buffer.is_empty() && t.slots.is_empty();
         let total = page.total;
@@ -1177,7 +1177,7 @@ pub mod tests {
             let total = ids.iter().filter(|&&i| i > after && i < below).count();
             let recs: Vec<Value> = page.iter().map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00Z"})).collect();
             let mut body = json!({"contacts": recs, "meta": {"total": total.to_string()}});
-            if query(p, "include").map_or(false, |v| v.contains("contactTags")) {
+            if query(p, "include").is_some_and(|v| v.contains("contactTags")) {
                 body["contactTags"] = json!(page.iter().map(|i| json!({"id": format!("t{i}"), "contact": i.to_string()})).collect::<Vec<_>>());
             }
             ok(body)

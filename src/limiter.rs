@@ -45,7 +45,7 @@ impl Limiter {
     pub fn started(&mut self, now: u64) {
         self.last_start = Some(now);
         self.recent.push_back(now);
-        while self.recent.front().map_or(false, |&t| t + 2 * SECOND < now) {
+        while self.recent.front().is_some_and(|&t| t + 2 * SECOND < now) {
             self.recent.pop_front();
         }
     }
@@ -56,7 +56,7 @@ impl Limiter {
     /// starts hold for a second. Returns whether it paused.
     pub fn exhausted(&mut self, start: u64, limit: Option<u64>, now: u64) -> bool {
         let ours = self.recent.iter().filter(|&&t| t <= start && t + SECOND > start).count() as u64;
-        if limit.map_or(true, |l| ours < l) {
+        if limit.is_none_or(|l| ours < l) {
             self.pause_until(now + SECOND);
             true
         } else {

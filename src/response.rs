@@ -65,7 +65,7 @@ pub fn null_zero_dates_raw(text: &str) -> Cow<'_, str> {
         let tail = &rest[i..];
         let token = ["\"0000-00-00 00:00:00\"", "\"0000-00-00T00:00:00\"", "\"0000-00-00\""].into_iter().find(|t| tail.starts_with(t));
         // A value, not a key: what follows is `,`, `}` or `]`.
-        let is_value = token.map_or(false, |t| matches!(tail[t.len()..].trim_start().chars().next(), Some(',') | Some('}') | Some(']')));
+        let is_value = token.is_some_and(|t| matches!(tail[t.len()..].trim_start().chars().next(), Some(',') | Some('}') | Some(']')));
         match token {
             Some(t) if is_value && !out.ends_with('\\') => {
                 out.push_str("null");

@@ -96,9 +96,9 @@ mod tests {
     fn backoff_grows_and_is_bounded() {
         let mut r = 1;
         let a = backoff_ns(1, next_random(&mut r));
-        assert!(a >= 750_000_000 && a <= 1_250_000_000);
+        assert!((750_000_000..=1_250_000_000).contains(&a));
         let b = backoff_ns(4, next_random(&mut r));
-        assert!(b >= 6 * SECOND && b <= 10 * SECOND);
+        assert!((6 * SECOND..=10 * SECOND).contains(&b));
         assert!(backoff_ns(50, u64::MAX) <= 75 * SECOND);
     }
 }

@@ -52,7 +52,7 @@ pub fn singer_catalog(airbyte: &Value) -> Value {
 }
 
 fn top_metadata(entry: &Value) -> Option<&Map<String, Value>> {
-    entry.get("metadata")?.as_array()?.iter().find(|m| m.get("breadcrumb").and_then(Value::as_array).map_or(false, |b| b.is_empty()))?.get("metadata")?.as_object()
+    entry.get("metadata")?.as_array()?.iter().find(|m| m.get("breadcrumb").and_then(Value::as_array).is_some_and(|b| b.is_empty()))?.get("metadata")?.as_object()
 }
 
 /// The selected streams of a Singer catalog (stream-level `selected`, or `selected` in the

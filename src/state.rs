@@ -201,7 +201,7 @@ impl StreamState {
     pub fn wants(&self, at: Option<Instant>, id: &str, floor: Option<Instant>, lookback_s: i64) -> bool {
         let Some(at) = at else { return true };
         match self.cursor {
-            None => floor.map_or(true, |f| at >= f),
+            None => floor.is_none_or(|f| at >= f),
             Some(c) if lookback_s > 0 => at >= c.plus_seconds(-lookback_s),
             Some(c) => at > c || (at == c && !self.cursor_ids.iter().any(|x| x == id)),
         }
