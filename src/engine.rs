@@ -241,7 +241,11 @@ impl<'t> Client<'t> {
                 }
                 Verdict::Fail { kind, why } => return Err(Failure { kind, message: why }),
                 Verdict::Retry { after_ns, pause_all, why } => {
-                    attempts += 1;
+                    // A 429 is the account's budget, not this request's fault: it costs waiting
+                    // time (bounded), not an attempt.
+                    if !pause_all {
+                        attempts += 1;
+                    }
                     let was_forbidden = result.as_ref().is_ok_and(|r| r.status == 403);
                     if was_forbidden {
                         forbidden += 1;
@@ -867,7 +871,10 @@ fn finish(client: &mut Client, t: &mut Task, sink: &mut dyn Sink) {
 #[allow(clippy::too_many_arguments)]
 fn retry(client: &mut Client, config: &Config, t: &mut Task, j: usize, after_ns: Option<u64>, pause_all: bool, why: String, sink: &mut dyn Sink) {
     let s = &mut t.slots[j];
-    s.attempts += 1;
+    // A 429 costs waiting time (bounded by max_retry_wait_seconds), not an attempt.
+    if !pause_all {
+        s.attempts += 1;
+    }
     let delay = after_ns.unwrap_or_else(|| backoff_ns(s.attempts, next_random(&mut client.random)));
     let max_wait = config.max_retry_wait_seconds.saturating_mul(SECOND);
     if s.attempts >= config.max_attempts.max(1) || s.waited_ns + delay > max_wait {
@@ -1205,6 +1212,30 @@ pub mod tests {
         // About requests ÷ rate plus a few round trips (first page, probe, uneven ranges), not
         // pages × latency (≈ 52 s here).
         assert!(s.millis < (s.requests * 1000 / 5 + 12_000), "{} ms for {} requests", s.millis, s.requests);
+    }
+
+    #[test]
+    fn rate_limiting_uses_waiting_time_not_attempts() {
+        let mut n = 0;
+        let mut fake = Fake::new(1, move |_p: &str| {
+            n += 1;
+            if n <= 5 {
+                Ok(HttpResponse { status: 429, headers: vec![("retry-after".into(), "1".into())], body: vec![] })
+            } else {
+                ok(json!({"tags": [{"id": "1"}], "meta": {"total": "1"}}))
+            }
+        });
+        let cfg = Config::parse(&json!({"api_url": "http://127.0.0.1:1", "api_key": "k", "max_attempts": 2, "max_retry_wait_seconds": 60}).to_string()).unwrap();
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
+        assert!(s.streams[0].failure.is_none(), "{:?}", s.streams[0].failure);
+        assert_eq!(records(&sink.0, "tags").len(), 1);
+        // …but the wait is bounded.
+        let mut fake = Fake::new(1, |_p: &str| Ok(HttpResponse { status: 429, headers: vec![("retry-after".into(), "30".into())], body: vec![] }));
+        let mut client = Client::new(&mut fake, &cfg);
+        let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
+        assert_eq!(s.streams[0].failure.as_ref().map(|f| f.0), Some(FailureType::Transient));
     }
 
     #[test]

@@ -1,25 +1,74 @@
 #!/usr/bin/env bash
-# Creates the Python environments the ecosystem tests use, under <repo>/.venv/, once: Airbyte's
-# protocol models, target-jsonl and target-duckdb (three environments: the Singer targets pin
-# conflicting versions of jsonschema). Rebuilds one only when its requirements file changed.
+# Creates the Python environments the ecosystem tests use, under <repo>/.venv/:
+#   .venv/airbyte  requirements-airbyte.txt  airbyte-protocol-models (pydantic 1)
+#   .venv/jsonl    requirements-jsonl.txt    target-jsonl (singer-python 5.8, jsonschema 2.6)
+#   .venv/duckdb   requirements-duckdb.txt   target-duckdb (jsonschema 4, duckdb 1.0.0)
+# target-jsonl pins jsonschema==2.6.0 and target-duckdb needs jsonschema>=3.2.0, so the two
+# targets cannot share an environment (see README.md).
+#
+# Idempotent: an environment is (re)built only when it is missing or when its requirements file,
+# the Python it was built with or this script's pip options changed (stamp: <env>/.stamp).
+# Prints one line. Exits non-zero, saying why, when python or pip fails.
+# PYTHON=/path/to/python3.11 picks the interpreter (default: python3).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+venvs="$root/.venv"
 PY=${PYTHON:-python3}
-for name in airbyte jsonl duckdb; do
-  req="$here/requirements-$name.txt"
-  dir="$root/.venv/$name"
-  want=$(sha256sum "$req" | cut -c1-16)
-  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.stamp" 2>/dev/null)" = "$want" ]; then
-    continue
-  fi
-  echo "python env $name: installing $(tr '\n' ' ' < "$req" | cut -c1-60)…"
-  rm -rf "$dir"
-  "$PY" -m venv "$dir" || { echo "cannot create a Python venv at $dir (is python3-venv installed?)" >&2; exit 1; }
-  if ! "$dir/bin/pip" install -q --disable-pip-version-check -r "$req"; then
-    echo "pip could not install $req into $dir" >&2
-    exit 1
-  fi
-  echo "$want" > "$dir/.stamp"
+ENVS=(airbyte jsonl duckdb)
+PIP_OPTS=(install --quiet --disable-pip-version-check --no-input --retries 2 --timeout 60)
+
+die() { echo "setup_venv: $*" >&2; exit 1; }
+
+pyexe=$(command -v "$PY" 2>/dev/null) || die "no '$PY' on PATH (set PYTHON=/path/to/python3.11)"
+pyver=$("$pyexe" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null) \
+  || die "'$pyexe' does not run"
+case $pyver in 3.9.*|3.1[0-9].*) ;; *) die "Python $pyver at $pyexe is too old or unknown: need 3.9-3.13 (3.11 tested)";; esac
+
+stamp_of() { # requirements content + interpreter + pip options
+  { cat "$here/requirements-$1.txt"; echo "$pyexe $pyver ${PIP_OPTS[*]}"; } | sha256sum | cut -c1-16
+}
+fresh() { [ -x "$venvs/$1/bin/python" ] && [ "$(cat "$venvs/$1/.stamp" 2>/dev/null)" = "$(stamp_of "$1")" ]; }
+
+stale=()
+for name in "${ENVS[@]}"; do
+  [ -f "$here/requirements-$name.txt" ] || die "missing $here/requirements-$name.txt"
+  fresh "$name" || stale+=("$name")
 done
-echo "python envs ready in $root/.venv (airbyte, jsonl, duckdb)"
+if [ ${#stale[@]} -eq 0 ]; then
+  echo "python envs up to date in $venvs (${ENVS[*]})"
+  exit 0
+fi
+
+mkdir -p "$venvs"
+# One builder at a time (two `make test` in parallel would otherwise race on the same folder).
+if command -v flock >/dev/null; then
+  exec 9>"$venvs/.setup.lock"
+  flock 9
+fi
+
+built=()
+for name in "${stale[@]}"; do
+  fresh "$name" && continue          # built by another process while we waited for the lock
+  dir="$venvs/$name"
+  req="$here/requirements-$name.txt"
+  rm -rf "$dir"
+  "$pyexe" -m venv "$dir" >/dev/null 2>"$venvs/.setup-$name.log" \
+    || die "cannot create a venv at $dir with $pyexe (Debian: apt-get install python3-venv): $(tail -3 "$venvs/.setup-$name.log")"
+  if ! "$dir/bin/python" -m pip "${PIP_OPTS[@]}" -r "$req" >"$venvs/.setup-$name.log" 2>&1; then
+    tail -15 "$venvs/.setup-$name.log" >&2
+    die "pip could not install $req into $dir (full log: $venvs/.setup-$name.log); the env stays unstamped and is rebuilt on the next run"
+  fi
+  if ! "$dir/bin/python" -m pip check >>"$venvs/.setup-$name.log" 2>&1; then
+    tail -5 "$venvs/.setup-$name.log" >&2
+    die "pip check found broken requirements in $dir (pins in $req)"
+  fi
+  stamp_of "$name" > "$dir/.stamp"
+  rm -f "$venvs/.setup-$name.log"
+  built+=("$name")
+done
+if [ ${#built[@]} -eq 0 ]; then
+  echo "python envs up to date in $venvs (${ENVS[*]}; built by a parallel run)"
+else
+  echo "python envs: built ${built[*]}; all of ${ENVS[*]} ready in $venvs (Python $pyver)"
+fi
