@@ -34,9 +34,11 @@ $(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.to
 pyenv:
 	bash tests/python/setup_venv.sh
 
-## test: unit tests (native) and integration tests through the wasmtime CLI, including the
-## checks with Airbyte's protocol models and real Singer targets
+## test: the Python tools' self-test (what the targets and models accept), unit tests (native)
+## and integration tests through the wasmtime CLI, including the checks with Airbyte's protocol
+## models and real Singer targets
 test: tools build pyenv
+	bash tests/python/selftest.sh
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --lib --bins --tests
 
 ## unit: native unit tests only (milliseconds)

@@ -138,7 +138,8 @@ fn every_message_validates_with_airbyte_protocol_models() {
     let retry_cfg = s.write("r.json", &serde_json::json!({"api_url": srv.base_url(), "api_key": KEY, "max_attempts": 2, "requests_per_second": 50}).to_string());
     save("read-failing.jsonl", &wasmtime(&s, &["read", "--config", &retry_cfg, "--catalog", &s.write("t.json", &catalog(&["tags", "users"], false))]));
     save("read-bad-key.jsonl", &wasmtime(&s, &["read", "--config", &bad]));
-    let mut args = vec!["--require", "SPEC,CONNECTION_STATUS,CATALOG,RECORD,STATE,LOG,TRACE"];
+    // --strict: also refuse keys the models do not know (they accept them silently).
+    let mut args = vec!["--strict", "--require", "SPEC,CONNECTION_STATUS,CATALOG,RECORD,STATE,LOG,TRACE"];
     let script = repo().join("tests/python/validate_airbyte.py").display().to_string();
     let mut all = vec![script.as_str()];
     all.append(&mut args);
