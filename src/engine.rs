@@ -9,7 +9,7 @@ use crate::datetime::{parse_http_date, parse_instant, Instant};
 use crate::limiter::Limiter;
 use crate::protocol::{error_line, json_string, log_line, record_line, state_line, status_line, FailureType};
 use crate::request::{page_path, IdRange, Position, PAGE_LIMIT};
-use crate::response::{null_zero_dates_raw, parse_page, record_id, Page, Record};
+use crate::response::{id_text, null_zero_dates_raw, parse_page, record_id, Page, Record};
 use crate::retry::{backoff_ns, classify, next_random, Verdict, FORBIDDEN_RETRIES, SECOND};
 use crate::state::{Resume, StreamState};
 use crate::streams::{Paging, ServerFilter, StreamDef};
@@ -279,6 +279,21 @@ struct Out {
     started: bool,
 }
 
+impl Out {
+    /// The stream of a job, fed from the answer's `list_key`.
+    fn new(job: &Job, list_key: String) -> Out {
+        Out {
+            stream: job.def.name.clone(),
+            list_key,
+            cursor: job.def.cursor.clone(),
+            incremental: job.incremental,
+            state: job.state.clone(),
+            records: 0,
+            started: false,
+        }
+    }
+}
+
 /// Where one page request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SlotPhase {
@@ -415,15 +430,7 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             children.push(job);
             continue;
         }
-        let out = Out {
-            stream: job.def.name.clone(),
-            list_key: job.def.list_key.clone(),
-            cursor: job.def.cursor.clone(),
-            incremental: job.incremental,
-            state: job.state,
-            records: 0,
-            started: false,
-        };
+        let out = Out::new(&job, job.def.list_key.clone());
         if let Some(t) = tasks.iter_mut().find(|t| t.def.path == job.def.path && t.def.page_key == job.def.page_key) {
             // Shared list: all its streams must resume from the same place, or all start over.
             if t.outs.iter().any(|o| o.state.resume != out.state.resume) {
@@ -448,15 +455,7 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
     // the same place; otherwise they page their own lists.
     for job in children {
         let key = CONTACT_CHILDREN.iter().find(|(n, _)| *n == job.def.name).map(|(_, k)| k.to_string()).unwrap_or_default();
-        let out = Out {
-            stream: job.def.name.clone(),
-            list_key: key.clone(),
-            cursor: job.def.cursor.clone(),
-            incremental: job.incremental,
-            state: job.state,
-            records: 0,
-            started: false,
-        };
+        let out = Out::new(&job, key.clone());
         if let Some(t) = tasks.iter_mut().find(|t| t.def.name == "contacts" && t.since.is_none() && t.outs[0].state.resume == out.state.resume) {
             t.include.push(key);
             t.outs.push(out);
@@ -805,11 +804,7 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
                 // Only incremental streams take records apart, for their id and cursor.
                 let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
                 let at: Option<Instant> = o.cursor.as_deref().and_then(|c| v.get(c)).and_then(Value::as_str).and_then(|s| parse_instant(s, offset_minutes));
-                let id = match v.get("id") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Number(n)) => n.to_string(),
-                    _ => String::new(),
-                };
+                let id = id_text(v.get("id"));
                 if !o.state.wants(at, &id, floor, lookback) {
                     continue;
                 }

@@ -88,8 +88,13 @@ pub fn record_id(r: &RawValue) -> String {
         #[serde(default)]
         id: Option<Value>,
     }
-    match serde_json::from_str::<IdOnly>(r.get()).ok().and_then(|x| x.id) {
-        Some(Value::String(s)) => s,
+    id_text(serde_json::from_str::<IdOnly>(r.get()).ok().and_then(|x| x.id).as_ref())
+}
+
+/// An `id` value as text: ids are strings, sometimes numbers ("" when absent or another type).
+pub fn id_text(id: Option<&Value>) -> String {
+    match id {
+        Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     }
