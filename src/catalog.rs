@@ -48,7 +48,12 @@ pub struct Selected {
 pub fn parse_configured_catalog(text: &str, known: &[StreamDef]) -> Result<Vec<Selected>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("the catalog is not valid JSON ({e}); pass a configured catalog such as {{\"streams\": [{{\"stream\": {{\"name\": \"contacts\"}}, \"sync_mode\": \"incremental\"}}]}}"))?;
     let v = v.get("catalog").cloned().unwrap_or(v);
-    let streams = v.get("streams").and_then(Value::as_array).ok_or_else(|| format!("the catalog must be an object with a 'streams' list, found {}", type_name(&v)))?;
+    let streams = v.get("streams").and_then(Value::as_array).ok_or_else(|| {
+        format!(
+            "the catalog must be an object with a 'streams' list, found {}",
+            type_name(&v)
+        )
+    })?;
     let mut out: Vec<Selected> = Vec::new();
     for (i, s) in streams.iter().enumerate() {
         let name = s
@@ -62,7 +67,12 @@ pub fn parse_configured_catalog(text: &str, known: &[StreamDef]) -> Result<Vec<S
         let mode = match s.get("sync_mode") {
             None | Some(Value::Null) => "full_refresh",
             Some(Value::String(m)) => m.as_str(),
-            Some(other) => return Err(format!("catalog stream '{name}': sync_mode must be a string, found {}", short_json(other))),
+            Some(other) => {
+                return Err(format!(
+                    "catalog stream '{name}': sync_mode must be a string, found {}",
+                    short_json(other)
+                ))
+            }
         };
         let incremental = match mode {
             "full_refresh" => false,
@@ -79,7 +89,10 @@ pub fn parse_configured_catalog(text: &str, known: &[StreamDef]) -> Result<Vec<S
         if out.iter().any(|x| x.name == name) {
             return Err(format!("catalog names stream '{name}' twice"));
         }
-        out.push(Selected { name: name.to_string(), incremental });
+        out.push(Selected {
+            name: name.to_string(),
+            incremental,
+        });
     }
     Ok(out)
 }
@@ -94,14 +107,38 @@ mod tests {
         let known = fixed_streams();
         let c = r#"{"streams":[{"stream":{"name":"contacts"},"sync_mode":"incremental","cursor_field":["udate"]},{"stream":{"name":"tags"},"sync_mode":"full_refresh"}]}"#;
         let s = parse_configured_catalog(c, &known).unwrap();
-        assert_eq!(s, vec![Selected { name: "contacts".into(), incremental: true }, Selected { name: "tags".into(), incremental: false }]);
+        assert_eq!(
+            s,
+            vec![
+                Selected {
+                    name: "contacts".into(),
+                    incremental: true
+                },
+                Selected {
+                    name: "tags".into(),
+                    incremental: false
+                }
+            ]
+        );
         for (bad, want) in [
             ("{", "not valid JSON"),
             ("[]", "'streams' list"),
-            (r#"{"streams":[{"stream":{"name":"nope"}}]}"#, "unknown stream 'nope'"),
-            (r#"{"streams":[{"stream":{"name":"tags"},"sync_mode":"incremental"}]}"#, "no cursor"),
-            (r#"{"streams":[{"stream":{"name":"tags"},"sync_mode":"sometimes"}]}"#, "unknown sync_mode"),
-            (r#"{"streams":[{"stream":{"name":"deals"},"sync_mode":"incremental","cursor_field":["cdate"]}]}"#, "source-defined"),
+            (
+                r#"{"streams":[{"stream":{"name":"nope"}}]}"#,
+                "unknown stream 'nope'",
+            ),
+            (
+                r#"{"streams":[{"stream":{"name":"tags"},"sync_mode":"incremental"}]}"#,
+                "no cursor",
+            ),
+            (
+                r#"{"streams":[{"stream":{"name":"tags"},"sync_mode":"sometimes"}]}"#,
+                "unknown sync_mode",
+            ),
+            (
+                r#"{"streams":[{"stream":{"name":"deals"},"sync_mode":"incremental","cursor_field":["cdate"]}]}"#,
+                "source-defined",
+            ),
             (r#"{"streams":[{"stream":{}}]}"#, "no stream.name"),
         ] {
             let e = parse_configured_catalog(bad, &known).unwrap_err();
@@ -115,7 +152,10 @@ mod tests {
         let streams = discovered_streams(&defs, &[]);
         let contacts = streams.iter().find(|s| s["name"] == "contacts").unwrap();
         assert_eq!(contacts["default_cursor_field"], json!(["udate"]));
-        assert_eq!(contacts["supported_sync_modes"], json!(["full_refresh", "incremental"]));
+        assert_eq!(
+            contacts["supported_sync_modes"],
+            json!(["full_refresh", "incremental"])
+        );
         let tags = streams.iter().find(|s| s["name"] == "tags").unwrap();
         assert_eq!(tags["supported_sync_modes"], json!(["full_refresh"]));
         assert!(streams.iter().all(|s| s["json_schema"]["type"] == "object"));

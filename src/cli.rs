@@ -12,15 +12,24 @@ pub enum Command {
     /// Print the catalog.
     Discover { config: String },
     /// Read records.
-    Read { config: String, catalog: Option<String>, state: Option<String> },
+    Read {
+        config: String,
+        catalog: Option<String>,
+        state: Option<String>,
+    },
     /// Singer mode: print a Singer catalog.
     SingerDiscover { config: String },
     /// Singer mode: sync the streams a Singer catalog selects.
-    SingerSync { config: String, catalog: String, state: Option<String> },
+    SingerSync {
+        config: String,
+        catalog: String,
+        state: Option<String>,
+    },
 }
 
 /// Usage text.
-pub const USAGE: &str = "source-activecampaign: an ActiveCampaign source (Airbyte protocol on stdout)
+pub const USAGE: &str =
+    "source-activecampaign: an ActiveCampaign source (Airbyte protocol on stdout)
 
 usage: wasmtime run -S http --dir DIR::/data source_activecampaign.wasm COMMAND [OPTIONS]
 
@@ -78,13 +87,20 @@ fn parse_flags(args: &[String], singer: bool) -> Result<Flags, String> {
             "--catalog" => &mut f.catalog,
             "--properties" if singer => &mut f.catalog,
             "--state" => &mut f.state,
-            other => return Err(format!("unknown option '{}'; see --help", other.chars().take(40).collect::<String>())),
+            other => {
+                return Err(format!(
+                    "unknown option '{}'; see --help",
+                    other.chars().take(40).collect::<String>()
+                ))
+            }
         };
         let value = match inline {
             Some(v) => v,
             None => {
                 i += 1;
-                args.get(i).cloned().ok_or_else(|| format!("option {name} needs a file path"))?
+                args.get(i)
+                    .cloned()
+                    .ok_or_else(|| format!("option {name} needs a file path"))?
             }
         };
         if value.is_empty() {
@@ -115,23 +131,49 @@ fn parse_singer(args: &[String]) -> Result<Command, String> {
 
 /// Parses arguments (without the program name).
 pub fn parse_args(args: &[String]) -> Result<Command, String> {
-    if args.first().is_some_and(|a| a.starts_with("--") && a != "--help") {
+    if args
+        .first()
+        .is_some_and(|a| a.starts_with("--") && a != "--help")
+    {
         return parse_singer(args);
     }
-    let Some(cmd) = args.first() else { return Err("no command given; expected spec, check, discover or read (see --help)".into()) };
+    let Some(cmd) = args.first() else {
+        return Err("no command given; expected spec, check, discover or read (see --help)".into());
+    };
     let f = parse_flags(&args[1..], false)?;
     if f.help {
         return Ok(Command::Help);
     }
-    let Flags { config, catalog, state, .. } = f;
-    let need_config = |c: Option<String>, cmd: &str| c.ok_or_else(|| format!("{cmd} needs --config FILE"));
+    let Flags {
+        config,
+        catalog,
+        state,
+        ..
+    } = f;
+    let need_config =
+        |c: Option<String>, cmd: &str| c.ok_or_else(|| format!("{cmd} needs --config FILE"));
     let cmd = match cmd.as_str() {
         "spec" => Command::Spec,
-        "check" => Command::Check { config: need_config(config.clone(), "check")? },
-        "discover" => Command::Discover { config: need_config(config.clone(), "discover")? },
-        "read" => return Ok(Command::Read { config: need_config(config, "read")?, catalog, state }),
+        "check" => Command::Check {
+            config: need_config(config.clone(), "check")?,
+        },
+        "discover" => Command::Discover {
+            config: need_config(config.clone(), "discover")?,
+        },
+        "read" => {
+            return Ok(Command::Read {
+                config: need_config(config, "read")?,
+                catalog,
+                state,
+            })
+        }
         "help" | "--help" | "-h" => return Ok(Command::Help),
-        other => return Err(format!("unknown command '{}'; expected spec, check, discover or read (see --help)", other.chars().take(40).collect::<String>())),
+        other => {
+            return Err(format!(
+                "unknown command '{}'; expected spec, check, discover or read (see --help)",
+                other.chars().take(40).collect::<String>()
+            ))
+        }
     };
     if catalog.is_some() || state.is_some() {
         return Err("--catalog and --state belong to read".into());
@@ -153,19 +195,63 @@ mod tests {
     #[test]
     fn commands() {
         assert_eq!(p(&["spec"]), Ok(Command::Spec));
-        assert_eq!(p(&["check", "--config", "c.json"]), Ok(Command::Check { config: "c.json".into() }));
-        assert_eq!(p(&["read", "--config=c", "--catalog", "k", "--state", "s"]), Ok(Command::Read { config: "c".into(), catalog: Some("k".into()), state: Some("s".into()) }));
-        assert_eq!(p(&["read", "--config", "c"]), Ok(Command::Read { config: "c".into(), catalog: None, state: None }));
+        assert_eq!(
+            p(&["check", "--config", "c.json"]),
+            Ok(Command::Check {
+                config: "c.json".into()
+            })
+        );
+        assert_eq!(
+            p(&["read", "--config=c", "--catalog", "k", "--state", "s"]),
+            Ok(Command::Read {
+                config: "c".into(),
+                catalog: Some("k".into()),
+                state: Some("s".into())
+            })
+        );
+        assert_eq!(
+            p(&["read", "--config", "c"]),
+            Ok(Command::Read {
+                config: "c".into(),
+                catalog: None,
+                state: None
+            })
+        );
         assert_eq!(p(&["--help"]), Ok(Command::Help));
         assert_eq!(p(&["read", "--help"]), Ok(Command::Help));
     }
 
     #[test]
     fn singer_mode() {
-        assert_eq!(p(&["--config", "c", "--discover"]), Ok(Command::SingerDiscover { config: "c".into() }));
-        assert_eq!(p(&["--config", "c", "--properties", "k", "--state", "s"]), Ok(Command::SingerSync { config: "c".into(), catalog: "k".into(), state: Some("s".into()) }));
-        assert_eq!(p(&["--config=c", "--catalog=k"]), Ok(Command::SingerSync { config: "c".into(), catalog: "k".into(), state: None }));
-        for (a, want) in [(vec!["--config", "c"], "needs --discover"), (vec!["--discover"], "needs --config"), (vec!["--config", "c", "--discover", "--catalog", "k"], "only --config"), (vec!["--config", "c", "--nope"], "unknown option")] {
+        assert_eq!(
+            p(&["--config", "c", "--discover"]),
+            Ok(Command::SingerDiscover { config: "c".into() })
+        );
+        assert_eq!(
+            p(&["--config", "c", "--properties", "k", "--state", "s"]),
+            Ok(Command::SingerSync {
+                config: "c".into(),
+                catalog: "k".into(),
+                state: Some("s".into())
+            })
+        );
+        assert_eq!(
+            p(&["--config=c", "--catalog=k"]),
+            Ok(Command::SingerSync {
+                config: "c".into(),
+                catalog: "k".into(),
+                state: None
+            })
+        );
+        for (a, want) in [
+            (vec!["--config", "c"], "needs --discover"),
+            (vec!["--discover"], "needs --config"),
+            (
+                vec!["--config", "c", "--discover", "--catalog", "k"],
+                "only --config",
+            ),
+            (vec!["--config", "c", "--nope"], "unknown option"),
+        ] {
             let e = p(&a).unwrap_err();
             assert!(e.contains(want), "{a:?}: {e}");
         }
@@ -179,8 +265,14 @@ mod tests {
             (vec!["check"], "needs --config"),
             (vec!["read", "--config"], "needs a file"),
             (vec!["read", "--config", "a", "--config", "b"], "twice"),
-            (vec!["read", "--config", "a", "--bogus", "x"], "unknown option"),
-            (vec!["check", "--config", "a", "--state", "s"], "belong to read"),
+            (
+                vec!["read", "--config", "a", "--bogus", "x"],
+                "unknown option",
+            ),
+            (
+                vec!["check", "--config", "a", "--state", "s"],
+                "belong to read",
+            ),
         ] {
             let e = p(&a).unwrap_err();
             assert!(e.contains(want), "{a:?}: {e}");

@@ -23,7 +23,10 @@ fn kind(k: FailureType) -> wit::FailureKind {
 }
 
 fn to_wit(f: Failure, secret: &str) -> wit::Failure {
-    wit::Failure { kind: kind(f.kind), message: Redactor::new(secret).clean(&f.message).into_owned() }
+    wit::Failure {
+        kind: kind(f.kind),
+        message: Redactor::new(secret).clean(&f.message).into_owned(),
+    }
 }
 
 fn summary(s: ReadSummary, secret: &str) -> wit::ReadSummary {
@@ -36,7 +39,15 @@ fn summary(s: ReadSummary, secret: &str) -> wit::ReadSummary {
                 records: x.records,
                 requests: x.requests,
                 millis: x.millis,
-                failure: x.failure.map(|(k, m)| to_wit(Failure { kind: k, message: m }, secret)),
+                failure: x.failure.map(|(k, m)| {
+                    to_wit(
+                        Failure {
+                            kind: k,
+                            message: m,
+                        },
+                        secret,
+                    )
+                }),
             })
             .collect(),
         requests: s.requests,
@@ -53,20 +64,37 @@ impl wit::Guest for Component {
         let cfg = connector::load_config(&config).map_err(|f| to_wit(f, ""))?;
         let mut t = WasiTransport::new(&cfg);
         let (ok, message) = connector::check(&mut t, &cfg);
-        Ok(wit::ConnectionStatus { succeeded: ok, message: Redactor::new(&cfg.api_key).clean(&message).into_owned() })
+        Ok(wit::ConnectionStatus {
+            succeeded: ok,
+            message: Redactor::new(&cfg.api_key).clean(&message).into_owned(),
+        })
     }
 
     fn discover(config: String) -> Result<String, wit::Failure> {
         let cfg = connector::load_config(&config).map_err(|f| to_wit(f, ""))?;
         let mut t = WasiTransport::new(&cfg);
-        connector::discover(&mut t, &cfg).map(|c| c.to_string()).map_err(|f| to_wit(f, &cfg.api_key))
+        connector::discover(&mut t, &cfg)
+            .map(|c| c.to_string())
+            .map_err(|f| to_wit(f, &cfg.api_key))
     }
 
-    fn read(config: String, catalog: Option<String>, state: Option<String>) -> Result<wit::ReadSummary, wit::Failure> {
+    fn read(
+        config: String,
+        catalog: Option<String>,
+        state: Option<String>,
+    ) -> Result<wit::ReadSummary, wit::Failure> {
         let cfg = connector::load_config(&config).map_err(|f| to_wit(f, ""))?;
         let mut t = WasiTransport::new(&cfg);
         let mut sink = StdSink::new(&cfg.api_key, false);
-        connector::read(&mut t, &mut sink, &cfg, catalog.as_deref(), state.as_deref()).map(|s| summary(s, &cfg.api_key)).map_err(|f| to_wit(f, &cfg.api_key))
+        connector::read(
+            &mut t,
+            &mut sink,
+            &cfg,
+            catalog.as_deref(),
+            state.as_deref(),
+        )
+        .map(|s| summary(s, &cfg.api_key))
+        .map_err(|f| to_wit(f, &cfg.api_key))
     }
 }
 
@@ -92,7 +120,10 @@ fn now_ms() -> u64 {
 }
 
 fn load(path: &str) -> Result<Config, Failure> {
-    let text = read_file("config", path).map_err(|m| Failure { kind: FailureType::Config, message: m })?;
+    let text = read_file("config", path).map_err(|m| Failure {
+        kind: FailureType::Config,
+        message: m,
+    })?;
     connector::load_config(&text)
 }
 
@@ -130,7 +161,9 @@ fn run_cli() -> Result<(), ()> {
             let (ok, message) = connector::check(&mut t, &cfg);
             sink.out(&connection_status(ok, &message).to_string());
             sink.checkpoint();
-            if ok { Ok(()) } else {
+            if ok {
+                Ok(())
+            } else {
                 sink.progress(&format!("check failed: {message}"));
                 Err(())
             }
@@ -165,10 +198,19 @@ fn run_cli() -> Result<(), ()> {
                 }
             }
         }
-        Command::SingerSync { config, catalog, state } => {
+        Command::SingerSync {
+            config,
+            catalog,
+            state,
+        } => {
             let cfg = load(&config).map_err(|f| report(&mut plain, &f))?;
-            let fail = |m: String| Failure { kind: FailureType::Config, message: m };
-            let streams = match read_file("catalog", &catalog).and_then(|text| crate::singer::selected_streams(&text)) {
+            let fail = |m: String| Failure {
+                kind: FailureType::Config,
+                message: m,
+            };
+            let streams = match read_file("catalog", &catalog)
+                .and_then(|text| crate::singer::selected_streams(&text))
+            {
                 Ok(s) => s,
                 Err(m) => return Err(report(&mut plain, &fail(m))),
             };
@@ -176,29 +218,63 @@ fn run_cli() -> Result<(), ()> {
                 Ok(s) => s,
                 Err(m) => return Err(report(&mut plain, &fail(m))),
             };
-            let bookmarks = match state.as_deref().map(crate::state::parse_state_input).transpose() {
+            let bookmarks = match state
+                .as_deref()
+                .map(crate::state::parse_state_input)
+                .transpose()
+            {
                 Ok(b) => b.unwrap_or_default().into_iter().collect(),
                 Err(e) => return Err(report(&mut plain, &fail(e.0))),
             };
             let configured = crate::singer::as_configured_catalog(&streams);
-            let mut sink = StdSink::singer(&cfg.api_key, crate::singer::SingerWriter::new(streams, bookmarks));
+            let mut sink = StdSink::singer(
+                &cfg.api_key,
+                crate::singer::SingerWriter::new(streams, bookmarks),
+            );
             let mut t = WasiTransport::new(&cfg);
-            let result = connector::read(&mut t, &mut sink, &cfg, Some(&configured), state.as_deref());
+            let result =
+                connector::read(&mut t, &mut sink, &cfg, Some(&configured), state.as_deref());
             finish_read(&mut sink, result)
         }
-        Command::Read { config, catalog, state } => {
+        Command::Read {
+            config,
+            catalog,
+            state,
+        } => {
             let cfg = load(&config).map_err(|f| report(&mut plain, &f))?;
             let mut sink = StdSink::new(&cfg.api_key, true);
             let catalog = match catalog.map(|p| read_file("catalog", &p)).transpose() {
                 Ok(c) => c,
-                Err(m) => return Err(report(&mut sink, &Failure { kind: FailureType::Config, message: m })),
+                Err(m) => {
+                    return Err(report(
+                        &mut sink,
+                        &Failure {
+                            kind: FailureType::Config,
+                            message: m,
+                        },
+                    ))
+                }
             };
             let state = match state.map(|p| read_file("state", &p)).transpose() {
                 Ok(s) => s,
-                Err(m) => return Err(report(&mut sink, &Failure { kind: FailureType::Config, message: m })),
+                Err(m) => {
+                    return Err(report(
+                        &mut sink,
+                        &Failure {
+                            kind: FailureType::Config,
+                            message: m,
+                        },
+                    ))
+                }
             };
             let mut t = WasiTransport::new(&cfg);
-            let result = connector::read(&mut t, &mut sink, &cfg, catalog.as_deref(), state.as_deref());
+            let result = connector::read(
+                &mut t,
+                &mut sink,
+                &cfg,
+                catalog.as_deref(),
+                state.as_deref(),
+            );
             finish_read(&mut sink, result)
         }
     }
@@ -214,8 +290,17 @@ fn finish_read(sink: &mut StdSink, result: Result<ReadSummary, Failure>) -> Resu
             match connector::worst_failure(&s) {
                 None => Ok(()),
                 Some(k) => {
-                    let failed: Vec<&str> = s.streams.iter().filter(|x| x.failure.is_some()).map(|x| x.name.as_str()).collect();
-                    sink.progress(&format!("read finished with failed streams ({}): {}", k.as_str(), failed.join(", ")));
+                    let failed: Vec<&str> = s
+                        .streams
+                        .iter()
+                        .filter(|x| x.failure.is_some())
+                        .map(|x| x.name.as_str())
+                        .collect();
+                    sink.progress(&format!(
+                        "read finished with failed streams ({}): {}",
+                        k.as_str(),
+                        failed.join(", ")
+                    ));
                     Err(())
                 }
             }
@@ -225,16 +310,30 @@ fn finish_read(sink: &mut StdSink, result: Result<ReadSummary, Failure>) -> Resu
 
 /// The per-stream summary on stderr.
 fn print_summary(sink: &mut StdSink, s: &ReadSummary) {
-    let mut text = format!("{:<34} {:>9} {:>8} {:>9}  status\n", "stream", "records", "requests", "seconds");
+    let mut text = format!(
+        "{:<34} {:>9} {:>8} {:>9}  status\n",
+        "stream", "records", "requests", "seconds"
+    );
     for x in &s.streams {
         let status = match &x.failure {
             None => "ok".to_string(),
             Some((k, _)) => format!("FAILED ({})", k.as_str()),
         };
-        text.push_str(&format!("{:<34} {:>9} {:>8} {:>9.1}  {status}\n", x.name, x.records, x.requests, x.millis as f64 / 1000.0));
+        text.push_str(&format!(
+            "{:<34} {:>9} {:>8} {:>9.1}  {status}\n",
+            x.name,
+            x.records,
+            x.requests,
+            x.millis as f64 / 1000.0
+        ));
     }
     let total: u64 = s.streams.iter().map(|x| x.records).sum();
-    text.push_str(&format!("total: {total} records, {} requests, {:.1} s ({:.2} requests/s)", s.requests, s.millis as f64 / 1000.0, s.requests as f64 / (s.millis.max(1) as f64 / 1000.0)));
+    text.push_str(&format!(
+        "total: {total} records, {} requests, {:.1} s ({:.2} requests/s)",
+        s.requests,
+        s.millis as f64 / 1000.0,
+        s.requests as f64 / (s.millis.max(1) as f64 / 1000.0)
+    ));
     sink.progress(&text);
 }
 

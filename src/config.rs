@@ -122,7 +122,10 @@ pub fn is_loopback(host: &str) -> bool {
         || host == "::1"
         || host.strip_prefix("127.").is_some_and(|rest| {
             let parts: Vec<&str> = rest.split('.').collect();
-            parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.parse::<u8>().is_ok())
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.parse::<u8>().is_ok())
         })
 }
 
@@ -140,7 +143,9 @@ pub fn parse_base_url(raw: &str) -> Result<BaseUrl, ConfigError> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("contains spaces or control characters"));
     }
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("has no scheme (it must start with https://)"))?;
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad("has no scheme (it must start with https://)"))?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "https" && scheme != "http" {
         return Err(bad("must use https"));
@@ -153,13 +158,17 @@ pub fn parse_base_url(raw: &str) -> Result<BaseUrl, ConfigError> {
         None => (rest, ""),
     };
     if authority.contains('@') {
-        return Err(bad("must not carry credentials (user:password@); put the key in 'api_key'"));
+        return Err(bad(
+            "must not carry credentials (user:password@); put the key in 'api_key'",
+        ));
     }
     if authority.is_empty() {
         return Err(bad("has no host"));
     }
     let host = if let Some(inner) = authority.strip_prefix('[') {
-        let end = inner.find(']').ok_or_else(|| bad("has an unclosed [ in its host"))?;
+        let end = inner
+            .find(']')
+            .ok_or_else(|| bad("has an unclosed [ in its host"))?;
         let after = &inner[end + 1..];
         if !after.is_empty() && !after.starts_with(':') {
             return Err(bad("has an invalid host"));
@@ -175,22 +184,36 @@ pub fn parse_base_url(raw: &str) -> Result<BaseUrl, ConfigError> {
                 return Err(bad("has an invalid port"));
             }
         }
-        if !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') || h.is_empty() {
+        if !h
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            || h.is_empty()
+        {
             return Err(bad("has an invalid host name"));
         }
         h.to_ascii_lowercase()
     };
     if scheme == "http" && !is_loopback(&host) {
-        return Err(bad("uses plain http; the API key must travel encrypted, so use https"));
+        return Err(bad(
+            "uses plain http; the API key must travel encrypted, so use https",
+        ));
     }
     let mut path = path.trim_end_matches('/').to_string();
     if let Some(p) = path.strip_suffix("/api/3") {
         path = p.to_string();
     }
-    if !path.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c)) {
+    if !path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c))
+    {
         return Err(bad("has an invalid path"));
     }
-    Ok(BaseUrl { scheme, authority: authority.to_ascii_lowercase(), host, api_path: format!("{path}/api/3") })
+    Ok(BaseUrl {
+        scheme,
+        authority: authority.to_ascii_lowercase(),
+        host,
+        api_path: format!("{path}/api/3"),
+    })
 }
 
 fn field_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, ConfigError> {
@@ -204,7 +227,12 @@ fn field_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a st
     }
 }
 
-fn field_num(obj: &Map<String, Value>, key: &str, min: f64, max: f64) -> Result<Option<f64>, ConfigError> {
+fn field_num(
+    obj: &Map<String, Value>,
+    key: &str,
+    min: f64,
+    max: f64,
+) -> Result<Option<f64>, ConfigError> {
     let v = match obj.get(key) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Number(n)) => n.as_f64(),
@@ -255,23 +283,36 @@ impl Config {
     /// field's value happens to contain it.
     pub fn from_value(v: &Value) -> Result<Config, ConfigError> {
         Config::check(v).map_err(|e| match v.get("api_key").and_then(Value::as_str) {
-            Some(key) => ConfigError(crate::redact::Redactor::new(key.trim()).clean(&e.0).into_owned()),
+            Some(key) => ConfigError(
+                crate::redact::Redactor::new(key.trim())
+                    .clean(&e.0)
+                    .into_owned(),
+            ),
             None => e,
         })
     }
 
     fn check(v: &Value) -> Result<Config, ConfigError> {
         let obj = v.as_object().ok_or_else(|| {
-            ConfigError(format!("the config must be a JSON object, got {}", type_name(v)))
+            ConfigError(format!(
+                "the config must be a JSON object, got {}",
+                type_name(v)
+            ))
         })?;
         let api_url = field_str(obj, "api_url")?
             .ok_or_else(|| ConfigError("config field 'api_url' is missing: add your account's API URL from Settings > Developer".into()))?;
         let base = parse_base_url(api_url)?;
-        let api_key = field_str(obj, "api_key")?
-            .ok_or_else(|| ConfigError("config field 'api_key' is missing: add the API key from Settings > Developer".into()))?;
+        let api_key = field_str(obj, "api_key")?.ok_or_else(|| {
+            ConfigError(
+                "config field 'api_key' is missing: add the API key from Settings > Developer"
+                    .into(),
+            )
+        })?;
         let api_key = api_key.trim().to_string();
         if api_key.is_empty() {
-            return Err(ConfigError("config field 'api_key' is empty: add the API key from Settings > Developer".into()));
+            return Err(ConfigError(
+                "config field 'api_key' is empty: add the API key from Settings > Developer".into(),
+            ));
         }
         if api_key.len() > 512 || !api_key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(ConfigError("config field 'api_key' is not a valid key (it must be printable ASCII without spaces); copy it again from Settings > Developer".into()));
@@ -279,7 +320,10 @@ impl Config {
         let account_utc_offset_minutes = match field_str(obj, "account_timezone")? {
             None => 0,
             Some(s) => parse_offset(s).ok_or_else(|| {
-                ConfigError("config field 'account_timezone' must be a UTC offset such as -05:00 or +01:00".into())
+                ConfigError(
+                    "config field 'account_timezone' must be a UTC offset such as -05:00 or +01:00"
+                        .into(),
+                )
             })?,
         };
         let start_date = match field_str(obj, "start_date")? {
@@ -292,14 +336,22 @@ impl Config {
                 ))
             })?),
         };
-        let requests_per_second = field_num(obj, "requests_per_second", 0.001, 100.0)?.unwrap_or(DEFAULT_RPS);
-        let lookback = field_num(obj, "lookback_window_seconds", 0.0, 2_592_000.0)?.unwrap_or(0.0) as i64;
+        let requests_per_second =
+            field_num(obj, "requests_per_second", 0.001, 100.0)?.unwrap_or(DEFAULT_RPS);
+        let lookback =
+            field_num(obj, "lookback_window_seconds", 0.0, 2_592_000.0)?.unwrap_or(0.0) as i64;
         let max_attempts = field_num(obj, "max_attempts", 1.0, 50.0)?.unwrap_or(8.0) as u32;
-        let max_wait = field_num(obj, "max_retry_wait_seconds", 1.0, 86_400.0)?.unwrap_or(600.0) as u64;
+        let max_wait =
+            field_num(obj, "max_retry_wait_seconds", 1.0, 86_400.0)?.unwrap_or(600.0) as u64;
         let sideload_contact_children = match obj.get("sideload_contact_children") {
             None | Some(Value::Null) => true,
             Some(Value::Bool(b)) => *b,
-            Some(other) => return Err(ConfigError(format!("config field 'sideload_contact_children' must be true or false, got {}", short_json(other)))),
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "config field 'sideload_contact_children' must be true or false, got {}",
+                    short_json(other)
+                )))
+            }
         };
         Ok(Config {
             base,
@@ -325,7 +377,12 @@ mod tests {
 
     #[test]
     fn url_forms_are_accepted() {
-        for u in ["https://acme.api-us1.com", "https://acme.api-us1.com/", "https://acme.api-us1.com/api/3", "https://ACME.api-us1.com/api/3/"] {
+        for u in [
+            "https://acme.api-us1.com",
+            "https://acme.api-us1.com/",
+            "https://acme.api-us1.com/api/3",
+            "https://ACME.api-us1.com/api/3/",
+        ] {
             let b = parse_base_url(u).unwrap();
             assert_eq!(b.authority, "acme.api-us1.com");
             assert_eq!(b.api_path, "/api/3");
@@ -348,8 +405,14 @@ mod tests {
 
     #[test]
     fn credentials_and_queries_are_refused() {
-        assert!(parse_base_url("https://user:pw@acme.api-us1.com").unwrap_err().0.contains("credentials"));
-        assert!(parse_base_url("https://acme.api-us1.com/?api_key=x").unwrap_err().0.contains("query"));
+        assert!(parse_base_url("https://user:pw@acme.api-us1.com")
+            .unwrap_err()
+            .0
+            .contains("credentials"));
+        assert!(parse_base_url("https://acme.api-us1.com/?api_key=x")
+            .unwrap_err()
+            .0
+            .contains("query"));
         assert!(parse_base_url("acme.api-us1.com").is_err());
         assert!(parse_base_url("ftp://acme.api-us1.com").is_err());
         assert!(parse_base_url("https://acme .com").is_err());
@@ -371,24 +434,46 @@ mod tests {
         let cases = [
             (json!([]), "object"),
             (json!({"api_key": "k"}), "'api_url' is missing"),
-            (json!({"api_url": 5, "api_key": "k"}), "'api_url' must be a string"),
+            (
+                json!({"api_url": 5, "api_key": "k"}),
+                "'api_url' must be a string",
+            ),
             (json!({"api_url": "https://a.com"}), "'api_key' is missing"),
-            (json!({"api_url": "https://a.com", "api_key": ""}), "'api_key' is empty"),
-            (json!({"api_url": "https://a.com", "api_key": "k", "requests_per_second": 0}), "'requests_per_second'"),
-            (json!({"api_url": "https://a.com", "api_key": "k", "requests_per_second": "fast"}), "'requests_per_second'"),
-            (json!({"api_url": "https://a.com", "api_key": "k", "start_date": "soon"}), "'start_date'"),
-            (json!({"api_url": "https://a.com", "api_key": "k", "account_timezone": "Mars"}), "'account_timezone'"),
+            (
+                json!({"api_url": "https://a.com", "api_key": ""}),
+                "'api_key' is empty",
+            ),
+            (
+                json!({"api_url": "https://a.com", "api_key": "k", "requests_per_second": 0}),
+                "'requests_per_second'",
+            ),
+            (
+                json!({"api_url": "https://a.com", "api_key": "k", "requests_per_second": "fast"}),
+                "'requests_per_second'",
+            ),
+            (
+                json!({"api_url": "https://a.com", "api_key": "k", "start_date": "soon"}),
+                "'start_date'",
+            ),
+            (
+                json!({"api_url": "https://a.com", "api_key": "k", "account_timezone": "Mars"}),
+                "'account_timezone'",
+            ),
         ];
         for (v, want) in cases {
             let e = cfg(v.clone()).unwrap_err();
             assert!(e.0.contains(want), "{v}: {e}");
         }
-        assert!(Config::parse("{not json").unwrap_err().0.contains("not valid JSON"));
+        assert!(Config::parse("{not json")
+            .unwrap_err()
+            .0
+            .contains("not valid JSON"));
     }
 
     #[test]
     fn key_never_in_errors() {
-        let e = cfg(json!({"api_url": "http://evil.example.com", "api_key": "SECRET123"})).unwrap_err();
+        let e =
+            cfg(json!({"api_url": "http://evil.example.com", "api_key": "SECRET123"})).unwrap_err();
         assert!(!e.0.contains("SECRET123"));
     }
 }

@@ -16,7 +16,10 @@ pub fn spec() -> Value {
 }
 
 fn config_failure(message: String) -> Failure {
-    Failure { kind: FailureType::Config, message }
+    Failure {
+        kind: FailureType::Config,
+        message,
+    }
 }
 
 /// Parses the config text, as a failure the caller can report.
@@ -31,13 +34,26 @@ pub fn check(transport: &mut dyn Transport, config: &Config) -> (bool, String) {
         Ok(resp) => {
             let who = serde_json::from_slice::<Value>(&resp.body)
                 .ok()
-                .and_then(|v| v.pointer("/user/username").and_then(Value::as_str).map(|s| s.chars().take(80).collect::<String>()));
+                .and_then(|v| {
+                    v.pointer("/user/username")
+                        .and_then(Value::as_str)
+                        .map(|s| s.chars().take(80).collect::<String>())
+                });
             match who {
                 Some(u) => (true, format!("Connected to {} as user '{u}'", config.base.host)),
                 None => (false, format!("{} answered users/me without a user; check that 'api_url' is your account's API URL from Settings > Developer", config.base.host)),
             }
         }
-        Err(f) => (false, format!("Could not read {}: {}", config.base.display(&format!("{}/users/me", config.base.api_path)), f.message)),
+        Err(f) => (
+            false,
+            format!(
+                "Could not read {}: {}",
+                config
+                    .base
+                    .display(&format!("{}/users/me", config.base.api_path)),
+                f.message
+            ),
+        ),
     }
 }
 
@@ -51,14 +67,27 @@ pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, O
             Ok(r) => r,
             Err(f) => return (out, Some(format!("custom objects are not readable on this account ({}); their streams are left out", f.message))),
         };
-        let page = match crate::response::parse_page(&resp.body, "schemas", &[]) {
-            Ok(p) => p,
-            Err(e) => return (out, Some(format!("custom object schemas could not be read ({e}); their streams are left out"))),
-        };
+        let page =
+            match crate::response::parse_page(&resp.body, "schemas", &[]) {
+                Ok(p) => p,
+                Err(e) => return (
+                    out,
+                    Some(format!(
+                        "custom object schemas could not be read ({e}); their streams are left out"
+                    )),
+                ),
+            };
         let n = page.main.len() as u64;
         for raw in &page.main {
-            let Ok(s) = serde_json::from_str::<Value>(raw.get()) else { continue };
-            let (Some(id), Some(slug)) = (s.get("id").and_then(Value::as_str), s.get("slug").and_then(Value::as_str)) else { continue };
+            let Ok(s) = serde_json::from_str::<Value>(raw.get()) else {
+                continue;
+            };
+            let (Some(id), Some(slug)) = (
+                s.get("id").and_then(Value::as_str),
+                s.get("slug").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
             out.push((custom_object_stream(slug, id), custom_object_schema(&s)));
         }
         offset += n;
@@ -98,7 +127,13 @@ fn unknown_in_state(name: &str) -> Failure {
 /// Reads the configured catalog (every stream in full when there is none) from the saved state.
 /// Config, catalog and state problems fail the run before any request; stream failures are in the
 /// summary.
-pub fn read(transport: &mut dyn Transport, sink: &mut dyn Sink, config: &Config, catalog: Option<&str>, state: Option<&str>) -> Result<ReadSummary, Failure> {
+pub fn read(
+    transport: &mut dyn Transport,
+    sink: &mut dyn Sink,
+    config: &Config,
+    catalog: Option<&str>,
+    state: Option<&str>,
+) -> Result<ReadSummary, Failure> {
     let saved = match state {
         Some(text) => parse_state_input(text).map_err(|e| config_failure(e.0))?,
         None => Default::default(),
@@ -109,13 +144,26 @@ pub fn read(transport: &mut dyn Transport, sink: &mut dyn Sink, config: &Config,
     let custom_names = |text: &str| -> Vec<String> {
         let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
         let v = v.get("catalog").cloned().unwrap_or(v);
-        v.get("streams").and_then(Value::as_array).map_or(vec![], |a| {
-            a.iter().filter_map(|s| s.pointer("/stream/name").or_else(|| s.get("name")).and_then(Value::as_str)).filter(|n| n.starts_with("custom_object_")).map(String::from).collect()
-        })
+        v.get("streams")
+            .and_then(Value::as_array)
+            .map_or(vec![], |a| {
+                a.iter()
+                    .filter_map(|s| {
+                        s.pointer("/stream/name")
+                            .or_else(|| s.get("name"))
+                            .and_then(Value::as_str)
+                    })
+                    .filter(|n| n.starts_with("custom_object_"))
+                    .map(String::from)
+                    .collect()
+            })
     };
     if let Some(text) = catalog {
         for n in custom_names(text) {
-            provisional.push(StreamDef { name: n, ..custom_object_stream("", "") });
+            provisional.push(StreamDef {
+                name: n,
+                ..custom_object_stream("", "")
+            });
         }
         parse_configured_catalog(text, &provisional).map_err(config_failure)?;
     }
@@ -129,10 +177,15 @@ pub fn read(transport: &mut dyn Transport, sink: &mut dyn Sink, config: &Config,
         StreamState::from_value(name, v, def.cursor.as_deref()).map_err(|e| config_failure(e.0))?;
     }
     let mut client = Client::new(transport, config);
-    client.verify_key().map_err(|f| Failure { kind: f.kind, message: format!("cannot read {}: {}", config.base.host, f.message) })?;
+    client.verify_key().map_err(|f| Failure {
+        kind: f.kind,
+        message: format!("cannot read {}: {}", config.base.host, f.message),
+    })?;
     let wants_custom = match catalog {
         None => true,
-        Some(text) => !custom_names(text).is_empty() || saved.keys().any(|k| k.starts_with("custom_object_")),
+        Some(text) => {
+            !custom_names(text).is_empty() || saved.keys().any(|k| k.starts_with("custom_object_"))
+        }
     };
     let mut known = fixed.clone();
     if wants_custom {
@@ -143,7 +196,11 @@ pub fn read(transport: &mut dyn Transport, sink: &mut dyn Sink, config: &Config,
         }
     }
     let selected: Vec<(String, bool)> = match catalog {
-        Some(text) => parse_configured_catalog(text, &known).map_err(config_failure)?.into_iter().map(|s| (s.name, s.incremental)).collect(),
+        Some(text) => parse_configured_catalog(text, &known)
+            .map_err(config_failure)?
+            .into_iter()
+            .map(|s| (s.name, s.incremental))
+            .collect(),
         None => known.iter().map(|d| (d.name.clone(), false)).collect(),
     };
     if let Some(name) = saved.keys().find(|n| !known.iter().any(|d| &d.name == *n)) {
@@ -151,20 +208,37 @@ pub fn read(transport: &mut dyn Transport, sink: &mut dyn Sink, config: &Config,
     }
     let mut jobs = Vec::new();
     for (name, incremental) in selected {
-        let Some(def) = known.iter().find(|d| d.name == name).cloned() else { continue };
+        let Some(def) = known.iter().find(|d| d.name == name).cloned() else {
+            continue;
+        };
         let st = match saved.get(&name) {
-            Some(v) => StreamState::from_value(&name, v, def.cursor.as_deref()).map_err(|e| config_failure(e.0))?,
+            Some(v) => StreamState::from_value(&name, v, def.cursor.as_deref())
+                .map_err(|e| config_failure(e.0))?,
             None => StreamState::default(),
         };
-        jobs.push(Job { def, incremental, state: st });
+        jobs.push(Job {
+            def,
+            incremental,
+            state: st,
+        });
     }
     Ok(read_jobs(&mut client, config, jobs, sink))
 }
 
 /// The failure class that decides a read's exit: the worst among failed streams.
 pub fn worst_failure(summary: &ReadSummary) -> Option<FailureType> {
-    let kinds: Vec<FailureType> = summary.streams.iter().filter_map(|s| s.failure.as_ref().map(|f| f.0)).collect();
-    [FailureType::System, FailureType::Config, FailureType::Transient].into_iter().find(|k| kinds.contains(k))
+    let kinds: Vec<FailureType> = summary
+        .streams
+        .iter()
+        .filter_map(|s| s.failure.as_ref().map(|f| f.0))
+        .collect();
+    [
+        FailureType::System,
+        FailureType::Config,
+        FailureType::Transient,
+    ]
+    .into_iter()
+    .find(|k| kinds.contains(k))
 }
 
 #[cfg(test)]
@@ -187,7 +261,13 @@ mod tests {
         let mut t = fake(|_| ok(json!({"user": {"username": "jdoe", "id": "1"}})));
         let (good, msg) = check(&mut t, &cfg());
         assert!(good, "{msg}");
-        let mut t = fake(|_| Ok(HttpResponse { status: 403, headers: vec![], body: br#"{"message":"Forbidden"}"#.to_vec() }));
+        let mut t = fake(|_| {
+            Ok(HttpResponse {
+                status: 403,
+                headers: vec![],
+                body: br#"{"message":"Forbidden"}"#.to_vec(),
+            })
+        });
         let (good, msg) = check(&mut t, &cfg());
         assert!(!good);
         assert!(msg.contains("api_key") && msg.contains("403"), "{msg}");
@@ -198,7 +278,9 @@ mod tests {
     fn discover_adds_custom_objects() {
         let mut t = fake(|p| {
             if p.contains("customObjects/schemas") {
-                ok(json!({"schemas": [{"id": "abc-1", "slug": "support-ticket", "fields": [{"id": "n", "type": "number"}]}], "meta": {"total": 1}}))
+                ok(
+                    json!({"schemas": [{"id": "abc-1", "slug": "support-ticket", "fields": [{"id": "n", "type": "number"}]}], "meta": {"total": 1}}),
+                )
             } else {
                 ok(json!({"user": {"username": "u"}}))
             }
@@ -206,15 +288,31 @@ mod tests {
         let cat = discover(&mut t, &cfg()).unwrap();
         let streams = cat["catalog"]["streams"].as_array().unwrap();
         assert_eq!(streams.len(), 60);
-        assert!(streams.iter().any(|s| s["name"] == "custom_object_support_ticket"));
+        assert!(streams
+            .iter()
+            .any(|s| s["name"] == "custom_object_support_ticket"));
     }
 
     #[test]
     fn bad_catalog_and_state_fail_before_any_request() {
         let mut t = fake(|_| ok(json!({})));
-        let e = read(&mut t, &mut Lines::default(), &cfg(), Some(r#"{"streams":[{"stream":{"name":"nope"}}]}"#), None).unwrap_err();
+        let e = read(
+            &mut t,
+            &mut Lines::default(),
+            &cfg(),
+            Some(r#"{"streams":[{"stream":{"name":"nope"}}]}"#),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e.kind, FailureType::Config);
-        let e = read(&mut t, &mut Lines::default(), &cfg(), Some(r#"{"streams":[]}"#), Some(r#"{"ghost": {}}"#)).unwrap_err();
+        let e = read(
+            &mut t,
+            &mut Lines::default(),
+            &cfg(),
+            Some(r#"{"streams":[]}"#),
+            Some(r#"{"ghost": {}}"#),
+        )
+        .unwrap_err();
         assert!(e.message.contains("ghost"));
         assert!(t.starts.is_empty());
     }

@@ -161,7 +161,12 @@ impl Instant {
         let secs = self.0.div_euclid(1_000_000_000) as i64 + offset_minutes as i64 * 60;
         let (y, m, d) = civil_from_days(secs.div_euclid(86400));
         let sod = secs.rem_euclid(86400);
-        format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60)
+        format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+            sod / 3600,
+            sod % 3600 / 60,
+            sod % 60
+        )
     }
 
     /// This instant moved by a number of seconds (negative moves back).
@@ -172,9 +177,13 @@ impl Instant {
 
 /// Parses an HTTP `Date` header (`Sun, 06 Nov 1994 08:49:37 GMT`).
 pub fn parse_http_date(s: &str) -> Option<Instant> {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, month, year, time, zone] = parts.as_slice() else { return None };
+    let [_, day, month, year, time, zone] = parts.as_slice() else {
+        return None;
+    };
     if *zone != "GMT" && *zone != "UTC" {
         return None;
     }
@@ -244,7 +253,14 @@ mod tests {
 
     #[test]
     fn zero_dates_and_garbage_are_none() {
-        for s in ["0000-00-00", "0000-00-00 00:00:00", "", "yesterday", "2020-13-01", "2020-01-01T10:00:00+99:00"] {
+        for s in [
+            "0000-00-00",
+            "0000-00-00 00:00:00",
+            "",
+            "yesterday",
+            "2020-13-01",
+            "2020-01-01T10:00:00+99:00",
+        ] {
             assert_eq!(parse_instant(s, 0), None, "{s}");
         }
         assert!(parse_instant("2019-09-06T2:10:00-05:00", 0).is_some());
@@ -252,7 +268,12 @@ mod tests {
 
     #[test]
     fn http_dates() {
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").map(|i| i.to_rfc3339()).as_deref(), Some("1994-11-06T08:49:37Z"));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT")
+                .map(|i| i.to_rfc3339())
+                .as_deref(),
+            Some("1994-11-06T08:49:37Z")
+        );
         assert_eq!(parse_http_date("yesterday"), None);
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
     }

@@ -7,14 +7,16 @@
 use crate::config::Config;
 use crate::datetime::{parse_http_date, parse_instant, Instant};
 use crate::limiter::Limiter;
-use crate::protocol::{error_line, json_string, log_line, record_line, state_line, status_line, FailureType};
+use crate::protocol::{
+    error_line, json_string, log_line, record_line, state_line, status_line, FailureType,
+};
 use crate::request::{page_path, IdRange, Position, PAGE_LIMIT};
 use crate::response::{id_text, null_zero_dates_raw, parse_page, record_id, Page, Record};
 use crate::retry::{backoff_ns, classify, next_random, Verdict, FORBIDDEN_RETRIES, SECOND};
 use crate::state::{Resume, StreamState};
 use crate::streams::{Paging, ServerFilter, StreamDef};
-use std::collections::BTreeMap;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// An HTTP answer, body fully read.
 #[derive(Debug, Clone, Default)]
@@ -30,7 +32,10 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// First value of a header (name in lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -115,8 +120,15 @@ pub const NOT_RETRIED: &str = "not retried: ";
 /// What to do about a transport failure.
 fn network_verdict(e: &str) -> Verdict {
     match e.strip_prefix(NOT_RETRIED) {
-        Some(why) => Verdict::Fail { kind: FailureType::Config, why: why.to_string() },
-        None => Verdict::Retry { after_ns: None, pause_all: false, why: format!("network failure: {e}") },
+        Some(why) => Verdict::Fail {
+            kind: FailureType::Config,
+            why: why.to_string(),
+        },
+        None => Verdict::Retry {
+            after_ns: None,
+            pause_all: false,
+            why: format!("network failure: {e}"),
+        },
     }
 }
 
@@ -177,7 +189,11 @@ impl<'t> Client<'t> {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.start_times.insert(ticket, now);
-        Ok(self.transport.start(ticket, path).map(|_| ticket).map_err(StartError::Network))
+        Ok(self
+            .transport
+            .start(ticket, path)
+            .map(|_| ticket)
+            .map_err(StartError::Network))
     }
 
     /// Honours `RateLimit-Remaining: 0` when other clients, not this run, used the budget.
@@ -185,7 +201,9 @@ impl<'t> Client<'t> {
         let start = self.start_times.remove(&ticket);
         if resp.header("ratelimit-remaining").map(str::trim) == Some("0") {
             let now = self.transport.now_ns();
-            let limit = resp.header("ratelimit-limit").and_then(|v| v.trim().parse::<u64>().ok());
+            let limit = resp
+                .header("ratelimit-limit")
+                .and_then(|v| v.trim().parse::<u64>().ok());
             self.limiter.exhausted(start.unwrap_or(now), limit, now);
         }
     }
@@ -218,11 +236,21 @@ impl<'t> Client<'t> {
             let result = match ticket {
                 Ok(t) => loop {
                     let deadline = self.transport.now_ns() + 3600 * SECOND;
-                    if let Some((_, r)) = self.transport.wait(deadline).into_iter().find(|(k, _)| *k == t) {
+                    if let Some((_, r)) = self
+                        .transport
+                        .wait(deadline)
+                        .into_iter()
+                        .find(|(k, _)| *k == t)
+                    {
                         break r;
                     }
                 },
-                Err(StartError::Refused(why)) => return Err(Failure { kind: FailureType::System, message: why }),
+                Err(StartError::Refused(why)) => {
+                    return Err(Failure {
+                        kind: FailureType::System,
+                        message: why,
+                    })
+                }
                 Err(StartError::Network(e)) => Err(e),
             };
             let verdict = match &result {
@@ -231,16 +259,29 @@ impl<'t> Client<'t> {
                     if let Some(t) = ticket_id {
                         self.note_headers(t, r);
                     }
-                    classify(r.status, &r.body, r.header("retry-after"), self.key_worked || retry_forbidden, forbidden)
+                    classify(
+                        r.status,
+                        &r.body,
+                        r.header("retry-after"),
+                        self.key_worked || retry_forbidden,
+                        forbidden,
+                    )
                 }
             };
             match verdict {
                 Verdict::Use => {
                     self.key_worked = true;
-                    return result.map_err(|e| Failure { kind: FailureType::System, message: e });
+                    return result.map_err(|e| Failure {
+                        kind: FailureType::System,
+                        message: e,
+                    });
                 }
                 Verdict::Fail { kind, why } => return Err(Failure { kind, message: why }),
-                Verdict::Retry { after_ns, pause_all, why } => {
+                Verdict::Retry {
+                    after_ns,
+                    pause_all,
+                    why,
+                } => {
                     // A 429 is the account's budget, not this request's fault: it costs waiting
                     // time (bounded), not an attempt.
                     if !pause_all {
@@ -251,9 +292,19 @@ impl<'t> Client<'t> {
                         forbidden += 1;
                     }
                     // A 403 is either intermittent (gone in a moment) or real: don't wait long on it.
-                    let delay = if was_forbidden { forbidden as u64 * SECOND / 2 } else { after_ns.unwrap_or_else(|| backoff_ns(attempts, next_random(&mut self.random))) };
+                    let delay = if was_forbidden {
+                        forbidden as u64 * SECOND / 2
+                    } else {
+                        after_ns
+                            .unwrap_or_else(|| backoff_ns(attempts, next_random(&mut self.random)))
+                    };
                     if attempts >= self.max_attempts || waited + delay > self.max_wait_ns {
-                        return Err(Failure { kind: FailureType::Transient, message: format!("gave up after {attempts} attempts; last failure: {why}") });
+                        return Err(Failure {
+                            kind: FailureType::Transient,
+                            message: format!(
+                                "gave up after {attempts} attempts; last failure: {why}"
+                            ),
+                        });
                     }
                     waited += delay;
                     let until = self.transport.now_ns() + delay;
@@ -314,7 +365,13 @@ struct Slot {
 
 impl Slot {
     fn new(pos: Position) -> Slot {
-        Slot { pos, phase: SlotPhase::Ready { not_before: 0 }, attempts: 0, waited_ns: 0, forbidden: 0 }
+        Slot {
+            pos,
+            phase: SlotPhase::Ready { not_before: 0 },
+            attempts: 0,
+            waited_ns: 0,
+            forbidden: 0,
+        }
     }
 }
 
@@ -378,7 +435,6 @@ pub const CONTACT_CHILDREN: &[(&str, &str)] = &[
     ("contact_lists", "contactLists"),
 ];
 
-
 /// Pages a task may have requested or buffered at once: enough to cover the latency of one
 /// request at the configured rate, so one big stream alone can still use the whole budget.
 fn lanes(config: &Config) -> usize {
@@ -388,7 +444,13 @@ fn lanes(config: &Config) -> usize {
 fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
     let (slots, emit_offset) = match (&out.state.resume, def.paging) {
         (Some(Resume::Offset(o)), Paging::Offset) => (vec![Slot::new(Position::Offset(*o))], *o),
-        (Some(Resume::Ranges(rs)), Paging::Keyset) if !rs.is_empty() => (rs.iter().cloned().map(|r| Slot::new(Position::Keyset(r))).collect(), 0),
+        (Some(Resume::Ranges(rs)), Paging::Keyset) if !rs.is_empty() => (
+            rs.iter()
+                .cloned()
+                .map(|r| Slot::new(Position::Keyset(r)))
+                .collect(),
+            0,
+        ),
         _ => (vec![Slot::new(Position::start(&def))], 0),
     };
     let split = slots.len() > 1;
@@ -424,14 +486,22 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
     // 100 contacts; a server-filtered contacts pass would leave the children to page their own,
     // longer lists in full. So contacts skip the server filter then, and every stream of the
     // pass is cut on its own cursor.
-    let children_ride = config.sideload_contact_children && jobs.iter().any(|j| CONTACT_CHILDREN.iter().any(|(n, _)| *n == j.def.name));
+    let children_ride = config.sideload_contact_children
+        && jobs
+            .iter()
+            .any(|j| CONTACT_CHILDREN.iter().any(|(n, _)| *n == j.def.name));
     for job in jobs {
-        if config.sideload_contact_children && CONTACT_CHILDREN.iter().any(|(n, _)| *n == job.def.name) {
+        if config.sideload_contact_children
+            && CONTACT_CHILDREN.iter().any(|(n, _)| *n == job.def.name)
+        {
             children.push(job);
             continue;
         }
         let out = Out::new(&job, job.def.list_key.clone());
-        if let Some(t) = tasks.iter_mut().find(|t| t.def.path == job.def.path && t.def.page_key == job.def.page_key) {
+        if let Some(t) = tasks
+            .iter_mut()
+            .find(|t| t.def.path == job.def.path && t.def.page_key == job.def.page_key)
+        {
             // Shared list: all its streams must resume from the same place, or all start over.
             if t.outs.iter().any(|o| o.state.resume != out.state.resume) {
                 let start = Position::start(&t.def);
@@ -442,8 +512,15 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             t.outs.push(out);
             continue;
         }
-        let since = if job.incremental && job.def.filter != ServerFilter::None && !(children_ride && job.def.name == "contacts") {
-            let base: Option<Instant> = out.state.cursor.map(|c| c.plus_seconds(-config.lookback_window_seconds)).or(config.start_date);
+        let since = if job.incremental
+            && job.def.filter != ServerFilter::None
+            && !(children_ride && job.def.name == "contacts")
+        {
+            let base: Option<Instant> = out
+                .state
+                .cursor
+                .map(|c| c.plus_seconds(-config.lookback_window_seconds))
+                .or(config.start_date);
             base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339())
         } else {
             None
@@ -454,9 +531,17 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
     // contacts pass would miss children that changed without their contact) and both resume from
     // the same place; otherwise they page their own lists.
     for job in children {
-        let key = CONTACT_CHILDREN.iter().find(|(n, _)| *n == job.def.name).map(|(_, k)| k.to_string()).unwrap_or_default();
+        let key = CONTACT_CHILDREN
+            .iter()
+            .find(|(n, _)| *n == job.def.name)
+            .map(|(_, k)| k.to_string())
+            .unwrap_or_default();
         let out = Out::new(&job, key.clone());
-        if let Some(t) = tasks.iter_mut().find(|t| t.def.name == "contacts" && t.since.is_none() && t.outs[0].state.resume == out.state.resume) {
+        if let Some(t) = tasks.iter_mut().find(|t| {
+            t.def.name == "contacts"
+                && t.since.is_none()
+                && t.outs[0].state.resume == out.state.resume
+        }) {
             t.include.push(key);
             t.outs.push(out);
         } else {
@@ -468,7 +553,12 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
 
 /// Reads the jobs to the sink. Never returns early: a stream that fails is reported and the others
 /// go on.
-pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn Sink) -> ReadSummary {
+pub fn read(
+    client: &mut Client,
+    config: &Config,
+    jobs: Vec<Job>,
+    sink: &mut dyn Sink,
+) -> ReadSummary {
     let run_start = client.transport.now_ns();
     let mut tasks = plan(jobs, config);
     let max_in_flight = ((config.requests_per_second * 4.0).ceil() as usize).clamp(2, 32);
@@ -491,11 +581,22 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
                 if t.status != Status::Running {
                     return None;
                 }
-                t.slots.iter().position(|s| matches!(s.phase, SlotPhase::Ready { not_before } if not_before <= now)).map(|j| (i, j))
+                t.slots
+                    .iter()
+                    .position(
+                        |s| matches!(s.phase, SlotPhase::Ready { not_before } if not_before <= now),
+                    )
+                    .map(|j| (i, j))
             });
             let Some((i, j)) = pick else { break };
             let t = &tasks[i];
-            let path = page_path(&client.api_path, &t.def, &t.slots[j].pos, t.since.as_deref(), &t.include);
+            let path = page_path(
+                &client.api_path,
+                &t.def,
+                &t.slots[j].pos,
+                t.since.as_deref(),
+                &t.include,
+            );
             match client.try_start(&path) {
                 Err(slot) => {
                     next_wake = next_wake.min(slot);
@@ -513,9 +614,20 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
                         }
                         Err(StartError::Network(e)) => match network_verdict(&e) {
                             Verdict::Fail { kind, why } => fail(client, t, kind, why, sink),
-                            _ => retry(client, config, t, j, None, false, format!("network failure: {e}"), sink),
+                            _ => retry(
+                                client,
+                                config,
+                                t,
+                                j,
+                                None,
+                                false,
+                                format!("network failure: {e}"),
+                                sink,
+                            ),
                         },
-                        Err(StartError::Refused(why)) => fail(client, t, FailureType::System, why, sink),
+                        Err(StartError::Refused(why)) => {
+                            fail(client, t, FailureType::System, why, sink)
+                        }
                     }
                 }
             }
@@ -538,14 +650,25 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
             // Nothing can move: every running task is waiting for nothing. Cannot happen; end
             // rather than spin.
             for t in tasks.iter_mut().filter(|t| t.status == Status::Running) {
-                fail(client, t, FailureType::System, "the read stalled with no request to make (a bug)".into(), sink);
+                fail(
+                    client,
+                    t,
+                    FailureType::System,
+                    "the read stalled with no request to make (a bug)".into(),
+                    sink,
+                );
             }
             break;
         }
         let finished = client.transport.wait(next_wake);
         for (ticket, result) in finished {
             in_flight = in_flight.saturating_sub(1);
-            let found = tasks.iter().enumerate().find_map(|(i, t)| t.slots.iter().position(|s| s.phase == SlotPhase::InFlight { ticket }).map(|j| (i, j)));
+            let found = tasks.iter().enumerate().find_map(|(i, t)| {
+                t.slots
+                    .iter()
+                    .position(|s| s.phase == SlotPhase::InFlight { ticket })
+                    .map(|j| (i, j))
+            });
             let Some((i, j)) = found else { continue };
             if tasks[i].status == Status::Running {
                 handle(client, config, &mut tasks[i], j, ticket, result, sink);
@@ -560,30 +683,63 @@ pub fn read(client: &mut Client, config: &Config, jobs: Vec<Job>, sink: &mut dyn
                 name: o.stream.clone(),
                 records: o.records,
                 requests: t.requests,
-                millis: t.first_ns.map_or(0, |f| t.end_ns.max(f).saturating_sub(f) / 1_000_000),
+                millis: t
+                    .first_ns
+                    .map_or(0, |f| t.end_ns.max(f).saturating_sub(f) / 1_000_000),
                 failure: t.failure.clone(),
             });
         }
     }
-    ReadSummary { streams, requests: client.requests(), millis: end.saturating_sub(run_start) / 1_000_000 }
+    ReadSummary {
+        streams,
+        requests: client.requests(),
+        millis: end.saturating_sub(run_start) / 1_000_000,
+    }
 }
 
 /// Handles one finished request of a task.
-fn handle(client: &mut Client, config: &Config, t: &mut Task, j: usize, ticket: u64, result: Result<HttpResponse, String>, sink: &mut dyn Sink) {
+fn handle(
+    client: &mut Client,
+    config: &Config,
+    t: &mut Task,
+    j: usize,
+    ticket: u64,
+    result: Result<HttpResponse, String>,
+    sink: &mut dyn Sink,
+) {
     let resp = match result {
         Err(e) => {
             client.start_times.remove(&ticket);
             return match network_verdict(&e) {
                 Verdict::Fail { kind, why } => fail(client, t, kind, why, sink),
-                _ => retry(client, config, t, j, None, false, format!("network failure: {e}"), sink),
+                _ => retry(
+                    client,
+                    config,
+                    t,
+                    j,
+                    None,
+                    false,
+                    format!("network failure: {e}"),
+                    sink,
+                ),
             };
         }
         Ok(r) => r,
     };
     client.note_headers(ticket, &resp);
     note_pass_start(client, t, &resp);
-    match classify(resp.status, &resp.body, resp.header("retry-after"), client.key_worked, t.slots[j].forbidden) {
-        Verdict::Retry { after_ns, pause_all, why } => {
+    match classify(
+        resp.status,
+        &resp.body,
+        resp.header("retry-after"),
+        client.key_worked,
+        t.slots[j].forbidden,
+    ) {
+        Verdict::Retry {
+            after_ns,
+            pause_all,
+            why,
+        } => {
             if resp.status == 403 {
                 t.slots[j].forbidden += 1;
             }
@@ -594,7 +750,12 @@ fn handle(client: &mut Client, config: &Config, t: &mut Task, j: usize, ticket: 
             fail(client, t, kind, why, sink)
         }
         Verdict::Use => {
-            let extra: Vec<&str> = t.outs.iter().map(|o| o.list_key.as_str()).filter(|k| *k != t.def.page_key).collect();
+            let extra: Vec<&str> = t
+                .outs
+                .iter()
+                .map(|o| o.list_key.as_str())
+                .filter(|k| *k != t.def.page_key)
+                .collect();
             match parse_page(&resp.body, &t.def.page_key, &extra) {
                 Err(bad) => retry(client, config, t, j, None, false, bad.to_string(), sink),
                 Ok(page) => {
@@ -619,20 +780,41 @@ pub const PASS_START_MARGIN_S: i64 = 5;
 /// Records when an incremental pass began, in server time: the first answer's `Date` less the
 /// time since this task's first request (so it is no later than any page's snapshot).
 fn note_pass_start(client: &mut Client, t: &mut Task, resp: &HttpResponse) {
-    if !t.outs.iter().any(|o| o.incremental && o.state.pass_start.is_none()) {
+    if !t
+        .outs
+        .iter()
+        .any(|o| o.incremental && o.state.pass_start.is_none())
+    {
         return;
     }
-    let Some(date) = resp.header("date").and_then(parse_http_date) else { return };
-    let elapsed_s = client.transport.now_ns().saturating_sub(t.first_ns.unwrap_or(0)).div_ceil(SECOND) as i64;
+    let Some(date) = resp.header("date").and_then(parse_http_date) else {
+        return;
+    };
+    let elapsed_s = client
+        .transport
+        .now_ns()
+        .saturating_sub(t.first_ns.unwrap_or(0))
+        .div_ceil(SECOND) as i64;
     let start = date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S);
-    for o in t.outs.iter_mut().filter(|o| o.incremental && o.state.pass_start.is_none()) {
+    for o in t
+        .outs
+        .iter_mut()
+        .filter(|o| o.incremental && o.state.pass_start.is_none())
+    {
         o.state.pass_start = Some(start);
     }
 }
 
 /// Offset paging: pages may arrive out of order; they are emitted in order, so the state (the
 /// first offset not emitted) is always a clean cut.
-fn take_offset_page(client: &mut Client, config: &Config, t: &mut Task, offset: u64, page: Page, sink: &mut dyn Sink) {
+fn take_offset_page(
+    client: &mut Client,
+    config: &Config,
+    t: &mut Task,
+    offset: u64,
+    page: Page,
+    sink: &mut dyn Sink,
+) {
     if t.total.is_none() {
         t.total = page.total;
     }
@@ -649,7 +831,19 @@ fn take_offset_page(client: &mut Client, config: &Config, t: &mut Task, offset: 
         let nothing_planned = t.planned_until <= t.emit_offset;
         let done = exhausted && nothing_planned && t.buffer.is_empty() && t.slots.is_empty();
         let total = page.total;
-        emit_page(client, config, t, page, if done { None } else { Some(Resume::Offset(t.emit_offset)) }, total, sink);
+        emit_page(
+            client,
+            config,
+            t,
+            page,
+            if done {
+                None
+            } else {
+                Some(Resume::Offset(t.emit_offset))
+            },
+            total,
+            sink,
+        );
         if done {
             return finish(client, t, sink);
         }
@@ -687,8 +881,15 @@ fn split_open_range(after: u64, max_id: u64, lanes: u64) -> Vec<IdRange> {
     (0..k)
         .map(|i| {
             let lo = after + i * chunk;
-            let below = if i + 1 == k { None } else { Some((lo + chunk + 1).to_string()) };
-            IdRange { after: Some(lo.to_string()), below }
+            let below = if i + 1 == k {
+                None
+            } else {
+                Some((lo + chunk + 1).to_string())
+            };
+            IdRange {
+                after: Some(lo.to_string()),
+                below,
+            }
         })
         .collect()
 }
@@ -702,20 +903,37 @@ fn steal(t: &mut Task, lanes: usize) {
             .enumerate()
             .filter(|(_, s)| matches!(s.phase, SlotPhase::Ready { .. }))
             .filter_map(|(i, s)| match &s.pos {
-                Position::Keyset(r) => Some((i, id_num(r.after.as_deref()).unwrap_or(0), id_num(r.below.as_deref())?)),
+                Position::Keyset(r) => Some((
+                    i,
+                    id_num(r.after.as_deref()).unwrap_or(0),
+                    id_num(r.below.as_deref())?,
+                )),
                 _ => None,
             })
             .filter(|(_, a, b)| b.saturating_sub(*a) > 2 * PAGE_LIMIT)
             .max_by_key(|(_, a, b)| b - a);
         let Some((i, a, b)) = widest else { return };
         let mid = a + (b - a) / 2;
-        t.slots[i].pos = Position::Keyset(IdRange { after: Some(a.to_string()), below: Some((mid + 1).to_string()) });
-        t.slots.push(Slot::new(Position::Keyset(IdRange { after: Some(mid.to_string()), below: Some(b.to_string()) })));
+        t.slots[i].pos = Position::Keyset(IdRange {
+            after: Some(a.to_string()),
+            below: Some((mid + 1).to_string()),
+        });
+        t.slots.push(Slot::new(Position::Keyset(IdRange {
+            after: Some(mid.to_string()),
+            below: Some(b.to_string()),
+        })));
     }
 }
 
 /// Keyset paging: each id range is its own chain; the state lists every open range.
-fn take_keyset_page(client: &mut Client, config: &Config, t: &mut Task, range: IdRange, page: Page, sink: &mut dyn Sink) {
+fn take_keyset_page(
+    client: &mut Client,
+    config: &Config,
+    t: &mut Task,
+    range: IdRange,
+    page: Page,
+    sink: &mut dyn Sink,
+) {
     let n = page.main.len() as u64;
     let last_id = page.main.last().map(|r| record_id(r));
     if n > 0 {
@@ -736,42 +954,88 @@ fn take_keyset_page(client: &mut Client, config: &Config, t: &mut Task, range: I
             // A long open-ended pass: split the rest of the id space into parallel ranges.
             Some(max) if open_ended && !t.split && lanes > 1 => {
                 t.split = true;
-                t.slots.extend(split_open_range(last, max, lanes as u64).into_iter().map(|r| Slot::new(Position::Keyset(r))));
+                t.slots.extend(
+                    split_open_range(last, max, lanes as u64)
+                        .into_iter()
+                        .map(|r| Slot::new(Position::Keyset(r))),
+                );
             }
             _ => {
-                t.slots.push(Slot::new(Position::Keyset(IdRange { after: Some(last.to_string()), below: range.below.clone() })));
+                t.slots.push(Slot::new(Position::Keyset(IdRange {
+                    after: Some(last.to_string()),
+                    below: range.below.clone(),
+                })));
                 // First full page of an open-ended pass: ask how far the ids go.
-                if open_ended && !t.split && t.max_id.is_none() && lanes > 1 && !t.slots.iter().any(|s| s.pos == Position::Newest) {
+                if open_ended
+                    && !t.split
+                    && t.max_id.is_none()
+                    && lanes > 1
+                    && !t.slots.iter().any(|s| s.pos == Position::Newest)
+                {
                     t.slots.push(Slot::new(Position::Newest));
                 }
             }
         }
     }
     steal(t, lanes);
-    let open: Vec<IdRange> = t.slots.iter().filter_map(|s| match &s.pos {
-        Position::Keyset(r) => Some(r.clone()),
-        _ => None,
-    }).collect();
+    let open: Vec<IdRange> = t
+        .slots
+        .iter()
+        .filter_map(|s| match &s.pos {
+            Position::Keyset(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
     let done = open.is_empty();
     let total = page.total;
-    emit_page(client, config, t, page, if done { None } else { Some(Resume::Ranges(open)) }, total, sink);
+    emit_page(
+        client,
+        config,
+        t,
+        page,
+        if done {
+            None
+        } else {
+            Some(Resume::Ranges(open))
+        },
+        total,
+        sink,
+    );
     if done && t.slots.is_empty() {
         finish(client, t, sink);
     }
 }
 
 /// The newest-id probe came back: split the open-ended range now if it is waiting.
-fn take_newest(client: &mut Client, config: &Config, t: &mut Task, page: Page, sink: &mut dyn Sink) {
-    let max = page.main.first().map(|r| record_id(r)).and_then(|id| id.parse::<u64>().ok()).unwrap_or(0);
+fn take_newest(
+    client: &mut Client,
+    config: &Config,
+    t: &mut Task,
+    page: Page,
+    sink: &mut dyn Sink,
+) {
+    let max = page
+        .main
+        .first()
+        .map(|r| record_id(r))
+        .and_then(|id| id.parse::<u64>().ok())
+        .unwrap_or(0);
     t.max_id = Some(max);
     let lanes = lanes(config);
-    let open = t.slots.iter().position(|s| matches!(&s.pos, Position::Keyset(r) if r.below.is_none()) && matches!(s.phase, SlotPhase::Ready { .. }));
+    let open = t.slots.iter().position(|s| {
+        matches!(&s.pos, Position::Keyset(r) if r.below.is_none())
+            && matches!(s.phase, SlotPhase::Ready { .. })
+    });
     if let (Some(i), false) = (open, t.split) {
         if let Position::Keyset(r) = t.slots[i].pos.clone() {
             t.split = true;
             t.slots.remove(i);
             let after = id_num(r.after.as_deref()).unwrap_or(0);
-            t.slots.extend(split_open_range(after, max, lanes as u64).into_iter().map(|r| Slot::new(Position::Keyset(r))));
+            t.slots.extend(
+                split_open_range(after, max, lanes as u64)
+                    .into_iter()
+                    .map(|r| Slot::new(Position::Keyset(r))),
+            );
         }
     }
     if t.slots.is_empty() {
@@ -783,7 +1047,15 @@ fn take_newest(client: &mut Client, config: &Config, t: &mut Task, page: Page, s
 
 /// Emits a page's records to each stream of the task, then each stream's state (`resume` None:
 /// the pass is complete).
-fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, resume: Option<Resume>, total: Option<u64>, sink: &mut dyn Sink) {
+fn emit_page(
+    client: &mut Client,
+    config: &Config,
+    t: &mut Task,
+    page: Page,
+    resume: Option<Resume>,
+    total: Option<u64>,
+    sink: &mut dyn Sink,
+) {
     let now = client.transport.now_ns();
     let emitted_at = client.transport.wall_ms();
     let floor = config.start_date;
@@ -796,14 +1068,21 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
             o.started = true;
             sink.out(&status_line(&o.stream, "RUNNING", emitted_at));
         }
-        let Some(records) = lists.iter().find(|(k, _)| *k == o.list_key).map(|(_, r)| r) else { continue };
+        let Some(records) = lists.iter().find(|(k, _)| *k == o.list_key).map(|(_, r)| r) else {
+            continue;
+        };
         let stream_json = json_string(&o.stream);
         for r in records {
             let text = null_zero_dates_raw(r.get());
             if o.incremental {
                 // Only incremental streams take records apart, for their id and cursor.
                 let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                let at: Option<Instant> = o.cursor.as_deref().and_then(|c| v.get(c)).and_then(Value::as_str).and_then(|s| parse_instant(s, offset_minutes));
+                let at: Option<Instant> = o
+                    .cursor
+                    .as_deref()
+                    .and_then(|c| v.get(c))
+                    .and_then(Value::as_str)
+                    .and_then(|s| parse_instant(s, offset_minutes));
                 let id = id_text(v.get("id"));
                 if !o.state.wants(at, &id, floor, lookback) {
                     continue;
@@ -822,8 +1101,18 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
         let elapsed_s = (now.saturating_sub(t.first_ns.unwrap_or(now)) as f64 / 1e9).max(0.001);
         for o in &t.outs {
             let main = o.list_key == t.def.page_key;
-            let of = if main { total.map(|n| format!(" of about {n}")).unwrap_or_default() } else { String::new() };
-            sink.out(&log_line("INFO", &format!("{}: {} records so far{of}, {} pages", o.stream, o.records, t.pages)));
+            let of = if main {
+                total.map(|n| format!(" of about {n}")).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            sink.out(&log_line(
+                "INFO",
+                &format!(
+                    "{}: {} records so far{of}, {} pages",
+                    o.stream, o.records, t.pages
+                ),
+            ));
             let left = match total {
                 Some(n) if main && o.records > 0 && n > o.records => {
                     let eta = (n - o.records) as f64 / (o.records as f64 / elapsed_s);
@@ -831,7 +1120,13 @@ fn emit_page(client: &mut Client, config: &Config, t: &mut Task, page: Page, res
                 }
                 _ => String::new(),
             };
-            sink.progress(&format!("{}: {} records, {} pages, {:.1} requests/s{left}", o.stream, o.records, t.pages, t.requests as f64 / elapsed_s));
+            sink.progress(&format!(
+                "{}: {} records, {} pages, {:.1} requests/s{left}",
+                o.stream,
+                o.records,
+                t.pages,
+                t.requests as f64 / elapsed_s
+            ));
         }
     }
 }
@@ -855,16 +1150,34 @@ fn finish(client: &mut Client, t: &mut Task, sink: &mut dyn Sink) {
     t.status = Status::Done;
     t.end_ns = client.transport.now_ns();
     for o in &t.outs {
-        sink.out(&log_line("INFO", &format!("{}: complete, {} records in {} pages", o.stream, o.records, t.pages)));
+        sink.out(&log_line(
+            "INFO",
+            &format!(
+                "{}: complete, {} records in {} pages",
+                o.stream, o.records, t.pages
+            ),
+        ));
         sink.out(&status_line(&o.stream, "COMPLETE", at));
-        sink.progress(&format!("{}: complete, {} records, {} requests", o.stream, o.records, t.requests));
+        sink.progress(&format!(
+            "{}: complete, {} records, {} requests",
+            o.stream, o.records, t.requests
+        ));
     }
     sink.checkpoint();
 }
 
 /// Schedules a retry of one page, or fails the task when the bounds are reached.
 #[allow(clippy::too_many_arguments)]
-fn retry(client: &mut Client, config: &Config, t: &mut Task, j: usize, after_ns: Option<u64>, pause_all: bool, why: String, sink: &mut dyn Sink) {
+fn retry(
+    client: &mut Client,
+    config: &Config,
+    t: &mut Task,
+    j: usize,
+    after_ns: Option<u64>,
+    pause_all: bool,
+    why: String,
+    sink: &mut dyn Sink,
+) {
     let s = &mut t.slots[j];
     // A 429 costs waiting time (bounded by max_retry_wait_seconds), not an attempt.
     if !pause_all {
@@ -873,8 +1186,16 @@ fn retry(client: &mut Client, config: &Config, t: &mut Task, j: usize, after_ns:
     let delay = after_ns.unwrap_or_else(|| backoff_ns(s.attempts, next_random(&mut client.random)));
     let max_wait = config.max_retry_wait_seconds.saturating_mul(SECOND);
     if s.attempts >= config.max_attempts.max(1) || s.waited_ns + delay > max_wait {
-        let msg = format!("gave up on {} after {} attempts; last failure: {why}", describe_pos(&s.pos), s.attempts);
-        let kind = if s.forbidden >= FORBIDDEN_RETRIES { FailureType::Config } else { FailureType::Transient };
+        let msg = format!(
+            "gave up on {} after {} attempts; last failure: {why}",
+            describe_pos(&s.pos),
+            s.attempts
+        );
+        let kind = if s.forbidden >= FORBIDDEN_RETRIES {
+            FailureType::Config
+        } else {
+            FailureType::Transient
+        };
         return fail(client, t, kind, msg, sink);
     }
     s.waited_ns += delay;
@@ -882,11 +1203,20 @@ fn retry(client: &mut Client, config: &Config, t: &mut Task, j: usize, after_ns:
     if pause_all {
         client.limiter.pause_until(now + delay);
     }
-    s.phase = SlotPhase::Ready { not_before: now + delay };
+    s.phase = SlotPhase::Ready {
+        not_before: now + delay,
+    };
     let attempt = s.attempts;
     let pos = describe_pos(&s.pos);
     for o in &t.outs {
-        sink.out(&log_line("WARN", &format!("{}: {pos} failed ({why}); retry {attempt} in {} ms", o.stream, delay / 1_000_000)));
+        sink.out(&log_line(
+            "WARN",
+            &format!(
+                "{}: {pos} failed ({why}); retry {attempt} in {} ms",
+                o.stream,
+                delay / 1_000_000
+            ),
+        ));
     }
 }
 
@@ -894,7 +1224,9 @@ fn describe_pos(p: &Position) -> String {
     match p {
         Position::Offset(o) => format!("the page at offset {o}"),
         Position::Keyset(IdRange { after: None, .. }) => "the first page".into(),
-        Position::Keyset(IdRange { after: Some(id), .. }) => format!("the page after id {id}"),
+        Position::Keyset(IdRange {
+            after: Some(id), ..
+        }) => format!("the page after id {id}"),
         Position::Newest => "the newest-id request".into(),
     }
 }
@@ -933,8 +1265,18 @@ pub mod tests {
 
     impl Fake {
         /// A transport answering with `answer` after `latency` ns (up to 3× by path).
-        pub fn new(latency: u64, answer: impl FnMut(&str) -> Result<HttpResponse, String> + 'static) -> Fake {
-            Fake { waits: 0, now: 0, latency, pending: VecDeque::new(), starts: vec![], answer: Box::new(answer) }
+        pub fn new(
+            latency: u64,
+            answer: impl FnMut(&str) -> Result<HttpResponse, String> + 'static,
+        ) -> Fake {
+            Fake {
+                waits: 0,
+                now: 0,
+                latency,
+                pending: VecDeque::new(),
+                starts: vec![],
+                answer: Box::new(answer),
+            }
         }
     }
 
@@ -942,8 +1284,15 @@ pub mod tests {
         fn start(&mut self, ticket: u64, path: &str) -> Result<(), String> {
             self.starts.push((self.now, path.to_string()));
             // Latency varies with the path (up to 3×), so answers come back out of order.
-            let vary = path.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)) % 3;
-            self.pending.push_back((self.now + self.latency * (1 + vary), ticket, path.to_string()));
+            let vary = path
+                .bytes()
+                .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
+                % 3;
+            self.pending.push_back((
+                self.now + self.latency * (1 + vary),
+                ticket,
+                path.to_string(),
+            ));
             Ok(())
         }
         fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
@@ -957,9 +1306,13 @@ pub mod tests {
                 return vec![];
             }
             self.now = self.now.max(first);
-            let (ready, rest): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| p.0 <= self.now);
+            let (ready, rest): (Vec<_>, Vec<_>) =
+                self.pending.drain(..).partition(|p| p.0 <= self.now);
             self.pending = rest.into();
-            ready.into_iter().map(|(_, t, p)| (t, (self.answer)(&p))).collect()
+            ready
+                .into_iter()
+                .map(|(_, t, p)| (t, (self.answer)(&p)))
+                .collect()
         }
         fn now_ns(&mut self) -> u64 {
             self.now
@@ -980,7 +1333,11 @@ pub mod tests {
     }
 
     pub fn ok(body: Value) -> Result<HttpResponse, String> {
-        Ok(HttpResponse { status: 200, headers: vec![], body: body.to_string().into_bytes() })
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: body.to_string().into_bytes(),
+        })
     }
 
     fn config(rps: f64) -> Config {
@@ -988,20 +1345,32 @@ pub mod tests {
     }
 
     fn query(path: &str, key: &str) -> Option<String> {
-        path.split_once('?')?.1.split('&').find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(String::from))
+        path.split_once('?')?
+            .1
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(String::from))
     }
 
     /// A list endpoint over `n` records with ids 1..=n, offset paging.
     fn list(key: &'static str, n: u64) -> impl FnMut(&str) -> Result<HttpResponse, String> {
         move |path: &str| {
-            let off: u64 = query(path, "offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+            let off: u64 = query(path, "offset")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0);
             let recs: Vec<Value> = (off + 1..=n.min(off + 100)).map(|i| json!({"id": i.to_string(), "udate": format!("2024-01-01T00:00:{:02}Z", i % 60)})).collect();
             ok(json!({key: recs, "meta": {"total": n.to_string()}}))
         }
     }
 
     fn job(name: &str) -> Job {
-        Job { def: fixed_streams().into_iter().find(|d| d.name == name).unwrap(), incremental: false, state: StreamState::default() }
+        Job {
+            def: fixed_streams()
+                .into_iter()
+                .find(|d| d.name == name)
+                .unwrap(),
+            incremental: false,
+            state: StreamState::default(),
+        }
     }
 
     fn records(lines: &[String], stream: &str) -> Vec<String> {
@@ -1024,7 +1393,10 @@ pub mod tests {
         assert_eq!(s.streams[0].records, 250);
         let ids = records(&sink.0, "tags");
         assert_eq!(ids.len(), 250);
-        assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>().len(), 250);
+        assert_eq!(
+            ids.iter().collect::<std::collections::BTreeSet<_>>().len(),
+            250
+        );
         assert!(s.streams[0].failure.is_none());
     }
 
@@ -1040,11 +1412,24 @@ pub mod tests {
     #[test]
     fn rate_budget_holds_across_parallel_streams() {
         let mut fake = Fake::new(1_000_000_000, |p: &str| {
-            let key = p.split('/').nth(3).unwrap_or("").split('?').next().unwrap_or("").to_string();
+            let key = p
+                .split('/')
+                .nth(3)
+                .unwrap_or("")
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .to_string();
             ok(json!({key: [{"id": "1"}], "meta": {"total": "1"}}))
         });
         let cfg = config(5.0);
-        let jobs: Vec<Job> = ["tags", "users", "lists", "groups", "goals", "sms", "forms", "scores", "segments", "webhooks"].iter().map(|n| job(n)).collect();
+        let jobs: Vec<Job> = [
+            "tags", "users", "lists", "groups", "goals", "sms", "forms", "scores", "segments",
+            "webhooks",
+        ]
+        .iter()
+        .map(|n| job(n))
+        .collect();
         let mut client = Client::new(&mut fake, &cfg);
         let s = read(&mut client, &cfg, jobs, &mut Lines::default());
         assert_eq!(s.requests, 10);
@@ -1057,15 +1442,36 @@ pub mod tests {
     #[test]
     fn with_every_lane_busy_the_loop_waits_instead_of_spinning() {
         let mut fake = Fake::new(5_000_000_000, |p: &str| {
-            let key = p.split('/').nth(3).unwrap_or("").split('?').next().unwrap_or("").to_string();
+            let key = p
+                .split('/')
+                .nth(3)
+                .unwrap_or("")
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .to_string();
             ok(json!({key: [{"id": "1"}], "meta": {"total": "1"}}))
         });
         let cfg = config(100.0);
-        let jobs: Vec<Job> = fixed_streams().into_iter().filter(|d| d.path != "fields").take(45).map(|d| Job { def: d, incremental: false, state: StreamState::default() }).collect();
+        let jobs: Vec<Job> = fixed_streams()
+            .into_iter()
+            .filter(|d| d.path != "fields")
+            .take(45)
+            .map(|d| Job {
+                def: d,
+                incremental: false,
+                state: StreamState::default(),
+            })
+            .collect();
         let mut client = Client::new(&mut fake, &cfg);
         let s = read(&mut client, &cfg, jobs, &mut Lines::default());
         assert!(s.streams.iter().all(|x| x.failure.is_none()));
-        assert!(fake.waits < 200, "{} waits for {} requests", fake.waits, s.requests);
+        assert!(
+            fake.waits < 200,
+            "{} waits for {} requests",
+            fake.waits,
+            s.requests
+        );
     }
 
     #[test]
@@ -1075,10 +1481,22 @@ pub mod tests {
         let mut fake = Fake::new(1, move |p: &str| {
             n += 1;
             match n {
-                1 => Ok(HttpResponse { status: 503, headers: vec![], body: b"<html>busy</html>".to_vec() }),
-                2 => Ok(HttpResponse { status: 200, headers: vec![], body: b"{\"tags\": [".to_vec() }),
+                1 => Ok(HttpResponse {
+                    status: 503,
+                    headers: vec![],
+                    body: b"<html>busy</html>".to_vec(),
+                }),
+                2 => Ok(HttpResponse {
+                    status: 200,
+                    headers: vec![],
+                    body: b"{\"tags\": [".to_vec(),
+                }),
                 3 => Err("connection reset".into()),
-                4 => Ok(HttpResponse { status: 429, headers: vec![("retry-after".into(), "2".into())], body: vec![] }),
+                4 => Ok(HttpResponse {
+                    status: 429,
+                    headers: vec![("retry-after".into(), "2".into())],
+                    body: vec![],
+                }),
                 _ => inner(p),
             }
         });
@@ -1095,7 +1513,11 @@ pub mod tests {
     fn a_failing_stream_is_isolated_and_named() {
         let mut fake = Fake::new(1, |p: &str| {
             if p.contains("/accounts") {
-                Ok(HttpResponse { status: 403, headers: vec![], body: br#"{"errors":[{"status":403,"title":"Forbidden"}]}"#.to_vec() })
+                Ok(HttpResponse {
+                    status: 403,
+                    headers: vec![],
+                    body: br#"{"errors":[{"status":403,"title":"Forbidden"}]}"#.to_vec(),
+                })
             } else {
                 ok(json!({"tags": [{"id": "1"}], "meta": {"total": "1"}}))
             }
@@ -1103,47 +1525,92 @@ pub mod tests {
         let cfg = config(50.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
-        let s = read(&mut client, &cfg, vec![job("accounts"), job("tags")], &mut sink);
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![job("accounts"), job("tags")],
+            &mut sink,
+        );
         let acc = &s.streams[0];
         assert_eq!(acc.name, "accounts");
         assert_eq!(acc.failure.as_ref().map(|f| f.0), Some(FailureType::Config));
         assert!(s.streams[1].failure.is_none());
-        assert!(sink.0.iter().any(|l| l.contains("\"ERROR\"") && l.contains("accounts")));
+        assert!(sink
+            .0
+            .iter()
+            .any(|l| l.contains("\"ERROR\"") && l.contains("accounts")));
     }
 
     #[test]
     fn keyset_paging_and_state_resume() {
         let answer = |p: &str| {
-            let after: u64 = query(p, "id_greater").and_then(|o| o.parse().ok()).unwrap_or(0);
-            let recs: Vec<Value> = (after + 1..=230u64.min(after + 100)).map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00-05:00"})).collect();
+            let after: u64 = query(p, "id_greater")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0);
+            let recs: Vec<Value> = (after + 1..=230u64.min(after + 100))
+                .map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00-05:00"}))
+                .collect();
             ok(json!({"contacts": recs, "meta": {"total": "230"}}))
         };
         let mut fake = Fake::new(1, answer);
         let cfg = config(5.0);
         let mut st = StreamState::default();
-        st.resume = Some(Resume::Ranges(vec![IdRange { after: Some("100".into()), below: None }]));
+        st.resume = Some(Resume::Ranges(vec![IdRange {
+            after: Some("100".into()),
+            below: None,
+        }]));
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
-        let s = read(&mut client, &cfg, vec![Job { def: job("contacts").def, incremental: true, state: st }], &mut sink);
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![Job {
+                def: job("contacts").def,
+                incremental: true,
+                state: st,
+            }],
+            &mut sink,
+        );
         assert_eq!(s.streams[0].records, 130);
         assert!(fake.starts[0].1.contains("id_greater=100"));
-        let last_state: Value = sink.0.iter().rev().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["type"] == "STATE").unwrap();
-        assert_eq!(last_state["state"]["stream"]["stream_state"]["cursor"], "2024-01-01T05:00:00Z");
-        assert!(last_state["state"]["stream"]["stream_state"].get("resume").is_none());
+        let last_state: Value = sink
+            .0
+            .iter()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["type"] == "STATE")
+            .unwrap();
+        assert_eq!(
+            last_state["state"]["stream"]["stream_state"]["cursor"],
+            "2024-01-01T05:00:00Z"
+        );
+        assert!(last_state["state"]["stream"]["stream_state"]
+            .get("resume")
+            .is_none());
     }
 
     #[test]
     fn fields_family_shares_one_request() {
         let mut fake = Fake::new(1, |_p: &str| {
-            ok(json!({"fields": [{"id": "1"}], "fieldOptions": [{"id": "5"}, {"id": "6"}], "fieldRels": [{"id": "9"}], "meta": {"total": "1"}}))
+            ok(
+                json!({"fields": [{"id": "1"}], "fieldOptions": [{"id": "5"}, {"id": "6"}], "fieldRels": [{"id": "9"}], "meta": {"total": "1"}}),
+            )
         });
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
-        let jobs = vec![job("contact_custom_fields"), job("contact_custom_field_options"), job("contact_custom_field_rels")];
+        let jobs = vec![
+            job("contact_custom_fields"),
+            job("contact_custom_field_options"),
+            job("contact_custom_field_rels"),
+        ];
         let s = read(&mut client, &cfg, jobs, &mut sink);
         assert_eq!(s.requests, 1);
-        let by: BTreeMap<String, u64> = s.streams.iter().map(|x| (x.name.clone(), x.records)).collect();
+        let by: BTreeMap<String, u64> = s
+            .streams
+            .iter()
+            .map(|x| (x.name.clone(), x.records))
+            .collect();
         assert_eq!(by["contact_custom_field_options"], 2);
         assert_eq!(by["contact_custom_field_rels"], 1);
     }
@@ -1156,10 +1623,22 @@ pub mod tests {
         let mut sink = Lines::default();
         let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
         assert_eq!(s.requests, 11);
-        let ids: Vec<u64> = records(&sink.0, "tags").iter().map(|i| i.parse().unwrap()).collect();
-        assert_eq!(ids, (1..=1050).collect::<Vec<u64>>(), "every record once, in order");
+        let ids: Vec<u64> = records(&sink.0, "tags")
+            .iter()
+            .map(|i| i.parse().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            (1..=1050).collect::<Vec<u64>>(),
+            "every record once, in order"
+        );
         // Offsets in the state only move forward.
-        let offsets: Vec<u64> = sink.0.iter().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter_map(|v| v["state"]["stream"]["stream_state"]["resume"]["offset"].as_u64()).collect();
+        let offsets: Vec<u64> = sink
+            .0
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["state"]["stream"]["stream_state"]["resume"]["offset"].as_u64())
+            .collect();
         assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
         // 11 requests at 5/s with up to 3 s latency: far less than 11 sequential round trips.
         assert!(s.millis < 10_000, "{}", s.millis);
@@ -1170,17 +1649,32 @@ pub mod tests {
     /// A contacts endpoint over the given ids with keyset paging and `include=contactTags`.
     fn contacts_answer(ids: Vec<u64>) -> impl FnMut(&str) -> Result<HttpResponse, String> {
         move |p: &str| {
-            let after: u64 = query(p, "id_greater").and_then(|o| o.parse().ok()).unwrap_or(0);
-            let below: u64 = query(p, "id_less").and_then(|o| o.parse().ok()).unwrap_or(u64::MAX);
-            let mut page: Vec<u64> = ids.iter().copied().filter(|&i| i > after && i < below).take(100).collect();
+            let after: u64 = query(p, "id_greater")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0);
+            let below: u64 = query(p, "id_less")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(u64::MAX);
+            let mut page: Vec<u64> = ids
+                .iter()
+                .copied()
+                .filter(|&i| i > after && i < below)
+                .take(100)
+                .collect();
             if p.contains("orders%5Bid%5D=DESC") {
                 page = ids.iter().copied().max().into_iter().collect();
             }
             let total = ids.iter().filter(|&&i| i > after && i < below).count();
-            let recs: Vec<Value> = page.iter().map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00Z"})).collect();
+            let recs: Vec<Value> = page
+                .iter()
+                .map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00Z"}))
+                .collect();
             let mut body = json!({"contacts": recs, "meta": {"total": total.to_string()}});
             if query(p, "include").is_some_and(|v| v.contains("contactTags")) {
-                body["contactTags"] = json!(page.iter().map(|i| json!({"id": format!("t{i}"), "contact": i.to_string()})).collect::<Vec<_>>());
+                body["contactTags"] = json!(page
+                    .iter()
+                    .map(|i| json!({"id": format!("t{i}"), "contact": i.to_string()}))
+                    .collect::<Vec<_>>());
             }
             ok(body)
         }
@@ -1189,24 +1683,57 @@ pub mod tests {
     #[test]
     fn contacts_split_into_parallel_id_ranges_and_carry_their_children() {
         // Ids with gaps, denser at the start: every one must arrive exactly once.
-        let ids: Vec<u64> = (1..=900).chain((901..=6000).filter(|i| i % 3 == 0)).collect();
+        let ids: Vec<u64> = (1..=900)
+            .chain((901..=6000).filter(|i| i % 3 == 0))
+            .collect();
         let mut fake = Fake::new(1_000_000_000, contacts_answer(ids.clone()));
         let cfg = config(5.0);
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
-        let s = read(&mut client, &cfg, vec![job("contacts"), job("contact_tags")], &mut sink);
-        assert!(s.streams.iter().all(|x| x.failure.is_none()), "{:?}", s.streams);
-        let mut got: Vec<u64> = records(&sink.0, "contacts").iter().map(|i| i.parse().unwrap()).collect();
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![job("contacts"), job("contact_tags")],
+            &mut sink,
+        );
+        assert!(
+            s.streams.iter().all(|x| x.failure.is_none()),
+            "{:?}",
+            s.streams
+        );
+        let mut got: Vec<u64> = records(&sink.0, "contacts")
+            .iter()
+            .map(|i| i.parse().unwrap())
+            .collect();
         got.sort();
         assert_eq!(got, ids);
-        assert_eq!(records(&sink.0, "contact_tags").len(), ids.len(), "children came with their contacts");
+        assert_eq!(
+            records(&sink.0, "contact_tags").len(),
+            ids.len(),
+            "children came with their contacts"
+        );
         let pages = (ids.len() as u64).div_ceil(100);
-        assert!(s.requests <= pages + lanes(&cfg) as u64, "{} requests for {pages} pages", s.requests);
-        assert!(fake.starts.iter().all(|(_, p)| p.contains("/contacts?")), "no separate contactTags requests");
-        assert!(fake.starts.iter().any(|(_, p)| p.contains("id_less=")), "ranges were used");
+        assert!(
+            s.requests <= pages + lanes(&cfg) as u64,
+            "{} requests for {pages} pages",
+            s.requests
+        );
+        assert!(
+            fake.starts.iter().all(|(_, p)| p.contains("/contacts?")),
+            "no separate contactTags requests"
+        );
+        assert!(
+            fake.starts.iter().any(|(_, p)| p.contains("id_less=")),
+            "ranges were used"
+        );
         // About requests ÷ rate plus a few round trips (first page, probe, uneven ranges), not
         // pages × latency (≈ 52 s here).
-        assert!(s.millis < (s.requests * 1000 / 5 + 12_000), "{} ms for {} requests", s.millis, s.requests);
+        assert!(
+            s.millis < (s.requests * 1000 / 5 + 12_000),
+            "{} ms for {} requests",
+            s.millis,
+            s.requests
+        );
     }
 
     #[test]
@@ -1215,7 +1742,11 @@ pub mod tests {
         let mut fake = Fake::new(1, move |_p: &str| {
             n += 1;
             if n <= 5 {
-                Ok(HttpResponse { status: 429, headers: vec![("retry-after".into(), "1".into())], body: vec![] })
+                Ok(HttpResponse {
+                    status: 429,
+                    headers: vec![("retry-after".into(), "1".into())],
+                    body: vec![],
+                })
             } else {
                 ok(json!({"tags": [{"id": "1"}], "meta": {"total": "1"}}))
             }
@@ -1227,15 +1758,28 @@ pub mod tests {
         assert!(s.streams[0].failure.is_none(), "{:?}", s.streams[0].failure);
         assert_eq!(records(&sink.0, "tags").len(), 1);
         // …but the wait is bounded.
-        let mut fake = Fake::new(1, |_p: &str| Ok(HttpResponse { status: 429, headers: vec![("retry-after".into(), "30".into())], body: vec![] }));
+        let mut fake = Fake::new(1, |_p: &str| {
+            Ok(HttpResponse {
+                status: 429,
+                headers: vec![("retry-after".into(), "30".into())],
+                body: vec![],
+            })
+        });
         let mut client = Client::new(&mut fake, &cfg);
         let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
-        assert_eq!(s.streams[0].failure.as_ref().map(|f| f.0), Some(FailureType::Transient));
+        assert_eq!(
+            s.streams[0].failure.as_ref().map(|f| f.0),
+            Some(FailureType::Transient)
+        );
     }
 
     #[test]
     fn a_host_that_does_not_resolve_fails_at_once() {
-        let mut fake = Fake::new(1, |_p: &str| Err(format!("{NOT_RETRIED}the host name does not resolve (DNS error); check 'api_url'")));
+        let mut fake = Fake::new(1, |_p: &str| {
+            Err(format!(
+                "{NOT_RETRIED}the host name does not resolve (DNS error); check 'api_url'"
+            ))
+        });
         let cfg = config(50.0);
         let mut client = Client::new(&mut fake, &cfg);
         let e = client.get("users/me").unwrap_err();
@@ -1256,7 +1800,9 @@ pub mod tests {
         let e = client.get("../../evil").unwrap_err();
         assert_eq!(e.kind, FailureType::System);
         assert!(e.message.contains("refused"), "{}", e.message);
-        let e = client.get("https://evil.example.com/api/3/users/me").unwrap_err();
+        let e = client
+            .get("https://evil.example.com/api/3/users/me")
+            .unwrap_err();
         assert!(e.message.contains("refused"));
         assert!(fake.starts.is_empty(), "nothing was sent");
     }
@@ -1271,6 +1817,9 @@ pub mod tests {
         let mut client = Client::new(&mut fake, &cfg);
         let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
         assert_eq!(s.requests, 2);
-        assert_eq!(s.streams[0].failure.as_ref().map(|f| f.0), Some(FailureType::System));
+        assert_eq!(
+            s.streams[0].failure.as_ref().map(|f| f.0),
+            Some(FailureType::System)
+        );
     }
 }

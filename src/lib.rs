@@ -10,9 +10,9 @@ pub mod connector;
 pub mod datetime;
 pub mod engine;
 pub mod limiter;
-pub mod protocol;
 #[cfg(test)]
 mod proptests;
+pub mod protocol;
 pub mod redact;
 pub mod request;
 pub mod response;

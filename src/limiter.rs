@@ -24,10 +24,19 @@ pub struct Limiter {
 impl Limiter {
     /// A limiter for `rps` requests per second.
     pub fn new(rps: f64) -> Limiter {
-        let rps = if rps.is_finite() && rps > 0.0 { rps } else { 1.0 };
+        let rps = if rps.is_finite() && rps > 0.0 {
+            rps
+        } else {
+            1.0
+        };
         // "At most N in any one-second window" allows only whole requests: 2.5/s means 2.
         let rps = if rps >= 1.0 { rps.floor() } else { rps };
-        Limiter { interval_ns: ((SECOND as f64 / rps) * (1.0 + SAFETY_MARGIN)).ceil() as u64, last_start: None, paused_until: 0, recent: Default::default() }
+        Limiter {
+            interval_ns: ((SECOND as f64 / rps) * (1.0 + SAFETY_MARGIN)).ceil() as u64,
+            last_start: None,
+            paused_until: 0,
+            recent: Default::default(),
+        }
     }
 
     /// Spacing between two starts.
@@ -55,7 +64,11 @@ impl Limiter {
     /// spacing already handles it; if not, other clients are using the account's budget, so all
     /// starts hold for a second. Returns whether it paused.
     pub fn exhausted(&mut self, start: u64, limit: Option<u64>, now: u64) -> bool {
-        let ours = self.recent.iter().filter(|&&t| t <= start && t + SECOND > start).count() as u64;
+        let ours = self
+            .recent
+            .iter()
+            .filter(|&&t| t <= start && t + SECOND > start)
+            .count() as u64;
         if limit.is_none_or(|l| ours < l) {
             self.pause_until(now + SECOND);
             true
@@ -104,7 +117,10 @@ mod tests {
     fn never_more_than_rps_in_any_second() {
         for rps in [1.0, 2.5, 5.0, 10.0, 50.0] {
             let starts = simulate(rps, 500);
-            assert!(max_in_window(&starts, SECOND) <= rps.floor() as usize, "rps {rps}");
+            assert!(
+                max_in_window(&starts, SECOND) <= rps.floor() as usize,
+                "rps {rps}"
+            );
         }
     }
 

@@ -23,19 +23,92 @@ impl Gen {
         next_random(&mut self.0)
     }
     fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
     }
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
     fn text(&mut self) -> String {
-        const PIECES: &[&str] = &["", "a", "0", "-1", "1e309", "2024-01-01", "2024-13-45T25:61:61+99:99", "0000-00-00", "http://", "https://x.api-us1.com", "/api/3", "é", "東京", "\u{0}", "\"", "\\", "{", "[", "%", "@", "?", "#", " ", "\n", "99999999999999999999", SECRET];
+        const PIECES: &[&str] = &[
+            "",
+            "a",
+            "0",
+            "-1",
+            "1e309",
+            "2024-01-01",
+            "2024-13-45T25:61:61+99:99",
+            "0000-00-00",
+            "http://",
+            "https://x.api-us1.com",
+            "/api/3",
+            "é",
+            "東京",
+            "\u{0}",
+            "\"",
+            "\\",
+            "{",
+            "[",
+            "%",
+            "@",
+            "?",
+            "#",
+            " ",
+            "\n",
+            "99999999999999999999",
+            SECRET,
+        ];
         let n = self.below(4);
         (0..n).map(|_| self.pick(PIECES).to_string()).collect()
     }
     fn value(&mut self, depth: u32) -> Value {
-        const KEYS: &[&str] = &["api_url", "api_key", "requests_per_second", "start_date", "account_timezone", "lookback_window_seconds", "max_attempts", "streams", "stream", "name", "sync_mode", "cursor_field", "type", "state", "stream_descriptor", "stream_state", "cursor", "cursor_ids", "resume", "offset", "id_greater", "pass_max", "global", "stream_states", "data", "bookmarks", "contacts", "fieldValues", "meta", "total", "id", "message", "errors", "title", "detail", "udate", "catalog"];
-        match if depth > 3 { self.below(5) } else { self.below(8) } {
+        const KEYS: &[&str] = &[
+            "api_url",
+            "api_key",
+            "requests_per_second",
+            "start_date",
+            "account_timezone",
+            "lookback_window_seconds",
+            "max_attempts",
+            "streams",
+            "stream",
+            "name",
+            "sync_mode",
+            "cursor_field",
+            "type",
+            "state",
+            "stream_descriptor",
+            "stream_state",
+            "cursor",
+            "cursor_ids",
+            "resume",
+            "offset",
+            "id_greater",
+            "pass_max",
+            "global",
+            "stream_states",
+            "data",
+            "bookmarks",
+            "contacts",
+            "fieldValues",
+            "meta",
+            "total",
+            "id",
+            "message",
+            "errors",
+            "title",
+            "detail",
+            "udate",
+            "catalog",
+        ];
+        match if depth > 3 {
+            self.below(5)
+        } else {
+            self.below(8)
+        } {
             0 => Value::Null,
             1 => Value::Bool(self.below(2) == 0),
             2 => json!(self.next() as i64 >> self.below(64)),
@@ -110,11 +183,17 @@ fn input(g: &mut Gen, valid: &[Value]) -> String {
 #[test]
 fn config_parser() {
     let mut g = Gen(1);
-    let valid = [json!({"api_url": "https://a.api-us1.com", "api_key": SECRET, "requests_per_second": 4, "start_date": "2024-01-01", "account_timezone": "-05:00"})];
+    let valid = [
+        json!({"api_url": "https://a.api-us1.com", "api_key": SECRET, "requests_per_second": 4, "start_date": "2024-01-01", "account_timezone": "-05:00"}),
+    ];
     let (mut ok, mut err) = (0, 0);
     for _ in 0..CASES {
         let text = input(&mut g, &valid);
-        let key = serde_json::from_str::<Value>(&text).ok().and_then(|v| v.get("api_key").and_then(Value::as_str).map(|k| k.trim().to_string()));
+        let key = serde_json::from_str::<Value>(&text).ok().and_then(|v| {
+            v.get("api_key")
+                .and_then(Value::as_str)
+                .map(|k| k.trim().to_string())
+        });
         match Config::parse(&text) {
             Ok(c) => {
                 ok += 1;
@@ -149,7 +228,8 @@ fn state_parser() {
                         Ok(st) => {
                             accepted += 1;
                             // What was read can be written and read back unchanged.
-                            let back = StreamState::from_value(&name, &st.to_value(), None).expect("roundtrip");
+                            let back = StreamState::from_value(&name, &st.to_value(), None)
+                                .expect("roundtrip");
                             assert_eq!(back.resume, st.resume);
                             assert_eq!(back.cursor, st.cursor);
                         }
@@ -167,7 +247,9 @@ fn state_parser() {
 fn catalog_parser() {
     let mut g = Gen(3);
     let known = fixed_streams();
-    let valid = [json!({"streams": [{"stream": {"name": "contacts"}, "sync_mode": "incremental", "cursor_field": ["udate"]}, {"stream": {"name": "tags"}, "sync_mode": "full_refresh"}]})];
+    let valid = [
+        json!({"streams": [{"stream": {"name": "contacts"}, "sync_mode": "incremental", "cursor_field": ["udate"]}, {"stream": {"name": "tags"}, "sync_mode": "full_refresh"}]}),
+    ];
     let mut ok = 0;
     for _ in 0..CASES {
         match parse_configured_catalog(&input(&mut g, &valid), &known) {
@@ -202,7 +284,8 @@ fn page_parser() {
         let body = input(&mut g, &valid);
         if let Ok(p) = parse_page(body.as_bytes(), "contacts", &["fieldValues"]) {
             for r in &p.main {
-                let v: Value = serde_json::from_str(&crate::response::null_zero_dates_raw(r.get())).expect("records stay valid JSON");
+                let v: Value = serde_json::from_str(&crate::response::null_zero_dates_raw(r.get()))
+                    .expect("records stay valid JSON");
                 assert!(v.is_object());
                 assert!(!has_zero_date(&v), "{v}");
             }
@@ -227,8 +310,23 @@ fn timestamp_parser() {
         let y = 1900 + g.below(300);
         let s = match g.below(4) {
             0 => g.text(),
-            1 => format!("{y:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", g.below(14), g.below(33), g.below(26), g.below(62), g.below(62), g.pick(&["Z", "-05:00", "+0530", "", "+99:00", ".123456789Z"])),
-            2 => format!("{y:04}-{:02}-{:02} {:02}:{:02}:{:02}", 1 + g.below(12), 1 + g.below(28), g.below(24), g.below(60), g.below(60)),
+            1 => format!(
+                "{y:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
+                g.below(14),
+                g.below(33),
+                g.below(26),
+                g.below(62),
+                g.below(62),
+                g.pick(&["Z", "-05:00", "+0530", "", "+99:00", ".123456789Z"])
+            ),
+            2 => format!(
+                "{y:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                1 + g.below(12),
+                1 + g.below(28),
+                g.below(24),
+                g.below(60),
+                g.below(60)
+            ),
             _ => {
                 let mut b: Vec<u8> = format!("{y:04}-06-15T12:30:45-05:00").into_bytes();
                 let i = g.below(b.len() as u64) as usize;
@@ -249,18 +347,42 @@ fn timestamp_parser() {
 #[test]
 fn command_line_and_url_parsers() {
     let mut g = Gen(6);
-    const WORDS: &[&str] = &["spec", "check", "discover", "read", "--config", "--catalog", "--state", "--config=", "--help", "-h", "x.json", "", "--bogus", "=", "/data/c.json"];
+    const WORDS: &[&str] = &[
+        "spec",
+        "check",
+        "discover",
+        "read",
+        "--config",
+        "--catalog",
+        "--state",
+        "--config=",
+        "--help",
+        "-h",
+        "x.json",
+        "",
+        "--bogus",
+        "=",
+        "/data/c.json",
+    ];
     for _ in 0..CASES {
         let args: Vec<String> = (0..g.below(7)).map(|_| g.pick(WORDS).to_string()).collect();
         if let Err(e) = parse_args(&args) {
             assert!(!e.is_empty());
         }
-        let url = format!("{}{}{}", g.pick(&["https://", "http://", "", "ftp://", "HTTPS://"]), g.text(), g.pick(&["", "/api/3", ":8080", "@evil.com", "/?k=v", "127.0.0.1"]));
+        let url = format!(
+            "{}{}{}",
+            g.pick(&["https://", "http://", "", "ftp://", "HTTPS://"]),
+            g.text(),
+            g.pick(&["", "/api/3", ":8080", "@evil.com", "/?k=v", "127.0.0.1"])
+        );
         match parse_base_url(&url) {
             Ok(b) => {
                 assert!(b.api_path.ends_with("/api/3"));
                 assert!(!b.authority.contains('@') && !b.authority.contains('?'));
-                assert!(b.scheme == "https" || crate::config::is_loopback(&b.host), "{url}");
+                assert!(
+                    b.scheme == "https" || crate::config::is_loopback(&b.host),
+                    "{url}"
+                );
             }
             Err(e) => assert!(e.0.contains("api_url")),
         }

@@ -66,8 +66,15 @@ pub fn status_line(stream: &str, status: &str, emitted_at: u64) -> String {
 }
 
 /// A TRACE ERROR line; `stream` names the failed stream when there is one.
-pub fn error_line(stream: Option<&str>, message: &str, internal: &str, kind: FailureType, emitted_at: u64) -> String {
-    let mut error = json!({"message": message, "internal_message": internal, "failure_type": kind.as_str()});
+pub fn error_line(
+    stream: Option<&str>,
+    message: &str,
+    internal: &str,
+    kind: FailureType,
+    emitted_at: u64,
+) -> String {
+    let mut error =
+        json!({"message": message, "internal_message": internal, "failure_type": kind.as_str()});
     if let Some(s) = stream {
         error["stream_descriptor"] = json!({"name": s});
     }
@@ -111,7 +118,14 @@ mod tests {
 
     #[test]
     fn error_trace_names_stream() {
-        let v: Value = serde_json::from_str(&error_line(Some("accounts"), "m", "i", FailureType::Config, 1)).unwrap();
+        let v: Value = serde_json::from_str(&error_line(
+            Some("accounts"),
+            "m",
+            "i",
+            FailureType::Config,
+            1,
+        ))
+        .unwrap();
         assert_eq!(v["trace"]["error"]["stream_descriptor"]["name"], "accounts");
         assert_eq!(v["trace"]["error"]["failure_type"], "config_error");
     }

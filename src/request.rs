@@ -32,7 +32,10 @@ impl Position {
     pub fn start(def: &StreamDef) -> Position {
         match def.paging {
             Paging::Offset => Position::Offset(0),
-            Paging::Keyset => Position::Keyset(IdRange { after: None, below: None }),
+            Paging::Keyset => Position::Keyset(IdRange {
+                after: None,
+                below: None,
+            }),
         }
     }
 }
@@ -53,8 +56,18 @@ pub fn encode(s: &str) -> String {
 /// Path and query of one page: `{api_path}/{path}?limit=100&…`. `since` is the server-side filter
 /// value, already in the form the API expects.
 /// `include` lists sideloads to request with the page (contacts: `fieldValues`, …).
-pub fn page_path(api_path: &str, def: &StreamDef, pos: &Position, since: Option<&str>, include: &[String]) -> String {
-    let limit = if *pos == Position::Newest { 1 } else { PAGE_LIMIT };
+pub fn page_path(
+    api_path: &str,
+    def: &StreamDef,
+    pos: &Position,
+    since: Option<&str>,
+    include: &[String],
+) -> String {
+    let limit = if *pos == Position::Newest {
+        1
+    } else {
+        PAGE_LIMIT
+    };
     let mut q: Vec<(String, String)> = vec![("limit".into(), limit.to_string())];
     match pos {
         Position::Newest => q.push(("orders[id]".into(), "DESC".into())),
@@ -79,7 +92,10 @@ pub fn page_path(api_path: &str, def: &StreamDef, pos: &Position, since: Option<
             ServerFilter::None => {}
         }
     }
-    let query: Vec<String> = q.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    let query: Vec<String> = q
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
     format!("{api_path}/{}?{}", def.path, query.join("&"))
 }
 
@@ -91,7 +107,9 @@ pub fn on_account_host(api_path: &str, path_and_query: &str) -> Result<(), Strin
     let ok = path_and_query.starts_with(&format!("{api_path}/"))
         && !path_and_query.contains("://")
         && !path.split('/').any(|seg| seg == "..")
-        && !path_and_query.chars().any(|c| c.is_control() || c.is_whitespace() || c == '#' || c == '@' || c == '\\');
+        && !path_and_query
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '#' || c == '@' || c == '\\');
     if ok {
         Ok(())
     } else {
@@ -105,7 +123,10 @@ mod tests {
     use crate::streams::fixed_streams;
 
     fn def(name: &str) -> StreamDef {
-        fixed_streams().into_iter().find(|d| d.name == name).unwrap()
+        fixed_streams()
+            .into_iter()
+            .find(|d| d.name == name)
+            .unwrap()
     }
 
     #[test]
@@ -116,28 +137,63 @@ mod tests {
 
     #[test]
     fn keyset_page_with_filter() {
-        let p = page_path("/api/3", &def("contacts"), &Position::Keyset(IdRange { after: Some("42".into()), below: Some("90".into()) }), Some("2024-01-01T00:00:00Z"), &["fieldValues".into(), "contactTags".into()]);
+        let p = page_path(
+            "/api/3",
+            &def("contacts"),
+            &Position::Keyset(IdRange {
+                after: Some("42".into()),
+                below: Some("90".into()),
+            }),
+            Some("2024-01-01T00:00:00Z"),
+            &["fieldValues".into(), "contactTags".into()],
+        );
         assert_eq!(p, "/api/3/contacts?limit=100&orders%5Bid%5D=ASC&id_greater=42&id_less=90&include=fieldValues%2CcontactTags&filters%5Bupdated_after%5D=2024-01-01T00%3A00%3A00Z");
     }
 
     #[test]
     fn newest_probe() {
-        let p = page_path("/api/3", &def("contacts"), &Position::Newest, None, &["fieldValues".into()]);
+        let p = page_path(
+            "/api/3",
+            &def("contacts"),
+            &Position::Newest,
+            None,
+            &["fieldValues".into()],
+        );
         assert_eq!(p, "/api/3/contacts?limit=1&orders%5Bid%5D=DESC");
     }
 
     #[test]
     fn filters_only_where_supported() {
-        let p = page_path("/api/3", &def("tags"), &Position::Offset(0), Some("2024"), &[]);
+        let p = page_path(
+            "/api/3",
+            &def("tags"),
+            &Position::Offset(0),
+            Some("2024"),
+            &[],
+        );
         assert!(!p.contains("2024"));
-        let p = page_path("/api/3", &def("activities"), &Position::Offset(0), Some("2024"), &[]);
+        let p = page_path(
+            "/api/3",
+            &def("activities"),
+            &Position::Offset(0),
+            Some("2024"),
+            &[],
+        );
         assert!(p.ends_with("&after=2024"));
     }
 
     #[test]
     fn only_the_accounts_api() {
         assert!(on_account_host("/api/3", "/api/3/tags?limit=100&offset=0").is_ok());
-        for bad in ["https://evil.example.com/api/3/tags", "/api/3/https://evil.example.com/", "/other", "/api/3/../admin", "//evil.example.com/api/3/x", "/api/3/x@evil", "/api/3/x y"] {
+        for bad in [
+            "https://evil.example.com/api/3/tags",
+            "/api/3/https://evil.example.com/",
+            "/other",
+            "/api/3/../admin",
+            "//evil.example.com/api/3/x",
+            "/api/3/x@evil",
+            "/api/3/x y",
+        ] {
             assert!(on_account_host("/api/3", bad).is_err(), "{bad}");
         }
     }

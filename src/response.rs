@@ -63,9 +63,20 @@ pub fn null_zero_dates_raw(text: &str) -> Cow<'_, str> {
     while let Some(i) = rest.find("\"0000-00-00") {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let token = ["\"0000-00-00 00:00:00\"", "\"0000-00-00T00:00:00\"", "\"0000-00-00\""].into_iter().find(|t| tail.starts_with(t));
+        let token = [
+            "\"0000-00-00 00:00:00\"",
+            "\"0000-00-00T00:00:00\"",
+            "\"0000-00-00\"",
+        ]
+        .into_iter()
+        .find(|t| tail.starts_with(t));
         // A value, not a key: what follows is `,`, `}` or `]`.
-        let is_value = token.is_some_and(|t| matches!(tail[t.len()..].trim_start().chars().next(), Some(',') | Some('}') | Some(']')));
+        let is_value = token.is_some_and(|t| {
+            matches!(
+                tail[t.len()..].trim_start().chars().next(),
+                Some(',') | Some('}') | Some(']')
+            )
+        });
         match token {
             Some(t) if is_value && !out.ends_with('\\') => {
                 out.push_str("null");
@@ -88,7 +99,12 @@ pub fn record_id(r: &RawValue) -> String {
         #[serde(default)]
         id: Option<Value>,
     }
-    id_text(serde_json::from_str::<IdOnly>(r.get()).ok().and_then(|x| x.id).as_ref())
+    id_text(
+        serde_json::from_str::<IdOnly>(r.get())
+            .ok()
+            .and_then(|x| x.id)
+            .as_ref(),
+    )
 }
 
 /// An `id` value as text: ids are strings, sometimes numbers ("" when absent or another type).
@@ -103,7 +119,9 @@ pub fn id_text(id: Option<&Value>) -> String {
 /// Reads `meta.total` whether it is a string, a number or absent.
 pub fn meta_total(obj: &Map<String, Value>) -> Option<u64> {
     match obj.get("meta")?.get("total")? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -115,34 +133,59 @@ pub fn describe_body(body: &[u8]) -> String {
         return "an empty body".into();
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let kind = if clean.trim_start().starts_with('<') { "HTML/XML" } else { "text" };
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let kind = if clean.trim_start().starts_with('<') {
+        "HTML/XML"
+    } else {
+        "text"
+    };
     format!("{kind} starting '{}' ({} bytes)", clean.trim(), body.len())
 }
 
 /// Parses a page. `page_key` must be present; `extra_keys` are taken when present. Records stay
 /// JSON text; items that are not objects are dropped.
 pub fn parse_page(body: &[u8], page_key: &str, extra_keys: &[&str]) -> Result<Page, BadPage> {
-    let not_json = |why: String| BadPage::NotJson(format!("the answer is not a JSON object ({why}); got {}", describe_body(body)));
+    let not_json = |why: String| {
+        BadPage::NotJson(format!(
+            "the answer is not a JSON object ({why}); got {}",
+            describe_body(body)
+        ))
+    };
     let text = std::str::from_utf8(body).map_err(|e| not_json(e.to_string()))?;
-    let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| not_json(e.to_string()))?;
+    let top: BTreeMap<String, &RawValue> =
+        serde_json::from_str(text).map_err(|e| not_json(e.to_string()))?;
     let total = match top.get("meta") {
-        Some(m) => serde_json::from_str::<Value>(m.get()).ok().and_then(|meta| {
-            let mut o = Map::new();
-            o.insert("meta".into(), meta);
-            meta_total(&o)
-        }),
+        Some(m) => serde_json::from_str::<Value>(m.get())
+            .ok()
+            .and_then(|meta| {
+                let mut o = Map::new();
+                o.insert("meta".into(), meta);
+                meta_total(&o)
+            }),
         None => None,
     };
     let take = |key: &str| -> Option<Vec<Record>> {
         let raw = top.get(key)?;
         let list: Vec<Record> = serde_json::from_str(raw.get()).ok()?;
-        Some(list.into_iter().filter(|r| r.get().trim_start().starts_with('{')).collect())
+        Some(
+            list.into_iter()
+                .filter(|r| r.get().trim_start().starts_with('{'))
+                .collect(),
+        )
     };
     let main = take(page_key).ok_or_else(|| {
-        BadPage::MissingList(format!("the answer has no '{page_key}' list; got {}", describe_body(body)))
+        BadPage::MissingList(format!(
+            "the answer has no '{page_key}' list; got {}",
+            describe_body(body)
+        ))
     })?;
-    let extra = extra_keys.iter().map(|k| (k.to_string(), take(k).unwrap_or_default())).collect();
+    let extra = extra_keys
+        .iter()
+        .map(|k| (k.to_string(), take(k).unwrap_or_default()))
+        .collect();
     Ok(Page { main, extra, total })
 }
 
@@ -159,7 +202,12 @@ pub fn error_message(body: &[u8]) -> Option<String> {
                 Value::Object(o) => {
                     let title = o.get("title").and_then(Value::as_str).unwrap_or("");
                     let detail = o.get("detail").and_then(Value::as_str).unwrap_or("");
-                    let t = [title, detail].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(": ");
+                    let t = [title, detail]
+                        .iter()
+                        .filter(|s| !s.is_empty())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(": ");
                     (!t.is_empty()).then_some(t)
                 }
                 _ => None,
@@ -211,11 +259,26 @@ mod tests {
 
     #[test]
     fn bad_bodies() {
-        assert!(matches!(parse_page(b"", "x", &[]), Err(BadPage::NotJson(_))));
-        assert!(matches!(parse_page(b"<html>502</html>", "x", &[]), Err(BadPage::NotJson(_))));
-        assert!(matches!(parse_page(b"{\"x\": [", "x", &[]), Err(BadPage::NotJson(_))));
-        assert!(matches!(parse_page(b"[]", "x", &[]), Err(BadPage::NotJson(_))));
-        assert!(matches!(parse_page(b"{\"y\": []}", "x", &[]), Err(BadPage::MissingList(_))));
+        assert!(matches!(
+            parse_page(b"", "x", &[]),
+            Err(BadPage::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_page(b"<html>502</html>", "x", &[]),
+            Err(BadPage::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_page(b"{\"x\": [", "x", &[]),
+            Err(BadPage::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_page(b"[]", "x", &[]),
+            Err(BadPage::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_page(b"{\"y\": []}", "x", &[]),
+            Err(BadPage::MissingList(_))
+        ));
         let e = parse_page(b"<html><body>Bad Gateway</body></html>", "x", &[]).unwrap_err();
         assert!(e.to_string().contains("HTML"), "{e}");
     }
@@ -245,21 +308,36 @@ mod tests {
 
     #[test]
     fn zero_dates_in_text() {
-        assert_eq!(null_zero_dates_raw(r#"{"a":"0000-00-00","b":"0000-00-00 00:00:00" , "c":["0000-00-00"]}"#), r#"{"a":null,"b":null , "c":[null]}"#);
+        assert_eq!(
+            null_zero_dates_raw(
+                r#"{"a":"0000-00-00","b":"0000-00-00 00:00:00" , "c":["0000-00-00"]}"#
+            ),
+            r#"{"a":null,"b":null , "c":[null]}"#
+        );
         // Not values: a key, part of a longer string, an escaped quote.
-        for same in [r#"{"0000-00-00":1}"#, r#"{"a":"0000-00-00x"}"#, r#"{"a":"say \"0000-00-00\" ok"}"#] {
+        for same in [
+            r#"{"0000-00-00":1}"#,
+            r#"{"a":"0000-00-00x"}"#,
+            r#"{"a":"say \"0000-00-00\" ok"}"#,
+        ] {
             assert_eq!(null_zero_dates_raw(same), same);
         }
     }
 
     #[test]
     fn error_shapes() {
-        assert_eq!(error_message(br#"{"message":"No Result found"}"#).as_deref(), Some("No Result found"));
+        assert_eq!(
+            error_message(br#"{"message":"No Result found"}"#).as_deref(),
+            Some("No Result found")
+        );
         assert_eq!(
             error_message(br#"{"errors":[{"status":403,"title":"Forbidden","detail":"You do not have permission to view lists."}]}"#).as_deref(),
             Some("Forbidden: You do not have permission to view lists.")
         );
-        assert_eq!(error_message(br#"{"errors":["a","b"]}"#).as_deref(), Some("a; b"));
+        assert_eq!(
+            error_message(br#"{"errors":["a","b"]}"#).as_deref(),
+            Some("a; b")
+        );
         assert_eq!(error_message(b"<html>"), None);
     }
 }

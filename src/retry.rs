@@ -14,7 +14,11 @@ pub enum Verdict {
     Use,
     /// Try the same request again. `after_ns` overrides the backoff; `pause_all` holds every
     /// request of the run (429).
-    Retry { after_ns: Option<u64>, pause_all: bool, why: String },
+    Retry {
+        after_ns: Option<u64>,
+        pause_all: bool,
+        why: String,
+    },
     /// Stop this stream (or command) with this failure.
     Fail { kind: FailureType, why: String },
 }
@@ -24,14 +28,25 @@ pub const FORBIDDEN_RETRIES: u32 = 3;
 
 /// Parses `Retry-After` (seconds; HTTP dates are rare here and fall back to 1 s), capped at 10 min.
 pub fn retry_after_ns(value: Option<&str>) -> u64 {
-    let secs = value.and_then(|v| v.trim().parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0).unwrap_or(1.0);
+    let secs = value
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(1.0);
     (secs.min(600.0) * SECOND as f64) as u64
 }
 
 /// Classifies an HTTP status. `key_worked`: an earlier request of this run succeeded with the
 /// key; `forbidden_so_far`: 403s already retried for this request.
-pub fn classify(status: u16, body: &[u8], retry_after: Option<&str>, key_worked: bool, forbidden_so_far: u32) -> Verdict {
-    let said = error_message(body).map(|m| format!(": \"{m}\"")).unwrap_or_default();
+pub fn classify(
+    status: u16,
+    body: &[u8],
+    retry_after: Option<&str>,
+    key_worked: bool,
+    forbidden_so_far: u32,
+) -> Verdict {
+    let said = error_message(body)
+        .map(|m| format!(": \"{m}\""))
+        .unwrap_or_default();
     match status {
         200..=299 => Verdict::Use,
         429 => Verdict::Retry { after_ns: Some(retry_after_ns(retry_after)), pause_all: true, why: format!("rate limited (429){said}") },
@@ -48,7 +63,9 @@ pub fn classify(status: u16, body: &[u8], retry_after: Option<&str>, key_worked:
 
 /// Exponential backoff with ±25% jitter: 1 s, 2 s, 4 s … capped at 60 s. `random` is any u64.
 pub fn backoff_ns(attempt: u32, random: u64) -> u64 {
-    let base = SECOND.saturating_mul(1u64 << attempt.saturating_sub(1).min(6)).min(60 * SECOND);
+    let base = SECOND
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(6))
+        .min(60 * SECOND);
     let jitter = (random % 501) as i64 - 250; // per mille, -250..=250
     (base as i64 + base as i64 * jitter / 1000).max(0) as u64
 }
@@ -69,25 +86,62 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(classify(200, b"", None, false, 0), Verdict::Use);
-        assert!(matches!(classify(429, b"", Some("30"), true, 0), Verdict::Retry { after_ns: Some(n), pause_all: true, .. } if n == 30 * SECOND));
-        assert!(matches!(classify(503, b"<html>", None, true, 0), Verdict::Retry { pause_all: false, .. }));
-        assert!(matches!(classify(402, b"", None, true, 0), Verdict::Fail { kind: FailureType::Config, .. }));
-        assert!(matches!(classify(422, br#"{"errors":[{"title":"Invalid"}]}"#, None, true, 0), Verdict::Fail { kind: FailureType::Config, why } if why.contains("Invalid")));
-        assert!(matches!(classify(301, b"", None, true, 0), Verdict::Fail { kind: FailureType::System, .. }));
+        assert!(
+            matches!(classify(429, b"", Some("30"), true, 0), Verdict::Retry { after_ns: Some(n), pause_all: true, .. } if n == 30 * SECOND)
+        );
+        assert!(matches!(
+            classify(503, b"<html>", None, true, 0),
+            Verdict::Retry {
+                pause_all: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(402, b"", None, true, 0),
+            Verdict::Fail {
+                kind: FailureType::Config,
+                ..
+            }
+        ));
+        assert!(
+            matches!(classify(422, br#"{"errors":[{"title":"Invalid"}]}"#, None, true, 0), Verdict::Fail { kind: FailureType::Config, why } if why.contains("Invalid"))
+        );
+        assert!(matches!(
+            classify(301, b"", None, true, 0),
+            Verdict::Fail {
+                kind: FailureType::System,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn forbidden_is_retried_only_after_the_key_worked() {
-        assert!(matches!(classify(403, b"", None, false, 0), Verdict::Fail { kind: FailureType::Config, .. }));
-        assert!(matches!(classify(403, b"", None, true, 0), Verdict::Retry { .. }));
-        assert!(matches!(classify(403, b"", None, true, FORBIDDEN_RETRIES), Verdict::Fail { .. }));
+        assert!(matches!(
+            classify(403, b"", None, false, 0),
+            Verdict::Fail {
+                kind: FailureType::Config,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(403, b"", None, true, 0),
+            Verdict::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(403, b"", None, true, FORBIDDEN_RETRIES),
+            Verdict::Fail { .. }
+        ));
     }
 
     #[test]
     fn retry_after_parsing() {
         assert_eq!(retry_after_ns(None), SECOND);
         assert_eq!(retry_after_ns(Some("2")), 2 * SECOND);
-        assert_eq!(retry_after_ns(Some("Wed, 21 Oct 2015 07:28:00 GMT")), SECOND);
+        assert_eq!(
+            retry_after_ns(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            SECOND
+        );
         assert_eq!(retry_after_ns(Some("99999")), 600 * SECOND);
         assert_eq!(retry_after_ns(Some("-3")), SECOND);
     }

@@ -34,7 +34,11 @@ fn custom_field_type(kind: &str) -> Value {
 /// Records keep the API's shape (`fields` is a list of `{id, value}`); the field ids and the value
 /// types come from the definition.
 pub fn custom_object_schema(definition: &Value) -> Value {
-    let fields = definition.get("fields").and_then(Value::as_array).cloned().unwrap_or_default();
+    let fields = definition
+        .get("fields")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let ids: Vec<Value> = fields.iter().filter_map(|f| f.get("id").cloned()).collect();
     let mut types: Vec<Value> = fields
         .iter()
@@ -42,7 +46,11 @@ pub fn custom_object_schema(definition: &Value) -> Value {
         .collect();
     types.sort_by_key(|t| t.to_string());
     types.dedup();
-    let value_schema = if types.is_empty() { json!({}) } else { json!({"anyOf": types.iter().map(|t| json!({"type": t})).collect::<Vec<_>>()}) };
+    let value_schema = if types.is_empty() {
+        json!({})
+    } else {
+        json!({"anyOf": types.iter().map(|t| json!({"type": t})).collect::<Vec<_>>()})
+    };
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "type": "object",
@@ -69,21 +77,40 @@ mod tests {
     fn every_fixed_stream_has_a_schema_with_an_id() {
         let all = all();
         for d in fixed_streams() {
-            let s = all.get(&d.name).unwrap_or_else(|| panic!("no schema for {}", d.name));
+            let s = all
+                .get(&d.name)
+                .unwrap_or_else(|| panic!("no schema for {}", d.name));
             assert_eq!(s["type"], "object", "{}", d.name);
             assert!(s["properties"]["id"].is_object(), "{} has no id", d.name);
             if let Some(c) = &d.cursor {
-                assert!(s["properties"][c].is_object(), "{} lacks its cursor {c}", d.name);
+                assert!(
+                    s["properties"][c].is_object(),
+                    "{} lacks its cursor {c}",
+                    d.name
+                );
             }
         }
-        assert_eq!(all.len(), fixed_streams().len(), "schemas.json has entries for unknown streams");
+        assert_eq!(
+            all.len(),
+            fixed_streams().len(),
+            "schemas.json has entries for unknown streams"
+        );
     }
 
     #[test]
     fn custom_object_schema_from_definition() {
         let def = json!({"fields": [{"id": "n", "type": "number"}, {"id": "t", "type": "text"}]});
         let s = custom_object_schema(&def);
-        assert_eq!(s["properties"]["fields"]["items"]["properties"]["id"]["enum"], json!(["n", "t"]));
-        assert_eq!(s["properties"]["fields"]["items"]["properties"]["value"]["anyOf"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            s["properties"]["fields"]["items"]["properties"]["id"]["enum"],
+            json!(["n", "t"])
+        );
+        assert_eq!(
+            s["properties"]["fields"]["items"]["properties"]["value"]["anyOf"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

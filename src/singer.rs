@@ -22,7 +22,11 @@ pub struct SingerStream {
 /// The Singer catalog for an Airbyte CATALOG message: one entry per stream, with the standard
 /// metadata (table-key-properties, valid-replication-keys, forced-replication-method).
 pub fn singer_catalog(airbyte: &Value) -> Value {
-    let streams = airbyte.pointer("/catalog/streams").and_then(Value::as_array).cloned().unwrap_or_default();
+    let streams = airbyte
+        .pointer("/catalog/streams")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let entries: Vec<Value> = streams
         .iter()
         .map(|s| {
@@ -52,26 +56,60 @@ pub fn singer_catalog(airbyte: &Value) -> Value {
 }
 
 fn top_metadata(entry: &Value) -> Option<&Map<String, Value>> {
-    entry.get("metadata")?.as_array()?.iter().find(|m| m.get("breadcrumb").and_then(Value::as_array).is_some_and(|b| b.is_empty()))?.get("metadata")?.as_object()
+    entry
+        .get("metadata")?
+        .as_array()?
+        .iter()
+        .find(|m| {
+            m.get("breadcrumb")
+                .and_then(Value::as_array)
+                .is_some_and(|b| b.is_empty())
+        })?
+        .get("metadata")?
+        .as_object()
 }
 
 /// The selected streams of a Singer catalog (stream-level `selected`, or `selected` in the
 /// top-level metadata; `--properties` style catalogs too).
 pub fn selected_streams(text: &str) -> Result<Vec<SingerStream>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("the catalog is not valid JSON ({e}); pass the catalog --discover printed, with the streams to sync marked \"selected\": true in their metadata"))?;
-    let entries = v.get("streams").and_then(Value::as_array).ok_or("the catalog must be an object with a 'streams' list (the output of --discover)")?;
+    let entries = v
+        .get("streams")
+        .and_then(Value::as_array)
+        .ok_or("the catalog must be an object with a 'streams' list (the output of --discover)")?;
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let name = e.get("tap_stream_id").or_else(|| e.get("stream")).and_then(Value::as_str).ok_or_else(|| format!("catalog stream {i} has no tap_stream_id"))?;
+        let name = e
+            .get("tap_stream_id")
+            .or_else(|| e.get("stream"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("catalog stream {i} has no tap_stream_id"))?;
         let meta = top_metadata(e);
-        let selected = e.get("selected").and_then(Value::as_bool).or_else(|| meta.and_then(|m| m.get("selected")).and_then(Value::as_bool)).unwrap_or(false);
+        let selected = e
+            .get("selected")
+            .and_then(Value::as_bool)
+            .or_else(|| {
+                meta.and_then(|m| m.get("selected"))
+                    .and_then(Value::as_bool)
+            })
+            .unwrap_or(false);
         if !selected {
             continue;
         }
-        let method = meta.and_then(|m| m.get("replication-method")).or_else(|| e.get("replication_method")).and_then(Value::as_str);
-        let key = e.get("replication_key").and_then(Value::as_str).map(String::from).or_else(|| {
-            meta.and_then(|m| m.get("valid-replication-keys")).and_then(|k| k.get(0)).and_then(Value::as_str).map(String::from)
-        });
+        let method = meta
+            .and_then(|m| m.get("replication-method"))
+            .or_else(|| e.get("replication_method"))
+            .and_then(Value::as_str);
+        let key = e
+            .get("replication_key")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .or_else(|| {
+                meta.and_then(|m| m.get("valid-replication-keys"))
+                    .and_then(|k| k.get(0))
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            });
         let incremental = match method {
             Some("FULL_TABLE") => false,
             Some("INCREMENTAL") | None => key.is_some(),
@@ -80,10 +118,22 @@ pub fn selected_streams(text: &str) -> Result<Vec<SingerStream>, String> {
         if method == Some("INCREMENTAL") && key.is_none() {
             return Err(format!("catalog stream '{name}' asks for INCREMENTAL replication, but it has no replication key; use FULL_TABLE"));
         }
-        let key_properties = e.get("key_properties").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect()).unwrap_or_else(|| vec!["id".to_string()]);
+        let key_properties = e
+            .get("key_properties")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_else(|| vec!["id".to_string()]);
         out.push(SingerStream {
             name: name.to_string(),
-            schema: e.get("schema").cloned().unwrap_or_else(|| json!({"type": "object"})),
+            schema: e
+                .get("schema")
+                .cloned()
+                .unwrap_or_else(|| json!({"type": "object"})),
             key_properties,
             bookmark: if incremental { key } else { None },
             incremental,
@@ -144,7 +194,11 @@ pub struct SingerWriter {
 impl SingerWriter {
     /// A writer for these streams, starting from the input state's bookmarks.
     pub fn new(streams: Vec<SingerStream>, bookmarks: Map<String, Value>) -> SingerWriter {
-        SingerWriter { streams, announced: Default::default(), bookmarks }
+        SingerWriter {
+            streams,
+            announced: Default::default(),
+            bookmarks,
+        }
     }
 
     fn announce(&mut self, stream: &str, out: &mut Vec<String>) {
@@ -156,7 +210,13 @@ impl SingerWriter {
     }
 
     /// Lines for one record.
-    pub fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at_ms: u64) -> Vec<String> {
+    pub fn record(
+        &mut self,
+        stream: &str,
+        stream_json: &str,
+        data_json: &str,
+        emitted_at_ms: u64,
+    ) -> Vec<String> {
         let mut out = Vec::with_capacity(1);
         self.announce(stream, &mut out);
         out.push(record_message(stream_json, data_json, emitted_at_ms));
@@ -188,8 +248,13 @@ mod tests {
     fn discover_then_select() {
         let mut cat = singer_catalog(&airbyte());
         assert_eq!(cat["streams"][0]["replication_key"], "udate");
-        assert_eq!(cat["streams"][0]["metadata"][0]["metadata"]["forced-replication-method"], "INCREMENTAL");
-        assert!(selected_streams(&cat.to_string()).unwrap_err().contains("selects no stream"));
+        assert_eq!(
+            cat["streams"][0]["metadata"][0]["metadata"]["forced-replication-method"],
+            "INCREMENTAL"
+        );
+        assert!(selected_streams(&cat.to_string())
+            .unwrap_err()
+            .contains("selects no stream"));
         cat["streams"][0]["metadata"][0]["metadata"]["selected"] = json!(true);
         cat["streams"][1]["selected"] = json!(true);
         let sel = selected_streams(&cat.to_string()).unwrap();
@@ -204,10 +269,21 @@ mod tests {
 
     #[test]
     fn messages() {
-        let s = SingerStream { name: "contacts".into(), schema: json!({"type": "object"}), key_properties: vec!["id".into()], bookmark: Some("udate".into()), incremental: true };
+        let s = SingerStream {
+            name: "contacts".into(),
+            schema: json!({"type": "object"}),
+            key_properties: vec!["id".into()],
+            bookmark: Some("udate".into()),
+            incremental: true,
+        };
         let v: Value = serde_json::from_str(&schema_message(&s)).unwrap();
         assert_eq!(v["bookmark_properties"], json!(["udate"]));
-        let r: Value = serde_json::from_str(&record_message("\"contacts\"", "{\"id\":\"1\"}", 1_700_000_000_000)).unwrap();
+        let r: Value = serde_json::from_str(&record_message(
+            "\"contacts\"",
+            "{\"id\":\"1\"}",
+            1_700_000_000_000,
+        ))
+        .unwrap();
         assert_eq!(r["record"]["id"], "1");
         assert_eq!(r["time_extracted"], "2023-11-14T22:13:20Z");
         let mut b = Map::new();
@@ -218,7 +294,13 @@ mod tests {
 
     #[test]
     fn writer_announces_schemas_and_keeps_other_bookmarks() {
-        let s = SingerStream { name: "tags".into(), schema: json!({"type": "object"}), key_properties: vec!["id".into()], bookmark: None, incremental: false };
+        let s = SingerStream {
+            name: "tags".into(),
+            schema: json!({"type": "object"}),
+            key_properties: vec!["id".into()],
+            bookmark: None,
+            incremental: false,
+        };
         let mut old = Map::new();
         old.insert("deals".into(), json!({"cursor": "2024-01-01T00:00:00Z"}));
         let mut w = SingerWriter::new(vec![s], old);
@@ -227,15 +309,22 @@ mod tests {
         assert!(first[0].contains("\"SCHEMA\""));
         assert_eq!(w.record("tags", "\"tags\"", "{\"id\":\"2\"}", 0).len(), 1);
         let st: Value = serde_json::from_str(&w.state("tags", &json!({}))[0]).unwrap();
-        assert_eq!(st["value"]["bookmarks"]["deals"]["cursor"], "2024-01-01T00:00:00Z");
+        assert_eq!(
+            st["value"]["bookmarks"]["deals"]["cursor"],
+            "2024-01-01T00:00:00Z"
+        );
         assert!(st["value"]["bookmarks"]["tags"].is_object());
     }
 
     #[test]
     fn bad_catalogs() {
-        assert!(selected_streams("{").unwrap_err().contains("not valid JSON"));
+        assert!(selected_streams("{")
+            .unwrap_err()
+            .contains("not valid JSON"));
         assert!(selected_streams("[]").is_err());
         let c = json!({"streams": [{"tap_stream_id": "tags", "selected": true, "replication_method": "INCREMENTAL"}]});
-        assert!(selected_streams(&c.to_string()).unwrap_err().contains("no replication key"));
+        assert!(selected_streams(&c.to_string())
+            .unwrap_err()
+            .contains("no replication key"));
     }
 }

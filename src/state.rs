@@ -40,9 +40,16 @@ pub enum Resume {
 fn id_value(v: &Value, stream: &str, key: &str) -> Result<Option<String>, StateError> {
     match v {
         Value::Null => Ok(None),
-        Value::String(s) if !s.is_empty() && s.len() < 40 && s.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(s.clone())),
+        Value::String(s)
+            if !s.is_empty() && s.len() < 40 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(Some(s.clone()))
+        }
         Value::Number(n) if n.is_u64() => Ok(Some(n.to_string())),
-        other => Err(StateError(format!("state of stream '{stream}': {key} must be an id (digits), found {}", short_json(other)))),
+        other => Err(StateError(format!(
+            "state of stream '{stream}': {key} must be an id (digits), found {}",
+            short_json(other)
+        ))),
     }
 }
 
@@ -66,10 +73,16 @@ fn ids(v: Option<&Value>, stream: &str, key: &str) -> Result<Vec<String>, StateE
             .map(|x| match x {
                 Value::String(s) => Ok(s.clone()),
                 Value::Number(n) => Ok(n.to_string()),
-                other => Err(StateError(format!("state of stream '{stream}': '{key}' must list ids as strings, found {}", type_name(other)))),
+                other => Err(StateError(format!(
+                    "state of stream '{stream}': '{key}' must list ids as strings, found {}",
+                    type_name(other)
+                ))),
             })
             .collect(),
-        Some(other) => Err(StateError(format!("state of stream '{stream}': '{key}' must be a list of at most {MAX_IDS} ids, found {}", short_json(other)))),
+        Some(other) => Err(StateError(format!(
+            "state of stream '{stream}': '{key}' must be a list of at most {MAX_IDS} ids, found {}",
+            short_json(other)
+        ))),
     }
 }
 
@@ -86,8 +99,17 @@ fn instant(v: Option<&Value>, stream: &str, key: &str) -> Result<Option<Instant>
 impl StreamState {
     /// Reads one stream's state object. `cursor_field` lets a Singer-style bookmark
     /// (`{"udate": "…"}`) stand in for `cursor`.
-    pub fn from_value(stream: &str, v: &Value, cursor_field: Option<&str>) -> Result<StreamState, StateError> {
-        let obj = v.as_object().ok_or_else(|| StateError(format!("state of stream '{stream}' must be an object, found {}", type_name(v))))?;
+    pub fn from_value(
+        stream: &str,
+        v: &Value,
+        cursor_field: Option<&str>,
+    ) -> Result<StreamState, StateError> {
+        let obj = v.as_object().ok_or_else(|| {
+            StateError(format!(
+                "state of stream '{stream}' must be an object, found {}",
+                type_name(v)
+            ))
+        })?;
         let mut st = StreamState {
             cursor: instant(obj.get("cursor"), stream, "cursor")?,
             cursor_ids: ids(obj.get("cursor_ids"), stream, "cursor_ids")?,
@@ -106,20 +128,36 @@ impl StreamState {
             Some(Value::Object(r)) => Some(if let Some(o) = r.get("offset") {
                 Resume::Offset(o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?)
             } else if let Some(a) = r.get("id_greater") {
-                Resume::Ranges(vec![IdRange { after: id_value(a, stream, "resume.id_greater")?, below: None }])
+                Resume::Ranges(vec![IdRange {
+                    after: id_value(a, stream, "resume.id_greater")?,
+                    below: None,
+                }])
             } else if let Some(list) = r.get("ranges") {
                 let items = list.as_array().filter(|a| a.len() <= 1000).ok_or_else(|| StateError(format!("state of stream '{stream}': resume.ranges must be a list of at most 1000 ranges")))?;
                 let mut ranges = Vec::new();
                 for item in items {
-                    let after = id_value(item.get("after").unwrap_or(&Value::Null), stream, "resume.ranges[].after")?;
-                    let below = id_value(item.get("below").unwrap_or(&Value::Null), stream, "resume.ranges[].below")?;
+                    let after = id_value(
+                        item.get("after").unwrap_or(&Value::Null),
+                        stream,
+                        "resume.ranges[].after",
+                    )?;
+                    let below = id_value(
+                        item.get("below").unwrap_or(&Value::Null),
+                        stream,
+                        "resume.ranges[].below",
+                    )?;
                     ranges.push(IdRange { after, below });
                 }
                 Resume::Ranges(ranges)
             } else {
                 return Err(StateError(format!("state of stream '{stream}': resume must hold 'offset', 'id_greater' or 'ranges'")));
             }),
-            Some(other) => return Err(StateError(format!("state of stream '{stream}': resume must be an object, found {}", type_name(other)))),
+            Some(other) => {
+                return Err(StateError(format!(
+                    "state of stream '{stream}': resume must be an object, found {}",
+                    type_name(other)
+                )))
+            }
         };
         Ok(st)
     }
@@ -198,7 +236,13 @@ impl StreamState {
     /// Whether an incremental pass delivers a record with this cursor value and id.
     /// `floor` is the lower bound for a stream without a cursor yet (start_date);
     /// `lookback_s` > 0 re-delivers the margin before the cursor.
-    pub fn wants(&self, at: Option<Instant>, id: &str, floor: Option<Instant>, lookback_s: i64) -> bool {
+    pub fn wants(
+        &self,
+        at: Option<Instant>,
+        id: &str,
+        floor: Option<Instant>,
+        lookback_s: i64,
+    ) -> bool {
         let Some(at) = at else { return true };
         match self.cursor {
             None => floor.is_none_or(|f| at >= f),
@@ -275,7 +319,16 @@ mod tests {
         let st = StreamState {
             cursor: Some(t("2024-01-01T00:00:00Z")),
             cursor_ids: vec!["3".into()],
-            resume: Some(Resume::Ranges(vec![IdRange { after: Some("77".into()), below: Some("500".into()) }, IdRange { after: Some("900".into()), below: None }])),
+            resume: Some(Resume::Ranges(vec![
+                IdRange {
+                    after: Some("77".into()),
+                    below: Some("500".into()),
+                },
+                IdRange {
+                    after: Some("900".into()),
+                    below: None,
+                },
+            ])),
             pass_max: Some(t("2024-02-01T00:00:00Z")),
             pass_max_ids: vec!["9".into()],
             pass_start: Some(t("2024-01-15T00:00:00Z")),
@@ -294,26 +347,48 @@ mod tests {
         st.finish_pass();
         assert_eq!(st.cursor, Some(t("2024-01-02T00:00:00Z")));
         assert!(!st.wants(Some(t("2024-01-02T00:00:00Z")), "2", None, 0));
-        assert!(st.wants(Some(t("2024-01-02T00:00:00Z")), "4", None, 0), "a new record at the same second is not missed");
+        assert!(
+            st.wants(Some(t("2024-01-02T00:00:00Z")), "4", None, 0),
+            "a new record at the same second is not missed"
+        );
         assert!(st.wants(Some(t("2024-01-02T00:00:01Z")), "2", None, 0));
         assert!(!st.wants(Some(t("2024-01-01T23:00:00Z")), "5", None, 0));
-        assert!(st.wants(Some(t("2024-01-01T23:00:00Z")), "5", None, 7200), "lookback re-reads");
-        assert!(st.wants(None, "6", None, 0), "records without a cursor are kept");
+        assert!(
+            st.wants(Some(t("2024-01-01T23:00:00Z")), "5", None, 7200),
+            "lookback re-reads"
+        );
+        assert!(
+            st.wants(None, "6", None, 0),
+            "records without a cursor are kept"
+        );
     }
 
     #[test]
     fn the_cursor_stops_at_the_pass_start() {
-        let mut st = StreamState { pass_start: Some(t("2024-05-01T00:00:00Z")), ..Default::default() };
+        let mut st = StreamState {
+            pass_start: Some(t("2024-05-01T00:00:00Z")),
+            ..Default::default()
+        };
         st.saw(t("2024-04-01T00:00:00Z"), "1");
         st.saw(t("2024-05-02T00:00:00Z"), "2"); // changed while the pass ran
         st.finish_pass();
         assert_eq!(st.cursor, Some(t("2024-05-01T00:00:00Z")));
         assert!(st.cursor_ids.is_empty());
-        assert!(st.wants(Some(t("2024-05-01T12:00:00Z")), "7", None, 0), "a record changed during the pass is read again");
-        let mut quiet = StreamState { pass_start: Some(t("2024-05-01T00:00:00Z")), ..Default::default() };
+        assert!(
+            st.wants(Some(t("2024-05-01T12:00:00Z")), "7", None, 0),
+            "a record changed during the pass is read again"
+        );
+        let mut quiet = StreamState {
+            pass_start: Some(t("2024-05-01T00:00:00Z")),
+            ..Default::default()
+        };
         quiet.saw(t("2024-04-01T00:00:00Z"), "1");
         quiet.finish_pass();
-        assert_eq!(quiet.cursor, Some(t("2024-04-01T00:00:00Z")), "nothing changed meanwhile: the exact cursor");
+        assert_eq!(
+            quiet.cursor,
+            Some(t("2024-04-01T00:00:00Z")),
+            "nothing changed meanwhile: the exact cursor"
+        );
     }
 
     #[test]
@@ -330,26 +405,56 @@ mod tests {
                        {"type":"STREAM","stream":{"stream_descriptor":{"name":"deals"},"stream_state":{}}}]"#;
         let m = parse_state_input(list).unwrap();
         assert_eq!(m.len(), 2);
-        assert_eq!(StreamState::from_value("tags", &m["tags"], None).unwrap().resume, Some(Resume::Offset(100)));
-        let old = StreamState::from_value("contacts", &json!({"resume": {"id_greater": "42"}}), None).unwrap();
-        assert_eq!(old.resume, Some(Resume::Ranges(vec![IdRange { after: Some("42".into()), below: None }])));
-        let legacy = parse_state_input(r#"{"contacts": {"udate": "2024-01-01T00:00:00-05:00"}}"#).unwrap();
+        assert_eq!(
+            StreamState::from_value("tags", &m["tags"], None)
+                .unwrap()
+                .resume,
+            Some(Resume::Offset(100))
+        );
+        let old =
+            StreamState::from_value("contacts", &json!({"resume": {"id_greater": "42"}}), None)
+                .unwrap();
+        assert_eq!(
+            old.resume,
+            Some(Resume::Ranges(vec![IdRange {
+                after: Some("42".into()),
+                below: None
+            }]))
+        );
+        let legacy =
+            parse_state_input(r#"{"contacts": {"udate": "2024-01-01T00:00:00-05:00"}}"#).unwrap();
         let st = StreamState::from_value("contacts", &legacy["contacts"], Some("udate")).unwrap();
         assert_eq!(st.cursor, Some(t("2024-01-01T05:00:00Z")));
-        let singer = parse_state_input(r#"{"bookmarks": {"deals": {"mdate": "2024-01-01"}}}"#).unwrap();
+        let singer =
+            parse_state_input(r#"{"bookmarks": {"deals": {"mdate": "2024-01-01"}}}"#).unwrap();
         assert!(singer.contains_key("deals"));
     }
 
     #[test]
     fn bad_state_is_named() {
-        assert!(parse_state_input("{").unwrap_err().0.contains("not valid JSON"));
-        assert!(parse_state_input("5").unwrap_err().0.contains("must be a JSON list"));
-        assert!(parse_state_input(r#"[{"type":"BOGUS"}]"#).unwrap_err().0.contains("unknown type"));
+        assert!(parse_state_input("{")
+            .unwrap_err()
+            .0
+            .contains("not valid JSON"));
+        assert!(parse_state_input("5")
+            .unwrap_err()
+            .0
+            .contains("must be a JSON list"));
+        assert!(parse_state_input(r#"[{"type":"BOGUS"}]"#)
+            .unwrap_err()
+            .0
+            .contains("unknown type"));
         let e = StreamState::from_value("tags", &json!({"cursor": "yesterday"}), None).unwrap_err();
         assert!(e.0.contains("'tags'") && e.0.contains("cursor"), "{e}");
-        let e = StreamState::from_value("tags", &json!({"resume": {"offset": -1}}), None).unwrap_err();
+        let e =
+            StreamState::from_value("tags", &json!({"resume": {"offset": -1}}), None).unwrap_err();
         assert!(e.0.contains("offset"));
         assert!(StreamState::from_value("tags", &json!([1]), None).is_err());
-        assert!(StreamState::from_value("contacts", &json!({"resume": {"ranges": [{"after": "x"}]}}), None).is_err());
+        assert!(StreamState::from_value(
+            "contacts",
+            &json!({"resume": {"ranges": [{"after": "x"}]}}),
+            None
+        )
+        .is_err());
     }
 }

@@ -9,7 +9,9 @@ use crate::singer::SingerWriter;
 use std::io::Write;
 use wasi::clocks::{monotonic_clock, wall_clock};
 use wasi::http::outgoing_handler::{self, FutureIncomingResponse};
-use wasi::http::types::{ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
+use wasi::http::types::{
+    ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+};
 use wasi::io::poll::{self, Pollable};
 use wasi::io::streams::StreamError;
 
@@ -31,23 +33,43 @@ pub struct WasiTransport {
 impl WasiTransport {
     /// A transport bound to the config's host; no request can go elsewhere.
     pub fn new(config: &Config) -> WasiTransport {
-        let scheme = if config.base.scheme == "http" { Scheme::Http } else { Scheme::Https };
-        WasiTransport { scheme, authority: config.base.authority.clone(), api_key: config.api_key.clone(), pending: Vec::new() }
+        let scheme = if config.base.scheme == "http" {
+            Scheme::Http
+        } else {
+            Scheme::Https
+        };
+        WasiTransport {
+            scheme,
+            authority: config.base.authority.clone(),
+            api_key: config.api_key.clone(),
+            pending: Vec::new(),
+        }
     }
 
     fn begin(&self, path_and_query: &str) -> Result<FutureIncomingResponse, String> {
         let headers = Fields::from_list(&[
             ("api-token".to_string(), self.api_key.as_bytes().to_vec()),
             ("accept".to_string(), b"application/json".to_vec()),
-            ("user-agent".to_string(), concat!("source-activecampaign/", env!("CARGO_PKG_VERSION")).as_bytes().to_vec()),
+            (
+                "user-agent".to_string(),
+                concat!("source-activecampaign/", env!("CARGO_PKG_VERSION"))
+                    .as_bytes()
+                    .to_vec(),
+            ),
         ])
         .map_err(|_| "the request headers were refused by the host".to_string())?;
         let req = OutgoingRequest::new(headers);
-        req.set_method(&Method::Get).map_err(|_| "the host refused the method")?;
-        req.set_scheme(Some(&self.scheme)).map_err(|_| "the host refused the scheme")?;
-        req.set_authority(Some(&self.authority)).map_err(|_| "the host refused the authority")?;
-        req.set_path_with_query(Some(path_and_query)).map_err(|_| "the host refused the path")?;
-        let body = req.body().map_err(|_| "the request body could not be opened")?;
+        req.set_method(&Method::Get)
+            .map_err(|_| "the host refused the method")?;
+        req.set_scheme(Some(&self.scheme))
+            .map_err(|_| "the host refused the scheme")?;
+        req.set_authority(Some(&self.authority))
+            .map_err(|_| "the host refused the authority")?;
+        req.set_path_with_query(Some(path_and_query))
+            .map_err(|_| "the host refused the path")?;
+        let body = req
+            .body()
+            .map_err(|_| "the request body could not be opened")?;
         let opts = RequestOptions::new();
         let _ = opts.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
         let _ = opts.set_first_byte_timeout(Some(FIRST_BYTE_TIMEOUT_NS));
@@ -61,12 +83,20 @@ impl WasiTransport {
 /// A person-readable transport error.
 fn describe_error(e: &ErrorCode) -> String {
     match e {
-        ErrorCode::DnsError(_) => format!("{NOT_RETRIED}the host name does not resolve (DNS error); check 'api_url'"),
-        ErrorCode::TlsCertificateError => format!("{NOT_RETRIED}the host's TLS certificate was refused; check 'api_url'"),
+        ErrorCode::DnsError(_) => {
+            format!("{NOT_RETRIED}the host name does not resolve (DNS error); check 'api_url'")
+        }
+        ErrorCode::TlsCertificateError => {
+            format!("{NOT_RETRIED}the host's TLS certificate was refused; check 'api_url'")
+        }
         ErrorCode::ConnectionRefused => "connection refused".into(),
-        ErrorCode::ConnectionTerminated | ErrorCode::ConnectionReadTimeout | ErrorCode::ConnectionWriteTimeout => format!("connection broken ({e:?})"),
+        ErrorCode::ConnectionTerminated
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout => format!("connection broken ({e:?})"),
         ErrorCode::ConnectionTimeout => "connecting timed out".into(),
-        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => format!("TLS failed ({e:?})"),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
+            format!("TLS failed ({e:?})")
+        }
         ErrorCode::HttpResponseTimeout => "no answer in time (first-byte timeout)".into(),
         other => format!("{other:?}"),
     }
@@ -79,12 +109,21 @@ fn collect(resp: wasi::http::types::IncomingResponse) -> Result<HttpResponse, St
         .headers()
         .entries()
         .into_iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_ascii_lowercase(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
         .collect();
-    let body = resp.consume().map_err(|_| "the response body could not be opened")?;
+    let body = resp
+        .consume()
+        .map_err(|_| "the response body could not be opened")?;
     let mut bytes = Vec::new();
     {
-        let stream = body.stream().map_err(|_| "the response body could not be read")?;
+        let stream = body
+            .stream()
+            .map_err(|_| "the response body could not be read")?;
         loop {
             match stream.blocking_read(1 << 20) {
                 Ok(chunk) => {
@@ -95,15 +134,24 @@ fn collect(resp: wasi::http::types::IncomingResponse) -> Result<HttpResponse, St
                 }
                 Err(StreamError::Closed) => break,
                 Err(StreamError::LastOperationFailed(e)) => {
-                    let why = wasi::http::types::http_error_code(&e).map(|c| describe_error(&c)).unwrap_or_else(|| e.to_debug_string());
-                    return Err(format!("the answer was cut off after {} bytes ({why})", bytes.len()));
+                    let why = wasi::http::types::http_error_code(&e)
+                        .map(|c| describe_error(&c))
+                        .unwrap_or_else(|| e.to_debug_string());
+                    return Err(format!(
+                        "the answer was cut off after {} bytes ({why})",
+                        bytes.len()
+                    ));
                 }
             }
         }
     }
     drop(body);
     drop(resp);
-    Ok(HttpResponse { status, headers, body: bytes })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: bytes,
+    })
 }
 
 impl Transport for WasiTransport {
@@ -122,12 +170,17 @@ impl Transport for WasiTransport {
             }
             return vec![];
         }
-        let timer = (deadline_ns != u64::MAX).then(|| monotonic_clock::subscribe_instant(deadline_ns));
+        let timer =
+            (deadline_ns != u64::MAX).then(|| monotonic_clock::subscribe_instant(deadline_ns));
         let mut list: Vec<&Pollable> = self.pending.iter().map(|(_, _, p)| p).collect();
         if let Some(t) = &timer {
             list.push(t);
         }
-        let mut ready: Vec<usize> = poll::poll(&list).into_iter().map(|i| i as usize).filter(|&i| i < self.pending.len()).collect();
+        let mut ready: Vec<usize> = poll::poll(&list)
+            .into_iter()
+            .map(|i| i as usize)
+            .filter(|&i| i < self.pending.len())
+            .collect();
         drop(list);
         ready.sort_unstable();
         let mut done = Vec::new();
@@ -166,7 +219,12 @@ pub struct StdSink {
 impl StdSink {
     /// A sink that masks `secret`; `progress` writes human progress lines to stderr.
     pub fn new(secret: &str, progress: bool) -> StdSink {
-        StdSink { out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()), redactor: Redactor::new(secret), progress, singer: None }
+        StdSink {
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            redactor: Redactor::new(secret),
+            progress,
+            singer: None,
+        }
     }
 
     /// The same, speaking Singer.
@@ -193,7 +251,11 @@ impl Sink for StdSink {
         }
     }
     fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64) {
-        match self.singer.as_mut().map(|w| w.record(stream, stream_json, data_json, emitted_at)) {
+        match self
+            .singer
+            .as_mut()
+            .map(|w| w.record(stream, stream_json, data_json, emitted_at))
+        {
             Some(lines) => lines.iter().for_each(|l| self.line(l)),
             None => self.line(&record_line(stream_json, data_json, emitted_at)),
         }

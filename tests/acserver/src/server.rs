@@ -418,14 +418,30 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
     if req.path() == "/__admin/change" {
         let q = crate::query::Query::parse(req.query());
         let stream = q.get("stream").unwrap_or("contacts").to_string();
-        let n = |k: &str| q.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0).min(10_000);
+        let n = |k: &str| {
+            q.get(k)
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+                .min(10_000)
+        };
         let mut ds = lock(&shared.dataset);
         if !ds.stream_names().contains(&stream) {
-            return (Response::json(404, &json!({"message": format!("no stream {stream}")})), None, Delivery::Full);
+            return (
+                Response::json(404, &json!({"message": format!("no stream {stream}")})),
+                None,
+                Delivery::Full,
+            );
         }
         let touched = ds.touch(&stream, n("touch"));
         let inserted = ds.insert(&stream, n("insert"));
-        return (Response::json(200, &json!({"stream": stream, "touched": touched, "inserted": inserted})), None, Delivery::Full);
+        return (
+            Response::json(
+                200,
+                &json!({"stream": stream, "touched": touched, "inserted": inserted}),
+            ),
+            None,
+            Delivery::Full,
+        );
     }
     let recent = count_recent(&mut lock(&shared.starts), req.start);
     if cfg.latency_ms > 0 {

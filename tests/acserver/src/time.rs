@@ -66,7 +66,9 @@ fn wall(epoch: i64, offset_min: i32) -> (i64, u32, u32, i64, i64, i64) {
 /// An HTTP `Date` value (RFC 7231 IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn fmt_http_date(epoch: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = epoch.div_euclid(86_400);
     let sod = epoch.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);

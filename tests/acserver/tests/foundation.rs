@@ -9,7 +9,11 @@ use std::collections::BTreeSet;
 const KEY: &str = "it-secret-key-7f3a9c";
 
 fn server(contacts: usize, rps: Option<u32>) -> Server {
-    let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: rps, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: rps,
+        ..ServerConfig::default()
+    };
     Server::start(cfg, Dataset::generate(11, contacts)).expect("start test server")
 }
 
@@ -30,17 +34,35 @@ fn spec_is_a_json_schema_with_a_secret_key() {
     assert_eq!(cs["properties"]["api_key"]["airbyte_secret"], true);
     assert_eq!(cs["required"], serde_json::json!(["api_url", "api_key"]));
     for (name, p) in cs["properties"].as_object().expect("properties") {
-        assert!(p["type"].is_string() && p["description"].is_string(), "property {name} lacks a type or description");
+        assert!(
+            p["type"].is_string() && p["description"].is_string(),
+            "property {name} lacks a type or description"
+        );
     }
     // The spec accepts a good config and rejects one without the key.
-    validate(cs, &serde_json::json!({"api_url": "https://a.api-us1.com", "api_key": "k"}), "config").expect("valid config");
-    assert!(validate(cs, &serde_json::json!({"api_url": "https://a.api-us1.com"}), "config").is_err());
+    validate(
+        cs,
+        &serde_json::json!({"api_url": "https://a.api-us1.com", "api_key": "k"}),
+        "config",
+    )
+    .expect("valid config");
+    assert!(validate(
+        cs,
+        &serde_json::json!({"api_url": "https://a.api-us1.com"}),
+        "config"
+    )
+    .is_err());
     // The same through the WIT export.
-    let out = std::process::Command::new("wasmtime").args(["run", "-S", "http", "--invoke", "spec()"]).arg(component()).output().expect("wasmtime");
+    let out = std::process::Command::new("wasmtime")
+        .args(["run", "-S", "http", "--invoke", "spec()"])
+        .arg(component())
+        .output()
+        .expect("wasmtime");
     assert!(out.status.success());
     let printed = String::from_utf8_lossy(&out.stdout);
     // A WAVE string is a JSON string but for WAVE's escaped single quote.
-    let inner: String = serde_json::from_str(&printed.trim().replace("\\'", "'")).expect("WAVE string");
+    let inner: String =
+        serde_json::from_str(&printed.trim().replace("\\'", "'")).expect("WAVE string");
     let v: Value = serde_json::from_str(&inner).expect("spec() returns JSON");
     assert_eq!(v["spec"]["connectionSpecification"], *cs);
 }
@@ -53,23 +75,40 @@ fn check_accepts_the_right_key_and_explains_a_wrong_one() {
     let good = s.write("good.json", &config(&srv.base_url(), KEY, 5.0));
     let run = wasmtime(&s, &["check", "--config", &good]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["status"], "SUCCEEDED");
+    assert_eq!(
+        run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["status"],
+        "SUCCEEDED"
+    );
     assert_no_key(&run);
 
-    let bad = s.write("bad.json", &config(&srv.base_url(), "wrong-key-123456", 5.0));
+    let bad = s.write(
+        "bad.json",
+        &config(&srv.base_url(), "wrong-key-123456", 5.0),
+    );
     let run = wasmtime(&s, &["check", "--config", &bad]);
     assert_ne!(run.code, 0);
     let st = &run.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
     assert_eq!(st["status"], "FAILED");
     let msg = st["message"].as_str().unwrap_or("");
-    assert!(msg.contains("403") && msg.contains("api_key"), "unclear message: {msg}");
+    assert!(
+        msg.contains("403") && msg.contains("api_key"),
+        "unclear message: {msg}"
+    );
     assert!(!run.stdout.contains("wrong-key-123456") && !run.stderr.contains("wrong-key-123456"));
 
     // Nothing listens here: a clear network failure, not a trap.
-    let dead = s.write("dead.json", &serde_json::json!({"api_url": "http://127.0.0.1:9", "api_key": KEY, "max_attempts": 2}).to_string());
+    let dead = s.write(
+        "dead.json",
+        &serde_json::json!({"api_url": "http://127.0.0.1:9", "api_key": KEY, "max_attempts": 2})
+            .to_string(),
+    );
     let run = wasmtime(&s, &["check", "--config", &dead]);
     assert_ne!(run.code, 0);
-    assert!(run.stdout.contains("refused") || run.stdout.contains("network"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("refused") || run.stdout.contains("network"),
+        "{}",
+        run.stdout
+    );
     assert_no_key(&run);
 }
 
@@ -81,17 +120,35 @@ fn malformed_configs_get_clear_errors_and_fail() {
         ("{not json", "not valid JSON"),
         ("[]", "must be a JSON object"),
         (r#"{"api_key": "k"}"#, "'api_url' is missing"),
-        (r#"{"api_url": "http://acme.api-us1.com", "api_key": "k"}"#, "https"),
-        (r#"{"api_url": "https://acme.api-us1.com", "api_key": 42}"#, "'api_key' must be a string"),
-        (r#"{"api_url": "https://acme.api-us1.com", "api_key": "k", "requests_per_second": -1}"#, "'requests_per_second'"),
+        (
+            r#"{"api_url": "http://acme.api-us1.com", "api_key": "k"}"#,
+            "https",
+        ),
+        (
+            r#"{"api_url": "https://acme.api-us1.com", "api_key": 42}"#,
+            "'api_key' must be a string",
+        ),
+        (
+            r#"{"api_url": "https://acme.api-us1.com", "api_key": "k", "requests_per_second": -1}"#,
+            "'requests_per_second'",
+        ),
     ];
     for (i, (cfg, want)) in cases.iter().enumerate() {
         let path = s.write(&format!("c{i}.json"), cfg);
         for cmd in ["check", "discover", "read"] {
             let run = wasmtime(&s, &[cmd, "--config", &path]);
             assert_ne!(run.code, 0, "{cmd} with {cfg} exited 0");
-            assert!(run.stdout.contains(want) && run.stderr.contains(want), "{cmd} with {cfg}: stdout {} stderr {}", run.stdout, run.stderr);
-            assert!(!run.stderr.contains("panicked") && !run.stderr.contains("wasm trap"), "{}", run.stderr);
+            assert!(
+                run.stdout.contains(want) && run.stderr.contains(want),
+                "{cmd} with {cfg}: stdout {} stderr {}",
+                run.stdout,
+                run.stderr
+            );
+            assert!(
+                !run.stderr.contains("panicked") && !run.stderr.contains("wasm trap"),
+                "{}",
+                run.stderr
+            );
         }
     }
     let run = wasmtime(&s, &["check", "--config", "/data/missing.json"]);
@@ -116,16 +173,37 @@ fn discover_lists_every_stream() {
     let cat = run.of_type("CATALOG").pop().expect("CATALOG");
     let streams = cat["catalog"]["streams"].as_array().expect("streams");
     let names: BTreeSet<&str> = streams.iter().filter_map(|s| s["name"].as_str()).collect();
-    for want in ["contacts", "deals", "lists", "campaigns", "automations", "tags", "users", "contact_tags", "contact_custom_field_values"] {
+    for want in [
+        "contacts",
+        "deals",
+        "lists",
+        "campaigns",
+        "automations",
+        "tags",
+        "users",
+        "contact_tags",
+        "contact_custom_field_values",
+    ] {
         assert!(names.contains(want), "discover lacks {want}");
     }
     for st in streams {
         assert_eq!(st["json_schema"]["type"], "object", "{}", st["name"]);
-        assert_eq!(st["source_defined_primary_key"], serde_json::json!([["id"]]));
-        assert!(st["supported_sync_modes"].as_array().map_or(false, |m| !m.is_empty()));
+        assert_eq!(
+            st["source_defined_primary_key"],
+            serde_json::json!([["id"]])
+        );
+        assert!(st["supported_sync_modes"]
+            .as_array()
+            .map_or(false, |m| !m.is_empty()));
     }
-    let contacts = streams.iter().find(|s| s["name"] == "contacts").expect("contacts");
-    assert_eq!(contacts["default_cursor_field"], serde_json::json!(["udate"]));
+    let contacts = streams
+        .iter()
+        .find(|s| s["name"] == "contacts")
+        .expect("contacts");
+    assert_eq!(
+        contacts["default_cursor_field"],
+        serde_json::json!(["udate"])
+    );
     assert_no_key(&run);
 }
 
@@ -148,20 +226,50 @@ fn full_read_delivers_every_record_exactly_once_within_the_rate_limit() {
         assert_exactly(&stream, srv.with_dataset(|d| d.ids(name)), got.get(&stream));
         got.remove(&stream);
     }
-    assert!(got.is_empty(), "records of unknown streams: {:?}", got.keys());
+    assert!(
+        got.is_empty(),
+        "records of unknown streams: {:?}",
+        got.keys()
+    );
     let contacts = srv.with_dataset(|d| d.ids("contacts").len());
     assert!(contacts > 1_000);
 
     // Rate: the server's own clock.
-    assert!(srv.max_starts_in_window(1000.0) <= 5, "the server saw {} request starts in one second", srv.max_starts_in_window(1000.0));
-    assert_eq!(srv.count_status(429), 0, "the server had to refuse requests");
+    assert!(
+        srv.max_starts_in_window(1000.0) <= 5,
+        "the server saw {} request starts in one second",
+        srv.max_starts_in_window(1000.0)
+    );
+    assert_eq!(
+        srv.count_status(429),
+        0,
+        "the server had to refuse requests"
+    );
     // Protocol: a STATE and a COMPLETE status per stream, progress logs.
-    let states: BTreeSet<String> = run.of_type("STATE").iter().filter_map(|m| m["state"]["stream"]["stream_descriptor"]["name"].as_str().map(String::from)).collect();
+    let states: BTreeSet<String> = run
+        .of_type("STATE")
+        .iter()
+        .filter_map(|m| {
+            m["state"]["stream"]["stream_descriptor"]["name"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
     assert!(states.contains("contacts") && states.len() >= 59);
-    let complete = run.of_type("TRACE").iter().filter(|m| m["trace"]["stream_status"]["status"] == "COMPLETE").count();
+    let complete = run
+        .of_type("TRACE")
+        .iter()
+        .filter(|m| m["trace"]["stream_status"]["status"] == "COMPLETE")
+        .count();
     assert!(complete >= 59, "{complete} streams complete");
-    assert!(run.of_type("LOG").iter().any(|m| m["log"]["message"].as_str().map_or(false, |s| s.contains("contacts") && s.contains("records"))));
-    assert!(run.stderr.contains("total:"), "summary on stderr: {}", run.stderr);
+    assert!(run.of_type("LOG").iter().any(|m| m["log"]["message"]
+        .as_str()
+        .map_or(false, |s| s.contains("contacts") && s.contains("records"))));
+    assert!(
+        run.stderr.contains("total:"),
+        "summary on stderr: {}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -175,21 +283,45 @@ fn release_component_is_small() {
 fn the_wit_interface_reads_and_checks() {
     let _g = serial();
     let srv = server(20, None);
-    let cfg = serde_json::json!({"api_url": srv.base_url(), "api_key": KEY, "requests_per_second": 50}).to_string();
+    let cfg =
+        serde_json::json!({"api_url": srv.base_url(), "api_key": KEY, "requests_per_second": 50})
+            .to_string();
     let wave = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
     let invoke = |call: String| {
-        let o = std::process::Command::new("wasmtime").args(["run", "-S", "http", "--invoke", &call]).arg(component()).output().expect("wasmtime");
-        (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+        let o = std::process::Command::new("wasmtime")
+            .args(["run", "-S", "http", "--invoke", &call])
+            .arg(component())
+            .output()
+            .expect("wasmtime");
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
     };
     let catalog = r#"{"streams":[{"stream":{"name":"tags"}}]}"#;
-    let (out, err) = invoke(format!("read({}, some({}), none)", wave(&cfg), wave(catalog)));
+    let (out, err) = invoke(format!(
+        "read({}, some({}), none)",
+        wave(&cfg),
+        wave(catalog)
+    ));
     let result = out.lines().last().unwrap_or("");
     let tags = srv.with_dataset(|d| d.ids("tags").len());
-    assert!(result.starts_with("ok(") && result.contains(&format!("name: \"tags\", records: {tags},")), "{result}\n{err}");
-    assert_eq!(out.lines().filter(|l| l.contains("\"RECORD\"")).count(), tags, "records on stdout");
-    let bad = serde_json::json!({"api_url": srv.base_url(), "api_key": "wrong-key-abcdef"}).to_string();
+    assert!(
+        result.starts_with("ok(") && result.contains(&format!("name: \"tags\", records: {tags},")),
+        "{result}\n{err}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.contains("\"RECORD\"")).count(),
+        tags,
+        "records on stdout"
+    );
+    let bad =
+        serde_json::json!({"api_url": srv.base_url(), "api_key": "wrong-key-abcdef"}).to_string();
     let (out, _) = invoke(format!("check({})", wave(&bad)));
-    assert!(out.trim().starts_with("ok({succeeded: false") && out.contains("403"), "{out}");
+    assert!(
+        out.trim().starts_with("ok({succeeded: false") && out.contains("403"),
+        "{out}"
+    );
     assert!(!out.contains("wrong-key-abcdef"));
     let (out, _) = invoke(format!("discover({})", wave("{}")));
     assert!(out.trim().starts_with("err({kind: config-error"), "{out}");

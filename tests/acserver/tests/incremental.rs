@@ -12,14 +12,22 @@ use std::process::{Command, Stdio};
 const KEY: &str = "incr-key-51c0ffee";
 
 fn server(contacts: usize, disabled: Vec<String>) -> Server {
-    let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: None, disabled_features: disabled, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        disabled_features: disabled,
+        ..ServerConfig::default()
+    };
     Server::start(cfg, Dataset::generate(23, contacts)).expect("start test server")
 }
 
 fn discover(s: &Scratch, cfg: &str) -> Vec<Value> {
     let run = wasmtime(s, &["discover", "--config", cfg]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    run.of_type("CATALOG")[0]["catalog"]["streams"].as_array().cloned().unwrap_or_default()
+    run.of_type("CATALOG")[0]["catalog"]["streams"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A configured catalog of every discovered stream, incremental wherever offered.
@@ -54,16 +62,31 @@ fn discover_offers_all_streams_and_custom_objects() {
     let s = Scratch::new("disc3");
     let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
     let streams = discover(&s, &cfg);
-    let names: BTreeSet<String> = streams.iter().filter_map(|x| x["name"].as_str().map(String::from)).collect();
-    let want: BTreeSet<String> = srv.with_dataset(|d| d.stream_names()).iter().map(|n| connector_name(n)).collect();
+    let names: BTreeSet<String> = streams
+        .iter()
+        .filter_map(|x| x["name"].as_str().map(String::from))
+        .collect();
+    let want: BTreeSet<String> = srv
+        .with_dataset(|d| d.stream_names())
+        .iter()
+        .map(|n| connector_name(n))
+        .collect();
     assert_eq!(names, want);
-    let customs = names.iter().filter(|n| n.starts_with("custom_object_")).count();
+    let customs = names
+        .iter()
+        .filter(|n| n.starts_with("custom_object_"))
+        .count();
     assert!(customs >= 2, "custom objects: {customs}");
     assert!(names.len() >= 59 + customs);
     for st in &streams {
-        let inc = st["supported_sync_modes"].as_array().map_or(false, |m| m.iter().any(|x| x == "incremental"));
+        let inc = st["supported_sync_modes"]
+            .as_array()
+            .map_or(false, |m| m.iter().any(|x| x == "incremental"));
         assert_eq!(inc, st["default_cursor_field"].is_array(), "{}", st["name"]);
-        assert_eq!(st["source_defined_primary_key"], serde_json::json!([["id"]]));
+        assert_eq!(
+            st["source_defined_primary_key"],
+            serde_json::json!([["id"]])
+        );
     }
 }
 
@@ -80,22 +103,45 @@ fn full_then_incremental_read_delivers_exactly_the_changes() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     let msgs = first.messages();
     // Every record valid against its stream's schema; every stream exactly the server's records.
-    let schemas: BTreeMap<String, Value> = streams.iter().map(|x| (x["name"].as_str().unwrap_or("").to_string(), x["json_schema"].clone())).collect();
+    let schemas: BTreeMap<String, Value> = streams
+        .iter()
+        .map(|x| {
+            (
+                x["name"].as_str().unwrap_or("").to_string(),
+                x["json_schema"].clone(),
+            )
+        })
+        .collect();
     for m in msgs.iter().filter(|m| m["type"] == "RECORD") {
         let stream = m["record"]["stream"].as_str().unwrap_or("");
-        validate(&schemas[stream], &m["record"]["data"], stream).unwrap_or_else(|e| panic!("invalid record: {e}"));
+        validate(&schemas[stream], &m["record"]["data"], stream)
+            .unwrap_or_else(|e| panic!("invalid record: {e}"));
     }
     let got = ids_by_stream(&msgs);
     for name in srv.with_dataset(|d| d.stream_names()) {
-        assert_exactly(&name, srv.with_dataset(|d| d.ids(&name)), got.get(&connector_name(&name)));
+        assert_exactly(
+            &name,
+            srv.with_dataset(|d| d.ids(&name)),
+            got.get(&connector_name(&name)),
+        );
     }
     // Zero dates arrive as null.
-    assert!(!first.stdout.contains("0000-00-00"), "zero dates must become null");
+    assert!(
+        !first.stdout.contains("0000-00-00"),
+        "zero dates must become null"
+    );
 
     // Change the data: updates and inserts in server-filtered and client-filtered streams.
     let mut changed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     srv.with_dataset(|d| {
-        for (stream, touch, insert) in [("contacts", 7, 3), ("deals", 2, 1), ("contact_tags", 4, 2), ("campaigns", 1, 0), ("activities", 2, 1), ("custom_object:support-ticket", 1, 1)] {
+        for (stream, touch, insert) in [
+            ("contacts", 7, 3),
+            ("deals", 2, 1),
+            ("contact_tags", 4, 2),
+            ("campaigns", 1, 0),
+            ("activities", 2, 1),
+            ("custom_object:support-ticket", 1, 1),
+        ] {
             let mut ids: BTreeSet<String> = d.touch(stream, touch).into_iter().collect();
             ids.extend(d.insert(stream, insert));
             changed.insert(connector_name(stream), ids);
@@ -104,7 +150,10 @@ fn full_then_incremental_read_delivers_exactly_the_changes() {
     let mut states = BTreeMap::new();
     merge_states(&mut states, &msgs);
     let st = s.write("state.json", &state_text(&states));
-    let second = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat, "--state", &st]);
+    let second = wasmtime(
+        &s,
+        &["read", "--config", &cfg, "--catalog", &cat, "--state", &st],
+    );
     assert_eq!(second.code, 0, "{}", second.stderr);
     let got = ids_by_stream(&second.messages());
     for st in &streams {
@@ -112,38 +161,83 @@ fn full_then_incremental_read_delivers_exactly_the_changes() {
         let incremental = st["default_cursor_field"].is_array();
         let have: Vec<String> = got.get(name).cloned().unwrap_or_default();
         let unique: BTreeSet<String> = have.iter().cloned().collect();
-        assert_eq!(unique.len(), have.len(), "{name}: duplicates in the incremental read");
+        assert_eq!(
+            unique.len(),
+            have.len(),
+            "{name}: duplicates in the incremental read"
+        );
         if incremental {
             let want = changed.get(name).cloned().unwrap_or_default();
-            assert_eq!(unique, want, "{name}: the incremental read must deliver exactly the changed records");
+            assert_eq!(
+                unique, want,
+                "{name}: the incremental read must deliver exactly the changed records"
+            );
         } else {
-            let all: BTreeSet<String> = srv.with_dataset(|d| d.ids(&name.to_string())).into_iter().collect();
+            let all: BTreeSet<String> = srv
+                .with_dataset(|d| d.ids(&name.to_string()))
+                .into_iter()
+                .collect();
             assert_eq!(unique, all, "{name}: full refresh re-reads everything");
         }
     }
     // Deals were filtered by the server. Contacts were not: their children (field values, tags,
     // lists) are in the catalog and ride on one pass over all contacts, cheaper than paging the
     // children's own lists.
-    let filtered = |p: &str| srv.requests().iter().filter(|r| r.path.contains(p) && r.path.contains("updated_after")).count();
+    let filtered = |p: &str| {
+        srv.requests()
+            .iter()
+            .filter(|r| r.path.contains(p) && r.path.contains("updated_after"))
+            .count()
+    };
     assert!(filtered("/deals?") >= 1);
     assert_eq!(filtered("/contacts?"), 0);
-    assert!(!srv.requests().iter().any(|r| r.path.contains("/contactTags?")), "children came with contacts");
+    assert!(
+        !srv.requests()
+            .iter()
+            .any(|r| r.path.contains("/contactTags?")),
+        "children came with contacts"
+    );
     // Contacts alone: the server filters them.
     let alone = s.write("alone.json", &catalog(&["contacts"], true));
-    let third = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &alone, "--state", &st]);
+    let third = wasmtime(
+        &s,
+        &[
+            "read",
+            "--config",
+            &cfg,
+            "--catalog",
+            &alone,
+            "--state",
+            &st,
+        ],
+    );
     assert_eq!(third.code, 0, "{}", third.stderr);
-    assert!(filtered("/contacts?") >= 1, "contacts alone are filtered by the server");
-    let got: BTreeSet<String> = ids_by_stream(&third.messages()).remove("contacts").unwrap_or_default().into_iter().collect();
+    assert!(
+        filtered("/contacts?") >= 1,
+        "contacts alone are filtered by the server"
+    );
+    let got: BTreeSet<String> = ids_by_stream(&third.messages())
+        .remove("contacts")
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     assert_eq!(&got, changed.get("contacts").expect("contacts changed"));
 }
 
 /// Runs a read and kills it after `lines` lines of output; returns what it printed.
 fn read_killed_after(s: &Scratch, args: &[&str], lines: usize) -> (Vec<Value>, bool) {
     let mut child = Command::new("wasmtime")
-        .arg("run").arg("-S").arg("http").arg("--dir").arg(format!("{}::/data", s.dir.display()))
-        .arg(component()).args(args)
-        .stdout(Stdio::piped()).stderr(Stdio::null())
-        .spawn().expect("wasmtime");
+        .arg("run")
+        .arg("-S")
+        .arg("http")
+        .arg("--dir")
+        .arg(format!("{}::/data", s.dir.display()))
+        .arg(component())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wasmtime");
     let out = child.stdout.take().expect("stdout");
     let mut msgs = Vec::new();
     let mut killed = false;
@@ -174,7 +268,10 @@ fn a_read_killed_five_times_and_resumed_loses_nothing() {
     let mut all: Vec<Value> = Vec::new();
     let mut kills = 0;
     // Kill points spread over the run: after 300, 500, 800, 1100… messages of each run.
-    for (i, budget) in [300usize, 500, 800, 1100, 1400, 1800, 2500, 4000, 1_000_000].iter().enumerate() {
+    for (i, budget) in [300usize, 500, 800, 1100, 1400, 1800, 2500, 4000, 1_000_000]
+        .iter()
+        .enumerate()
+    {
         let mut args = vec!["read", "--config", &cfg, "--catalog", &cat];
         let st;
         if !states.is_empty() {
@@ -191,9 +288,18 @@ fn a_read_killed_five_times_and_resumed_loses_nothing() {
     }
     assert!(kills >= 5, "only {kills} kills happened");
     // The kills interrupted passes (not only gaps between streams): resumes started mid-list.
-    let resumed_mid_list = srv.requests().iter().filter(|r| r.path.contains("id_greater=") || (r.path.contains("offset=") && !r.path.contains("offset=0"))).count();
+    let resumed_mid_list = srv
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.path.contains("id_greater=")
+                || (r.path.contains("offset=") && !r.path.contains("offset=0"))
+        })
+        .count();
     assert!(resumed_mid_list > 0);
-    assert!(all.iter().any(|m| m["type"] == "STATE" && m["state"]["stream"]["stream_state"]["resume"].is_object()));
+    assert!(all.iter().any(
+        |m| m["type"] == "STATE" && m["state"]["stream"]["stream_state"]["resume"].is_object()
+    ));
     let got = ids_by_stream(&all);
     for name in srv.with_dataset(|d| d.stream_names()) {
         let want: BTreeSet<String> = srv.with_dataset(|d| d.ids(&name)).into_iter().collect();
@@ -207,7 +313,10 @@ fn a_read_killed_five_times_and_resumed_loses_nothing() {
             *counts.entry(id).or_default() += 1;
         }
         let worst = counts.values().max().copied().unwrap_or(0);
-        assert!(worst <= kills + 1, "{name}: a record was delivered {worst} times");
+        assert!(
+            worst <= kills + 1,
+            "{name}: a record was delivered {worst} times"
+        );
     }
 }
 
@@ -219,10 +328,26 @@ fn an_account_without_the_accounts_feature_syncs_everything_else() {
     let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
     let run = wasmtime(&s, &["read", "--config", &cfg]);
     assert_ne!(run.code, 0, "a failed stream must fail the run");
-    let errors: Vec<Value> = run.of_type("TRACE").into_iter().filter(|m| m["trace"]["type"] == "ERROR").collect();
-    let failed: BTreeSet<String> = errors.iter().filter_map(|e| e["trace"]["error"]["stream_descriptor"]["name"].as_str().map(String::from)).collect();
-    assert!(failed.contains("accounts"), "accounts not named: {failed:?}");
-    assert!(errors.iter().all(|e| e["trace"]["error"]["failure_type"] == "config_error"));
+    let errors: Vec<Value> = run
+        .of_type("TRACE")
+        .into_iter()
+        .filter(|m| m["trace"]["type"] == "ERROR")
+        .collect();
+    let failed: BTreeSet<String> = errors
+        .iter()
+        .filter_map(|e| {
+            e["trace"]["error"]["stream_descriptor"]["name"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    assert!(
+        failed.contains("accounts"),
+        "accounts not named: {failed:?}"
+    );
+    assert!(errors
+        .iter()
+        .all(|e| e["trace"]["error"]["failure_type"] == "config_error"));
     assert!(run.stderr.contains("accounts") && run.stderr.contains("FAILED"));
     let got = ids_by_stream(&run.messages());
     for name in srv.with_dataset(|d| d.stream_names()) {
@@ -231,7 +356,10 @@ fn an_account_without_the_accounts_feature_syncs_everything_else() {
             assert_exactly(&cname, srv.with_dataset(|d| d.ids(&name)), got.get(&cname));
         }
     }
-    assert!(failed.iter().all(|f| f.starts_with("account")), "only account streams may fail: {failed:?}");
+    assert!(
+        failed.iter().all(|f| f.starts_with("account")),
+        "only account streams may fail: {failed:?}"
+    );
 }
 
 #[test]
@@ -243,16 +371,28 @@ fn bad_state_and_catalog_are_refused_clearly() {
     let cat = s.write("cat.json", &catalog(&["contacts"], true));
     for (text, want) in [
         ("{oops", "not valid JSON"),
-        (r#"[{"type":"STREAM","stream":{"stream_descriptor":{"name":"martians"},"stream_state":{}}}]"#, "unknown stream 'martians'"),
-        (r#"[{"type":"STREAM","stream":{"stream_descriptor":{"name":"contacts"},"stream_state":{"cursor":"last tuesday"}}}]"#, "not a timestamp"),
+        (
+            r#"[{"type":"STREAM","stream":{"stream_descriptor":{"name":"martians"},"stream_state":{}}}]"#,
+            "unknown stream 'martians'",
+        ),
+        (
+            r#"[{"type":"STREAM","stream":{"stream_descriptor":{"name":"contacts"},"stream_state":{"cursor":"last tuesday"}}}]"#,
+            "not a timestamp",
+        ),
     ] {
         let st = s.write("st.json", text);
-        let run = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat, "--state", &st]);
+        let run = wasmtime(
+            &s,
+            &["read", "--config", &cfg, "--catalog", &cat, "--state", &st],
+        );
         assert_ne!(run.code, 0);
         assert!(run.stderr.contains(want), "{text}: {}", run.stderr);
         assert!(run.of_type("RECORD").is_empty());
     }
-    let bad = s.write("bad.json", r#"{"streams":[{"stream":{"name":"contacts"},"sync_mode":"sideways"}]}"#);
+    let bad = s.write(
+        "bad.json",
+        r#"{"streams":[{"stream":{"name":"contacts"},"sync_mode":"sideways"}]}"#,
+    );
     let run = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &bad]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("sync_mode"));
@@ -269,40 +409,77 @@ fn changes_during_a_read_are_not_lost() {
     let streams = discover(&s, &cfg);
     let cat = s.write("cat.json", &incremental_catalog(&streams));
     // First sync, with changes landing mid-read: early contacts (read already) and late ones.
-    let changed = std::sync::Arc::new(std::sync::Mutex::new(BTreeMap::<String, BTreeSet<String>>::new()));
+    let changed = std::sync::Arc::new(std::sync::Mutex::new(
+        BTreeMap::<String, BTreeSet<String>>::new(),
+    ));
     let log = changed.clone();
-    srv.mutate_after(25, Box::new(move |d: &mut Dataset| {
-        let mut m = log.lock().unwrap_or_else(|e| e.into_inner());
-        for stream in ["contacts", "deals", "contact_tags", "activities"] {
-            let mut ids: BTreeSet<String> = d.touch(stream, 6).into_iter().collect();
-            ids.extend(d.insert(stream, 2));
-            m.insert(stream.to_string(), ids);
-        }
-    }));
+    srv.mutate_after(
+        25,
+        Box::new(move |d: &mut Dataset| {
+            let mut m = log.lock().unwrap_or_else(|e| e.into_inner());
+            for stream in ["contacts", "deals", "contact_tags", "activities"] {
+                let mut ids: BTreeSet<String> = d.touch(stream, 6).into_iter().collect();
+                ids.extend(d.insert(stream, 2));
+                m.insert(stream.to_string(), ids);
+            }
+        }),
+    );
     let first = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     let msgs = first.messages();
     let mut states = BTreeMap::new();
     merge_states(&mut states, &msgs);
     let st = s.write("state.json", &state_text(&states));
-    let second = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat, "--state", &st]);
+    let second = wasmtime(
+        &s,
+        &["read", "--config", &cfg, "--catalog", &cat, "--state", &st],
+    );
     assert_eq!(second.code, 0, "{}", second.stderr);
     let changed = changed.lock().unwrap_or_else(|e| e.into_inner()).clone();
     assert!(!changed.is_empty(), "the mutation ran");
     let (a, b) = (ids_by_stream(&msgs), ids_by_stream(&second.messages()));
-    let cursor_of = |stream: &str| streams.iter().find(|x| x["name"] == stream).and_then(|x| x["default_cursor_field"][0].as_str()).unwrap_or("").to_string();
-    let delivered: Vec<Value> = msgs.iter().chain(second.messages().iter()).filter(|m| m["type"] == "RECORD").cloned().collect();
+    let cursor_of = |stream: &str| {
+        streams
+            .iter()
+            .find(|x| x["name"] == stream)
+            .and_then(|x| x["default_cursor_field"][0].as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let delivered: Vec<Value> = msgs
+        .iter()
+        .chain(second.messages().iter())
+        .filter(|m| m["type"] == "RECORD")
+        .cloned()
+        .collect();
     for (stream, ids) in &changed {
-        let latest: BTreeSet<String> = b.get(stream).cloned().unwrap_or_default().into_iter().collect();
-        let first_ids: BTreeSet<String> = a.get(stream).cloned().unwrap_or_default().into_iter().collect();
+        let latest: BTreeSet<String> = b
+            .get(stream)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let first_ids: BTreeSet<String> = a
+            .get(stream)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let cursor = cursor_of(stream);
         for id in ids {
             // The changed version (the server's clock for changes starts in 2025; generated data
             // is older) must arrive in one of the two reads.
             let got_change = delivered.iter().any(|m| {
-                m["record"]["stream"] == stream.as_str() && m["record"]["data"]["id"] == id.as_str() && m["record"]["data"][&cursor].as_str().map_or(false, |c| c.starts_with("2025"))
+                m["record"]["stream"] == stream.as_str()
+                    && m["record"]["data"]["id"] == id.as_str()
+                    && m["record"]["data"][&cursor]
+                        .as_str()
+                        .map_or(false, |c| c.starts_with("2025"))
             });
-            assert!(got_change, "{stream} {id} changed during the first read and its change was never delivered");
+            assert!(
+                got_change,
+                "{stream} {id} changed during the first read and its change was never delivered"
+            );
         }
         // Every record of the server at least once over the two reads.
         let all: BTreeSet<String> = srv.with_dataset(|d| d.ids(stream)).into_iter().collect();
@@ -310,6 +487,14 @@ fn changes_during_a_read_are_not_lost() {
         assert!(all.is_subset(&union), "{stream}: records missing");
     }
     // Changed contacts that the first read had already passed must come in the second read.
-    let contacts_second: BTreeSet<String> = b.get("contacts").cloned().unwrap_or_default().into_iter().collect();
-    assert!(!contacts_second.is_empty(), "the second read delivers the contacts changed during the first");
+    let contacts_second: BTreeSet<String> = b
+        .get("contacts")
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    assert!(
+        !contacts_second.is_empty(),
+        "the second read delivers the contacts changed during the first"
+    );
 }

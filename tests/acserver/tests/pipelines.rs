@@ -16,7 +16,11 @@ fn repo() -> PathBuf {
 }
 
 fn server(contacts: usize) -> Server {
-    let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: None, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        ..ServerConfig::default()
+    };
     Server::start(cfg, Dataset::generate(31, contacts)).expect("server")
 }
 
@@ -34,10 +38,18 @@ fn connector_json_names_the_built_component_and_the_interface() {
     let text = std::fs::read_to_string(repo().join("connector.json")).expect("connector.json");
     let c: Value = serde_json::from_str(&text).expect("connector.json is JSON");
     let path = repo().join(c["component"].as_str().expect("component path"));
-    assert_eq!(std::fs::canonicalize(&path).ok(), std::fs::canonicalize(component()).ok(), "connector.json must name the built component");
+    assert_eq!(
+        std::fs::canonicalize(&path).ok(),
+        std::fs::canonicalize(component()).ok(),
+        "connector.json must name the built component"
+    );
     assert_eq!(c["wit"]["world"], "source");
-    let wit = std::fs::read_to_string(repo().join(c["wit"]["path"].as_str().expect("wit path"))).expect("wit file");
-    assert!(wit.contains(&format!("package {};", c["wit"]["package"].as_str().unwrap_or("?"))));
+    let wit = std::fs::read_to_string(repo().join(c["wit"]["path"].as_str().expect("wit path")))
+        .expect("wit file");
+    assert!(wit.contains(&format!(
+        "package {};",
+        c["wit"]["package"].as_str().unwrap_or("?")
+    )));
     for f in ["spec", "check", "discover", "read"] {
         assert!(wit.contains(&format!("{f}: func(")), "WIT lacks {f}");
     }
@@ -60,7 +72,10 @@ fn two_make_syncs_first_full_then_incremental() {
             .arg(&out)
             .output()
             .expect("bash");
-        (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        )
     };
     let (ok, text) = sync();
     assert!(ok, "{text}");
@@ -71,7 +86,12 @@ fn two_make_syncs_first_full_then_incremental() {
     let mut want = srv.with_dataset(|d| d.ids("contacts"));
     want.sort();
     assert_eq!(contacts, want);
-    assert!(!text.contains(KEY) && !std::fs::read_to_string(out.join("read.log")).unwrap_or_default().contains(KEY));
+    assert!(
+        !text.contains(KEY)
+            && !std::fs::read_to_string(out.join("read.log"))
+                .unwrap_or_default()
+                .contains(KEY)
+    );
 
     let changed: BTreeSet<String> = srv.with_dataset(|d| {
         let mut ids: BTreeSet<String> = d.touch("contacts", 3).into_iter().collect();
@@ -83,8 +103,13 @@ fn two_make_syncs_first_full_then_incremental() {
     assert!(text.contains("mode: incremental"), "{text}");
     let after = lines_ids(&out.join("streams/contacts.jsonl"));
     let appended: BTreeSet<String> = after[contacts.len()..].iter().cloned().collect();
-    assert_eq!(appended, changed, "the second sync appends exactly the changed contacts");
-    let state: Value = serde_json::from_str(&std::fs::read_to_string(out.join("state.json")).expect("state")).expect("state JSON");
+    assert_eq!(
+        appended, changed,
+        "the second sync appends exactly the changed contacts"
+    );
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("state.json")).expect("state"))
+            .expect("state JSON");
     assert!(state.as_array().map_or(0, Vec::len) >= 59);
 }
 
@@ -102,7 +127,10 @@ fn run_tool(tool: &Path, args: &[&str], stdin: Option<&Path>) -> (bool, String) 
         cmd.stdin(std::fs::File::open(f).expect("stdin file"));
     }
     let o = cmd.output().expect("tool runs");
-    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
 }
 
 #[test]
@@ -119,7 +147,10 @@ fn every_message_validates_with_airbyte_protocol_models() {
     };
     save("spec.jsonl", &wasmtime(&s, &["spec"]));
     save("check.jsonl", &wasmtime(&s, &["check", "--config", &cfg]));
-    save("check-bad.jsonl", &wasmtime(&s, &["check", "--config", &bad]));
+    save(
+        "check-bad.jsonl",
+        &wasmtime(&s, &["check", "--config", &bad]),
+    );
     let disc = wasmtime(&s, &["discover", "--config", &cfg]);
     save("discover.jsonl", &disc);
     let full = wasmtime(&s, &["read", "--config", &cfg]);
@@ -127,20 +158,59 @@ fn every_message_validates_with_airbyte_protocol_models() {
     save("read.jsonl", &full);
     // An incremental read from the full read's state, and a read with a failing stream and a
     // failed run: their STATE, TRACE ERROR and LOG messages must validate too.
-    let streams = disc.of_type("CATALOG")[0]["catalog"]["streams"].as_array().cloned().unwrap_or_default();
-    let names: Vec<&str> = streams.iter().filter(|x| x["default_cursor_field"].is_array()).filter_map(|x| x["name"].as_str()).collect();
+    let streams = disc.of_type("CATALOG")[0]["catalog"]["streams"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let names: Vec<&str> = streams
+        .iter()
+        .filter(|x| x["default_cursor_field"].is_array())
+        .filter_map(|x| x["name"].as_str())
+        .collect();
     let cat = s.write("cat.json", &catalog(&names, true));
     let first = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
-    let states: Vec<Value> = first.of_type("STATE").into_iter().map(|m| m["state"].clone()).collect();
+    let states: Vec<Value> = first
+        .of_type("STATE")
+        .into_iter()
+        .map(|m| m["state"].clone())
+        .collect();
     let st = s.write("state.json", &Value::Array(states).to_string());
-    save("read-incremental.jsonl", &wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat, "--state", &st]));
+    save(
+        "read-incremental.jsonl",
+        &wasmtime(
+            &s,
+            &["read", "--config", &cfg, "--catalog", &cat, "--state", &st],
+        ),
+    );
     srv.set_failing_paths(vec!["tags".into()]);
     let retry_cfg = s.write("r.json", &serde_json::json!({"api_url": srv.base_url(), "api_key": KEY, "max_attempts": 2, "requests_per_second": 50}).to_string());
-    save("read-failing.jsonl", &wasmtime(&s, &["read", "--config", &retry_cfg, "--catalog", &s.write("t.json", &catalog(&["tags", "users"], false))]));
-    save("read-bad-key.jsonl", &wasmtime(&s, &["read", "--config", &bad]));
+    save(
+        "read-failing.jsonl",
+        &wasmtime(
+            &s,
+            &[
+                "read",
+                "--config",
+                &retry_cfg,
+                "--catalog",
+                &s.write("t.json", &catalog(&["tags", "users"], false)),
+            ],
+        ),
+    );
+    save(
+        "read-bad-key.jsonl",
+        &wasmtime(&s, &["read", "--config", &bad]),
+    );
     // --strict: also refuse keys the models do not know (they accept them silently).
-    let mut args = vec!["--strict", "--require", "SPEC,CONNECTION_STATUS,CATALOG,RECORD,STATE,LOG,TRACE"];
-    let script = repo().join("tests/python/validate_airbyte.py").display().to_string();
+    let mut args = vec![
+        "--strict",
+        "--require",
+        "SPEC,CONNECTION_STATUS,CATALOG,RECORD,STATE,LOG,TRACE",
+    ];
+    let script = repo()
+        .join("tests/python/validate_airbyte.py")
+        .display()
+        .to_string();
     let mut all = vec![script.as_str()];
     all.append(&mut args);
     all.extend(files.iter().map(String::as_str));
@@ -168,13 +238,23 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
     assert_eq!(disc.code, 0, "{}", disc.stderr);
     let cat = s.write("catalog.json", &select_all(&disc.stdout));
     let singer_catalog: Value = serde_json::from_str(&disc.stdout).expect("catalog");
-    let incremental: BTreeSet<String> = singer_catalog["streams"].as_array().into_iter().flatten().filter(|x| x["replication_method"] == "INCREMENTAL").filter_map(|x| x["stream"].as_str().map(String::from)).collect();
+    let incremental: BTreeSet<String> = singer_catalog["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|x| x["replication_method"] == "INCREMENTAL")
+        .filter_map(|x| x["stream"].as_str().map(String::from))
+        .collect();
     assert!(incremental.contains("contacts") && !incremental.contains("tags"));
 
     let jsonl = venv_bin("jsonl", "target-jsonl");
     let duckdb = venv_bin("duckdb", "target-duckdb");
     let db = s.dir.join("warehouse.duckdb");
-    std::fs::write(s.dir.join("duckdb.json"), serde_json::json!({"path": db, "default_target_schema": "activecampaign"}).to_string()).expect("config");
+    std::fs::write(
+        s.dir.join("duckdb.json"),
+        serde_json::json!({"path": db, "default_target_schema": "activecampaign"}).to_string(),
+    )
+    .expect("config");
     let sync = |run: usize, state: Option<&str>| -> PathBuf {
         let mut args = vec!["--config", cfg.as_str(), "--catalog", cat.as_str()];
         if let Some(st) = state {
@@ -190,7 +270,10 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
                 Some("SCHEMA") => {
                     announced.insert(m["stream"].as_str().unwrap_or("").to_string());
                 }
-                Some("RECORD") => assert!(announced.contains(m["stream"].as_str().unwrap_or("")), "RECORD before SCHEMA"),
+                Some("RECORD") => assert!(
+                    announced.contains(m["stream"].as_str().unwrap_or("")),
+                    "RECORD before SCHEMA"
+                ),
                 _ => {}
             }
         }
@@ -198,23 +281,63 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
         std::fs::write(&messages, &out.stdout).expect("save");
         let dir = s.dir.join(format!("jsonl{run}"));
         std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(s.dir.join("jsonl.json"), serde_json::json!({"destination_path": dir}).to_string()).expect("config");
-        let (ok, text) = run_tool(&jsonl, &["--config", &s.dir.join("jsonl.json").display().to_string()], Some(&messages));
+        std::fs::write(
+            s.dir.join("jsonl.json"),
+            serde_json::json!({"destination_path": dir}).to_string(),
+        )
+        .expect("config");
+        let (ok, text) = run_tool(
+            &jsonl,
+            &["--config", &s.dir.join("jsonl.json").display().to_string()],
+            Some(&messages),
+        );
         assert!(ok, "target-jsonl failed: {text}");
         // The target echoes the last state: that is what the next sync resumes from.
-        let last_state = text.lines().filter(|l| l.starts_with('{')).last().unwrap_or("{}").to_string();
+        let last_state = text
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .last()
+            .unwrap_or("{}")
+            .to_string();
         std::fs::write(s.dir.join(format!("state{run}.json")), &last_state).expect("state");
-        let (ok, text) = run_tool(&duckdb, &["--config", &s.dir.join("duckdb.json").display().to_string()], Some(&messages));
+        let (ok, text) = run_tool(
+            &duckdb,
+            &["--config", &s.dir.join("duckdb.json").display().to_string()],
+            Some(&messages),
+        );
         assert!(ok, "target-duckdb failed: {text}");
         dir
     };
     let loaded = |dir: &Path| -> BTreeMap<String, Vec<String>> {
-        let (ok, text) = run_tool(&venv_bin("jsonl", "python"), &[&repo().join("tests/python/loaded_ids.py").display().to_string(), "jsonl", &dir.display().to_string()], None);
+        let (ok, text) = run_tool(
+            &venv_bin("jsonl", "python"),
+            &[
+                &repo()
+                    .join("tests/python/loaded_ids.py")
+                    .display()
+                    .to_string(),
+                "jsonl",
+                &dir.display().to_string(),
+            ],
+            None,
+        );
         assert!(ok, "{text}");
         serde_json::from_str(&text).expect("ids JSON")
     };
     let in_duckdb = || -> BTreeMap<String, Vec<String>> {
-        let (ok, text) = run_tool(&venv_bin("duckdb", "python"), &[&repo().join("tests/python/loaded_ids.py").display().to_string(), "duckdb", &db.display().to_string(), "activecampaign"], None);
+        let (ok, text) = run_tool(
+            &venv_bin("duckdb", "python"),
+            &[
+                &repo()
+                    .join("tests/python/loaded_ids.py")
+                    .display()
+                    .to_string(),
+                "duckdb",
+                &db.display().to_string(),
+                "activecampaign",
+            ],
+            None,
+        );
         assert!(ok, "{text}");
         serde_json::from_str(&text).expect("ids JSON")
     };
@@ -224,12 +347,20 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
     let names = srv.with_dataset(|d| d.stream_names());
     for name in &names {
         let stream = connector_name(name);
-        assert_exactly(&format!("target-jsonl {stream}"), srv.with_dataset(|d| d.ids(name)), first.get(&stream));
+        assert_exactly(
+            &format!("target-jsonl {stream}"),
+            srv.with_dataset(|d| d.ids(name)),
+            first.get(&stream),
+        );
     }
     let db1 = in_duckdb();
     for name in &names {
         let stream = connector_name(name);
-        assert_exactly(&format!("target-duckdb {stream}"), srv.with_dataset(|d| d.ids(name)), db1.get(&stream));
+        assert_exactly(
+            &format!("target-duckdb {stream}"),
+            srv.with_dataset(|d| d.ids(name)),
+            db1.get(&stream),
+        );
     }
 
     let changed: BTreeMap<String, BTreeSet<String>> = srv.with_dataset(|d| {
@@ -243,17 +374,35 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
             .collect()
     });
     let state = s.dir.join("state1.json").display().to_string();
-    let st: Value = serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("state JSON");
-    assert!(st["bookmarks"]["contacts"]["cursor"].is_string(), "bookmarks carry the cursor: {st}");
-    let sandbox_state = format!("/data/{}", Path::new(&state).file_name().and_then(|f| f.to_str()).unwrap_or(""));
+    let st: Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("state JSON");
+    assert!(
+        st["bookmarks"]["contacts"]["cursor"].is_string(),
+        "bookmarks carry the cursor: {st}"
+    );
+    let sandbox_state = format!(
+        "/data/{}",
+        Path::new(&state)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or("")
+    );
     let dir2 = sync(2, Some(&sandbox_state));
     let second = loaded(&dir2);
     for name in &names {
         let stream = connector_name(name);
-        let got: BTreeSet<String> = second.get(&stream).cloned().unwrap_or_default().into_iter().collect();
+        let got: BTreeSet<String> = second
+            .get(&stream)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         if incremental.contains(&stream) {
             let want = changed.get(&stream).cloned().unwrap_or_default();
-            assert_eq!(got, want, "{stream}: the incremental Singer sync must load exactly the changed records");
+            assert_eq!(
+                got, want,
+                "{stream}: the incremental Singer sync must load exactly the changed records"
+            );
         } else {
             let all: BTreeSet<String> = srv.with_dataset(|d| d.ids(name)).into_iter().collect();
             assert_eq!(got, all, "{stream}: FULL_TABLE reloads everything");
@@ -263,6 +412,10 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
     let db2 = in_duckdb();
     for name in &names {
         let stream = connector_name(name);
-        assert_exactly(&format!("target-duckdb after two syncs {stream}"), srv.with_dataset(|d| d.ids(name)), db2.get(&stream));
+        assert_exactly(
+            &format!("target-duckdb after two syncs {stream}"),
+            srv.with_dataset(|d| d.ids(name)),
+            db2.get(&stream),
+        );
     }
 }

@@ -13,7 +13,10 @@ const KEY: &str = "rel-key-0ddba11-secret";
 const LIMITS: &[&str] = &["-W", "max-memory-size=134217728", "-W", "timeout=900s"];
 
 fn assert_secret_kept(run: &Run) {
-    assert!(!run.stdout.contains(KEY) && !run.stderr.contains(KEY), "the API key leaked");
+    assert!(
+        !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
+        "the API key leaked"
+    );
 }
 
 fn retry_config(base: &str, rps: f64, attempts: u32, wait_s: u32) -> String {
@@ -22,7 +25,8 @@ fn retry_config(base: &str, rps: f64, attempts: u32, wait_s: u32) -> String {
 
 /// The same, with contact children paged from their own lists (not sideloaded on contacts).
 fn own_lists_config(base: &str, rps: f64, attempts: u32, wait_s: u32) -> String {
-    let mut v: Value = serde_json::from_str(&retry_config(base, rps, attempts, wait_s)).unwrap_or_default();
+    let mut v: Value =
+        serde_json::from_str(&retry_config(base, rps, attempts, wait_s)).unwrap_or_default();
     v["sideload_contact_children"] = Value::Bool(false);
     v.to_string()
 }
@@ -30,7 +34,13 @@ fn own_lists_config(base: &str, rps: f64, attempts: u32, wait_s: u32) -> String 
 #[test]
 fn a_read_through_twenty_percent_faults_delivers_everything_once() {
     let _g = serial();
-    let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: None, fault_rate: 0.2, fault_seed: 99, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        fault_rate: 0.2,
+        fault_seed: 99,
+        ..ServerConfig::default()
+    };
     let srv = Server::start(cfg, Dataset::generate(5, 1_000)).expect("server");
     let s = Scratch::new("faults");
     let c = s.write("c.json", &retry_config(&srv.base_url(), 30.0, 12, 300));
@@ -39,33 +49,59 @@ fn a_read_through_twenty_percent_faults_delivers_everything_once() {
     assert_secret_kept(&run);
     let got = ids_by_stream(&run.messages());
     for name in srv.with_dataset(|d| d.stream_names()) {
-        assert_exactly(&name, srv.with_dataset(|d| d.ids(&name)), got.get(&connector_name(&name)));
+        assert_exactly(
+            &name,
+            srv.with_dataset(|d| d.ids(&name)),
+            got.get(&connector_name(&name)),
+        );
     }
-    let kinds: BTreeSet<String> = srv.requests().iter().filter_map(|r| r.fault.clone()).collect();
+    let kinds: BTreeSet<String> = srv
+        .requests()
+        .iter()
+        .filter_map(|r| r.fault.clone())
+        .collect();
     assert!(kinds.len() >= 8, "the server injected only {kinds:?}");
     let faults = srv.requests().iter().filter(|r| r.fault.is_some()).count();
-    assert!(faults * 100 >= srv.requests().len() * 10, "{faults} faults in {} requests", srv.requests().len());
+    assert!(
+        faults * 100 >= srv.requests().len() * 10,
+        "{faults} faults in {} requests",
+        srv.requests().len()
+    );
 }
 
 #[test]
 fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
     let _g = serial();
-    let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: None, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        ..ServerConfig::default()
+    };
     let srv = Server::start(cfg, Dataset::generate(8, 300)).expect("server");
     // contact_tags (≈450 records, paged from its own list) fails from its fourth page on.
     srv.set_failing_paths(vec!["contactTags?limit=100&offset=300".into()]);
     let s = Scratch::new("failing");
     let c = s.write("c.json", &own_lists_config(&srv.base_url(), 50.0, 3, 30));
-    let cat = s.write("cat.json", &catalog(&["contact_tags", "contacts", "deals", "lists"], true));
+    let cat = s.write(
+        "cat.json",
+        &catalog(&["contact_tags", "contacts", "deals", "lists"], true),
+    );
     let run = wasmtime_with(LIMITS, &s, &["read", "--config", &c, "--catalog", &cat]);
     assert_ne!(run.code, 0);
     assert_secret_kept(&run);
-    let errors: Vec<Value> = run.of_type("TRACE").into_iter().filter(|m| m["trace"]["type"] == "ERROR").collect();
+    let errors: Vec<Value> = run
+        .of_type("TRACE")
+        .into_iter()
+        .filter(|m| m["trace"]["type"] == "ERROR")
+        .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     let e = &errors[0]["trace"]["error"];
     assert_eq!(e["stream_descriptor"]["name"], "contact_tags");
     let msg = e["message"].as_str().unwrap_or("");
-    assert!(msg.contains("contact_tags") && msg.contains("offset 300") && msg.contains("500"), "{msg}");
+    assert!(
+        msg.contains("contact_tags") && msg.contains("offset 300") && msg.contains("500"),
+        "{msg}"
+    );
     assert!(run.stderr.contains("contact_tags"));
     let got = ids_by_stream(&run.messages());
     for other in ["lists", "contacts", "deals"] {
@@ -75,17 +111,41 @@ fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
 
     // The fault clears; the next run resumes contact_tags from its last STATE and completes it.
     srv.set_failing_paths(vec![]);
-    let states: Vec<Value> = run.of_type("STATE").into_iter().map(|m| m["state"].clone()).collect();
+    let states: Vec<Value> = run
+        .of_type("STATE")
+        .into_iter()
+        .map(|m| m["state"].clone())
+        .collect();
     let mut last: BTreeMap<String, Value> = BTreeMap::new();
     for st in states {
-        last.insert(st["stream"]["stream_descriptor"]["name"].as_str().unwrap_or("").to_string(), st);
+        last.insert(
+            st["stream"]["stream_descriptor"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            st,
+        );
     }
-    assert_eq!(last["contact_tags"]["stream"]["stream_state"]["resume"]["offset"], 300);
-    let st = s.write("state.json", &Value::Array(last.into_values().collect()).to_string());
-    let second = wasmtime_with(LIMITS, &s, &["read", "--config", &c, "--catalog", &cat, "--state", &st]);
+    assert_eq!(
+        last["contact_tags"]["stream"]["stream_state"]["resume"]["offset"],
+        300
+    );
+    let st = s.write(
+        "state.json",
+        &Value::Array(last.into_values().collect()).to_string(),
+    );
+    let second = wasmtime_with(
+        LIMITS,
+        &s,
+        &["read", "--config", &c, "--catalog", &cat, "--state", &st],
+    );
     assert_eq!(second.code, 0, "{}", second.stderr);
     let again = ids_by_stream(&second.messages());
-    let mut all: Vec<String> = got["contact_tags"].iter().chain(again.get("contact_tags").into_iter().flatten()).cloned().collect();
+    let mut all: Vec<String> = got["contact_tags"]
+        .iter()
+        .chain(again.get("contact_tags").into_iter().flatten())
+        .cloned()
+        .collect();
     let n = all.len();
     all.sort();
     all.dedup();
@@ -93,13 +153,20 @@ fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
     let mut want = srv.with_dataset(|d| d.ids("contact_tags"));
     want.sort();
     assert_eq!(all, want);
-    assert!(again.get("contacts").map_or(true, Vec::is_empty), "contacts were complete: nothing new");
+    assert!(
+        again.get("contacts").map_or(true, Vec::is_empty),
+        "contacts were complete: nothing new"
+    );
 }
 
 #[test]
 fn the_key_stays_secret_in_every_failure() {
     let _g = serial();
-    let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: None, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        ..ServerConfig::default()
+    };
     let srv = Server::start(cfg, Dataset::generate(1, 10)).expect("server");
     let s = Scratch::new("secret");
     let base = srv.base_url();
@@ -123,7 +190,16 @@ fn the_key_stays_secret_in_every_failure() {
     // Server errors that echo the key back are masked too.
     srv.set_failing_paths(vec!["tags".into()]);
     let good = s.write("good.json", &retry_config(&base, 50.0, 2, 10));
-    let run = wasmtime(&s, &["read", "--config", &good, "--catalog", &s.write("cat.json", &catalog(&["tags"], false))]);
+    let run = wasmtime(
+        &s,
+        &[
+            "read",
+            "--config",
+            &good,
+            "--catalog",
+            &s.write("cat.json", &catalog(&["tags"], false)),
+        ],
+    );
     assert_ne!(run.code, 0);
     assert_secret_kept(&run);
 }
@@ -131,17 +207,27 @@ fn the_key_stays_secret_in_every_failure() {
 #[test]
 fn requests_stay_on_the_configured_host() {
     let _g = serial();
-    let cfg = ServerConfig { api_key: KEY.into(), rate_limit_per_sec: None, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        ..ServerConfig::default()
+    };
     let srv = Server::start(cfg, Dataset::generate(2, 50)).expect("server");
     let s = Scratch::new("host");
     // Records carry links to https://acct.api-us1.com/…; none is followed.
     let c = s.write("c.json", &retry_config(&srv.base_url(), 50.0, 3, 10));
     let run = wasmtime(&s, &["read", "--config", &c]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("acct.api-us1.com"), "the records do carry foreign links");
+    assert!(
+        run.stdout.contains("acct.api-us1.com"),
+        "the records do carry foreign links"
+    );
     assert!(srv.requests().iter().all(|r| r.path.starts_with("/api/3/")));
     // Plain http to a non-loopback host is refused before any request.
-    let off = s.write("off.json", &serde_json::json!({"api_url": "http://acct.api-us1.com", "api_key": KEY}).to_string());
+    let off = s.write(
+        "off.json",
+        &serde_json::json!({"api_url": "http://acct.api-us1.com", "api_key": KEY}).to_string(),
+    );
     let run = wasmtime(&s, &["check", "--config", &off]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("https"));

@@ -18,10 +18,17 @@ pub fn serial() -> MutexGuard<'static, ()> {
 
 /// The release component, built by `make build` (COMPONENT overrides).
 pub fn component() -> PathBuf {
-    let p = std::env::var_os("COMPONENT").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/wasm32-wasip2/release/source_activecampaign.wasm")
-    });
-    assert!(p.exists(), "component {} not found: run `make build` first (or `make test`)", p.display());
+    let p = std::env::var_os("COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/wasm32-wasip2/release/source_activecampaign.wasm")
+        });
+    assert!(
+        p.exists(),
+        "component {} not found: run `make build` first (or `make test`)",
+        p.display()
+    );
     p
 }
 
@@ -34,7 +41,12 @@ pub struct Scratch {
 impl Scratch {
     /// A new empty directory.
     pub fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("ac-it-{}-{}-{}", name, std::process::id(), rand_suffix()));
+        let dir = std::env::temp_dir().join(format!(
+            "ac-it-{}-{}-{}",
+            name,
+            std::process::id(),
+            rand_suffix()
+        ));
         std::fs::create_dir_all(&dir).expect("create scratch dir");
         Scratch { dir }
     }
@@ -53,7 +65,11 @@ impl Drop for Scratch {
 
 fn rand_suffix() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0) % 1_000_000_007
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        % 1_000_000_007
 }
 
 /// What one wasmtime run printed.
@@ -69,27 +85,43 @@ pub struct Run {
 impl Run {
     /// Every stdout line that is JSON.
     pub fn messages(&self) -> Vec<Value> {
-        self.stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        self.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
     /// Messages of one type.
     pub fn of_type(&self, t: &str) -> Vec<Value> {
-        self.messages().into_iter().filter(|m| m["type"] == t).collect()
+        self.messages()
+            .into_iter()
+            .filter(|m| m["type"] == t)
+            .collect()
     }
     /// Record data of a stream.
     pub fn records(&self, stream: &str) -> Vec<Value> {
-        self.of_type("RECORD").into_iter().filter(|m| m["record"]["stream"] == stream).map(|m| m["record"]["data"].clone()).collect()
+        self.of_type("RECORD")
+            .into_iter()
+            .filter(|m| m["record"]["stream"] == stream)
+            .map(|m| m["record"]["data"].clone())
+            .collect()
     }
 }
 
 /// wasmtime with extra flags (e.g. limits).
 pub fn wasmtime_with(flags: &[&str], scratch: &Scratch, args: &[&str]) -> Run {
     let mut cmd = Command::new("wasmtime");
-    cmd.arg("run").arg("-S").arg("http").arg("--dir").arg(format!("{}::/data", scratch.dir.display()));
+    cmd.arg("run")
+        .arg("-S")
+        .arg("http")
+        .arg("--dir")
+        .arg(format!("{}::/data", scratch.dir.display()));
     for f in flags {
         cmd.arg(f);
     }
     cmd.arg(component()).args(args);
-    let out = cmd.output().expect("wasmtime must be on PATH (make tools installs it)");
+    let out = cmd
+        .output()
+        .expect("wasmtime must be on PATH (make tools installs it)");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -150,7 +182,10 @@ pub fn validate(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
             return Err(format!("{path}: {} not in enum", short(v)));
         }
     }
-    if let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), v.as_object()) {
+    if let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        v.as_object(),
+    ) {
         for (k, sub) in props {
             if let Some(x) = obj.get(k) {
                 validate(sub, x, &format!("{path}.{k}"))?;
@@ -162,7 +197,10 @@ pub fn validate(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
             }
         }
     }
-    if let (Some(req), Some(obj)) = (schema.get("required").and_then(Value::as_array), v.as_object()) {
+    if let (Some(req), Some(obj)) = (
+        schema.get("required").and_then(Value::as_array),
+        v.as_object(),
+    ) {
         for r in req.iter().filter_map(Value::as_str) {
             if !obj.contains_key(r) {
                 return Err(format!("{path}: missing required {r}"));
@@ -184,7 +222,9 @@ fn short(v: &Value) -> String {
 
 /// The connector's stream name for a test-server stream name (`custom_object:<slug>`).
 pub fn connector_name(name: &str) -> String {
-    name.strip_prefix("custom_object:").map(|slug| format!("custom_object_{}", slug.replace('-', "_"))).unwrap_or(name.to_string())
+    name.strip_prefix("custom_object:")
+        .map(|slug| format!("custom_object_{}", slug.replace('-', "_")))
+        .unwrap_or(name.to_string())
 }
 
 /// Record ids by stream, in delivery order.
@@ -195,7 +235,9 @@ pub fn ids_by_stream(messages: &[Value]) -> BTreeMap<String, Vec<String>> {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        out.entry(m["record"]["stream"].as_str().unwrap_or("").to_string()).or_default().push(id);
+        out.entry(m["record"]["stream"].as_str().unwrap_or("").to_string())
+            .or_default()
+            .push(id);
     }
     out
 }
@@ -208,5 +250,8 @@ pub fn assert_exactly(stream: &str, mut want: Vec<String>, have: Option<&Vec<Str
     have.dedup();
     assert_eq!(n, have.len(), "stream {stream}: duplicates delivered");
     want.sort();
-    assert_eq!(have, want, "stream {stream}: delivered ids differ from the server's");
+    assert_eq!(
+        have, want,
+        "stream {stream}: delivered ids differ from the server's"
+    );
 }
