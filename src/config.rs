@@ -26,13 +26,43 @@ impl BaseUrl {
     }
 }
 
+/// A secret string: `Debug` shows `"***"` so a logged or panicking `Config` never prints it.
+/// Reading it takes a deliberate `expose()` (or a `&str` coercion where a key is needed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    /// The secret itself, for the one place that sends it (the `Api-Token` header) and for
+    /// masking it in output.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The account's API base.
     pub base: BaseUrl,
-    /// The API key (sent only in the `Api-Token` header; never printed).
-    pub api_key: String,
+    /// The API key (sent only in the `Api-Token` header; never printed, not even by `Debug`).
+    pub api_key: Secret,
     /// Records older than this are not read by incremental streams on their first sync.
     pub start_date: Option<Instant>,
     /// Most request starts in any one second.
@@ -355,7 +385,7 @@ impl Config {
         };
         Ok(Config {
             base,
-            api_key,
+            api_key: Secret::new(api_key),
             start_date,
             requests_per_second,
             account_utc_offset_minutes,
@@ -416,6 +446,16 @@ mod tests {
         assert!(parse_base_url("acme.api-us1.com").is_err());
         assert!(parse_base_url("ftp://acme.api-us1.com").is_err());
         assert!(parse_base_url("https://acme .com").is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let c =
+            cfg(json!({"api_url": "https://a.api-us1.com", "api_key": "SECRET-KEY-77"})).unwrap();
+        let shown = format!("{c:?} {c:#?}");
+        assert!(!shown.contains("SECRET-KEY-77"), "{shown}");
+        assert!(shown.contains("api_key: \"***\""), "{shown}");
+        assert_eq!(c.api_key.expose(), "SECRET-KEY-77");
     }
 
     #[test]

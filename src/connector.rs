@@ -67,16 +67,17 @@ pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, O
             Ok(r) => r,
             Err(f) => return (out, Some(format!("custom objects are not readable on this account ({}); their streams are left out", f.message))),
         };
-        let page =
-            match crate::response::parse_page(&resp.body, "schemas", &[]) {
-                Ok(p) => p,
-                Err(e) => return (
+        let page = match crate::response::parse_page(&resp.body, "schemas", &[]) {
+            Ok(p) => p,
+            Err(e) => {
+                return (
                     out,
                     Some(format!(
                         "custom object schemas could not be read ({e}); their streams are left out"
                     )),
-                ),
-            };
+                )
+            }
+        };
         let n = page.main.len() as u64;
         for raw in &page.main {
             let Ok(s) = serde_json::from_str::<Value>(raw.get()) else {

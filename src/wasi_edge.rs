@@ -41,7 +41,7 @@ impl WasiTransport {
         WasiTransport {
             scheme,
             authority: config.base.authority.clone(),
-            api_key: config.api_key.clone(),
+            api_key: config.api_key.expose().to_owned(),
             pending: Vec::new(),
         }
     }
