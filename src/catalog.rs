@@ -42,6 +42,8 @@ pub struct Selected {
     pub name: String,
     /// Incremental (true) or full refresh.
     pub incremental: bool,
+    /// What the run does differently from what the catalog asked (logged, not refused).
+    pub note: Option<String>,
 }
 
 /// Reads a configured catalog. Every stream it names must be one of `known`.
@@ -74,16 +76,32 @@ pub fn parse_configured_catalog(text: &str, known: &[StreamDef]) -> Result<Vec<S
                 ))
             }
         };
+        // As Airbyte's CDK does: `incremental` on a stream without a cursor reads it in full
+        // (PyAirbyte asks every stream for incremental), and the cursor is source-defined, so a
+        // different `cursor_field` is not used. `destination_sync_mode` is the destination's.
+        let mut note = None;
         let incremental = match mode {
             "full_refresh" => false,
             "incremental" if def.supports_incremental() => true,
-            "incremental" => return Err(format!("catalog stream '{name}' asks for incremental sync, but the stream has no cursor; use full_refresh")),
-            other => return Err(format!("catalog stream '{name}': unknown sync_mode '{}'; use full_refresh or incremental", other.chars().take(40).collect::<String>())),
+            "incremental" => {
+                note = Some(format!(
+                    "{name}: incremental asked, but the stream has no cursor; it is read in full"
+                ));
+                false
+            }
+            other => return Err(format!(
+                "catalog stream '{name}': unknown sync_mode '{}'; use full_refresh or incremental",
+                other.chars().take(40).collect::<String>()
+            )),
         };
         if let Some(cf) = s.get("cursor_field").and_then(Value::as_array) {
             let asked: Vec<&str> = cf.iter().filter_map(Value::as_str).collect();
             if incremental && !asked.is_empty() && def.cursor.as_deref() != Some(asked[0]) {
-                return Err(format!("catalog stream '{name}': cursor_field {:?} is not supported; the cursor is source-defined ({})", asked, def.cursor.as_deref().unwrap_or("none")));
+                note = Some(format!(
+                    "{name}: cursor_field {:?} ignored; the cursor is source-defined ({})",
+                    asked,
+                    def.cursor.as_deref().unwrap_or("none")
+                ));
             }
         }
         if out.iter().any(|x| x.name == name) {
@@ -92,6 +110,7 @@ pub fn parse_configured_catalog(text: &str, known: &[StreamDef]) -> Result<Vec<S
         out.push(Selected {
             name: name.to_string(),
             incremental,
+            note,
         });
     }
     Ok(out)
@@ -112,11 +131,13 @@ mod tests {
             vec![
                 Selected {
                     name: "contacts".into(),
-                    incremental: true
+                    incremental: true,
+                    note: None
                 },
                 Selected {
                     name: "tags".into(),
-                    incremental: false
+                    incremental: false,
+                    note: None
                 }
             ]
         );
@@ -128,22 +149,32 @@ mod tests {
                 "unknown stream 'nope'",
             ),
             (
-                r#"{"streams":[{"stream":{"name":"tags"},"sync_mode":"incremental"}]}"#,
-                "no cursor",
-            ),
-            (
                 r#"{"streams":[{"stream":{"name":"tags"},"sync_mode":"sometimes"}]}"#,
                 "unknown sync_mode",
-            ),
-            (
-                r#"{"streams":[{"stream":{"name":"deals"},"sync_mode":"incremental","cursor_field":["cdate"]}]}"#,
-                "source-defined",
             ),
             (r#"{"streams":[{"stream":{}}]}"#, "no stream.name"),
         ] {
             let e = parse_configured_catalog(bad, &known).unwrap_err();
             assert!(e.contains(want), "{bad}: {e}");
         }
+    }
+
+    /// What PyAirbyte sends (every stream incremental, its own cursor_field, a
+    /// destination_sync_mode) is read as Airbyte's CDK reads it, with a note, never refused.
+    #[test]
+    fn incremental_without_cursor_reads_in_full_like_the_cdk() {
+        let known = fixed_streams();
+        let c = r#"{"streams":[
+            {"stream":{"name":"tags"},"sync_mode":"incremental","cursor_field":[],"destination_sync_mode":"append_dedup"},
+            {"stream":{"name":"deals"},"sync_mode":"incremental","cursor_field":["cdate"],"destination_sync_mode":"append"},
+            {"stream":{"name":"contacts"},"sync_mode":"incremental","destination_sync_mode":"overwrite"}]}"#;
+        let s = parse_configured_catalog(c, &known).unwrap();
+        assert!(!s[0].incremental, "no cursor: full read");
+        assert!(s[0].note.as_deref().unwrap().contains("read in full"));
+        assert!(s[1].incremental, "the source-defined cursor stays");
+        let n = s[1].note.as_deref().unwrap();
+        assert!(n.contains("cdate") && n.contains("mdate"), "{n}");
+        assert!(s[2].incremental && s[2].note.is_none());
     }
 
     #[test]

@@ -43,7 +43,8 @@ commands:
   help, --help                           this text
 
 Singer mode (for Meltano and other Singer pipelines), the way Singer taps are run:
-  --config FILE --discover               print a Singer catalog (select streams in its metadata)
+  --config FILE --discover               print a Singer catalog (select streams in its metadata;
+                                         --catalog and --state are ignored here, as Singer taps do)
   --config FILE --catalog FILE [--state FILE]
                                          sync the selected streams: SCHEMA, RECORD, STATE
                                          messages (--properties is accepted for --catalog)
@@ -121,9 +122,10 @@ fn parse_singer(args: &[String]) -> Result<Command, String> {
         return Ok(Command::Help);
     }
     let config = f.config.ok_or("Singer mode needs --config FILE")?;
+    // As Singer taps do, a mode ignores the options it does not use: Meltano runs
+    // `--config F --state F --discover` once it holds state.
     match (f.discover, f.catalog) {
-        (true, None) if f.state.is_none() => Ok(Command::SingerDiscover { config }),
-        (true, _) => Err("--discover takes only --config".into()),
+        (true, _) => Ok(Command::SingerDiscover { config }),
         (false, Some(catalog)) => Ok(Command::SingerSync { config, catalog, state: f.state }),
         (false, None) => Err("Singer mode needs --discover, or --catalog FILE to sync (the catalog --discover printed, with streams selected)".into()),
     }
@@ -243,13 +245,19 @@ mod tests {
                 state: None
             })
         );
+        for a in [
+            ["--config", "c", "--state", "s", "--discover"],
+            ["--discover", "--catalog", "k", "--config", "c"],
+        ] {
+            assert_eq!(
+                p(&a),
+                Ok(Command::SingerDiscover { config: "c".into() }),
+                "{a:?}: options discovery does not use are ignored"
+            );
+        }
         for (a, want) in [
             (vec!["--config", "c"], "needs --discover"),
             (vec!["--discover"], "needs --config"),
-            (
-                vec!["--config", "c", "--discover", "--catalog", "k"],
-                "only --config",
-            ),
             (vec!["--config", "c", "--nope"], "unknown option"),
         ] {
             let e = p(&a).unwrap_err();

@@ -188,7 +188,7 @@ fn run_cli() -> Result<(), ()> {
             let mut t = WasiTransport::new(&cfg);
             match connector::discover(&mut t, &cfg) {
                 Ok(c) => {
-                    println!("{}", crate::singer::singer_catalog(&c));
+                    println!("{}", crate::singer::catalog_text(&c));
                     Ok(())
                 }
                 Err(f) => {

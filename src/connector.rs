@@ -200,7 +200,12 @@ pub fn read(
         Some(text) => parse_configured_catalog(text, &known)
             .map_err(config_failure)?
             .into_iter()
-            .map(|s| (s.name, s.incremental))
+            .map(|s| {
+                if let Some(n) = &s.note {
+                    sink.out(&log_line("INFO", n));
+                }
+                (s.name, s.incremental)
+            })
             .collect(),
         None => known.iter().map(|d| (d.name.clone(), false)).collect(),
     };

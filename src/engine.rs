@@ -62,7 +62,7 @@ pub trait Sink {
         let _ = stream;
         self.out(&record_line(stream_json, data_json, emitted_at));
     }
-    /// One stream's state after `records` records.
+    /// One stream's state; `records`: the stream's records since its previous state.
     fn state(&mut self, stream: &str, state: &Value, records: u64) {
         self.out(&state_line(stream, state, records));
     }
@@ -327,6 +327,10 @@ struct Out {
     incremental: bool,
     state: StreamState,
     records: u64,
+    /// `records` when this stream's last STATE went out: a STATE's recordCount counts only the
+    /// records since then (the Airbyte protocol's per-message count, which the platform checks
+    /// against what the destination committed for that state).
+    stated: u64,
     started: bool,
 }
 
@@ -340,6 +344,7 @@ impl Out {
             incremental: job.incremental,
             state: job.state.clone(),
             records: 0,
+            stated: 0,
             started: false,
         }
     }
@@ -1139,7 +1144,9 @@ fn emit_states(t: &mut Task, resume: Option<Resume>, sink: &mut dyn Sink) {
             None => o.state = StreamState::default(),
             Some(r) => o.state.resume = Some(r.clone()),
         }
-        sink.state(&o.stream, &o.state.to_value(), o.records);
+        let since = o.records.saturating_sub(o.stated);
+        o.stated = o.records;
+        sink.state(&o.stream, &o.state.to_value(), since);
     }
     sink.checkpoint();
 }

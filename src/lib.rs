@@ -20,6 +20,8 @@ pub mod retry;
 pub mod schemas;
 pub mod singer;
 pub mod state;
+#[cfg(test)]
+mod state_stats_tests;
 pub mod streams;
 
 #[cfg(target_arch = "wasm32")]

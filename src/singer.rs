@@ -55,6 +55,15 @@ pub fn singer_catalog(airbyte: &Value) -> Value {
     json!({"streams": entries})
 }
 
+/// The Singer catalog as `--discover` prints it: indented, as Singer taps print theirs, so no
+/// line comes near the 64 KiB a line may have when Meltano reads the tap's output through asyncio
+/// (one line of the whole catalog is several hundred KB and fails discovery).
+pub fn catalog_text(airbyte: &Value) -> String {
+    let catalog = singer_catalog(airbyte);
+    serde_json::to_string_pretty(&catalog).unwrap_or_else(|_| catalog.to_string())
+}
+
+/// The top-level (empty breadcrumb) metadata of a catalog entry.
 fn top_metadata(entry: &Value) -> Option<&Map<String, Value>> {
     entry
         .get("metadata")?
@@ -265,6 +274,22 @@ mod tests {
         assert_eq!(conf["streams"][0]["sync_mode"], "incremental");
         cat["streams"][0]["metadata"][0]["metadata"]["replication-method"] = json!("FULL_TABLE");
         assert!(!selected_streams(&cat.to_string()).unwrap()[0].incremental);
+    }
+
+    #[test]
+    fn discover_output_has_short_lines_and_parses_back() {
+        let defs = crate::streams::fixed_streams();
+        let streams = crate::catalog::discovered_streams(&defs, &[]);
+        let airbyte = json!({"type": "CATALOG", "catalog": {"streams": streams}});
+        let text = catalog_text(&airbyte);
+        assert!(
+            text.len() > 65_536,
+            "the whole catalog is larger than a line may be"
+        );
+        let longest = text.lines().map(str::len).max().unwrap();
+        assert!(longest < 4_096, "longest line {longest} bytes");
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, singer_catalog(&airbyte));
     }
 
     #[test]

@@ -98,12 +98,24 @@ fn instant(v: Option<&Value>, stream: &str, key: &str) -> Result<Option<Instant>
 
 impl StreamState {
     /// Reads one stream's state object. `cursor_field` lets a Singer-style bookmark
-    /// (`{"udate": "…"}`) stand in for `cursor`.
+    /// (`{"udate": "…"}`) stand in for `cursor`, and a bare timestamp string (what singer-io's
+    /// tap-activecampaign writes: `{"bookmarks": {"contacts": "2025-01-01T00:00:00.000000Z"}}`)
+    /// is the cursor itself; on a stream without a cursor it means nothing and is ignored.
     pub fn from_value(
         stream: &str,
         v: &Value,
         cursor_field: Option<&str>,
     ) -> Result<StreamState, StateError> {
+        if v.is_string() {
+            let cursor = match cursor_field {
+                Some(_) => instant(Some(v), stream, "bookmark")?,
+                None => None,
+            };
+            return Ok(StreamState {
+                cursor,
+                ..StreamState::default()
+            });
+        }
         let obj = v.as_object().ok_or_else(|| {
             StateError(format!(
                 "state of stream '{stream}' must be an object, found {}",
@@ -430,6 +442,34 @@ mod tests {
         assert!(singer.contains_key("deals"));
     }
 
+    /// singer-io's tap-activecampaign keeps each bookmark as a bare string.
+    #[test]
+    fn bare_string_bookmarks_of_tap_activecampaign() {
+        let m = parse_state_input(
+            r#"{"currently_syncing": null, "bookmarks": {"contacts": "2025-01-01T00:00:00.000000Z", "configs": "2020-07-21T16:36:36.000000Z"}}"#,
+        )
+        .unwrap();
+        let st = StreamState::from_value("contacts", &m["contacts"], Some("udate")).unwrap();
+        assert_eq!(st.cursor, Some(t("2025-01-01T00:00:00Z")));
+        assert!(st.cursor_ids.is_empty() && st.resume.is_none());
+        assert!(!st.wants(Some(t("2024-12-31T23:59:59Z")), "1", None, 0));
+        assert!(
+            st.wants(Some(t("2025-01-01T00:00:00Z")), "1", None, 0),
+            "as the tap does, a record at the bookmark is read again"
+        );
+        let none = StreamState::from_value("configs", &m["configs"], None).unwrap();
+        assert_eq!(
+            none,
+            StreamState::default(),
+            "no cursor: the bookmark is unused"
+        );
+        let e = StreamState::from_value("contacts", &json!("soon"), Some("udate")).unwrap_err();
+        assert!(
+            e.0.contains("'contacts'") && e.0.contains("bookmark"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn bad_state_is_named() {
         assert!(parse_state_input("{")
@@ -450,6 +490,7 @@ mod tests {
             StreamState::from_value("tags", &json!({"resume": {"offset": -1}}), None).unwrap_err();
         assert!(e.0.contains("offset"));
         assert!(StreamState::from_value("tags", &json!([1]), None).is_err());
+        assert!(StreamState::from_value("tags", &json!(5), Some("udate")).is_err());
         assert!(StreamState::from_value(
             "contacts",
             &json!({"resume": {"ranges": [{"after": "x"}]}}),
