@@ -89,10 +89,12 @@ pub fn parse_configured_catalog(text: &str, known: &[StreamDef]) -> Result<Vec<S
                 ));
                 false
             }
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "catalog stream '{name}': unknown sync_mode '{}'; use full_refresh or incremental",
                 other.chars().take(40).collect::<String>()
-            )),
+            ))
+            }
         };
         if let Some(cf) = s.get("cursor_field").and_then(Value::as_array) {
             let asked: Vec<&str> = cf.iter().filter_map(Value::as_str).collect();

@@ -3,8 +3,12 @@
 #   .venv/airbyte  requirements-airbyte.txt  airbyte-protocol-models (pydantic 1)
 #   .venv/jsonl    requirements-jsonl.txt    target-jsonl (singer-python 5.8, jsonschema 2.6)
 #   .venv/duckdb   requirements-duckdb.txt   target-duckdb (jsonschema 4, duckdb 1.0.0)
+#   .venv/meltano  requirements-meltano.txt  Meltano 4.4.1 (the ecosystem test's `meltano run`)
+#   .venv/pyairbyte requirements-pyairbyte.txt PyAirbyte (`airbyte` 0.71.3, pydantic 2, duckdb 1.4)
 # target-jsonl pins jsonschema==2.6.0 and target-duckdb needs jsonschema>=3.2.0, so the two
-# targets cannot share an environment (see README.md).
+# targets cannot share an environment (see README.md). Meltano and PyAirbyte get one each too:
+# PyAirbyte brings pydantic 2 and duckdb 1.4, the protocol-models env pydantic 1, target-duckdb
+# duckdb 1.0, and Meltano must stay out of the way of the plugins it runs.
 #
 # Idempotent: an environment is (re)built only when it is missing or when its requirements file,
 # the Python it was built with or this script's pip options changed (stamp: <env>/.stamp).
@@ -15,7 +19,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 venvs="$root/.venv"
 PY=${PYTHON:-python3}
-ENVS=(airbyte jsonl duckdb)
+ENVS=(airbyte jsonl duckdb meltano pyairbyte)
 PIP_OPTS=(install --quiet --disable-pip-version-check --no-input --retries 2 --timeout 60)
 
 die() { echo "setup_venv: $*" >&2; exit 1; }

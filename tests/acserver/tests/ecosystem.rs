@@ -1,0 +1,366 @@
+//! Issue 9: the README's Meltano project and PyAirbyte snippet, run for real with the pinned tools
+//! of `.venv/meltano` (Meltano 4.4.1) and `.venv/pyairbyte` (airbyte 0.71.3), made by
+//! `tests/python/setup_venv.sh` (`make pyenv`). The files come out of README.md (the fenced block
+//! after each `<!-- test: NAME … -->` marker), so the README shows exactly what runs here. Each tool
+//! syncs twice against the test server, with records changed in between: the first run must land
+//! every record of every stream, the second exactly the changed records of incremental streams
+//! (and everything of the streams without a cursor).
+
+mod common;
+use ac_test_server::{Dataset, Server, ServerConfig};
+use common::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const KEY: &str = "eco-key-7f3a11";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn server(contacts: usize) -> Server {
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        ..ServerConfig::default()
+    };
+    Server::start(cfg, Dataset::generate(97, contacts)).expect("start test server")
+}
+
+/// The text of the fenced block that follows `<!-- test: NAME ` in README.md.
+fn readme_block(name: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let marker = format!("<!-- test: {name} ");
+    let at = text
+        .find(&marker)
+        .unwrap_or_else(|| panic!("README.md has no `{marker}` marker"));
+    let rest = &text[at..];
+    let fence = rest.find("\n```").expect("a fenced block after the marker") + 1;
+    let body = fence + rest[fence..].find('\n').expect("fence line") + 1;
+    let end = body + rest[body..].find("\n```").expect("closing fence") + 1;
+    rest[body..end].to_string()
+}
+
+/// A program of one of the Python environments.
+fn venv_bin(env: &str, tool: &str) -> PathBuf {
+    let p = repo().join(".venv").join(env).join("bin").join(tool);
+    assert!(
+        p.exists(),
+        "{} is missing: run `make pyenv` (bash tests/python/setup_venv.sh)",
+        p.display()
+    );
+    p
+}
+
+/// The README's wrapper script, executable, beside a link to the built component.
+fn install_wrapper(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("source-activecampaign");
+    std::fs::write(&script, readme_block("source-activecampaign")).expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::os::unix::fs::symlink(component(), dir.join("source_activecampaign.wasm"))
+        .expect("link the component");
+}
+
+/// Fails with the command's last output lines unless it succeeded.
+fn must_succeed(what: &str, out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        tail(&stdout),
+        tail(&stderr)
+    );
+    assert!(
+        !stdout.contains(KEY) && !stderr.contains(KEY),
+        "{what}: the API key was printed"
+    );
+    stdout
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// The same changes for both tools: updates and inserts in server-filtered (contacts, deals),
+/// client-filtered (contact_tags, campaigns) and cursorless (tags) streams. Returns the changed ids
+/// by connector stream name.
+fn change(srv: &Server) -> BTreeMap<String, BTreeSet<String>> {
+    srv.with_dataset(|d| {
+        [
+            ("contacts", 5, 3),
+            ("deals", 2, 1),
+            ("contact_tags", 3, 2),
+            ("campaigns", 1, 1),
+            ("tags", 2, 1),
+        ]
+        .iter()
+        .map(|(stream, touch, insert)| {
+            let mut ids: BTreeSet<String> = d.touch(stream, *touch).into_iter().collect();
+            ids.extend(d.insert(stream, *insert));
+            (stream.to_string(), ids)
+        })
+        .collect()
+    })
+}
+
+/// Every stream of the server: connector name → ids now.
+fn server_ids(srv: &Server) -> BTreeMap<String, BTreeSet<String>> {
+    srv.with_dataset(|d| {
+        d.stream_names()
+            .iter()
+            .map(|n| (connector_name(n), d.ids(n).into_iter().collect()))
+            .collect()
+    })
+}
+
+/// Asserts each stream holds exactly the server's ids (each once).
+fn assert_all_rows(what: &str, srv: &Server, loaded: &BTreeMap<String, Vec<String>>) {
+    let want = server_ids(srv);
+    let extra: Vec<&String> = loaded.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(
+        extra.is_empty(),
+        "{what}: streams the server does not have: {extra:?}"
+    );
+    for (stream, ids) in want {
+        assert_exactly(
+            &format!("{what} {stream}"),
+            ids.into_iter().collect(),
+            loaded.get(&stream),
+        );
+    }
+}
+
+/// Asserts what the second run carried: the changed records of incremental streams, every record
+/// of the others.
+fn assert_second_run(
+    what: &str,
+    srv: &Server,
+    incremental: &BTreeSet<String>,
+    changed: &BTreeMap<String, BTreeSet<String>>,
+    carried: &BTreeMap<String, Vec<String>>,
+) {
+    for (stream, all) in server_ids(srv) {
+        let got = carried.get(&stream).cloned().unwrap_or_default();
+        let unique: BTreeSet<String> = got.iter().cloned().collect();
+        assert_eq!(unique.len(), got.len(), "{what} {stream}: duplicates");
+        let want = if incremental.contains(&stream) {
+            changed.get(&stream).cloned().unwrap_or_default()
+        } else {
+            all
+        };
+        assert_eq!(
+            unique,
+            want,
+            "{what} {stream}: the second run must carry {}",
+            if incremental.contains(&stream) {
+                "exactly the changed records"
+            } else {
+                "every record (no cursor)"
+            }
+        );
+    }
+    assert!(
+        incremental.contains("contacts") && !incremental.contains("tags"),
+        "{what}: contacts are incremental, tags are not: {incremental:?}"
+    );
+}
+
+#[test]
+fn readme_blocks_are_found() {
+    assert!(readme_block("source-activecampaign").contains("exec wasmtime run -S http --dir /::/"));
+    assert!(readme_block("meltano.yml").contains("name: tap-activecampaign-wasm"));
+    assert!(readme_block("pyairbyte.py").contains("local_executable=\"./source-activecampaign\""));
+}
+
+/// `meltano run` twice with the README's project: full, then incremental from Meltano's own state.
+#[test]
+fn meltano_runs_the_readme_project_full_then_incremental() {
+    let _g = serial();
+    let meltano = venv_bin("meltano", "meltano");
+    let srv = server(150);
+    let s = Scratch::new("meltano");
+    let root = s.dir.join("project");
+    std::fs::create_dir_all(root.join(".meltano/loaders")).expect("project dir");
+    std::fs::write(root.join("meltano.yml"), readme_block("meltano.yml")).expect("meltano.yml");
+    install_wrapper(&root);
+    // Meltano installs target-jsonl (the README's pip_url) on the first run; its venv is kept in
+    // .venv/meltano-plugins so later test runs reuse it (Meltano checks its fingerprint).
+    let keep = repo().join(".venv/meltano-plugins/target-jsonl");
+    std::fs::create_dir_all(&keep).expect("plugin cache dir");
+    std::os::unix::fs::symlink(&keep, root.join(".meltano/loaders/target-jsonl")).expect("link");
+
+    let meltano_cmd = |args: &[&str], out_dir: &Path| -> Output {
+        Command::new(&meltano)
+            .current_dir(&root)
+            .args(args)
+            .env("MELTANO_SEND_ANONYMOUS_USAGE_STATS", "false")
+            .env("MELTANO_CLI_DISABLE_VERSION_CHECK", "true")
+            .env("TAP_ACTIVECAMPAIGN_WASM_API_URL", srv.base_url())
+            .env("TAP_ACTIVECAMPAIGN_WASM_API_KEY", KEY)
+            .env("TAP_ACTIVECAMPAIGN_WASM_REQUESTS_PER_SECOND", "50")
+            .env("TARGET_JSONL_DESTINATION_PATH", out_dir)
+            .env_remove("VIRTUAL_ENV")
+            .output()
+            .expect("start meltano")
+    };
+    let loaded = |dir: &Path| -> BTreeMap<String, Vec<String>> {
+        let out = Command::new(venv_bin("jsonl", "python"))
+            .arg(repo().join("tests/python/singer_check.py"))
+            .arg("jsonl")
+            .arg(dir)
+            .output()
+            .expect("python");
+        serde_json::from_str(&must_succeed("singer_check.py", &out)).expect("ids JSON")
+    };
+    let run = |n: usize| -> BTreeMap<String, Vec<String>> {
+        let dir = s.dir.join(format!("output{n}"));
+        std::fs::create_dir_all(&dir).expect("output dir");
+        let out = meltano_cmd(&["run", "tap-activecampaign-wasm", "target-jsonl"], &dir);
+        must_succeed(&format!("meltano run #{n}"), &out);
+        loaded(&dir)
+    };
+
+    let first = run(1);
+    assert_all_rows("meltano run #1", &srv, &first);
+    let state_of = || -> Value {
+        let out = meltano_cmd(
+            &[
+                "state",
+                "get",
+                "dev:tap-activecampaign-wasm-to-target-jsonl",
+            ],
+            &s.dir,
+        );
+        serde_json::from_str(must_succeed("meltano state get", &out).trim()).expect("state JSON")
+    };
+    let st = state_of();
+    assert!(
+        st["singer_state"]["bookmarks"]["contacts"]["cursor"].is_string(),
+        "Meltano keeps the bookmarks: {st}"
+    );
+
+    let changed = change(&srv);
+    let second = run(2);
+    let s2 = Scratch::new("meltano-disc");
+    let cfg = s2.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let disc = wasmtime(&s2, &["--config", &cfg, "--discover"]);
+    assert_eq!(disc.code, 0, "{}", disc.stderr);
+    let catalog: Value = serde_json::from_str(&disc.stdout).expect("Singer catalog");
+    let incremental: BTreeSet<String> = catalog["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["replication_method"] == "INCREMENTAL")
+        .filter_map(|e| e["stream"].as_str().map(String::from))
+        .collect();
+    assert_second_run("meltano run #2", &srv, &incremental, &changed, &second);
+    assert_ne!(state_of(), st, "the second run moved Meltano's state on");
+}
+
+/// The README's PyAirbyte snippet with PyAirbyte's defaults (every stream incremental), twice.
+#[test]
+fn pyairbyte_runs_the_readme_snippet_full_then_incremental() {
+    let _g = serial();
+    let python = venv_bin("pyairbyte", "python");
+    let srv = server(150);
+    let s = Scratch::new("pyairbyte");
+    std::fs::write(
+        s.dir.join("config.json"),
+        config(&srv.base_url(), KEY, 50.0),
+    )
+    .expect("config");
+    std::fs::write(s.dir.join("pyairbyte.py"), readme_block("pyairbyte.py")).expect("snippet");
+    install_wrapper(&s.dir);
+    let read = |n: usize| -> BTreeMap<String, u64> {
+        let out = Command::new(&python)
+            .current_dir(&s.dir)
+            .arg("pyairbyte.py")
+            .env("AIRBYTE_OFFLINE_MODE", "1")
+            .env("DO_NOT_TRACK", "1")
+            .env_remove("VIRTUAL_ENV")
+            .output()
+            .expect("start python");
+        let text = must_succeed(&format!("PyAirbyte read #{n}"), &out);
+        // The snippet prints "<stream> <rows in the cache>" per stream.
+        text.lines()
+            .filter_map(|l| {
+                let (name, count) = l.rsplit_once(' ')?;
+                Some((name.to_string(), count.trim().parse().ok()?))
+            })
+            .collect()
+    };
+    let rows = |since_ms: u128| -> BTreeMap<String, (Vec<String>, Vec<String>)> {
+        let out = Command::new(&python)
+            .arg(repo().join("tests/python/pyairbyte_rows.py"))
+            .arg(s.dir.join(".cache/default_cache/default_cache.duckdb"))
+            .arg(since_ms.to_string())
+            .output()
+            .expect("python");
+        let v: Value =
+            serde_json::from_str(&must_succeed("pyairbyte_rows.py", &out)).expect("rows JSON");
+        let ids = |x: &Value| -> Vec<String> {
+            x.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.as_str().map(String::from))
+                .collect()
+        };
+        v.as_object()
+            .expect("object")
+            .iter()
+            .map(|(k, x)| (k.clone(), (ids(&x["ids"]), ids(&x["since"]))))
+            .collect()
+    };
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis()
+    };
+    let all_rows = |r: &BTreeMap<String, (Vec<String>, Vec<String>)>| {
+        r.iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let printed_match = |printed: &BTreeMap<String, u64>,
+                         r: &BTreeMap<String, (Vec<String>, Vec<String>)>| {
+        let want: BTreeMap<String, u64> = r
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.len() as u64))
+            .collect();
+        assert_eq!(printed, &want, "the snippet's counts are the cache's rows");
+    };
+
+    let printed = read(1);
+    let r1 = rows(0);
+    assert_all_rows("PyAirbyte read #1", &srv, &all_rows(&r1));
+    printed_match(&printed, &r1);
+
+    let changed = change(&srv);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let between = now_ms();
+    let printed = read(2);
+    let r2 = rows(between);
+    assert_all_rows("PyAirbyte read #2", &srv, &all_rows(&r2));
+    printed_match(&printed, &r2);
+    let s2 = Scratch::new("pyairbyte-disc");
+    let cfg = s2.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let disc = wasmtime(&s2, &["discover", "--config", &cfg]);
+    assert_eq!(disc.code, 0, "{}", disc.stderr);
+    let incremental: BTreeSet<String> = disc.of_type("CATALOG")[0]["catalog"]["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|x| x["default_cursor_field"].is_array())
+        .filter_map(|x| x["name"].as_str().map(String::from))
+        .collect();
+    let carried: BTreeMap<String, Vec<String>> =
+        r2.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
+    assert_second_run("PyAirbyte read #2", &srv, &incremental, &changed, &carried);
+}
