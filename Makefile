@@ -30,13 +30,13 @@ build:
 $(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.toml
 	cargo build --release -p ac-test-server
 
-## pyenv: Airbyte's protocol models and the Singer targets, in .venv/ (once)
+## pyenv: Airbyte's protocol models, the Singer targets, Meltano and PyAirbyte, in .venv/ (once)
 pyenv:
 	bash tests/python/setup_venv.sh
 
 ## test: the Python tools' self-test (what the targets and models accept), unit tests (native)
 ## and integration tests through the wasmtime CLI, including the checks with Airbyte's protocol
-## models and real Singer targets
+## models, real Singer targets, and the README's Meltano project and PyAirbyte snippet run twice
 test: tools build pyenv
 	bash tests/python/selftest.sh
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --lib --bins --tests
