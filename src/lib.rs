@@ -10,6 +10,7 @@ pub mod connector;
 pub mod datetime;
 pub mod engine;
 pub mod limiter;
+pub mod paging;
 #[cfg(test)]
 mod proptests;
 pub mod protocol;
