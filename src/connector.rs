@@ -3,8 +3,12 @@
 
 use crate::catalog::{discovered_streams, parse_configured_catalog};
 use crate::config::Config;
-use crate::engine::{read as read_jobs, Client, Failure, Job, ReadSummary, Sink, Transport};
-use crate::protocol::{catalog_message, log_line, spec_message, FailureType};
+use crate::engine::{
+    read as read_jobs, Client, Failure, Job, ReadSummary, Sink, StreamSummary, Transport,
+};
+use crate::protocol::{
+    catalog_message, error_line, log_line, spec_message, status_line, FailureType,
+};
 use crate::schemas::custom_object_schema;
 use crate::state::{parse_state_input, StreamState};
 use crate::streams::{custom_object_stream, fixed_streams, StreamDef};
@@ -58,25 +62,29 @@ pub fn check(transport: &mut dyn Transport, config: &Config) -> (bool, String) {
 }
 
 /// Custom object streams of the account, with their schemas. An account without the feature
-/// (403/404) simply has none; the reason is returned for a log line.
-pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, Option<String>) {
+/// (403/404) simply has none; an outage (5xx, garbage) leaves them unknown. Either way the
+/// failure is returned (for a log line, and for the custom object streams a catalog names).
+pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, Option<Failure>) {
     let mut out = Vec::new();
     let mut offset = 0u64;
     loop {
         let resp = match client.get(&format!("customObjects/schemas?limit=100&offset={offset}")) {
             Ok(r) => r,
-            Err(f) => return (out, Some(format!("custom objects are not readable on this account ({}); their streams are left out", f.message))),
+            Err(f) => return (out, Some(Failure { kind: f.kind, message: format!("custom objects are not readable on this account ({}); their streams are left out", f.message) })),
         };
         let page = match crate::response::parse_page(&resp.body, "schemas", &[]) {
             Ok(p) => p,
-            Err(e) => {
-                return (
-                    out,
-                    Some(format!(
+            // No list at all: no schemas.
+            Err(crate::response::BadPage::Empty(_)) => return (out, None),
+            Err(e) => return (
+                out,
+                Some(Failure {
+                    kind: FailureType::Transient,
+                    message: format!(
                         "custom object schemas could not be read ({e}); their streams are left out"
-                    )),
-                )
-            }
+                    ),
+                }),
+            ),
         };
         let n = page.main.len() as u64;
         for raw in &page.main {
@@ -99,7 +107,7 @@ pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, O
 }
 
 /// Every stream of the account: the fixed ones and one per custom object schema.
-pub fn all_streams(client: &mut Client) -> (Vec<StreamDef>, Vec<(String, Value)>, Option<String>) {
+pub fn all_streams(client: &mut Client) -> (Vec<StreamDef>, Vec<(String, Value)>, Option<Failure>) {
     let mut defs = fixed_streams();
     let (custom, note) = custom_object_streams(client);
     let mut schemas = Vec::new();
@@ -189,15 +197,30 @@ pub fn read(
         }
     };
     let mut known = fixed.clone();
+    let mut schemas_failure = None;
     if wants_custom {
         let (defs, _, note) = all_streams(&mut client);
         known = defs;
-        if let Some(n) = note {
-            sink.out(&log_line("WARN", &n));
+        if let Some(n) = &note {
+            sink.out(&log_line("WARN", &n.message));
         }
+        schemas_failure = note;
     }
+    // Custom object streams the catalog names but the account did not list (schemas
+    // unreadable, or deleted since the catalog was made) fail alone; the others are read.
+    let missing: Vec<String> = catalog
+        .map(custom_names)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| !known.iter().any(|d| &d.name == n))
+        .collect();
+    let mut with_missing = known.clone();
+    with_missing.extend(missing.iter().map(|n| StreamDef {
+        name: n.clone(),
+        ..custom_object_stream("", "")
+    }));
     let selected: Vec<(String, bool)> = match catalog {
-        Some(text) => parse_configured_catalog(text, &known)
+        Some(text) => parse_configured_catalog(text, &with_missing)
             .map_err(config_failure)?
             .into_iter()
             .map(|s| {
@@ -209,11 +232,25 @@ pub fn read(
             .collect(),
         None => known.iter().map(|d| (d.name.clone(), false)).collect(),
     };
-    if let Some(name) = saved.keys().find(|n| !known.iter().any(|d| &d.name == *n)) {
+    // A custom object stream's state outlives its schema (gone, or unreadable now): it is kept
+    // for when the schema is back, not an error.
+    if let Some(name) = saved
+        .keys()
+        .find(|n| !known.iter().any(|d| &d.name == *n) && !n.starts_with("custom_object_"))
+    {
         return Err(unknown_in_state(name));
     }
+    let mut unread: Vec<(String, FailureType, String)> = Vec::new();
     let mut jobs = Vec::new();
     for (name, incremental) in selected {
+        if missing.contains(&name) {
+            let (kind, why) = match &schemas_failure {
+                Some(f) => (f.kind, format!("{}; this stream was not read, the other streams were", f.message)),
+                None => (FailureType::Config, format!("the account has no custom object schema for stream '{name}' any more (deleted since the catalog was made); run discover and update the catalog")),
+            };
+            unread.push((name, kind, why));
+            continue;
+        }
         let Some(def) = known.iter().find(|d| d.name == name).cloned() else {
             continue;
         };
@@ -228,7 +265,25 @@ pub fn read(
             state: st,
         });
     }
-    Ok(read_jobs(&mut client, config, jobs, sink))
+    let at = client.transport.wall_ms();
+    for (name, kind, why) in &unread {
+        sink.out(&status_line(name, "STARTED", at));
+        let message = format!("stream '{name}' failed: {why}");
+        sink.out(&error_line(Some(name), &message, why, *kind, at));
+        sink.out(&status_line(name, "INCOMPLETE", at));
+        sink.progress(&message);
+    }
+    let mut summary = read_jobs(&mut client, config, jobs, sink);
+    summary
+        .streams
+        .extend(unread.into_iter().map(|(name, kind, why)| StreamSummary {
+            name,
+            records: 0,
+            requests: 0,
+            millis: 0,
+            failure: Some((kind, why)),
+        }));
+    Ok(summary)
 }
 
 /// The failure class that decides a read's exit: the worst among failed streams.

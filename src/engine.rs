@@ -11,12 +11,17 @@ use crate::protocol::{
     error_line, json_string, log_line, record_line, state_line, status_line, FailureType,
 };
 use crate::request::{page_path, IdRange, Position, PAGE_LIMIT};
-use crate::response::{id_text, null_zero_dates_raw, parse_page, record_id, Page, Record};
+
+/// Offsets planned ahead are this far apart: pages overlap by one record.
+const STRIDE: u64 = PAGE_LIMIT - 1;
+use crate::keyset::fence;
+use crate::paging::{Chain, Step, MAX_REPAIRS};
+use crate::response::{id_text, null_zero_dates_raw, parse_page, record_id, BadPage, Page, Record};
 use crate::retry::{backoff_ns, classify, next_random, Verdict, FORBIDDEN_RETRIES, SECOND};
 use crate::state::{Resume, StreamState};
 use crate::streams::{Paging, ServerFilter, StreamDef};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// An HTTP answer, body fully read.
 #[derive(Debug, Clone, Default)]
@@ -366,6 +371,8 @@ struct Slot {
     attempts: u32,
     waited_ns: u64,
     forbidden: u32,
+    /// Answers without a list so far.
+    empties: u32,
 }
 
 impl Slot {
@@ -376,6 +383,7 @@ impl Slot {
             attempts: 0,
             waited_ns: 0,
             forbidden: 0,
+            empties: 0,
         }
     }
 }
@@ -397,20 +405,24 @@ struct Task {
     since: Option<String>,
     slots: Vec<Slot>,
     status: Status,
-    /// Offset paging: first offset not yet emitted, next offset to plan, pages waiting their turn.
-    emit_offset: u64,
+    /// Offset paging: the pages read so far (where the next one may start), the next offset to
+    /// plan ahead, pages waiting their turn, and the ids of the last page's sideloads (the
+    /// overlap record's children come twice).
+    chain: Chain,
     planned_until: u64,
     buffer: BTreeMap<u64, Page>,
+    prev_extra: Vec<(String, HashSet<String>)>,
     total: Option<u64>,
     /// Keyset paging: whether the id space was already split into parallel ranges, and the
     /// newest id once probed.
     split: bool,
     max_id: Option<u64>,
+    /// Records outside their id range were already reported.
+    warned_fence: bool,
     requests: u64,
     pages: u64,
     first_ns: Option<u64>,
     end_ns: u64,
-    last_first_id: Option<String>,
     failure: Option<(FailureType, String)>,
     last_progress_ns: u64,
 }
@@ -466,17 +478,18 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
         since,
         slots,
         status: Status::Running,
-        emit_offset,
-        planned_until: emit_offset + PAGE_LIMIT,
+        chain: Chain::new(emit_offset),
+        planned_until: emit_offset + STRIDE,
         buffer: BTreeMap::new(),
+        prev_extra: vec![],
         total: None,
         split,
         max_id: None,
+        warned_fence: false,
         requests: 0,
         pages: 0,
         first_ns: None,
         end_ns: 0,
-        last_first_id: None,
         failure: None,
         last_progress_ns: 0,
     }
@@ -511,8 +524,8 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             if t.outs.iter().any(|o| o.state.resume != out.state.resume) {
                 let start = Position::start(&t.def);
                 t.slots = vec![Slot::new(start)];
-                t.emit_offset = 0;
-                t.planned_until = PAGE_LIMIT;
+                t.chain = Chain::new(0);
+                t.planned_until = STRIDE;
             }
             t.outs.push(out);
             continue;
@@ -761,7 +774,20 @@ fn handle(
                 .map(|o| o.list_key.as_str())
                 .filter(|k| *k != t.def.page_key)
                 .collect();
-            match parse_page(&resp.body, &t.def.page_key, &extra) {
+            let parsed = match parse_page(&resp.body, &t.def.page_key, &extra) {
+                // An answer without a list is an empty page once it comes again: a one-off
+                // fault must not end a list, and it is asked again at once, not backed off.
+                Err(BadPage::Empty(_)) if t.slots[j].empties + 1 >= EMPTY_CONFIRMATIONS => {
+                    Ok(Page::default())
+                }
+                Err(BadPage::Empty(_)) => {
+                    t.slots[j].empties += 1;
+                    t.slots[j].phase = SlotPhase::Ready { not_before: 0 };
+                    return;
+                }
+                other => other,
+            };
+            match parsed {
                 Err(bad) => retry(client, config, t, j, None, false, bad.to_string(), sink),
                 Ok(page) => {
                     client.key_worked = true;
@@ -777,6 +803,9 @@ fn handle(
         }
     }
 }
+
+/// Answers without a list (empty body, `{}`) in a row that make an empty page.
+pub const EMPTY_CONFIRMATIONS: u32 = 3;
 
 /// Margin taken off the server time at which a pass began, for clock differences between the
 /// API's front ends and its database.
@@ -810,8 +839,9 @@ fn note_pass_start(client: &mut Client, t: &mut Task, resp: &HttpResponse) {
     }
 }
 
-/// Offset paging: pages may arrive out of order; they are emitted in order, so the state (the
-/// first offset not emitted) is always a clean cut.
+/// Offset paging: pages may arrive out of order; they are taken in order, each joined to the
+/// one before (see [`crate::paging`]), so the state (the first offset not delivered) is always
+/// a clean cut and no record that existed throughout the read is skipped.
 fn take_offset_page(
     client: &mut Client,
     config: &Config,
@@ -820,56 +850,127 @@ fn take_offset_page(
     page: Page,
     sink: &mut dyn Sink,
 ) {
-    if t.total.is_none() {
+    if page.total.is_some() {
+        // The latest count: a hint for planning, never the end.
         t.total = page.total;
     }
-    t.buffer.insert(offset, page);
-    while let Some(page) = t.buffer.remove(&t.emit_offset) {
-        let n = page.main.len() as u64;
-        let first_id = page.main.first().map(|r| record_id(r));
-        if n == PAGE_LIMIT && first_id.is_some() && first_id == t.last_first_id {
-            return fail(client, t, FailureType::System, format!("the API returned the same page for offsets {} and {}; it seems to ignore paging", t.emit_offset - PAGE_LIMIT, t.emit_offset), sink);
-        }
-        t.last_first_id = first_id;
-        t.emit_offset += PAGE_LIMIT;
-        let exhausted = n < PAGE_LIMIT || t.total.is_some_and(|total| t.emit_offset >= total);
-        let nothing_planned = t.planned_until <= t.emit_offset;
-        let done = exhausted && nothing_planned && t.buffer.is_empty() && t.slots.is_empty();
-        let total = page.total;
-        emit_page(
-            client,
-            config,
-            t,
-            page,
-            if done {
-                None
-            } else {
-                Some(Resume::Offset(t.emit_offset))
-            },
-            total,
-            sink,
-        );
-        if done {
-            return finish(client, t, sink);
-        }
-        if !exhausted && t.planned_until <= t.emit_offset {
-            t.slots.push(Slot::new(Position::Offset(t.planned_until)));
-            t.planned_until += PAGE_LIMIT;
+    if offset >= t.chain.want().0 {
+        t.buffer.insert(offset, page);
+    }
+    loop {
+        let (lo, hi) = t.chain.want();
+        let Some(o) = t.buffer.range(lo..=hi).next_back().map(|(k, _)| *k) else {
+            break;
+        };
+        let Some(page) = t.buffer.remove(&o) else {
+            break;
+        };
+        let ids: Vec<String> = page.main.iter().map(|r| record_id(r)).collect();
+        match t.chain.judge(o, &ids, page.total) {
+            Step::Repeated => {
+                return fail(client, t, FailureType::System, format!("the API returned the same page for offsets {} and {o}; it seems to ignore paging", t.chain.want().0.saturating_sub(1)), sink);
+            }
+            Step::Back => {
+                // Kept: it may join once an earlier page is read again.
+                t.buffer.insert(o, page);
+                if t.chain.repairs > MAX_REPAIRS {
+                    return fail(client, t, FailureType::Transient, format!("the list kept changing under the read ({MAX_REPAIRS} pages read again); run again when it is quieter"), sink);
+                }
+                if t.chain.repairs == 1 {
+                    for out in &t.outs {
+                        sink.out(&log_line("WARN", &format!("{}: the page at offset {o} does not continue the one before (records were deleted meanwhile); reading again from offset {} so nothing is skipped", out.stream, t.chain.want().1)));
+                    }
+                }
+            }
+            Step::Take {
+                keep,
+                end,
+                disorder,
+            } => {
+                if disorder {
+                    for out in &t.outs {
+                        sink.out(&log_line("WARN", &format!("{}: ids do not rise from page to page (the API ignores the order); reading on with overlapping pages and skipping ids already delivered", out.stream)));
+                    }
+                }
+                let page = keep_records(t, page, &keep);
+                let resume = (!end).then(|| Resume::Offset(t.chain.resume_at()));
+                let total = page.total;
+                emit_page(client, config, t, page, resume, total, sink);
+                if end {
+                    if t.chain.repairs > 0 {
+                        for out in &t.outs {
+                            sink.out(&log_line("INFO", &format!("{}: {} pages were read again because the list changed during the read", out.stream, t.chain.repairs)));
+                        }
+                    }
+                    t.buffer.clear();
+                    return finish(client, t, sink);
+                }
+            }
         }
     }
-    // Plan pages ahead when the total says they exist, within the task's lanes.
-    let lanes = lanes(config);
+    plan_offsets(t, lanes(config));
+}
+
+/// The records of a page that `keep` names, and its sideloads less those the previous page
+/// already carried.
+fn keep_records(t: &mut Task, page: Page, keep: &[usize]) -> Page {
+    let mut main: Vec<Option<Record>> = page.main.into_iter().map(Some).collect();
+    let kept = keep
+        .iter()
+        .filter_map(|&i| main.get_mut(i)?.take())
+        .collect();
+    let mut seen_now = Vec::new();
+    let extra = page
+        .extra
+        .into_iter()
+        .map(|(key, list)| {
+            let ids: HashSet<String> = list.iter().map(|r| record_id(r)).collect();
+            let before = t.prev_extra.iter().find(|(k, _)| *k == key).map(|(_, s)| s);
+            let list = list
+                .into_iter()
+                .filter(|r| before.is_none_or(|b| !b.contains(&record_id(r))))
+                .collect();
+            seen_now.push((key.clone(), ids));
+            (key, list)
+        })
+        .collect();
+    t.prev_extra = seen_now;
+    Page {
+        main: kept,
+        extra,
+        total: page.total,
+    }
+}
+
+/// Makes sure the page the chain wants next is asked for, and plans pages ahead (one record of
+/// overlap each) while the count says they exist, within the task's lanes.
+fn plan_offsets(t: &mut Task, lanes: usize) {
+    let (lo, hi) = t.chain.want();
+    t.buffer.retain(|&o, _| o >= lo);
+    t.slots.retain(|s| {
+        !matches!(s.phase, SlotPhase::Ready { .. })
+            || !matches!(s.pos, Position::Offset(o) if o < lo)
+    });
+    let asked = |t: &Task, a: u64, b: u64| {
+        t.buffer.range(a..=b).next().is_some()
+            || t.slots
+                .iter()
+                .any(|s| matches!(s.pos, Position::Offset(o) if (a..=b).contains(&o)))
+    };
+    if !asked(t, lo, hi) {
+        t.slots.push(Slot::new(Position::Offset(hi)));
+    }
+    if t.planned_until <= hi {
+        t.planned_until = hi + STRIDE;
+    }
     while let Some(total) = t.total {
-        if t.planned_until >= total || t.slots.len() + t.buffer.len() >= lanes {
+        if t.planned_until + 1 >= total || t.slots.len() + t.buffer.len() >= lanes {
             break;
         }
-        t.slots.push(Slot::new(Position::Offset(t.planned_until)));
-        t.planned_until += PAGE_LIMIT;
-    }
-    if t.slots.is_empty() && t.buffer.is_empty() {
-        // Planned pages all came back short: the list ended early (records deleted meanwhile).
-        emit_states(t, None, sink);
-        finish(client, t, sink);
+        if !asked(t, t.planned_until, t.planned_until) {
+            t.slots.push(Slot::new(Position::Offset(t.planned_until)));
+        }
+        t.planned_until += STRIDE;
     }
 }
 
@@ -940,20 +1041,36 @@ fn take_keyset_page(
     sink: &mut dyn Sink,
 ) {
     let n = page.main.len() as u64;
-    let last_id = page.main.last().map(|r| record_id(r));
-    if n > 0 {
-        let advanced = match (id_num(range.after.as_deref()), id_num(last_id.as_deref())) {
-            (_, None) => false,
-            (None, Some(_)) => true,
-            (Some(p), Some(l)) => l > p,
-        };
-        if !advanced {
-            return fail(client, t, FailureType::System, format!("keyset paging did not advance past id {:?} (last id on the page: {last_id:?}); the API ignored id_greater", range.after), sink);
+    let fenced = match fence(&range, page) {
+        Ok(f) => f,
+        Err(why) => {
+            let why = format!("{}: {why}", describe_pos(&Position::Keyset(range)));
+            return fail(client, t, FailureType::System, why, sink);
+        }
+    };
+    if n > 0 && fenced.last.is_none() && !fenced.closed {
+        return fail(
+            client,
+            t,
+            FailureType::System,
+            format!(
+                "keyset paging did not advance past id {:?}; the API ignored id_greater",
+                range.after
+            ),
+            sink,
+        );
+    }
+    if fenced.dropped > 0 && !t.warned_fence {
+        t.warned_fence = true;
+        for o in &t.outs {
+            sink.out(&log_line("WARN", &format!("{}: the API sent {} records outside the id range asked for ({:?} < id < {:?}); they were dropped (their own range delivers them)", o.stream, fenced.dropped, range.after, range.below)));
         }
     }
+    let page = fenced.page;
     let lanes = lanes(config);
-    if n == PAGE_LIMIT {
-        let last = id_num(last_id.as_deref()).unwrap_or(0);
+    // A range whose end the server already showed (ids past `below`) is read to its end.
+    if n == PAGE_LIMIT && !fenced.closed {
+        let last = fenced.last.unwrap_or(0);
         let open_ended = range.below.is_none();
         match t.max_id {
             // A long open-ended pass: split the rest of the id space into parallel ranges.
@@ -1408,12 +1525,18 @@ pub mod tests {
     }
 
     #[test]
-    fn exact_multiple_of_the_page_needs_no_empty_page() {
-        let mut fake = Fake::new(1, list("tags", 200));
-        let cfg = config(5.0);
-        let mut client = Client::new(&mut fake, &cfg);
-        let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
-        assert_eq!(s.requests, 2);
+    fn a_list_ends_on_a_short_page_not_on_the_count() {
+        // Pages at offsets 0, 99, 198 overlap by one record: 198 records end on the second
+        // (short) page, 200 need a third.
+        for (n, want) in [(198, 2), (200, 3)] {
+            let mut fake = Fake::new(1, list("tags", n));
+            let cfg = config(5.0);
+            let mut client = Client::new(&mut fake, &cfg);
+            let mut sink = Lines::default();
+            let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
+            assert_eq!(s.requests, want, "{n} records");
+            assert_eq!(records(&sink.0, "tags").len() as u64, n);
+        }
     }
 
     #[test]

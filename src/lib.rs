@@ -9,6 +9,7 @@ pub mod config;
 pub mod connector;
 pub mod datetime;
 pub mod engine;
+pub mod keyset;
 pub mod limiter;
 pub mod paging;
 #[cfg(test)]

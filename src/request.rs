@@ -71,7 +71,12 @@ pub fn page_path(
     let mut q: Vec<(String, String)> = vec![("limit".into(), limit.to_string())];
     match pos {
         Position::Newest => q.push(("orders[id]".into(), "DESC".into())),
-        Position::Offset(o) => q.push(("offset".into(), o.to_string())),
+        Position::Offset(o) => {
+            q.push(("offset".into(), o.to_string()));
+            if def.orders_by_id() {
+                q.push(("orders[id]".into(), "ASC".into()));
+            }
+        }
         Position::Keyset(r) => {
             q.push(("orders[id]".into(), "ASC".into()));
             if let Some(id) = &r.after {
@@ -133,6 +138,28 @@ mod tests {
     fn offset_page() {
         let p = page_path("/api/3", &def("tags"), &Position::Offset(200), None, &[]);
         assert_eq!(p, "/api/3/tags?limit=100&offset=200");
+    }
+
+    #[test]
+    fn offset_pages_ask_for_id_order_where_documented() {
+        let p = page_path("/api/3", &def("lists"), &Position::Offset(99), None, &[]);
+        assert_eq!(p, "/api/3/lists?limit=100&offset=99&orders%5Bid%5D=ASC");
+        let p = page_path(
+            "/api/3",
+            &def("email_activities"),
+            &Position::Offset(0),
+            None,
+            &[],
+        );
+        assert!(p.ends_with("orders%5Bid%5D=ASC"), "{p}");
+        let p = page_path(
+            "/api/3",
+            &def("contact_lists"),
+            &Position::Offset(0),
+            None,
+            &[],
+        );
+        assert!(!p.contains("orders"), "{p}");
     }
 
     #[test]

@@ -30,14 +30,15 @@ pub struct Page {
 pub enum BadPage {
     /// Empty body, HTML, cut-off or otherwise invalid JSON: worth retrying.
     NotJson(String),
-    /// Valid JSON without the expected list: also retried, then reported.
-    MissingList(String),
+    /// A 200 with no list: an empty body, `{}` or an object without the list key (some
+    /// endpoints answer an empty list this way). An empty page once confirmed.
+    Empty(String),
 }
 
 impl std::fmt::Display for BadPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BadPage::NotJson(s) | BadPage::MissingList(s) => f.write_str(s),
+            BadPage::NotJson(s) | BadPage::Empty(s) => f.write_str(s),
         }
     }
 }
@@ -155,6 +156,11 @@ pub fn parse_page(body: &[u8], page_key: &str, extra_keys: &[&str]) -> Result<Pa
         ))
     };
     let text = std::str::from_utf8(body).map_err(|e| not_json(e.to_string()))?;
+    if text.trim().is_empty() {
+        return Err(BadPage::Empty(format!(
+            "the answer has no '{page_key}' list (an empty body)"
+        )));
+    }
     let top: BTreeMap<String, &RawValue> =
         serde_json::from_str(text).map_err(|e| not_json(e.to_string()))?;
     let total = match top.get("meta") {
@@ -177,7 +183,7 @@ pub fn parse_page(body: &[u8], page_key: &str, extra_keys: &[&str]) -> Result<Pa
         )
     };
     let main = take(page_key).ok_or_else(|| {
-        BadPage::MissingList(format!(
+        BadPage::Empty(format!(
             "the answer has no '{page_key}' list; got {}",
             describe_body(body)
         ))
@@ -259,10 +265,19 @@ mod tests {
 
     #[test]
     fn bad_bodies() {
-        assert!(matches!(
-            parse_page(b"", "x", &[]),
-            Err(BadPage::NotJson(_))
-        ));
+        for empty in [
+            &b""[..],
+            b" \n",
+            b"{}",
+            br#"{"meta": {"total": "0"}}"#,
+            br#"{"x": null}"#,
+        ] {
+            assert!(
+                matches!(parse_page(empty, "x", &[]), Err(BadPage::Empty(_))),
+                "{}",
+                String::from_utf8_lossy(empty)
+            );
+        }
         assert!(matches!(
             parse_page(b"<html>502</html>", "x", &[]),
             Err(BadPage::NotJson(_))
@@ -276,8 +291,8 @@ mod tests {
             Err(BadPage::NotJson(_))
         ));
         assert!(matches!(
-            parse_page(b"{\"y\": []}", "x", &[]),
-            Err(BadPage::MissingList(_))
+            parse_page(b"null", "x", &[]),
+            Err(BadPage::NotJson(_))
         ));
         let e = parse_page(b"<html><body>Bad Gateway</body></html>", "x", &[]).unwrap_err();
         assert!(e.to_string().contains("HTML"), "{e}");

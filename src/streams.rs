@@ -43,7 +43,17 @@ pub struct StreamDef {
     pub paging: Paging,
 }
 
+/// Offset-paged lists documented to sort by id (`orders[id]=ASC`; ../shared/api-filters-and-orders.md):
+/// their pages ask for it. Elsewhere an unknown order is ignored at best, so none is sent; the
+/// engine checks that ids rise either way and reads on safely when they don't.
+pub const ORDERED_BY_ID: &[&str] = &["lists", "emailActivities"];
+
 impl StreamDef {
+    /// Whether offset pages ask for ascending id order.
+    pub fn orders_by_id(&self) -> bool {
+        ORDERED_BY_ID.contains(&self.path.as_str())
+    }
+
     /// Whether incremental sync is offered.
     pub fn supports_incremental(&self) -> bool {
         self.cursor.is_some()
