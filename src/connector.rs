@@ -76,15 +76,17 @@ pub fn custom_object_streams(client: &mut Client) -> (Vec<(StreamDef, Value)>, O
             Ok(p) => p,
             // No list at all: no schemas.
             Err(crate::response::BadPage::Empty(_)) => return (out, None),
-            Err(e) => return (
-                out,
-                Some(Failure {
-                    kind: FailureType::Transient,
-                    message: format!(
+            Err(e) => {
+                return (
+                    out,
+                    Some(Failure {
+                        kind: FailureType::Transient,
+                        message: format!(
                         "custom object schemas could not be read ({e}); their streams are left out"
                     ),
-                }),
-            ),
+                    }),
+                )
+            }
         };
         let n = page.main.len() as u64;
         for raw in &page.main {

@@ -1464,11 +1464,13 @@ pub mod tests {
         })
     }
 
-    fn config(rps: f64) -> Config {
+    /// A config for `rps` requests per second.
+    pub fn config(rps: f64) -> Config {
         Config::parse(&json!({"api_url": "http://127.0.0.1:1", "api_key": "k", "requests_per_second": rps, "max_retry_wait_seconds": 60}).to_string()).unwrap()
     }
 
-    fn query(path: &str, key: &str) -> Option<String> {
+    /// A query parameter of a path, as sent.
+    pub fn query(path: &str, key: &str) -> Option<String> {
         path.split_once('?')?
             .1
             .split('&')
@@ -1486,7 +1488,8 @@ pub mod tests {
         }
     }
 
-    fn job(name: &str) -> Job {
+    /// A full-refresh job of a fixed stream.
+    pub fn job(name: &str) -> Job {
         Job {
             def: fixed_streams()
                 .into_iter()
@@ -1497,7 +1500,8 @@ pub mod tests {
         }
     }
 
-    fn records(lines: &[String], stream: &str) -> Vec<String> {
+    /// The ids of a stream's RECORD lines, in order.
+    pub fn records(lines: &[String], stream: &str) -> Vec<String> {
         lines
             .iter()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())

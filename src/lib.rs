@@ -15,6 +15,8 @@ pub mod paging;
 #[cfg(test)]
 mod proptests;
 pub mod protocol;
+#[cfg(test)]
+mod realism_tests;
 pub mod redact;
 pub mod request;
 pub mod response;
