@@ -426,6 +426,16 @@ impl Dataset {
             .and_then(|s| s.get("slug").and_then(|x| x.as_str()))
             .map(|slug| format!("{CUSTOM_PREFIX}{slug}"))
     }
+
+    /// Deletes the custom object schema with this slug and its records, as an account admin
+    /// may between a discover and a read. Returns whether it existed.
+    pub fn drop_schema(&mut self, slug: &str) -> bool {
+        let before = self.schemas.len();
+        self.schemas
+            .retain(|s| s.get("slug").and_then(|x| x.as_str()) != Some(slug));
+        self.streams.remove(&format!("{CUSTOM_PREFIX}{slug}"));
+        self.schemas.len() < before
+    }
 }
 
 #[cfg(test)]

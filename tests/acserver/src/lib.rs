@@ -12,10 +12,12 @@ mod data;
 mod gen;
 mod http;
 mod query;
+mod quirks;
 mod rng;
 mod server;
 mod streams;
 mod time;
 
 pub use data::{Dataset, CUSTOM_PREFIX};
+pub use quirks::{EmptyShape, Quirks, TotalQuirk};
 pub use server::{FaultKind, LoggedRequest, Server, ServerConfig};

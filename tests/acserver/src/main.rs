@@ -16,6 +16,10 @@ const USAGE: &str = "usage: ac-test-server [options]
   --log FILE        append one JSON line per request to FILE
   --disable FEATURE answer 403 for a feature (accounts, deals, ecommerce, custom_objects,
                     a stream name or an API path); repeatable
+  --quirk NAME      behave as the real API may (off by default; repeatable): total-zero,
+                    total-half, total-double, ignore-order, ignore-id-less, empty-braces,
+                    empty-body, empty-no-list, schemas-503, churn=N:stream,stream (after every
+                    N API requests, each stream loses a record and gains one)
   --help            this text
 Prints `listening on http://127.0.0.1:PORT` once bound, then serves until killed.";
 
@@ -77,6 +81,7 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
             "--fault-seed" => a.config.fault_seed = num(&val()?, flag)?,
             "--log" => a.config.log_path = Some(val()?.into()),
             "--disable" => a.config.disabled_features.push(val()?),
+            "--quirk" => a.config.quirks.set(&val()?)?,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }

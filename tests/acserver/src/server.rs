@@ -4,6 +4,7 @@ use crate::api::{self, Reply};
 use crate::data::Dataset;
 use crate::http::{read_request, ReadError, Request, Response};
 use crate::query::Query;
+use crate::quirks::Quirks;
 use crate::rng::{combine, Rng};
 use serde_json::json;
 use std::fs::{File, OpenOptions};
@@ -38,6 +39,8 @@ pub struct ServerConfig {
     pub disabled_features: Vec<String>,
     /// Also append each request log entry as a JSON line to this file.
     pub log_path: Option<PathBuf>,
+    /// Behaviours of the real API that lose records when trusted (all off by default).
+    pub quirks: Quirks,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +55,7 @@ impl Default for ServerConfig {
             failing_paths: Vec::new(),
             disabled_features: Vec::new(),
             log_path: None,
+            quirks: Quirks::default(),
         }
     }
 }
@@ -151,6 +155,9 @@ struct Shared {
     starts: Mutex<Vec<Instant>>,
     pending: Mutex<Pending>,
     seq: AtomicU64,
+    /// API requests answered, for [`Quirks::churn_every`], and the ids churn added per stream.
+    churn_count: AtomicU64,
+    churned_in: Mutex<std::collections::BTreeMap<String, Vec<String>>>,
     stop: AtomicBool,
     started: Instant,
 }
@@ -199,6 +206,8 @@ impl Server {
                 jobs: Vec::new(),
             }),
             seq: AtomicU64::new(0),
+            churn_count: AtomicU64::new(0),
+            churned_in: Mutex::new(Default::default()),
             stop: AtomicBool::new(false),
             started: Instant::now(),
         });
@@ -240,6 +249,15 @@ impl Server {
             .iter()
             .filter(|r| r.status == status)
             .count()
+    }
+
+    /// Ids that [`Quirks::churn_every`] added to `stream` so far (with the dataset's initial and
+    /// current ids, every id the stream ever had).
+    pub fn churn_inserted(&self, stream: &str) -> Vec<String> {
+        lock(&self.shared.churned_in)
+            .get(stream)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Runs `f` on the live dataset (holding its lock).
@@ -381,6 +399,7 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
     // every record the answer shows changed at or before its Date (as on the real API).
     let now = lock(&shared.dataset).now();
     let (resp, fault, delivery) = answer(shared, &req);
+    churn(shared, &req, resp.status);
     let resp = resp.with("Date", crate::time::fmt_http_date(now));
     let status = if matches!(delivery, Delivery::Reset) {
         0
@@ -501,15 +520,24 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
                 .copied();
         }
     }
+    if cfg.quirks.schemas_unavailable && rest == "customObjects/schemas" {
+        return (rate_headers(html_status(503)), None, Delivery::Full);
+    }
     let query = Query::parse(req.query());
     let normal = || {
-        let Reply { status, body } = api::route(
+        let Reply { status, body } = api::route_with(
             &path,
             &query,
             &lock(&shared.dataset),
             &cfg.disabled_features,
+            &cfg.quirks,
         );
-        rate_headers(Response::json(status, &body))
+        let mut r = rate_headers(Response::json(status, &body));
+        if body.is_null() {
+            // The empty-body quirk.
+            r.body.clear();
+        }
+        r
     };
     let name = fault.map(|f| f.name().to_string());
     let (resp, delivery) = match fault {
@@ -548,6 +576,28 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
         }
     };
     (resp, name, delivery)
+}
+
+/// Changes the churn streams after every `churn_every`-th answered API request (before the
+/// answer is written, so the client's next request sees the change).
+fn churn(shared: &Shared, req: &Request, status: u16) {
+    let cfg = lock(&shared.config).quirks.clone();
+    if cfg.churn_every == 0 || status != 200 || !req.path().starts_with("/api/3/") {
+        return;
+    }
+    let n = shared.churn_count.fetch_add(1, Ordering::SeqCst) + 1;
+    if n % cfg.churn_every as u64 != 0 {
+        return;
+    }
+    let mut ds = lock(&shared.dataset);
+    for stream in &cfg.churn_streams {
+        ds.delete(stream, 1);
+        let added = ds.insert(stream, 1);
+        lock(&shared.churned_in)
+            .entry(stream.clone())
+            .or_default()
+            .extend(added);
+    }
 }
 
 /// Logs a request (memory + optional file) and runs the mutations that became due.
