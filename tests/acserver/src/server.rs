@@ -586,7 +586,7 @@ fn churn(shared: &Shared, req: &Request, status: u16) {
         return;
     }
     let n = shared.churn_count.fetch_add(1, Ordering::SeqCst) + 1;
-    if n % cfg.churn_every as u64 != 0 {
+    if !n.is_multiple_of(cfg.churn_every as u64) {
         return;
     }
     let mut ds = lock(&shared.dataset);
