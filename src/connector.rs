@@ -310,6 +310,7 @@ mod tests {
     use crate::engine::tests::{ok, Fake, Lines};
     use crate::engine::HttpResponse;
     use serde_json::json;
+    use std::collections::BTreeMap;
 
     fn cfg() -> Config {
         Config::parse(r#"{"api_url": "http://127.0.0.1:9", "api_key": "SECRETKEY", "requests_per_second": 50}"#).unwrap()
@@ -378,5 +379,55 @@ mod tests {
         .unwrap_err();
         assert!(e.message.contains("ghost"));
         assert!(t.starts.is_empty());
+    }
+
+    #[test]
+    fn a_custom_object_schema_outage_fails_only_those_streams() {
+        let catalog = r#"{"streams":[{"stream":{"name":"custom_object_ticket"},"sync_mode":"full_refresh"},{"stream":{"name":"tags"},"sync_mode":"full_refresh"}]}"#;
+        let answer = |schemas_status: u16| {
+            move |p: &str| {
+                if p.contains("customObjects/schemas") {
+                    Ok(HttpResponse {
+                        status: schemas_status,
+                        headers: vec![],
+                        body: if schemas_status == 200 {
+                            br#"{"schemas": [], "meta": {"total": 0}}"#.to_vec()
+                        } else {
+                            b"<html>503</html>".to_vec()
+                        },
+                    })
+                } else if p.contains("/tags") {
+                    ok(json!({"tags": [{"id": "1"}], "meta": {"total": "1"}}))
+                } else {
+                    ok(json!({"user": {"username": "u"}}))
+                }
+            }
+        };
+        for (status, kind) in [(503, FailureType::Transient), (200, FailureType::Config)] {
+            let mut t = fake(answer(status));
+            let mut sink = Lines::default();
+            let s = read(
+                &mut t,
+                &mut sink,
+                &cfg(),
+                Some(catalog),
+                Some(r#"{"custom_object_ticket": {}}"#),
+            )
+            .expect("the run goes on");
+            let by: BTreeMap<&str, &crate::engine::StreamSummary> =
+                s.streams.iter().map(|x| (x.name.as_str(), x)).collect();
+            assert!(by["tags"].failure.is_none());
+            assert_eq!(by["tags"].records, 1);
+            assert_eq!(
+                by["custom_object_ticket"].failure.as_ref().map(|f| f.0),
+                Some(kind),
+                "{status}"
+            );
+            assert!(sink
+                .0
+                .iter()
+                .any(|l| l.contains("INCOMPLETE") && l.contains("custom_object_ticket")));
+            assert_eq!(worst_failure(&s), Some(kind));
+        }
     }
 }
