@@ -149,8 +149,20 @@ fn initial_ids(srv: &Server) -> BTreeMap<String, Vec<String>> {
 /// Reads everything twice (full refresh, then incremental from scratch) against a server with
 /// `quirks`, checking each run.
 fn read_both_modes(name: &str, quirks: Quirks, contacts: usize, sideload: bool) -> Vec<Run> {
+    read_modes(name, quirks, contacts, sideload, &[false, true])
+}
+
+/// Reads everything in each mode (incremental: true) against a fresh server with `quirks`,
+/// checking each run.
+fn read_modes(
+    name: &str,
+    quirks: Quirks,
+    contacts: usize,
+    sideload: bool,
+    modes: &[bool],
+) -> Vec<Run> {
     let mut runs = vec![];
-    for incremental in [false, true] {
+    for &incremental in modes {
         let srv = server(quirks.clone(), contacts);
         let s = Scratch::new(name);
         let c = s.write("c.json", &fast_config(&srv.base_url(), sideload));
@@ -167,12 +179,16 @@ fn read_both_modes(name: &str, quirks: Quirks, contacts: usize, sideload: bool) 
 #[test]
 fn counts_of_zero_too_small_or_too_large_never_end_a_list() {
     let _g = serial();
-    for total in [TotalQuirk::Zero, TotalQuirk::Half, TotalQuirk::Double] {
+    for (total, modes) in [
+        (TotalQuirk::Zero, &[false, true][..]),
+        (TotalQuirk::Half, &[true][..]),
+        (TotalQuirk::Double, &[false][..]),
+    ] {
         let q = Quirks {
             total: Some(total),
             ..Quirks::default()
         };
-        read_both_modes("total", q, 300, false);
+        read_modes("total", q, 300, false, modes);
     }
 }
 
@@ -280,7 +296,11 @@ fn answers_without_a_list_are_empty_pages_not_minutes_of_retries() {
         }
         let worst = repeats.values().max().copied().unwrap_or(0);
         assert!(worst <= 4, "{shape:?}: a page asked {worst} times");
-        read_both_modes("empty", q, 200, true);
+        if shape == EmptyShape::EmptyBody {
+            // Incremental, and with contact children riding on contacts (keyset ranges end on
+            // an empty answer too).
+            read_modes("empty", q, 200, true, &[true]);
+        }
     }
 }
 
