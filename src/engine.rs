@@ -960,8 +960,11 @@ fn plan_offsets(t: &mut Task, lanes: usize) {
     if !asked(t, lo, hi) {
         t.slots.push(Slot::new(Position::Offset(hi)));
     }
-    if t.planned_until <= hi {
-        t.planned_until = hi + STRIDE;
+    // While the list shifts between requests, pages planned ahead overlap by as much as the
+    // last shifts needed, so they join without being read again.
+    let stride = PAGE_LIMIT.saturating_sub(t.chain.overlap()).max(1);
+    if t.planned_until <= hi || (t.planned_until - hi) % stride != 0 {
+        t.planned_until = hi + stride;
     }
     while let Some(total) = t.total {
         if t.planned_until + 1 >= total || t.slots.len() + t.buffer.len() >= lanes {
@@ -970,7 +973,7 @@ fn plan_offsets(t: &mut Task, lanes: usize) {
         if !asked(t, t.planned_until, t.planned_until) {
             t.slots.push(Slot::new(Position::Offset(t.planned_until)));
         }
-        t.planned_until += STRIDE;
+        t.planned_until += stride;
     }
 }
 

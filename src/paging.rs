@@ -87,6 +87,12 @@ impl Chain {
         }
     }
 
+    /// Records of overlap the next page asks for (1 while the list holds still): pages planned
+    /// ahead are this much less than a page apart.
+    pub fn overlap(&self) -> u64 {
+        self.overlap
+    }
+
     /// Whether ids have risen throughout the pass.
     pub fn ascending(&self) -> bool {
         self.ascending
@@ -128,9 +134,12 @@ impl Chain {
             // further back than the last one taken.
             self.repairs += 1;
             let len = self.prev.as_ref().map_or(0, |p| p.len() as u64);
+            // Shifts come in bursts (every page in flight saw a few more deletes), so the
+            // overlap grows by a quarter page at once, not by doubling from one record.
+            let wider = (self.overlap * 2).max(len / 4);
             match self.deep {
                 Some(b) => self.deep = Some(b.saturating_mul(2)),
-                None if self.overlap * 2 < len => self.overlap *= 2,
+                None if wider < len => self.overlap = wider,
                 None if self.overlap + 1 < len => self.overlap = len - 1,
                 None => self.deep = Some(len.max(1)),
             }
@@ -394,15 +403,16 @@ mod tests {
         assert!(matches!(step, Step::Take { end: false, .. }));
         assert_eq!(chain.want(), (1, 99));
         assert_eq!(chain.judge(99, &[], Some(0)), Step::Back);
-        // More overlap first, then pages before the last one taken.
-        assert_eq!(chain.want(), (1, 98));
-        for _ in 0..6 {
-            assert_eq!(chain.judge(chain.want().1, &[], Some(0)), Step::Back);
-        }
+        // More overlap first (a quarter page, then doubling), then pages before the last one
+        // taken.
+        assert_eq!(chain.want(), (1, 75));
+        assert_eq!(chain.judge(75, &[], Some(0)), Step::Back);
+        assert_eq!(chain.want(), (1, 50));
+        assert_eq!(chain.judge(50, &[], Some(0)), Step::Back);
         assert_eq!(chain.want(), (1, 1));
         assert_eq!(chain.judge(1, &[], Some(0)), Step::Back);
         assert_eq!(chain.want(), (0, 0));
-        assert_eq!(chain.repairs, 8);
+        assert_eq!(chain.repairs, 4);
         // Offset 0 always joins: an empty list there is the end.
         assert!(matches!(
             chain.judge(0, &[], Some(0)),

@@ -172,8 +172,9 @@ fn parallel_pages_of_a_list_that_changes_during_the_read_lose_nothing() {
             sink.0.iter().any(|m| m.contains("does not continue")),
             "the shift was noticed"
         );
-        // Every request shifts the list here, so nearly every page is read twice; still pages,
-        // not passes (13 pages without changes).
+        // Every request shifts the list here (pages in flight together see different lists), so
+        // many pages are read twice; still pages, not passes (13 pages without changes).
+        eprintln!("churn at {rps}/s: {requests} requests for 1,200 records (13 pages still)");
         assert!(requests <= 3 * 13, "{requests} requests");
     }
 }
