@@ -963,7 +963,7 @@ fn plan_offsets(t: &mut Task, lanes: usize) {
     // While the list shifts between requests, pages planned ahead overlap by as much as the
     // last shifts needed, so they join without being read again.
     let stride = PAGE_LIMIT.saturating_sub(t.chain.overlap()).max(1);
-    if t.planned_until <= hi || (t.planned_until - hi) % stride != 0 {
+    if t.planned_until <= hi || !(t.planned_until - hi).is_multiple_of(stride) {
         t.planned_until = hi + stride;
     }
     while let Some(total) = t.total {
