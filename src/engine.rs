@@ -12,6 +12,9 @@ use crate::protocol::{
 };
 use crate::request::{page_path, IdRange, Position, PAGE_LIMIT};
 
+/// Ids of the last records delivered that an offset resume point carries.
+const RESUME_IDS: usize = 5;
+
 /// Offsets planned ahead are this far apart: pages overlap by one record.
 const STRIDE: u64 = PAGE_LIMIT - 1;
 use crate::keyset::fence;
@@ -461,6 +464,7 @@ fn lanes(config: &Config) -> usize {
 fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
     let (slots, emit_offset) = match (&out.state.resume, def.paging) {
         (Some(Resume::Offset(o)), Paging::Offset) => (vec![Slot::new(Position::Offset(*o))], *o),
+        (Some(Resume::OffsetAfter(o, _)), Paging::Offset) => (vec![], *o),
         (Some(Resume::Ranges(rs)), Paging::Keyset) if !rs.is_empty() => (
             rs.iter()
                 .cloned()
@@ -471,6 +475,18 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
         _ => (vec![Slot::new(Position::start(&def))], 0),
     };
     let split = slots.len() > 1;
+    let chain = match &out.state.resume {
+        Some(Resume::OffsetAfter(o, last)) if def.paging == Paging::Offset => {
+            Chain::resumed(*o, last.clone())
+        }
+        _ => Chain::new(emit_offset),
+    };
+    // A resumed chain asks for its first page where it overlaps the last run's records.
+    let slots = if slots.is_empty() {
+        vec![Slot::new(Position::Offset(chain.want().1))]
+    } else {
+        slots
+    };
     Task {
         def,
         outs: vec![out],
@@ -478,8 +494,8 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
         since,
         slots,
         status: Status::Running,
-        chain: Chain::new(emit_offset),
-        planned_until: emit_offset + STRIDE,
+        planned_until: chain.want().1 + STRIDE,
+        chain,
         buffer: BTreeMap::new(),
         prev_extra: vec![],
         total: None,
@@ -893,7 +909,9 @@ fn take_offset_page(
                     }
                 }
                 let page = keep_records(t, page, &keep);
-                let resume = (!end).then(|| Resume::Offset(t.chain.resume_at()));
+                let resume = (!end).then(|| {
+                    Resume::OffsetAfter(t.chain.resume_at(), t.chain.last_ids(RESUME_IDS))
+                });
                 let total = page.total;
                 emit_page(client, config, t, page, resume, total, sink);
                 if end {

@@ -93,6 +93,25 @@ impl Chain {
         self.overlap
     }
 
+    /// A pass resumed at `offset` (the first record not delivered) after the records with
+    /// `last_ids`, the last ones delivered: the first page starts one record early and must
+    /// continue them, as any page must continue the one before.
+    pub fn resumed(offset: u64, last_ids: Vec<String>) -> Chain {
+        let mut chain = Chain::new(offset);
+        if !last_ids.is_empty() && offset >= last_ids.len() as u64 {
+            chain.prev_offset = offset - last_ids.len() as u64;
+            chain.frontier = numeric(&last_ids).and_then(|v| v.last().copied());
+            chain.prev = Some(last_ids);
+        }
+        chain
+    }
+
+    /// The ids of the last records delivered (at most `n`), for a resumed pass to continue.
+    pub fn last_ids(&self, n: usize) -> Vec<String> {
+        let prev = self.prev.as_deref().unwrap_or(&[]);
+        prev[prev.len().saturating_sub(n)..].to_vec()
+    }
+
     /// Whether ids have risen throughout the pass.
     pub fn ascending(&self) -> bool {
         self.ascending
@@ -426,6 +445,39 @@ mod tests {
         let page = ids(1..=100);
         assert!(matches!(chain.judge(0, &page, None), Step::Take { .. }));
         assert_eq!(chain.judge(99, &page, None), Step::Repeated);
+    }
+
+    #[test]
+    fn a_resumed_pass_checks_that_it_continues_the_last_run() {
+        // The last run delivered 1..=298 (its last page: 199..=298); then 3 and 4 were deleted.
+        let mut list: Vec<u64> = (1..=450).collect();
+        list.retain(|&i| i != 3 && i != 4);
+        let mut chain = Chain::resumed(298, ids(294..=298));
+        assert_eq!(chain.want(), (294, 297), "one record of overlap");
+        let page: Vec<u64> = list[297..397].to_vec();
+        assert_eq!(page[0], 300, "the list shifted left by two");
+        assert_eq!(chain.judge(297, &ids(page), Some(448)), Step::Back);
+        let mut got = vec![];
+        loop {
+            let at = chain.want().1;
+            let page: Vec<u64> = list.iter().copied().skip(at as usize).take(100).collect();
+            match chain.judge(at, &ids(page.clone()), Some(448)) {
+                Step::Take { keep, end, .. } => {
+                    got.extend(keep.iter().map(|&i| page[i]));
+                    if end {
+                        break;
+                    }
+                }
+                Step::Back => {}
+                Step::Repeated => panic!("repeated"),
+            }
+        }
+        assert_eq!(
+            got,
+            (299..=450).collect::<Vec<_>>(),
+            "299 and 300 not skipped"
+        );
+        assert_eq!(chain.last_ids(3), ids(448..=450));
     }
 
     #[test]

@@ -401,3 +401,57 @@ fn an_incremental_pass_over_a_changing_list_loses_nothing() {
         "{st}"
     );
 }
+
+#[test]
+fn a_resumed_pass_rereads_when_records_were_deleted_between_the_runs() {
+    // The first run stops after three pages (the fourth fails for good).
+    let live = Live::new(450);
+    let mut inner = offset_server("tags", live.clone(), Quirks::default());
+    let mut fake = Fake::new(1_000_000, move |p: &str| {
+        if query(p, "offset").as_deref() == Some("297") {
+            return Ok(HttpResponse {
+                status: 500,
+                headers: vec![],
+                body: b"{}".to_vec(),
+            });
+        }
+        inner(p)
+    });
+    let cfg = config(5.0);
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
+    assert!(s.streams[0].failure.is_some());
+    let first: Vec<u64> = records(&sink.0, "tags")
+        .iter()
+        .map(|i| i.parse().unwrap_or(0))
+        .collect();
+    assert_eq!(first, (1..=298).collect::<Vec<_>>());
+    let state: Value = sink
+        .0
+        .iter()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["type"] == "STATE")
+        .map(|v| v["state"]["stream"]["stream_state"].clone())
+        .unwrap_or_default();
+    assert_eq!(state["resume"]["offset"], 298);
+    // Between the runs, two records before the resume point are deleted.
+    live.borrow_mut().ids.retain(|&i| i != 3 && i != 4);
+    let mut j = job("tags");
+    j.state = crate::state::StreamState::from_value("tags", &state, None).unwrap_or_default();
+    let mut fake = Fake::new(1_000_000, offset_server("tags", live, Quirks::default()));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let s = read(&mut client, &cfg, vec![j], &mut sink);
+    assert!(s.streams[0].failure.is_none());
+    let second: Vec<u64> = records(&sink.0, "tags")
+        .iter()
+        .map(|i| i.parse().unwrap_or(0))
+        .collect();
+    assert_eq!(
+        second,
+        (299..=450).collect::<Vec<_>>(),
+        "299 and 300 not skipped"
+    );
+}

@@ -33,6 +33,9 @@ pub struct StreamState {
 pub enum Resume {
     /// Offset paging: the first offset not yet delivered.
     Offset(u64),
+    /// Offset paging: the first offset not yet delivered, and the ids of the last records
+    /// delivered (in list order), so the next run's first page can be checked to continue them.
+    OffsetAfter(u64, Vec<String>),
     /// Keyset paging: the id ranges still to read (several when read in parallel).
     Ranges(Vec<IdRange>),
 }
@@ -138,7 +141,12 @@ impl StreamState {
         st.resume = match obj.get("resume") {
             None | Some(Value::Null) => None,
             Some(Value::Object(r)) => Some(if let Some(o) = r.get("offset") {
-                Resume::Offset(o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?)
+                let o = o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?;
+                match r.get("last_ids") {
+                    None | Some(Value::Null) => Resume::Offset(o),
+                    Some(Value::Array(ids)) if ids.len() <= 100 && ids.iter().all(|i| i.as_str().is_some_and(|s| s.len() <= 100)) => Resume::OffsetAfter(o, ids.iter().filter_map(|i| i.as_str().map(String::from)).collect()),
+                    Some(other) => return Err(StateError(format!("state of stream '{stream}': resume.last_ids must be a list of at most 100 id strings, found {}", short_json(other)))),
+                }
             } else if let Some(a) = r.get("id_greater") {
                 Resume::Ranges(vec![IdRange {
                     after: id_value(a, stream, "resume.id_greater")?,
@@ -184,6 +192,7 @@ impl StreamState {
         if let Some(r) = &self.resume {
             m.insert("resume".into(), match r {
                 Resume::Offset(o) => json!({"offset": o}),
+                Resume::OffsetAfter(o, ids) => json!({"offset": o, "last_ids": ids}),
                 Resume::Ranges(rs) => json!({"ranges": rs.iter().map(|r| json!({"after": r.after, "below": r.below})).collect::<Vec<_>>()}),
             });
             if let Some(p) = self.pass_max {
@@ -409,6 +418,25 @@ mod tests {
         let floor = Some(t("2024-01-01T00:00:00Z"));
         assert!(!st.wants(Some(t("2023-12-31T00:00:00Z")), "1", floor, 0));
         assert!(st.wants(Some(t("2024-01-01T00:00:00Z")), "1", floor, 0));
+    }
+
+    #[test]
+    fn an_offset_resume_point_keeps_the_last_ids_delivered() {
+        let v = json!({"resume": {"offset": 298, "last_ids": ["296", "297", "298"]}});
+        let st = StreamState::from_value("tags", &v, None).unwrap();
+        assert_eq!(
+            st.resume,
+            Some(Resume::OffsetAfter(
+                298,
+                vec!["296".into(), "297".into(), "298".into()]
+            ))
+        );
+        assert_eq!(st.to_value()["resume"], v["resume"]);
+        for bad in [json!("x"), json!([1]), json!(vec!["a"; 101])] {
+            let v = json!({"resume": {"offset": 1, "last_ids": bad}});
+            let e = StreamState::from_value("tags", &v, None).unwrap_err();
+            assert!(e.0.contains("last_ids"), "{}", e.0);
+        }
     }
 
     #[test]
