@@ -191,21 +191,30 @@ pub fn parse_http_date(s: &str) -> Option<Instant> {
     parse_instant(&format!("{year:0>4}-{m:02}-{day:0>2}T{time}Z"), 0)
 }
 
-/// Parses a UTC offset such as `-05:00`, `+0530`, `Z` or `UTC` into minutes.
+/// Parses a UTC offset such as `-05:00`, `+0530`, `+5`, `Z` or `UTC` into minutes. The forms: a
+/// sign, then `H`, `HH`, `HHMM`, `H:MM` or `HH:MM` in ASCII digits, hours up to 14. Works on
+/// characters, never byte positions, so any text (`+1é1`) is refused rather than split inside a
+/// character.
 pub fn parse_offset(s: &str) -> Option<i32> {
     let s = s.trim();
     if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") {
         return Some(0);
     }
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
+    let sign = match s.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
         _ => return None,
     };
-    let (h, m) = match rest.split_once(':') {
-        Some((h, m)) => (h, m),
-        None if rest.len() == 4 => rest.split_at(2),
-        None => (rest, "0"),
+    // Everything after the sign must be ASCII digits and at most one colon.
+    let rest = s.get(1..)?;
+    if !rest.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
+    let (h, m) = match (rest.len(), rest.find(':')) {
+        (1 | 2, None) => (rest, "0"),
+        (4, None) => rest.split_at(2),
+        (4, Some(1)) | (5, Some(2)) => (&rest[..rest.len() - 3], &rest[rest.len() - 2..]),
+        _ => return None,
     };
     let h: i32 = h.parse().ok()?;
     let m: i32 = m.parse().ok()?;
@@ -284,6 +293,15 @@ mod tests {
         assert_eq!(parse_offset("+0530"), Some(330));
         assert_eq!(parse_offset("UTC"), Some(0));
         assert_eq!(parse_offset("five"), None);
+        assert_eq!(parse_offset("+5:30"), Some(330));
+        assert_eq!(parse_offset("-5"), Some(-300));
+        // Multibyte text where the two-digit split would fall inside a character, and forms
+        // outside the documented ones.
+        for bad in [
+            "+1é1", "+1€", "+𝟙", "-1:1", "--05", "++05:00", "+05:+3", "+0:0:0", "+15",
+        ] {
+            assert_eq!(parse_offset(bad), None, "{bad}");
+        }
     }
 
     #[test]
