@@ -133,7 +133,13 @@ fn run_cli() -> Result<(), ()> {
     let cmd = match parse_args(&args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
+            // A runner reads failures from stdout, so a bad command line is reported there too.
+            let f = Failure {
+                kind: FailureType::Config,
+                message: e,
+            };
+            report(&mut StdSink::new("", true), &f);
+            eprintln!("\n{USAGE}");
             return Err(());
         }
     };

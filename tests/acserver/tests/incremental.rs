@@ -327,7 +327,7 @@ fn an_account_without_the_accounts_feature_syncs_everything_else() {
     let s = Scratch::new("noacc");
     let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
     let run = wasmtime(&s, &["read", "--config", &cfg]);
-    assert_ne!(run.code, 0, "a failed stream must fail the run");
+    assert_failed_cleanly(&run, "a read with a failed stream");
     let errors: Vec<Value> = run
         .of_type("TRACE")
         .into_iter()
@@ -385,7 +385,7 @@ fn bad_state_and_catalog_are_refused_clearly() {
             &s,
             &["read", "--config", &cfg, "--catalog", &cat, "--state", &st],
         );
-        assert_ne!(run.code, 0);
+        assert_failed_cleanly(&run, text);
         assert!(run.stderr.contains(want), "{text}: {}", run.stderr);
         assert!(run.of_type("RECORD").is_empty());
     }
@@ -394,7 +394,7 @@ fn bad_state_and_catalog_are_refused_clearly() {
         r#"{"streams":[{"stream":{"name":"contacts"},"sync_mode":"sideways"}]}"#,
     );
     let run = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &bad]);
-    assert_ne!(run.code, 0);
+    assert_failed_cleanly(&run, "an unknown sync_mode");
     assert!(run.stderr.contains("sync_mode"));
 }
 

@@ -107,6 +107,31 @@ impl Run {
     }
 }
 
+/// Asserts a run failed the way a failure must: exit code exactly 1 (a trap exits 134, a killed
+/// run -1), a TRACE ERROR or a FAILED CONNECTION_STATUS on stdout for the runner to read, and no
+/// panic or trap anywhere in the output. `what` names the case in messages.
+pub fn assert_failed_cleanly(run: &Run, what: &str) {
+    assert_eq!(
+        run.code, 1,
+        "{what}: a failure must exit 1\nstdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    let reported = run.messages().iter().any(|m| {
+        (m["type"] == "TRACE" && m["trace"]["type"] == "ERROR")
+            || (m["type"] == "CONNECTION_STATUS" && m["connectionStatus"]["status"] == "FAILED")
+    });
+    assert!(
+        reported,
+        "{what}: no TRACE ERROR or FAILED CONNECTION_STATUS on stdout: {}",
+        run.stdout
+    );
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        for bad in ["panicked", "wasm trap"] {
+            assert!(!text.contains(bad), "{what}: '{bad}' in {name}: {text}");
+        }
+    }
+}
+
 /// wasmtime with extra flags (e.g. limits).
 pub fn wasmtime_with(flags: &[&str], scratch: &Scratch, args: &[&str]) -> Run {
     let mut cmd = Command::new("wasmtime");
