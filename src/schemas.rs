@@ -17,7 +17,7 @@ pub fn all() -> Map<String, Value> {
 /// The schema of a fixed stream; a permissive object schema if the stream has none (a test
 /// guarantees every stream has one).
 pub fn schema_for(stream: &str) -> Value {
-    all().remove(stream).unwrap_or_else(|| json!({"type": "object", "additionalProperties": true, "properties": {"id": {"type": "string"}}}))
+    all().remove(stream).unwrap_or_else(|| json!({"type": "object", "additionalProperties": true, "required": ["id"], "properties": {"id": {"type": "string"}}}))
 }
 
 /// JSON schema types for a custom object field type.
@@ -55,6 +55,7 @@ pub fn custom_object_schema(definition: &Value) -> Value {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "type": "object",
         "additionalProperties": true,
+        "required": ["id"],
         "properties": {
             "id": {"type": "string"},
             "externalId": {"type": ["string", "null"]},
@@ -82,6 +83,8 @@ mod tests {
                 .unwrap_or_else(|| panic!("no schema for {}", d.name));
             assert_eq!(s["type"], "object", "{}", d.name);
             assert!(s["properties"]["id"].is_object(), "{} has no id", d.name);
+            // Every record the API sends has an id; a record without one is not a record.
+            assert_eq!(s["required"], json!(["id"]), "{} must require id", d.name);
             if let Some(c) = &d.cursor {
                 assert!(
                     s["properties"][c].is_object(),
@@ -101,6 +104,7 @@ mod tests {
     fn custom_object_schema_from_definition() {
         let def = json!({"fields": [{"id": "n", "type": "number"}, {"id": "t", "type": "text"}]});
         let s = custom_object_schema(&def);
+        assert_eq!(s["required"], json!(["id"]));
         assert_eq!(
             s["properties"]["fields"]["items"]["properties"]["id"]["enum"],
             json!(["n", "t"])

@@ -11,6 +11,7 @@ mod api;
 mod data;
 mod gen;
 mod http;
+mod modes;
 mod query;
 mod quirks;
 mod rng;
@@ -19,5 +20,7 @@ mod streams;
 mod time;
 
 pub use data::{Dataset, CUSTOM_PREFIX};
+pub use modes::{relink, EgressListener, LINK_ORIGIN};
 pub use quirks::{EmptyShape, Quirks, TotalQuirk};
 pub use server::{FaultKind, LoggedRequest, Server, ServerConfig};
+pub use time::parse_instant_ms;

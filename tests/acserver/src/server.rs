@@ -41,6 +41,12 @@ pub struct ServerConfig {
     pub log_path: Option<PathBuf>,
     /// Behaviours of the real API that lose records when trusted (all off by default).
     pub quirks: Quirks,
+    /// Read date filter values (`filters[updated_after]`, `after`, …) in the account's zone,
+    /// ignoring the zone they name (`Z`, `-05:00`): see `modes::without_zone`. Off by default.
+    pub filters_in_account_zone: bool,
+    /// Serve record links (`https://acct.api-us1.com/…`) under this origin instead, e.g. an
+    /// [`crate::EgressListener`]'s URL. Off (None) by default.
+    pub link_origin: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +62,8 @@ impl Default for ServerConfig {
             disabled_features: Vec::new(),
             log_path: None,
             quirks: Quirks::default(),
+            filters_in_account_zone: false,
+            link_origin: None,
         }
     }
 }
@@ -523,15 +531,21 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
     if cfg.quirks.schemas_unavailable && rest == "customObjects/schemas" {
         return (rate_headers(html_status(503)), None, Delivery::Full);
     }
-    let query = Query::parse(req.query());
+    let mut query = Query::parse(req.query());
+    if cfg.filters_in_account_zone {
+        crate::modes::zone_blind(&mut query);
+    }
     let normal = || {
-        let Reply { status, body } = api::route_with(
+        let Reply { status, mut body } = api::route_with(
             &path,
             &query,
             &lock(&shared.dataset),
             &cfg.disabled_features,
             &cfg.quirks,
         );
+        if let Some(origin) = &cfg.link_origin {
+            crate::modes::relink(&mut body, origin);
+        }
         let mut r = rate_headers(Response::json(status, &body));
         if body.is_null() {
             // The empty-body quirk.
