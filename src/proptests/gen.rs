@@ -129,22 +129,10 @@ impl Gen {
             _ => char::from_u32(self.below(0x11_0000) as u32).unwrap_or('\u{FFFD}'),
         }
     }
-    /// A digit or, sometimes, a multibyte character: for numeric parts of formats.
-    pub fn digitish(&mut self) -> char {
-        if self.one_in(6) {
-            *self.pick(MULTIBYTE)
-        } else {
-            *self.pick(DIGITS)
-        }
-    }
     /// Free text of up to `max` characters from every class.
     pub fn text(&mut self, max: u64) -> String {
         let n = self.below(max + 1);
         (0..n).map(|_| self.char()).collect()
-    }
-    /// `n` ASCII digits of a number below 10^n, zero-padded.
-    pub fn padded(&mut self, v: u64, n: usize) -> String {
-        format!("{v:0n$}")
     }
     /// Up to three edits at character boundaries: insert, delete, replace, duplicate.
     pub fn mangle(&mut self, s: &str) -> String {
@@ -404,11 +392,17 @@ pub enum Zone {
 /// The parts of a generated timestamp, kept so the oracle can compute the expected instant.
 #[derive(Debug, Clone)]
 pub struct StampParts {
+    /// Year.
     pub y: u64,
+    /// Month (1-12 when valid).
     pub mo: u64,
+    /// Day of month.
     pub d: u64,
+    /// Hour.
     pub h: u64,
+    /// Minute.
     pub mi: u64,
+    /// Second.
     pub s: u64,
     /// Number of fractional digits.
     pub frac: Option<usize>,
