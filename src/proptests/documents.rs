@@ -132,7 +132,7 @@ fn config_fields() {
                     Some(k) => {
                         let c =
                             Config::parse(&text).unwrap_or_else(|e| panic!("{key:?} refused: {e}"));
-                        assert_eq!(c.api_key, k);
+                        assert_eq!(c.api_key.expose(), k);
                     }
                     None => {
                         let e = refused_naming(&doc, "api_key");
