@@ -286,10 +286,16 @@ fn page_parser() {
         let body = input(&mut g, &valid);
         if let Ok(p) = parse_page(body.as_bytes(), "contacts", &["fieldValues"]) {
             for r in &p.main {
-                let v: Value = serde_json::from_str(&crate::response::null_zero_dates_raw(r.get()))
-                    .expect("records stay valid JSON");
-                assert!(v.is_object());
-                assert!(!has_zero_date(&v), "{v}");
+                let text = crate::response::null_zero_dates_raw(r.get());
+                // Valid JSON by the grammar (which allows numbers beyond f64, such as 1e309,
+                // that serde_json's Value refuses and the record passes on verbatim).
+                let raw: Box<serde_json::value::RawValue> =
+                    serde_json::from_str(&text).expect("records stay valid JSON");
+                assert!(raw.get().starts_with('{'));
+                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                    assert!(v.is_object());
+                    assert!(!has_zero_date(&v), "{v}");
+                }
             }
         }
         if let Some(m) = error_message(body.as_bytes()) {
