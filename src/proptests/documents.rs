@@ -241,10 +241,11 @@ fn airbyte_catalog() {
             let (name, is_known) = stream_name(&mut g, &known);
             let def = known.iter().find(|d| d.name == name);
             let (mode, mode_ok, incremental) = match g.below(5) {
+                // Incremental on a stream without a cursor is read in full (as Airbyte's CDK).
                 0 => (
                     json!("incremental"),
-                    def.is_some_and(StreamDef::supports_incremental),
                     true,
+                    def.is_some_and(StreamDef::supports_incremental),
                 ),
                 1 => (json!(g.mangle("full_refresh")), false, false),
                 2 => (Value::Null, true, false),
