@@ -20,6 +20,9 @@ const USAGE: &str = "usage: ac-test-server [options]
                     total-half, total-double, ignore-order, ignore-id-less, empty-braces,
                     empty-body, empty-no-list, schemas-503, churn=N:stream,stream (after every
                     N API requests, each stream loses a record and gains one)
+  --filters-in-account-zone  read date filter values in the account's zone, ignoring the zone
+                    they name (a UTC value is 5 hours later on this -05:00 account)
+  --link-origin URL serve record links under URL instead of https://acct.api-us1.com
   --help            this text
 Prints `listening on http://127.0.0.1:PORT` once bound, then serves until killed.";
 
@@ -82,6 +85,8 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
             "--log" => a.config.log_path = Some(val()?.into()),
             "--disable" => a.config.disabled_features.push(val()?),
             "--quirk" => a.config.quirks.set(&val()?)?,
+            "--filters-in-account-zone" => a.config.filters_in_account_zone = true,
+            "--link-origin" => a.config.link_origin = Some(val()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
