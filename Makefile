@@ -7,9 +7,10 @@ COMPONENT        := target/$(TARGET)/release/source_activecampaign.wasm
 CARGO_BIN        := $(HOME)/.cargo/bin
 export PATH      := $(CARGO_BIN):$(PATH)
 SERVER           := target/release/ac-test-server
+HOST             := target/host/ac-host
 OUT              ?= out
 
-.PHONY: all build tools pyenv test unit demo sync sync-demo bench clean
+.PHONY: all build tools pyenv test unit demo sync sync-demo bench host bench-host clean
 
 all: build
 
@@ -39,7 +40,8 @@ pyenv:
 ## models, real Singer targets, and the README's Meltano project and PyAirbyte snippet run twice
 test: tools build pyenv
 	bash tests/python/selftest.sh
-	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --lib --bins --tests
+	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --exclude ac-host --lib --bins --tests
+	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --profile host -p ac-host
 
 ## unit: native unit tests only (milliseconds)
 unit:
@@ -61,6 +63,15 @@ sync-demo: tools build $(SERVER)
 ## bench: throughput and cost figures against the test server (see README)
 bench: tools build $(SERVER)
 	bash tests/scripts/bench.sh $(COMPONENT) $(SERVER) $(OUT)/bench
+
+## host: ac-host, the wasmtime host (host/; one profile, `host`, for build, test and bench, so
+## wasmtime is compiled once)
+host:
+	cargo build --profile host -p ac-host
+
+## bench-host: 1, 8 and 50 accounts at once through ac-host, each against its own test server
+bench-host: build host $(SERVER)
+	python3 tests/scripts/bench_host.py $(HOST) $(COMPONENT) $(SERVER) $(OUT)/bench-host
 
 clean:
 	cargo clean

@@ -1,0 +1,302 @@
+//! One account's read: instantiate, call `read` through the typed interface, classify the end.
+
+use crate::egress::{Egress, Origin, RateGate};
+use crate::manifest::Manifest;
+use crate::outdir::OutDir;
+use crate::sandbox::{new_store, FailureKind, Guest, ReadSummary, SourcePre};
+use crate::sink::{LineSink, SinkStdout};
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What to read for one account.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Account name (the output sub-folder in `run`).
+    pub name: String,
+    /// The config JSON text.
+    pub config: String,
+    /// The configured catalog JSON text, if any.
+    pub catalog: Option<String>,
+    /// Output folder.
+    pub out: PathBuf,
+}
+
+/// Host-side limits of every account.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Linear memory per instance, bytes.
+    pub memory_limit: usize,
+    /// Wall time per account.
+    pub deadline: Duration,
+    /// Origins allowed instead of the config's `api_url` (tests and proxies); None: the rule.
+    pub allow_override: Option<Vec<Origin>>,
+}
+
+/// What happened to one account.
+#[derive(Debug, Serialize, Default)]
+pub struct Report {
+    /// Account name.
+    pub account: String,
+    /// Whether everything asked was read and saved, with nothing refused.
+    pub ok: bool,
+    /// What went wrong, and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Records saved in this run.
+    pub records: u64,
+    /// STATE messages saved in this run.
+    pub states: u64,
+    /// Requests let through.
+    pub requests: u64,
+    /// Requests refused by the egress check, per origin.
+    pub refused: std::collections::BTreeMap<String, u64>,
+    /// Most requests begun in any one second.
+    pub max_requests_in_one_second: usize,
+    /// Rate budget of this account (requests per second).
+    pub rate: u32,
+    /// Wall time of the read, ms.
+    pub wall_ms: u64,
+    /// Time to instantiate the component, ms (fractional).
+    pub instantiate_ms: f64,
+    /// Peak linear memory of the instance, bytes.
+    pub peak_memory_bytes: usize,
+    /// Per-stream records, requests and failures as `read` reported them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<Value>,
+}
+
+/// Reads the parts of the config the host needs: the origin and the rate budget.
+fn host_view_of_config(config: &str, manifest: &Manifest) -> Result<(Origin, u32)> {
+    let v: Value = serde_json::from_str(config).context("the config is not JSON")?;
+    let url = v
+        .get("api_url")
+        .and_then(Value::as_str)
+        .context("the config has no api_url (e.g. \"https://ACCOUNT.api-us1.com\")")?;
+    let origin = Origin::parse(url).context("the config's api_url")?;
+    let rate = match v.get(&manifest.rate_field) {
+        None | Some(Value::Null) => manifest.requests_per_second,
+        Some(n) => match n.as_f64() {
+            Some(f) if f >= 1.0 => f.floor() as u32,
+            _ => bail!(
+                "the config's {} must be a number of at least 1",
+                manifest.rate_field
+            ),
+        },
+    };
+    Ok((origin, rate))
+}
+
+/// Runs one account to its end; never panics on bad input, always returns a report.
+pub async fn run(pre: &SourcePre<Guest>, manifest: &Manifest, policy: &Policy, job: Job) -> Report {
+    let mut report = Report {
+        account: job.name.clone(),
+        ..Default::default()
+    };
+    if let Err(e) = run_inner(pre, manifest, policy, job, &mut report).await {
+        report.ok = false;
+        report.error = Some(format!("{e:#}"));
+    }
+    report
+}
+
+async fn run_inner(
+    pre: &SourcePre<Guest>,
+    manifest: &Manifest,
+    policy: &Policy,
+    job: Job,
+    report: &mut Report,
+) -> Result<()> {
+    let (origin, rate) = host_view_of_config(&job.config, manifest)?;
+    report.rate = rate;
+    let out = OutDir::open(&job.out)?;
+    let state = out.state_text();
+    let sink = Arc::new(Mutex::new(LineSink::new(out, &job.out)));
+    let stderr_path = job.out.join("stderr.log");
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&stderr_path)
+        .with_context(|| format!("cannot open {}", stderr_path.display()))?;
+    let egress = Egress {
+        allow: Arc::new(
+            policy
+                .allow_override
+                .clone()
+                .unwrap_or_else(|| vec![origin]),
+        ),
+        gate: Arc::new(RateGate::new(rate)),
+        log: Arc::default(),
+    };
+    let start = Instant::now();
+    let deadline = start + policy.deadline;
+    let mut store = new_store(
+        pre.engine(),
+        SinkStdout(sink.clone()),
+        wasmtime_wasi::cli::OutputFile::new(stderr),
+        egress.clone(),
+        policy.memory_limit,
+        deadline,
+    );
+    // Waiting on the network is not wasm execution, so the epoch alone cannot stop a run that is
+    // blocked on a request: the same deadline also bounds the whole call.
+    let outcome = tokio::time::timeout_at(deadline.into(), async {
+        let t = Instant::now();
+        let inst = pre.instantiate_async(&mut store).await?;
+        let inst_time = t.elapsed();
+        let r = inst
+            .activecampaign_source_connector()
+            .call_read(
+                &mut store,
+                &job.config,
+                job.catalog.as_deref(),
+                state.as_deref(),
+            )
+            .await;
+        Ok::<_, wasmtime::Error>((inst_time, r?))
+    })
+    .await;
+    report.wall_ms = start.elapsed().as_millis() as u64;
+    let limits = &store.data().limits;
+    report.peak_memory_bytes = limits.peak;
+    {
+        let log = egress.log.lock().unwrap_or_else(|e| e.into_inner());
+        report.requests = log.allowed;
+        report.refused = log.refused.clone();
+        report.max_requests_in_one_second = log.max_in_one_second();
+    }
+    let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+    let flushed = sink.out.flush();
+    report.records = sink.out.records;
+    report.states = sink.out.states_saved;
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(f) = &sink.failed {
+        problems.push(format!("the host could not save the output: {f}"));
+    }
+    if let Err(e) = flushed {
+        problems.push(format!("the host could not save the output: {e:#}"));
+    }
+    match outcome {
+        Err(_) => problems.push(deadline_text(policy.deadline)),
+        Ok(Err(e)) => {
+            let g = store.data();
+            if let Some(asked) = g.limits.hit {
+                problems.push(format!(
+                    "memory limit reached: the instance asked for {:.1} MB of linear memory, over its limit of {:.1} MB (--memory-mb); the state saved before it is kept",
+                    asked as f64 / 1e6,
+                    g.limits.max as f64 / 1e6
+                ));
+            } else if g.deadline_hit {
+                problems.push(deadline_text(policy.deadline));
+            } else if sink.failed.is_none() {
+                problems.push(format!("the component stopped: {e:#}"));
+            }
+        }
+        Ok(Ok((inst, Err(f)))) => {
+            report.instantiate_ms = inst.as_secs_f64() * 1000.0;
+            problems.push(format!("{}: {}", kind_text(f.kind), f.message));
+        }
+        Ok(Ok((inst, Ok(summary)))) => {
+            report.instantiate_ms = inst.as_secs_f64() * 1000.0;
+            summarize(&summary, report, &mut problems);
+        }
+    }
+    if !report.refused.is_empty() {
+        let list: Vec<String> = report
+            .refused
+            .iter()
+            .map(|(o, n)| format!("{o} ({n}x)"))
+            .collect();
+        problems.push(format!(
+            "egress refused {} request(s) to hosts outside the allow-list: {}",
+            report.refused.values().sum::<u64>(),
+            list.join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        report.ok = true;
+    } else {
+        if let Some(last) = &sink.last_error {
+            if !problems.iter().any(|p| p.contains(last.as_str())) {
+                problems.push(format!("last error the component reported: {last}"));
+            }
+        }
+        report.error = Some(problems.join("; "));
+    }
+    Ok(())
+}
+
+fn deadline_text(d: Duration) -> String {
+    format!(
+        "wall deadline of {} s reached (--deadline-secs); the state saved before it is kept, run again to go on",
+        d.as_secs()
+    )
+}
+
+fn kind_text(k: FailureKind) -> &'static str {
+    match k {
+        FailureKind::ConfigError => "config error",
+        FailureKind::TransientError => "transient error",
+        FailureKind::SystemError => "system error",
+    }
+}
+
+fn summarize(s: &ReadSummary, report: &mut Report, problems: &mut Vec<String>) {
+    for st in &s.streams {
+        let mut v = serde_json::json!({
+            "name": st.name, "records": st.records, "requests": st.requests, "millis": st.millis,
+        });
+        if let Some(f) = &st.failure {
+            v["failure"] = Value::String(format!("{}: {}", kind_text(f.kind), f.message));
+            problems.push(format!(
+                "stream {} failed ({}): {}",
+                st.name,
+                kind_text(f.kind),
+                f.message
+            ));
+        }
+        report.streams.push(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            component: "x.wasm".into(),
+            requests_per_second: 5,
+            rate_field: "requests_per_second".into(),
+        }
+    }
+
+    #[test]
+    fn config_gives_origin_and_rate() {
+        let (o, r) = host_view_of_config(
+            r#"{"api_url":"http://127.0.0.1:9","api_key":"k"}"#,
+            &manifest(),
+        )
+        .unwrap();
+        assert_eq!(o.to_string(), "http://127.0.0.1:9");
+        assert_eq!(r, 5);
+        let (_, r) = host_view_of_config(
+            r#"{"api_url":"https://a.api-us1.com","requests_per_second":3}"#,
+            &manifest(),
+        )
+        .unwrap();
+        assert_eq!(r, 3);
+        let e = host_view_of_config(r#"{"api_key":"k"}"#, &manifest()).unwrap_err();
+        assert!(format!("{e:#}").contains("api_url"));
+        let e = host_view_of_config(
+            r#"{"api_url":"https://a.api-us1.com","requests_per_second":0}"#,
+            &manifest(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("at least 1"));
+        assert!(host_view_of_config("nope", &manifest()).is_err());
+    }
+}

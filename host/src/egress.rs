@@ -1,0 +1,255 @@
+//! Egress: which requests the component may send, and the per-account rate gate.
+//!
+//! The rule is `connector.json`'s `network` section: only the scheme and host(:port) of the
+//! config's `api_url`, and plain http only to a loopback host. The wasmtime CLI cannot enforce it
+//! (its `-S http` lets a component reach any host), so the host checks every outgoing request in
+//! the `send_request` hook; a refused request never leaves the process and is counted and named in
+//! the account's report.
+
+use anyhow::{bail, Result};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One origin the component may contact: scheme, host (lower case) and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host name or address, lower case, brackets kept for IPv6.
+    pub host: String,
+    /// Port, the scheme's default when the URL has none.
+    pub port: u16,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+fn default_port(scheme: &str) -> u16 {
+    if scheme == "https" {
+        443
+    } else {
+        80
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .map(|a| a.is_loopback())
+            .unwrap_or(false)
+}
+
+impl Origin {
+    /// The origin of a URL such as the config's `api_url`; errors say what to fix.
+    pub fn parse(url: &str) -> Result<Origin> {
+        let uri: http::Uri = url.trim().parse().map_err(|_| {
+            anyhow::anyhow!("{url:?} is not a URL like https://ACCOUNT.api-us1.com")
+        })?;
+        let scheme = match uri.scheme_str() {
+            Some(s @ ("http" | "https")) => s.to_string(),
+            _ => bail!("{url:?} must start with https:// (or http:// for a loopback test server)"),
+        };
+        let Some(auth) = uri.authority() else {
+            bail!("{url:?} has no host");
+        };
+        let host = auth.host().to_ascii_lowercase();
+        if scheme == "http" && !is_loopback(&host) {
+            bail!("{url:?}: plain http is allowed only to a loopback host (127.0.0.1, localhost); use https");
+        }
+        let port = auth.port_u16().unwrap_or_else(|| default_port(&scheme));
+        Ok(Origin { scheme, host, port })
+    }
+
+    /// Whether a request to this scheme and authority goes to this origin.
+    pub fn admits(&self, scheme: &str, authority: &str) -> bool {
+        let Ok(auth) = authority.parse::<http::uri::Authority>() else {
+            return false;
+        };
+        scheme.eq_ignore_ascii_case(&self.scheme)
+            && auth.host().eq_ignore_ascii_case(&self.host)
+            && auth.port_u16().unwrap_or_else(|| default_port(scheme)) == self.port
+    }
+}
+
+/// What the egress check saw for one account; shared between the hook and the report.
+#[derive(Debug, Default)]
+pub struct EgressLog {
+    /// Requests let through.
+    pub allowed: u64,
+    /// Refused requests per origin (`scheme://host:port`).
+    pub refused: BTreeMap<String, u64>,
+    /// Start times of the requests let through, for the most begun in any one second.
+    pub starts: Vec<Instant>,
+}
+
+impl EgressLog {
+    /// Refused requests in all.
+    pub fn refused_total(&self) -> u64 {
+        self.refused.values().sum()
+    }
+
+    /// The most requests begun within any one second.
+    pub fn max_in_one_second(&self) -> usize {
+        let mut best = 0;
+        let mut lo = 0;
+        for hi in 0..self.starts.len() {
+            while self.starts[hi].duration_since(self.starts[lo]) >= Duration::from_secs(1) {
+                lo += 1;
+            }
+            best = best.max(hi - lo + 1);
+        }
+        best
+    }
+}
+
+/// Keeps an account's requests at most `rps` begun in any one second (a sliding window), so the
+/// limit holds even if a component's own limiter is wrong; the component's limiter normally keeps
+/// it below this already, so the gate rarely waits.
+#[derive(Debug)]
+pub struct RateGate {
+    rps: usize,
+    window: Duration,
+    starts: Mutex<VecDeque<Instant>>,
+}
+
+impl RateGate {
+    /// A gate of `rps` requests per second. The window is a little over a second so that a
+    /// request's travel time cannot put rps + 1 of them into one second at the server.
+    pub fn new(rps: u32) -> RateGate {
+        RateGate {
+            rps: rps.max(1) as usize,
+            window: Duration::from_millis(1050),
+            starts: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Waits until one more request may begin, and books it.
+    pub async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut s = self.starts.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                while s
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= self.window)
+                {
+                    s.pop_front();
+                }
+                if s.len() < self.rps {
+                    s.push_back(now);
+                    return;
+                }
+                // The oldest start leaves the window first.
+                s.front().map(|t| self.window - now.duration_since(*t))
+            };
+            tokio::time::sleep(wait.unwrap_or(Duration::from_millis(10))).await;
+        }
+    }
+}
+
+/// The check the `send_request` hook applies: the allow-list, the rate gate and the log.
+#[derive(Debug, Clone)]
+pub struct Egress {
+    /// Origins the component may contact.
+    pub allow: Arc<Vec<Origin>>,
+    /// This account's rate gate.
+    pub gate: Arc<RateGate>,
+    /// This account's egress log.
+    pub log: Arc<Mutex<EgressLog>>,
+}
+
+impl Egress {
+    /// Decides on one request (scheme and authority from its URI); books it either way.
+    pub fn decide(&self, scheme: &str, authority: &str) -> bool {
+        let ok = self.allow.iter().any(|o| o.admits(scheme, authority));
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if ok {
+            log.allowed += 1;
+        } else {
+            *log.refused
+                .entry(format!("{scheme}://{authority}"))
+                .or_insert(0) += 1;
+        }
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_api_urls_and_rejects_plain_http_elsewhere() {
+        let o = Origin::parse("https://Acme.api-us1.com/").unwrap();
+        assert_eq!(o.to_string(), "https://acme.api-us1.com:443");
+        let o = Origin::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(o.port, 8080);
+        let e = Origin::parse("http://acme.api-us1.com")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("loopback"), "{e}");
+        assert!(Origin::parse("ftp://x").is_err());
+        assert!(Origin::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn admits_only_the_same_scheme_host_and_port() {
+        let o = Origin::parse("https://acme.api-us1.com").unwrap();
+        assert!(o.admits("https", "acme.api-us1.com"));
+        assert!(o.admits("https", "ACME.api-us1.com:443"));
+        assert!(!o.admits("http", "acme.api-us1.com"));
+        assert!(!o.admits("https", "acme.api-us1.com:8443"));
+        assert!(!o.admits("https", "evil.example.com"));
+        assert!(!o.admits("https", "acme.api-us1.com.evil.example.com"));
+        assert!(!o.admits("https", "user@evil.example.com"));
+    }
+
+    #[test]
+    fn decide_counts_refusals_per_origin() {
+        let e = Egress {
+            allow: Arc::new(vec![Origin::parse("http://127.0.0.1:9000").unwrap()]),
+            gate: Arc::new(RateGate::new(5)),
+            log: Arc::default(),
+        };
+        assert!(e.decide("http", "127.0.0.1:9000"));
+        assert!(!e.decide("http", "127.0.0.1:9001"));
+        assert!(!e.decide("http", "127.0.0.1:9001"));
+        let log = e.log.lock().unwrap();
+        assert_eq!(log.allowed, 1);
+        assert_eq!(log.refused.get("http://127.0.0.1:9001"), Some(&2));
+        assert_eq!(log.refused_total(), 2);
+    }
+
+    #[test]
+    fn max_in_one_second_slides() {
+        let t = Instant::now();
+        let log = EgressLog {
+            starts: [0, 100, 900, 999, 1000, 1001, 2500]
+                .iter()
+                .map(|ms| t + Duration::from_millis(*ms))
+                .collect(),
+            ..Default::default()
+        };
+        assert_eq!(log.max_in_one_second(), 5);
+    }
+
+    #[tokio::test]
+    async fn gate_spaces_requests_beyond_the_rate() {
+        let g = RateGate::new(3);
+        let t = Instant::now();
+        for _ in 0..4 {
+            g.acquire().await;
+        }
+        assert!(
+            t.elapsed() >= Duration::from_millis(1000),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! The output folder of one account: `streams/<stream>.jsonl` and `state.json`.
+//!
+//! Records are appended to their stream's file. A STATE message first flushes every stream file
+//! (so the records it covers are in the files), then replaces `state.json` by writing a temporary
+//! file and renaming it over the old one: a kill at any moment leaves either the old or the new
+//! state, each consistent with the records already in the files. Records written after the last
+//! saved STATE are read again by the next run (at-least-once; the primary key dedupes them).
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Where one account's records and state go.
+pub struct OutDir {
+    root: PathBuf,
+    files: HashMap<String, BufWriter<File>>,
+    /// Latest state per stream (Airbyte STREAM state objects), keyed by stream name.
+    states: BTreeMap<String, Value>,
+    /// Records written in this run.
+    pub records: u64,
+    /// STATE messages saved in this run.
+    pub states_saved: u64,
+}
+
+/// A stream name usable as a file name (the connector's names are `[a-z0-9_]`; anything else is
+/// refused rather than mapped, so two streams can never share a file).
+fn file_name(stream: &str) -> Result<String> {
+    if stream.is_empty()
+        || stream.len() > 200
+        || !stream
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        bail!("stream name {stream:?} cannot be a file name");
+    }
+    Ok(format!("{stream}.jsonl"))
+}
+
+/// The stream a STATE message's `state` object is about (`None` for GLOBAL or LEGACY state).
+fn state_stream(state: &Value) -> Option<&str> {
+    state
+        .get("stream")?
+        .get("stream_descriptor")?
+        .get("name")?
+        .as_str()
+}
+
+impl OutDir {
+    /// Opens (creating) the folder and loads `state.json` if there is one.
+    pub fn open(root: &Path) -> Result<OutDir> {
+        std::fs::create_dir_all(root.join("streams"))
+            .with_context(|| format!("cannot create the output folder {}", root.display()))?;
+        let mut states = BTreeMap::new();
+        let path = root.join("state.json");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let v: Value = serde_json::from_str(&text).with_context(|| {
+                    format!("{} is not JSON; move it away to start over", path.display())
+                })?;
+                let Value::Array(items) = v else {
+                    bail!(
+                        "{} is not a list of Airbyte state messages; move it away to start over",
+                        path.display()
+                    );
+                };
+                for item in items {
+                    let key = state_stream(&item).unwrap_or("").to_string();
+                    states.insert(key, item);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+        Ok(OutDir {
+            root: root.to_path_buf(),
+            files: HashMap::new(),
+            states,
+            records: 0,
+            states_saved: 0,
+        })
+    }
+
+    /// The saved state to pass to `read` (None when nothing was saved yet).
+    pub fn state_text(&self) -> Option<String> {
+        if self.states.is_empty() {
+            return None;
+        }
+        Some(Value::Array(self.states.values().cloned().collect()).to_string())
+    }
+
+    /// The stream file, opened for append on first use. A line cut short by a kill is removed
+    /// first, so every line in the file is a whole record.
+    fn file(&mut self, stream: &str) -> Result<&mut BufWriter<File>> {
+        if !self.files.contains_key(stream) {
+            let path = self.root.join("streams").join(file_name(stream)?);
+            let mut f = OpenOptions::new()
+                .create(true)
+                .read(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            cut_partial_line(&mut f)
+                .with_context(|| format!("cannot repair {}", path.display()))?;
+            self.files
+                .insert(stream.to_string(), BufWriter::with_capacity(64 * 1024, f));
+        }
+        self.files
+            .get_mut(stream)
+            .context("stream file vanished from the table")
+    }
+
+    /// Appends one record (the record's `data` JSON) to its stream's file.
+    pub fn record(&mut self, stream: &str, data: &str) -> Result<()> {
+        let f = self.file(stream)?;
+        f.write_all(data.as_bytes())?;
+        f.write_all(b"\n")?;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Saves a STATE message's `state` object: flushes the records before it, then replaces
+    /// `state.json` atomically.
+    pub fn state(&mut self, state: Value) -> Result<()> {
+        for (stream, f) in self.files.iter_mut() {
+            f.flush()
+                .with_context(|| format!("cannot write the records of stream {stream}"))?;
+        }
+        let key = state_stream(&state).unwrap_or("").to_string();
+        self.states.insert(key, state);
+        let text = Value::Array(self.states.values().cloned().collect()).to_string();
+        let tmp = self.root.join("state.json.tmp");
+        let dst = self.root.join("state.json");
+        std::fs::write(&tmp, text.as_bytes())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &dst).with_context(|| format!("cannot replace {}", dst.display()))?;
+        self.states_saved += 1;
+        Ok(())
+    }
+
+    /// Flushes every stream file (at the end of a run; records after the last STATE are kept).
+    pub fn flush(&mut self) -> Result<()> {
+        for f in self.files.values_mut() {
+            f.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Truncates a file after its last newline (a kill can cut the last line short).
+fn cut_partial_line(f: &mut File) -> std::io::Result<()> {
+    let len = f.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(());
+    }
+    // Read backwards in blocks until a newline is found.
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let n = (end - start) as usize;
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut buf[..n])?;
+        if let Some(i) = buf[..n].iter().rposition(|b| *b == b'\n') {
+            let keep = start + i as u64 + 1;
+            if keep != len {
+                f.set_len(keep)?;
+            }
+            return Ok(());
+        }
+        end = start;
+    }
+    f.set_len(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ac-host-out-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn st(stream: &str, n: u64) -> Value {
+        json!({"type":"STREAM","stream":{"stream_descriptor":{"name":stream},"stream_state":{"n":n}}})
+    }
+
+    #[test]
+    fn state_is_saved_after_records_and_reloaded() {
+        let d = dir("reload");
+        let mut o = OutDir::open(&d).unwrap();
+        assert_eq!(o.state_text(), None);
+        o.record("tags", r#"{"id":"1"}"#).unwrap();
+        o.state(st("tags", 1)).unwrap();
+        o.record("deals", r#"{"id":"7"}"#).unwrap();
+        o.state(st("tags", 2)).unwrap();
+        // The records before the second STATE are in the files already.
+        let deals = std::fs::read_to_string(d.join("streams/deals.jsonl")).unwrap();
+        assert_eq!(deals, "{\"id\":\"7\"}\n");
+        drop(o);
+        let o = OutDir::open(&d).unwrap();
+        let v: Value = serde_json::from_str(&o.state_text().unwrap()).unwrap();
+        assert_eq!(v, json!([st("tags", 2)]));
+        assert!(!d.join("state.json.tmp").exists());
+    }
+
+    #[test]
+    fn a_cut_line_is_removed_before_appending() {
+        let d = dir("cut");
+        std::fs::create_dir_all(d.join("streams")).unwrap();
+        std::fs::write(d.join("streams/tags.jsonl"), "{\"id\":\"1\"}\n{\"id\":").unwrap();
+        let mut o = OutDir::open(&d).unwrap();
+        o.record("tags", r#"{"id":"2"}"#).unwrap();
+        o.flush().unwrap();
+        let text = std::fs::read_to_string(d.join("streams/tags.jsonl")).unwrap();
+        assert_eq!(text, "{\"id\":\"1\"}\n{\"id\":\"2\"}\n");
+    }
+
+    #[test]
+    fn bad_state_file_and_stream_names_are_refused() {
+        let d = dir("bad");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("state.json"), "{}").unwrap();
+        let e = OutDir::open(&d).err().unwrap().to_string();
+        assert!(e.contains("not a list"), "{e}");
+        std::fs::remove_file(d.join("state.json")).unwrap();
+        let mut o = OutDir::open(&d).unwrap();
+        assert!(o.record("../x", "{}").is_err());
+    }
+}

@@ -1,0 +1,533 @@
+//! ac-host end to end against the in-process test server: record-for-record equality with a
+//! wasmtime CLI read, egress refusal, the memory limit, the deadline, SIGKILL and resume, and
+//! many accounts at once.
+
+use ac_test_server::{Dataset, Server, ServerConfig};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+const KEY: &str = "host-key-7a11c0de";
+
+/// Timed tests run one at a time so they don't disturb each other's clocks.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The release component (`make build`); COMPONENT overrides.
+fn component() -> PathBuf {
+    let p = std::env::var_os("COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/wasm32-wasip2/release/source_activecampaign.wasm"));
+    assert!(
+        p.exists(),
+        "component {} not found: run `make build` first",
+        p.display()
+    );
+    p
+}
+
+/// A fresh scratch folder, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let d =
+            std::env::temp_dir().join(format!("ac-host-it-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("scratch");
+        Scratch(d)
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).expect("write scratch file");
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn server(seed: u64, contacts: usize, latency_ms: u64) -> Server {
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        latency_ms,
+        ..ServerConfig::default()
+    };
+    Server::start(cfg, Dataset::generate(seed, contacts)).expect("start test server")
+}
+
+fn config(base_url: &str, rps: u32) -> String {
+    serde_json::json!({"api_url": base_url, "api_key": KEY, "requests_per_second": rps,
+        "account_timezone": "-05:00", "max_attempts": 2})
+    .to_string()
+}
+
+fn catalog(streams: &[&str]) -> String {
+    let s: Vec<Value> = streams
+        .iter()
+        .map(|n| serde_json::json!({"stream": {"name": n, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+            "sync_mode": "full_refresh", "destination_sync_mode": "append"}))
+        .collect();
+    serde_json::json!({"streams": s}).to_string()
+}
+
+fn ac_host_cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ac-host"));
+    c.arg(args[0])
+        .arg("--connector")
+        .arg(repo().join("connector.json"))
+        .arg("--component")
+        .arg(component())
+        .arg("--cache-dir")
+        .arg(repo().join("target/host/ac-host-cache"))
+        .args(&args[1..]);
+    c
+}
+
+fn ac_host(args: &[&str]) -> Output {
+    ac_host_cmd(args).output().expect("run ac-host")
+}
+
+/// The report lines (one per account) and the summary line of a read or run.
+fn reports(out: &Output) -> (Vec<Value>, Value) {
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let summary = lines
+        .iter()
+        .find(|l| l.get("summary").is_some())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let accounts = lines
+        .into_iter()
+        .filter(|l| l.get("account").is_some())
+        .collect();
+    (accounts, summary["summary"].clone())
+}
+
+/// Records by stream from an output folder's streams/*.jsonl.
+fn dir_records(dir: &Path) -> BTreeMap<String, Vec<Value>> {
+    let mut out = BTreeMap::new();
+    let Ok(rd) = std::fs::read_dir(dir.join("streams")) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let name = e
+            .file_name()
+            .to_string_lossy()
+            .trim_end_matches(".jsonl")
+            .to_string();
+        let text = std::fs::read_to_string(e.path()).expect("read stream file");
+        let recs = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|err| panic!("{name}: bad line {l:?}: {err}"))
+            })
+            .collect();
+        out.insert(name, recs);
+    }
+    out
+}
+
+fn id_of(v: &Value) -> String {
+    match &v["id"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The connector's stream name for a test-server stream name.
+fn connector_name(name: &str) -> String {
+    name.strip_prefix("custom_object:")
+        .map(|slug| format!("custom_object_{}", slug.replace('-', "_")))
+        .unwrap_or(name.to_string())
+}
+
+/// Asserts that the folder holds every record id of every server stream (as a set: records
+/// after the last saved state may be read twice after a kill), and nothing else.
+fn assert_same_ids_as_server(srv: &Server, dir: &Path) {
+    let got = dir_records(dir);
+    let mut seen = BTreeSet::new();
+    for name in srv.with_dataset(|d| d.stream_names()) {
+        let stream = connector_name(&name);
+        let want: BTreeSet<String> = srv.with_dataset(|d| d.ids(&name)).into_iter().collect();
+        let have: BTreeSet<String> = got
+            .get(&stream)
+            .map(|r| r.iter().map(id_of).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            have,
+            want,
+            "stream {stream}: ids in {} differ from the server's",
+            dir.display()
+        );
+        seen.insert(stream);
+    }
+    let extra: Vec<&String> = got.keys().filter(|k| !seen.contains(*k)).collect();
+    assert!(
+        extra.is_empty(),
+        "streams the server does not have: {extra:?}"
+    );
+}
+
+/// The saved state file parses as a list of Airbyte STREAM states.
+fn assert_state_valid(dir: &Path) -> usize {
+    let text = std::fs::read_to_string(dir.join("state.json")).expect("state.json saved");
+    let v: Value = serde_json::from_str(&text).expect("state.json is JSON");
+    let items = v.as_array().expect("state.json is a list");
+    for s in items {
+        assert_eq!(s["type"], "STREAM", "{s}");
+        assert!(s["stream"]["stream_descriptor"]["name"].is_string(), "{s}");
+    }
+    items.len()
+}
+
+#[test]
+fn records_match_a_wasmtime_cli_read_record_for_record() {
+    let _g = serial();
+    let srv = server(31, 300, 0);
+    let s = Scratch::new("cli");
+    let cfg = s.write("config.json", &config(&srv.base_url(), 50));
+    let out_dir = s.0.join("out");
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let (acc, summary) = reports(&out);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(acc.len(), 1);
+    assert_eq!(acc[0]["ok"], true);
+    assert!(acc[0]["refused"].as_object().is_some_and(|m| m.is_empty()));
+    assert!(summary["requests"].as_u64().unwrap_or(0) > 59);
+    assert_eq!(
+        srv.requests().len() as u64,
+        summary["requests"].as_u64().unwrap()
+    );
+
+    let cli = Command::new("wasmtime")
+        .args(["run", "-S", "http", "--dir"])
+        .arg(format!("{}::/data", s.0.display()))
+        .arg(component())
+        .args(["read", "--config", "/data/config.json"])
+        .output()
+        .expect("wasmtime must be on PATH (make tools installs it)");
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let mut want: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&cli.stdout).lines() {
+        let Ok(m) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if m["type"] == "RECORD" {
+            let stream = m["record"]["stream"].as_str().unwrap_or("").to_string();
+            want.entry(stream)
+                .or_default()
+                .push(m["record"]["data"].to_string());
+        }
+    }
+    let mut have: BTreeMap<String, Vec<String>> = dir_records(&out_dir)
+        .into_iter()
+        .map(|(k, v)| (k, v.iter().map(Value::to_string).collect()))
+        .collect();
+    for v in want.values_mut().chain(have.values_mut()) {
+        v.sort();
+    }
+    assert!(want.len() >= 59, "the CLI read only {} streams", want.len());
+    assert_eq!(
+        have.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (stream, w) in &want {
+        assert_eq!(
+            &have[stream], w,
+            "stream {stream}: ac-host and the CLI differ"
+        );
+    }
+    assert_same_ids_as_server(&srv, &out_dir);
+    assert!(assert_state_valid(&out_dir) > 0);
+}
+
+#[test]
+fn a_request_to_another_host_is_refused_and_reported() {
+    let _g = serial();
+    let api = server(32, 50, 0);
+    let other = server(33, 50, 0);
+    let s = Scratch::new("egress");
+    let cfg = s.write("config.json", &config(&api.base_url(), 50));
+    let cat = s.write("catalog.json", &catalog(&["tags"]));
+    let out_dir = s.0.join("out");
+    // The allow-list names `other`; the component, configured for `api`, asks for `api`.
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--allow",
+        &other.base_url(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let (acc, summary) = reports(&out);
+    let want = format!("http://127.0.0.1:{}", api.port());
+    let refused = acc[0]["refused"][&want].as_u64().unwrap_or(0);
+    assert!(refused >= 1, "{}", acc[0]);
+    assert_eq!(summary["refused"].as_u64(), Some(refused));
+    let err = acc[0]["error"].as_str().unwrap_or("");
+    assert!(
+        err.contains("egress refused") && err.contains(&want),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("egress refused"));
+    // Nothing reached either server.
+    assert_eq!(api.requests().len(), 0);
+    assert_eq!(other.requests().len(), 0);
+}
+
+/// The peak linear memory of a full read, from a first run; a limit below it then stops the
+/// second run midway.
+#[test]
+fn the_memory_limit_gives_a_clear_failure_and_keeps_the_saved_state() {
+    let _g = serial();
+    let srv = server(34, 600, 0);
+    let s = Scratch::new("mem");
+    let cfg = s.write("config.json", &config(&srv.base_url(), 50));
+    let free = s.0.join("free");
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        free.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (acc, _) = reports(&out);
+    let peak = acc[0]["peak_memory_bytes"].as_u64().unwrap();
+    assert!(peak > 0);
+
+    let limited = s.0.join("limited");
+    let mb = format!("{:.3}", (peak as f64 - 256.0 * 1024.0) / 1048576.0);
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        limited.to_str().unwrap(),
+        "--memory-mb",
+        &mb,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let (acc, _) = reports(&out);
+    let err = acc[0]["error"].as_str().unwrap_or("");
+    assert!(
+        err.contains("memory limit reached") && err.contains("--memory-mb"),
+        "{err}"
+    );
+    assert!(
+        acc[0]["records"].as_u64().unwrap() > 0,
+        "the limit was hit before anything was read: {}",
+        acc[0]
+    );
+    assert!(assert_state_valid(&limited) > 0);
+
+    // The saved state is good: a run without the limit completes and loses nothing.
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        limited.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_ids_as_server(&srv, &limited);
+}
+
+#[test]
+fn the_deadline_gives_a_clear_failure_and_keeps_the_saved_state() {
+    let _g = serial();
+    let srv = server(35, 600, 150);
+    let s = Scratch::new("deadline");
+    let cfg = s.write("config.json", &config(&srv.base_url(), 50));
+    let d = s.0.join("out");
+    let t = Instant::now();
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        d.to_str().unwrap(),
+        "--deadline-secs",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let (acc, _) = reports(&out);
+    let err = acc[0]["error"].as_str().unwrap_or("");
+    assert!(err.contains("wall deadline of 2 s reached"), "{err}");
+    assert!(acc[0]["wall_ms"].as_u64().unwrap() < 3_000, "{}", acc[0]);
+    assert!(t.elapsed() < Duration::from_secs(30));
+    assert!(assert_state_valid(&d) > 0);
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_ids_as_server(&srv, &d);
+}
+
+#[test]
+fn sigkill_mid_read_then_rerun_loses_nothing() {
+    let _g = serial();
+    let srv = server(36, 800, 10);
+    let s = Scratch::new("kill");
+    let cfg = s.write("config.json", &config(&srv.base_url(), 50));
+    let d = s.0.join("out");
+    let args = [
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        d.to_str().unwrap(),
+    ];
+    // Kill three times, after more and more requests of the round, then let it finish.
+    for (round, requests) in [5usize, 30, 80].into_iter().enumerate() {
+        let before = srv.requests().len();
+        let mut child = ac_host_cmd(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ac-host");
+        let t = Instant::now();
+        while srv.requests().len() - before < requests || !d.join("state.json").exists() {
+            if let Ok(Some(st)) = child.try_wait() {
+                panic!("round {round}: ac-host ended before it was killed: {st}");
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(120),
+                "round {round}: no progress"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().expect("SIGKILL ac-host");
+        let _ = child.wait();
+        assert_state_valid(&d);
+    }
+    let out = ac_host(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_ids_as_server(&srv, &d);
+}
+
+#[test]
+fn run_reads_many_accounts_at_once_and_shards_them() {
+    let _g = serial();
+    let servers: Vec<Server> = (0..3)
+        .map(|i| server(40 + i, 60 + 20 * i as usize, 0))
+        .collect();
+    let s = Scratch::new("run");
+    s.write("b.json", &config(&servers[1].base_url(), 50));
+    let list = serde_json::json!([
+        {"name": "a", "config": serde_json::from_str::<Value>(&config(&servers[0].base_url(), 50)).unwrap()},
+        {"name": "b", "config": "b.json"},
+        {"name": "c", "config": serde_json::from_str::<Value>(&config(&servers[2].base_url(), 50)).unwrap(),
+         "catalog": serde_json::from_str::<Value>(&catalog(&["tags", "lists"])).unwrap()},
+    ]);
+    let acc = s.write("accounts.json", &list.to_string());
+    let out_dir = s.0.join("out");
+    // Shard 0 of 2 takes accounts 0 and 2.
+    let out = ac_host(&[
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--shard",
+        "0/2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (reps, summary) = reports(&out);
+    let names: Vec<&str> = reps.iter().filter_map(|r| r["account"].as_str()).collect();
+    assert_eq!(names, ["a", "c"]);
+    assert_eq!(summary["accounts"], 2);
+    assert!(!out_dir.join("b").exists());
+    assert_same_ids_as_server(&servers[0], &out_dir.join("a"));
+    let c = dir_records(&out_dir.join("c"));
+    assert_eq!(c.keys().collect::<Vec<_>>(), ["lists", "tags"]);
+    let tags: BTreeSet<String> = c["tags"].iter().map(id_of).collect();
+    assert_eq!(
+        tags,
+        servers[2]
+            .with_dataset(|d| d.ids("tags"))
+            .into_iter()
+            .collect()
+    );
+    // Each account talked only to its own server.
+    assert_eq!(servers[1].requests().len(), 0);
+    // Shard 1 of 2 takes account 1.
+    let out = ac_host(&[
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--shard",
+        "1/2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_ids_as_server(&servers[1], &out_dir.join("b"));
+}

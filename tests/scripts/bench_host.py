@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""make bench-host: many accounts at once through ac-host, each against its own test server.
+
+For 1, 8 and 50 accounts (ACCOUNTS=1,8,50), every account gets its own ac-test-server process
+(its own 5 requests/second limit, LATENCY=300 ms, CONTACTS contacts) and `ac-host run` reads them
+all in one process. Prints per account wall ÷ floor and the most requests begun in one second
+(from each server's log), and overall requests/s, host peak RSS, linear memory per instance,
+instantiation time and host CPU per record.
+"""
+import argparse, json, math, os, subprocess, sys, tempfile, time
+
+def start_server(binary, log, contacts, rps, latency, key, seed):
+    ready = tempfile.NamedTemporaryFile(delete=False)
+    proc = subprocess.Popen([binary, "--port", "0", "--log", log, "--contacts", str(contacts), "--rps", str(rps),
+                             "--latency-ms", str(latency), "--api-key", key, "--seed", str(seed)],
+                            stdout=ready, stderr=subprocess.DEVNULL)
+    return proc, ready.name
+
+def wait_ready(proc, ready):
+    for _ in range(1200):
+        with open(ready) as f:
+            line = f.read()
+        if "listening on" in line:
+            return line.split("listening on", 1)[1].strip()
+        if proc.poll() is not None:
+            sys.exit("test server did not start")
+        time.sleep(0.05)
+    sys.exit("test server did not start in time")
+
+def fewest_requests(records):
+    """As in bench.py: the key check, the custom object schemas, one request per 100 records of
+    each list; contact children and the /fields sideloads ride on their parent's pages."""
+    sideloaded = {"contact_custom_field_values", "contact_tags", "contact_lists",
+                  "contact_custom_field_options", "contact_custom_field_rels"}
+    n = 2
+    for stream, count in records.items():
+        if stream in sideloaded:
+            continue
+        n += max(1, math.ceil(count / 100))
+    return n
+
+def max_in_window(starts_ms, window=1000.0):
+    s = sorted(starts_ms); best = lo = 0
+    for hi in range(len(s)):
+        while s[hi] - s[lo] >= window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+def scenario(args, n):
+    work = tempfile.mkdtemp(prefix=f"ac-bench-host-{n}-")
+    key = "bench-key"
+    servers = []
+    try:
+        for i in range(n):
+            log = os.path.join(work, f"server-{i}.jsonl")
+            proc, ready = start_server(args.server, log, args.contacts, args.rate, args.latency, key, 42)
+            servers.append((proc, ready, log))
+        accounts = []
+        for i, (proc, ready, log) in enumerate(servers):
+            base = wait_ready(proc, ready)
+            accounts.append({"name": f"acct{i:02d}", "config": {"api_url": base, "api_key": key,
+                                                               "requests_per_second": args.rate}})
+        with open(os.path.join(work, "accounts.json"), "w") as f:
+            json.dump(accounts, f)
+        cmd = [args.host, "run", "--connector", args.connector, "--component", args.component,
+               "--accounts", os.path.join(work, "accounts.json"), "--out", os.path.join(work, "out")]
+        if args.pooling:
+            cmd.append("--pooling")
+        t0 = time.monotonic()
+        with open(os.path.join(work, "host.out"), "wb") as out, open(os.path.join(work, "host.err"), "wb") as err:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+        process_wall = time.monotonic() - t0
+    finally:
+        for proc, _, _ in servers:
+            proc.terminate()
+        for proc, _, _ in servers:
+            proc.wait()
+    lines = [json.loads(l) for l in open(os.path.join(work, "host.out")) if l.startswith("{")]
+    reports = {l["account"]: l for l in lines if "account" in l}
+    summary = next(l["summary"] for l in lines if "summary" in l)
+    per = []
+    all_starts = []
+    for i, (_, _, log) in enumerate(servers):
+        name = f"acct{i:02d}"
+        reqs = [json.loads(l) for l in open(log)]
+        starts = [q["start_ms"] for q in reqs]
+        all_starts += starts
+        r = reports[name]
+        records = {s["name"]: s["records"] for s in r.get("streams", [])}
+        floor = fewest_requests(records) / args.rate
+        per.append({"account": name, "ok": r["ok"], "requests": len(reqs), "wall_s": r["wall_ms"] / 1000,
+                    "floor_s": floor, "wall_vs_floor": r["wall_ms"] / 1000 / floor, "max_in_1s": max_in_window(starts),
+                    "http_429": sum(1 for q in reqs if q["status"] == 429), "records": r["records"],
+                    "instantiate_ms": r["instantiate_ms"], "memory_mb": r["peak_memory_bytes"] / 2**20})
+    total_requests = sum(p["requests"] for p in per)
+    row = {
+        "accounts": n, "ok": all(p["ok"] for p in per) and os.waitstatus_to_exitcode(status) == 0,
+        "requests": total_requests, "wall_s": summary["wall_s"], "process_wall_s": process_wall,
+        "requests_per_s": total_requests / summary["wall_s"], "target_rps": 0.9 * args.rate * n,
+        "wall_vs_floor_max": max(p["wall_vs_floor"] for p in per),
+        "wall_vs_floor_mean": sum(p["wall_vs_floor"] for p in per) / n,
+        "max_in_1s_max": max(p["max_in_1s"] for p in per),
+        "accounts_over_rate": sum(1 for p in per if p["max_in_1s"] > args.rate),
+        "http_429": sum(p["http_429"] for p in per),
+        "records": summary["records"], "peak_rss_mb": usage.ru_maxrss / 1024,
+        "instance_memory_mb_max": max(p["memory_mb"] for p in per),
+        "instantiate_ms_mean": summary["instantiate_ms_mean"], "instantiate_ms_max": summary["instantiate_ms_max"],
+        "compile_ms": summary["compile_ms"],
+        "cpu_us_per_record": (usage.ru_utime + usage.ru_stime) * 1e6 / max(1, summary["records"]),
+        "per_account": per,
+    }
+    print(f"  {n} accounts: {total_requests} requests in {row['wall_s']:.1f} s = {row['requests_per_s']:.1f} req/s "
+          f"(target {row['target_rps']:.1f}), wall/floor max {row['wall_vs_floor_max']:.3f}, "
+          f"most begun in 1 s {row['max_in_1s_max']}, ok {row['ok']}", flush=True)
+    for p in per:
+        print(f"    {p['account']}: {p['requests']} requests, wall {p['wall_s']:.1f} s / floor {p['floor_s']:.1f} s = "
+              f"{p['wall_vs_floor']:.3f}, most begun in 1 s {p['max_in_1s']}, 429s {p['http_429']}, "
+              f"{p['records']} records, instance {p['memory_mb']:.1f} MB", flush=True)
+    return row
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("host"); p.add_argument("component"); p.add_argument("server"); p.add_argument("out")
+    p.add_argument("--connector", default="connector.json")
+    p.add_argument("--accounts", default=os.environ.get("ACCOUNTS", "1,8,50"))
+    p.add_argument("--contacts", type=int, default=int(os.environ.get("CONTACTS", 3000)))
+    p.add_argument("--latency", type=int, default=int(os.environ.get("LATENCY", 300)))
+    p.add_argument("--rate", type=int, default=int(os.environ.get("RATE", 5)))
+    p.add_argument("--pooling", action="store_true", default=os.environ.get("POOLING", "") == "1")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    rows = [scenario(args, int(n)) for n in args.accounts.split(",") if n]
+    cols = [("accounts", "{}"), ("requests", "{}"), ("wall_s", "{:.1f}"), ("requests_per_s", "{:.1f}"),
+            ("target_rps", "{:.1f}"), ("wall_vs_floor_mean", "{:.3f}"), ("wall_vs_floor_max", "{:.3f}"),
+            ("max_in_1s_max", "{}"), ("accounts_over_rate", "{}"), ("http_429", "{}"), ("records", "{}"),
+            ("peak_rss_mb", "{:.1f}"), ("instance_memory_mb_max", "{:.2f}"), ("instantiate_ms_mean", "{:.2f}"),
+            ("compile_ms", "{:.0f}"), ("cpu_us_per_record", "{:.1f}"), ("ok", "{}")]
+    lines = ["| " + " | ".join(c for c, _ in cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(f.format(r[c]) for c, f in cols) + " |")
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    text = (f"# make bench-host, {stamp}\n\n{args.contacts} contacts per account, {args.latency} ms latency, "
+            f"{args.rate} requests/s per account{', pooling allocator' if args.pooling else ''}\n\n" + "\n".join(lines) + "\n")
+    print("\n" + text)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    print(f"results written to {args.out}/results.md and results.json")
+    if not all(r["ok"] for r in rows):
+        sys.exit("an account failed")
+
+if __name__ == "__main__":
+    main()
