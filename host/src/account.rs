@@ -62,6 +62,8 @@ pub struct Report {
     pub wall_ms: u64,
     /// Time to instantiate the component, ms (fractional).
     pub instantiate_ms: f64,
+    /// Linear memory of the instance right after instantiation, bytes.
+    pub initial_memory_bytes: usize,
     /// Peak linear memory of the instance, bytes.
     pub peak_memory_bytes: usize,
     /// Per-stream records, requests and failures as `read` reported them.
@@ -147,6 +149,7 @@ async fn run_inner(
         let t = Instant::now();
         let inst = pre.instantiate_async(&mut store).await?;
         let inst_time = t.elapsed();
+        let inst_mem = store.data().limits.now;
         let r = inst
             .activecampaign_source_connector()
             .call_read(
@@ -156,7 +159,7 @@ async fn run_inner(
                 state.as_deref(),
             )
             .await;
-        Ok::<_, wasmtime::Error>((inst_time, r?))
+        Ok::<_, wasmtime::Error>((inst_time, inst_mem, r?))
     })
     .await;
     report.wall_ms = start.elapsed().as_millis() as u64;
@@ -195,12 +198,14 @@ async fn run_inner(
                 problems.push(format!("the component stopped: {e:#}"));
             }
         }
-        Ok(Ok((inst, Err(f)))) => {
+        Ok(Ok((inst, mem, Err(f)))) => {
             report.instantiate_ms = inst.as_secs_f64() * 1000.0;
+            report.initial_memory_bytes = mem;
             problems.push(format!("{}: {}", kind_text(f.kind), f.message));
         }
-        Ok(Ok((inst, Ok(summary)))) => {
+        Ok(Ok((inst, mem, Ok(summary)))) => {
             report.instantiate_ms = inst.as_secs_f64() * 1000.0;
+            report.initial_memory_bytes = mem;
             summarize(&summary, report, &mut problems);
         }
     }

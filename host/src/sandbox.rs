@@ -9,6 +9,7 @@ use crate::egress::Egress;
 use crate::sink::SinkStdout;
 use anyhow::{Context, Result};
 use http_body_util::BodyExt;
+use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -24,7 +25,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::activecampaign::source::connector::{Failure, FailureKind, ReadSummary};
+pub use exports::activecampaign::source::connector::{FailureKind, ReadSummary};
 
 /// How often the epoch ticks: the granularity of the deadline and of the guest's yields to other
 /// accounts on the same thread.
