@@ -425,9 +425,9 @@ fn the_deadline_gives_a_clear_failure_and_keeps_the_saved_state() {
 #[test]
 fn sigkill_mid_read_then_rerun_loses_nothing() {
     let _g = serial();
-    let srv = server(36, 800, 10);
+    let srv = server(36, 2_000, 10);
     let s = Scratch::new("kill");
-    let cfg = s.write("config.json", &config(&srv.base_url(), 50));
+    let cfg = s.write("config.json", &config(&srv.base_url(), 20));
     let d = s.0.join("out");
     let args = [
         "read",
@@ -437,7 +437,7 @@ fn sigkill_mid_read_then_rerun_loses_nothing() {
         d.to_str().unwrap(),
     ];
     // Kill three times, after more and more requests of the round, then let it finish.
-    for (round, requests) in [5usize, 30, 80].into_iter().enumerate() {
+    for (round, requests) in [5usize, 15, 30].into_iter().enumerate() {
         let before = srv.requests().len();
         let mut child = ac_host_cmd(&args)
             .stdout(Stdio::null())
