@@ -219,20 +219,59 @@ impl WasiHttpHooks for Hooks {
             if !allowed {
                 return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
             }
-            egress.gate.acquire().await;
-            egress
-                .log
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .starts
-                .push(Instant::now());
-            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            // The request is begun and its connection driven on the I/O runtime, whose thread
+            // never runs wasm: a request's start is not held up behind other accounts' work, so
+            // the gate's spacing is what the server sees.
+            let task = io_runtime().spawn(async move {
+                egress.gate.acquire().await;
+                egress
+                    .log
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .starts
+                    .push(Instant::now());
+                let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+                tokio::spawn(io);
+                Ok::<_, wasmtime_wasi_http::Error>(res)
+            });
+            let res = task.await.map_err(|e| {
+                wasmtime_wasi_http::Error::InternalError(Some(format!("request task: {e}")))
+            })??;
             Ok((
                 res.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+                Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
             ))
         })
     }
+}
+
+/// A one-thread runtime for outgoing connections, apart from the runtime that runs the
+/// instances. It is created on first use; if it cannot be, requests fail with a clear error
+/// from the task.
+fn io_runtime() -> &'static tokio::runtime::Handle {
+    static IO: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+    IO.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("ac-host-io".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => {
+                        let _ = tx.send(rt.handle().clone());
+                        // Run forever: the runtime serves every connection of the process.
+                        rt.block_on(std::future::pending::<()>());
+                    }
+                    Err(e) => eprintln!("ac-host: cannot start the I/O runtime: {e}"),
+                }
+            })
+            .ok();
+        // Fall back to the caller's runtime if the I/O thread could not start.
+        rx.recv()
+            .unwrap_or_else(|_| tokio::runtime::Handle::current())
+    })
 }
 
 /// The state of one instance's store.

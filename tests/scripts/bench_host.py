@@ -49,6 +49,7 @@ def max_in_window(starts_ms, window=1000.0):
 
 def scenario(args, n):
     work = tempfile.mkdtemp(prefix=f"ac-bench-host-{n}-")
+    load_before = os.getloadavg()[0]
     key = "bench-key"
     servers = []
     try:
@@ -75,8 +76,10 @@ def scenario(args, n):
     finally:
         for proc, _, _ in servers:
             proc.terminate()
+        server_cpu = 0.0
         for proc, _, _ in servers:
-            proc.wait()
+            _, _, su = os.wait4(proc.pid, 0)
+            server_cpu += su.ru_utime + su.ru_stime
     lines = [json.loads(l) for l in open(os.path.join(work, "host.out")) if l.startswith("{")]
     reports = {l["account"]: l for l in lines if "account" in l}
     summary = next(l["summary"] for l in lines if "summary" in l)
@@ -109,11 +112,14 @@ def scenario(args, n):
         "instantiate_ms_mean": summary["instantiate_ms_mean"], "instantiate_ms_max": summary["instantiate_ms_max"],
         "compile_ms": summary["compile_ms"],
         "cpu_us_per_record": (usage.ru_utime + usage.ru_stime) * 1e6 / max(1, summary["records"]),
+        "host_cpu_s": usage.ru_utime + usage.ru_stime, "servers_cpu_s": server_cpu,
+        "load_before": load_before,
         "per_account": per,
     }
     print(f"  {n} accounts: {total_requests} requests in {row['wall_s']:.1f} s = {row['requests_per_s']:.1f} req/s "
           f"(target {row['target_rps']:.1f}), wall/floor max {row['wall_vs_floor_max']:.3f}, "
-          f"most begun in 1 s {row['max_in_1s_max']}, ok {row['ok']}", flush=True)
+          f"most begun in 1 s {row['max_in_1s_max']}, ok {row['ok']}; CPU s: ac-host {row['host_cpu_s']:.1f}, "
+          f"test servers {row['servers_cpu_s']:.1f}; load average before {load_before:.1f}", flush=True)
     for p in per:
         print(f"    {p['account']}: {p['requests']} requests, wall {p['wall_s']:.1f} s / floor {p['floor_s']:.1f} s = "
               f"{p['wall_vs_floor']:.3f}, most begun in 1 s {p['max_in_1s']}, 429s {p['http_429']}, "
