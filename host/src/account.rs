@@ -4,12 +4,12 @@ use crate::egress::{Egress, Origin, RateGate};
 use crate::manifest::Manifest;
 use crate::outdir::OutDir;
 use crate::sandbox::{new_store, FailureKind, Guest, ReadSummary, SourcePre};
-use crate::sink::{LineSink, SinkStdout};
+use crate::sink::{self, LineSink};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What to read for one account.
@@ -50,12 +50,18 @@ pub struct Report {
     pub records: u64,
     /// STATE messages saved in this run.
     pub states: u64,
+    /// Time spent saving them (flush + state.json replace), ms.
+    pub saving_ms: f64,
     /// Requests let through.
     pub requests: u64,
     /// Requests refused by the egress check, per origin.
     pub refused: std::collections::BTreeMap<String, u64>,
     /// Most requests begun in any one second.
     pub max_requests_in_one_second: usize,
+    /// Mean time from a request's start to its response headers, ms.
+    pub headers_ms_mean: f64,
+    /// Largest time from a request's start to its response headers, ms.
+    pub headers_ms_max: f64,
     /// Rate budget of this account (requests per second).
     pub rate: u32,
     /// Wall time of the read, ms.
@@ -116,7 +122,8 @@ async fn run_inner(
     report.rate = rate;
     let out = OutDir::open(&job.out)?;
     let state = out.state_text();
-    let sink = Arc::new(Mutex::new(LineSink::new(out, &job.out)));
+    let (stdout, writer) = sink::spawn_writer(LineSink::new(out, &job.out))
+        .context("cannot start the output writer thread")?;
     let stderr_path = job.out.join("stderr.log");
     let stderr = std::fs::OpenOptions::new()
         .create(true)
@@ -137,7 +144,7 @@ async fn run_inner(
     let deadline = start + policy.deadline;
     let mut store = new_store(
         pre.engine(),
-        SinkStdout(sink.clone()),
+        stdout.clone(),
         wasmtime_wasi::cli::OutputFile::new(stderr),
         egress.clone(),
         policy.memory_limit,
@@ -163,18 +170,31 @@ async fn run_inner(
     })
     .await;
     report.wall_ms = start.elapsed().as_millis() as u64;
-    let limits = &store.data().limits;
-    report.peak_memory_bytes = limits.peak;
+    let (mem_hit, mem_max, deadline_hit) = {
+        let g = store.data();
+        report.peak_memory_bytes = g.limits.peak;
+        (g.limits.hit, g.limits.max, g.deadline_hit)
+    };
+    // Dropping the store drops the component's stdout handles; then the writer thread drains
+    // what is queued and hands the sink back.
+    drop(store);
+    drop(stdout);
     {
         let log = egress.log.lock().unwrap_or_else(|e| e.into_inner());
         report.requests = log.allowed;
         report.refused = log.refused.clone();
         report.max_requests_in_one_second = log.max_in_one_second();
+        (report.headers_ms_mean, report.headers_ms_max) = log.headers_ms();
     }
-    let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+    let mut sink = tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .context("the output writer thread failed")?;
     let flushed = sink.out.flush();
     report.records = sink.out.records;
     report.states = sink.out.states_saved;
+    report.saving_ms = sink.out.saving.as_secs_f64() * 1000.0;
     let mut problems: Vec<String> = Vec::new();
     if let Some(f) = &sink.failed {
         problems.push(format!("the host could not save the output: {f}"));
@@ -185,14 +205,13 @@ async fn run_inner(
     match outcome {
         Err(_) => problems.push(deadline_text(policy.deadline)),
         Ok(Err(e)) => {
-            let g = store.data();
-            if let Some(asked) = g.limits.hit {
+            if let Some(asked) = mem_hit {
                 problems.push(format!(
                     "memory limit reached: the instance asked for {:.1} MB of linear memory, over its limit of {:.1} MB (--memory-mb); the state saved before it is kept",
                     asked as f64 / 1e6,
-                    g.limits.max as f64 / 1e6
+                    mem_max as f64 / 1e6
                 ));
-            } else if g.deadline_hit {
+            } else if deadline_hit {
                 problems.push(deadline_text(policy.deadline));
             } else if sink.failed.is_none() {
                 problems.push(format!("the component stopped: {e:#}"));

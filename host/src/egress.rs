@@ -86,12 +86,26 @@ pub struct EgressLog {
     pub refused: BTreeMap<String, u64>,
     /// Start times of the requests let through, for the most begun in any one second.
     pub starts: Vec<Instant>,
+    /// Time from each request's start to its response headers.
+    pub to_headers: Vec<Duration>,
 }
 
 impl EgressLog {
     /// Refused requests in all.
     pub fn refused_total(&self) -> u64 {
         self.refused.values().sum()
+    }
+
+    /// Mean and largest time from a request's start to its response headers, ms.
+    pub fn headers_ms(&self) -> (f64, f64) {
+        let n = self.to_headers.len().max(1) as f64;
+        let sum: f64 = self.to_headers.iter().map(|d| d.as_secs_f64() * 1000.0).sum();
+        let max = self
+            .to_headers
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .fold(0.0, f64::max);
+        (sum / n, max)
     }
 
     /// The most requests begun within any one second.

@@ -33,10 +33,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = std::env::var("AC_HOST_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
+        builder.worker_threads(n.max(1));
+    }
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ac-host: cannot start the async runtime: {e}");
@@ -130,7 +131,7 @@ async fn simple_call(loaded: &sandbox::Loaded, args: &cli::Args, config: &str) -
     };
     let sink_dir = std::env::temp_dir().join(format!("ac-host-{}", std::process::id()));
     let out = outdir::OutDir::open(&sink_dir)?;
-    let sink = Arc::new(std::sync::Mutex::new(sink::LineSink::new(out, &sink_dir)));
+    let (stdout, _writer) = sink::spawn_writer(sink::LineSink::new(out, &sink_dir))?;
     let egress = egress::Egress {
         allow: Arc::new(allow),
         gate: Arc::new(egress::RateGate::new(5)),
@@ -139,7 +140,7 @@ async fn simple_call(loaded: &sandbox::Loaded, args: &cli::Args, config: &str) -
     let deadline = Instant::now() + Duration::from_secs(args.deadline_secs);
     let mut store = sandbox::new_store(
         &loaded.engine,
-        sink::SinkStdout(sink),
+        stdout,
         std::io::stderr(),
         egress.clone(),
         args.memory_limit,

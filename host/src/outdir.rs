@@ -23,6 +23,8 @@ pub struct OutDir {
     pub records: u64,
     /// STATE messages saved in this run.
     pub states_saved: u64,
+    /// Time spent flushing records and replacing state.json (the cost of checkpoints).
+    pub saving: std::time::Duration,
 }
 
 /// A stream name usable as a file name (the connector's names are `[a-z0-9_]`; anything else is
@@ -80,6 +82,7 @@ impl OutDir {
             states,
             records: 0,
             states_saved: 0,
+            saving: std::time::Duration::ZERO,
         })
     }
 
@@ -105,7 +108,7 @@ impl OutDir {
             cut_partial_line(&mut f)
                 .with_context(|| format!("cannot repair {}", path.display()))?;
             self.files
-                .insert(stream.to_string(), BufWriter::with_capacity(64 * 1024, f));
+                .insert(stream.to_string(), BufWriter::with_capacity(16 * 1024, f));
         }
         self.files
             .get_mut(stream)
@@ -124,6 +127,13 @@ impl OutDir {
     /// Saves a STATE message's `state` object: flushes the records before it, then replaces
     /// `state.json` atomically.
     pub fn state(&mut self, state: Value) -> Result<()> {
+        let t = std::time::Instant::now();
+        let r = self.save_state(state);
+        self.saving += t.elapsed();
+        r
+    }
+
+    fn save_state(&mut self, state: Value) -> Result<()> {
         for (stream, f) in self.files.iter_mut() {
             f.flush()
                 .with_context(|| format!("cannot write the records of stream {stream}"))?;

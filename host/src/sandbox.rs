@@ -224,13 +224,20 @@ impl WasiHttpHooks for Hooks {
             // the gate's spacing is what the server sees.
             let task = io_runtime().spawn(async move {
                 egress.gate.acquire().await;
+                let t0 = Instant::now();
                 egress
                     .log
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .starts
-                    .push(Instant::now());
+                    .push(t0);
                 let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+                egress
+                    .log
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .to_headers
+                    .push(t0.elapsed());
                 tokio::spawn(io);
                 Ok::<_, wasmtime_wasi_http::Error>(res)
             });

@@ -152,13 +152,54 @@ impl LineSink {
     }
 }
 
-/// The stdout given to the component: every handle writes into the same [`LineSink`].
+/// Writes queued between the component and its writer thread (each is one `write` call).
+const QUEUE: usize = 256;
+
+/// The stdout given to the component. Writes are queued to the account's writer thread, which
+/// owns the [`LineSink`]: file writes and state saves never block the threads that run wasm (a
+/// blocked worker would stall every other account on it). The queue is bounded, so a component
+/// that writes faster than the disk waits (`check_write` says 0 until there is room).
 #[derive(Clone)]
-pub struct SinkStdout(pub Arc<Mutex<LineSink>>);
+pub struct SinkStdout {
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+    failed: Arc<Mutex<Option<String>>>,
+}
+
+/// Starts the writer thread of `sink`; returns the stdout to give the component and the thread,
+/// which hands the sink back once every [`SinkStdout`] clone is dropped and the queue is drained.
+pub fn spawn_writer(mut sink: LineSink) -> std::io::Result<(SinkStdout, std::thread::JoinHandle<LineSink>)> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(QUEUE);
+    let failed = Arc::new(Mutex::new(None));
+    let flag = failed.clone();
+    let handle = std::thread::Builder::new()
+        .name("ac-host-writer".into())
+        .spawn(move || {
+            while let Some(bytes) = rx.blocking_recv() {
+                if let Err(e) = sink.feed(&bytes) {
+                    *flag.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    // Closing the queue makes the component's next write trap.
+                    break;
+                }
+            }
+            sink
+        })?;
+    Ok((SinkStdout { tx, failed }, handle))
+}
 
 impl SinkStdout {
-    fn feed(&self, bytes: &[u8]) -> Result<(), String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).feed(bytes)
+    fn failure(&self) -> Option<String> {
+        self.failed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn send(&self, bytes: Bytes) -> Result<(), String> {
+        use tokio::sync::mpsc::error::TrySendError;
+        match self.tx.try_send(bytes) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err("the component wrote to stdout without waiting for room".into()),
+            Err(TrySendError::Closed(_)) => Err(self
+                .failure()
+                .unwrap_or_else(|| "the output writer stopped".into())),
+        }
     }
 }
 
@@ -181,29 +222,41 @@ impl OutputStream for SinkStdout {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
         // Trap rather than fail the write: the component ignores stdout write errors, and a
         // record that could not be saved must stop the run.
-        self.feed(&bytes).map_err(|e| StreamError::trap(&e))
+        self.send(bytes).map_err(|e| StreamError::trap(&e))
     }
     fn flush(&mut self) -> StreamResult<()> {
         Ok(())
     }
     fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(WRITE_BUDGET)
+        if let Some(e) = self.failure() {
+            return Err(StreamError::trap(&e));
+        }
+        Ok(if self.tx.capacity() > 0 { WRITE_BUDGET } else { 0 })
     }
 }
 
 #[wasmtime_wasi::async_trait]
 impl Pollable for SinkStdout {
-    async fn ready(&mut self) {}
+    async fn ready(&mut self) {
+        // Wait for room in the queue; the permit is given back at once (write takes it again).
+        let _ = self.tx.reserve().await;
+    }
 }
 
+/// The async form (used by WASIp3 components, not by this p2 one): same queue; when it is full
+/// the write is retried on the next poll.
 impl AsyncWrite for SinkStdout {
     fn poll_write(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
+        if self.tx.capacity() == 0 {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         Poll::Ready(
-            self.feed(buf)
+            self.send(Bytes::copy_from_slice(buf))
                 .map(|_| buf.len())
                 .map_err(std::io::Error::other),
         )
@@ -250,5 +303,38 @@ mod tests {
         assert!(s.feed(bad).is_err());
         assert!(s.feed(b"{}\n").is_err());
         assert!(s.failed.is_some());
+    }
+
+    #[tokio::test]
+    async fn the_writer_thread_saves_in_order_and_hands_the_sink_back() {
+        let d = std::env::temp_dir().join(format!("ac-host-sink-writer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let (mut out, writer) = spawn_writer(LineSink::new(OutDir::open(&d).unwrap(), &d)).unwrap();
+        for i in 0..1000 {
+            while out.check_write().unwrap() == 0 {
+                out.ready().await;
+            }
+            let line = format!("{{\"type\":\"RECORD\",\"record\":{{\"stream\":\"tags\",\"data\":{{\"id\":\"{i}\"}}}}}}\n");
+            out.write(Bytes::from(line)).unwrap();
+        }
+        drop(out);
+        let sink = writer.join().unwrap();
+        assert_eq!(sink.out.records, 1000);
+        drop(sink);
+        let text = std::fs::read_to_string(d.join("streams/tags.jsonl")).unwrap();
+        let ids: Vec<String> = text.lines().map(|l| l[7..l.len() - 2].to_string()).collect();
+        assert_eq!(ids, (0..1000).map(|i| i.to_string()).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_writer_failure_traps_the_next_write() {
+        let d = std::env::temp_dir().join(format!("ac-host-sink-wfail-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let (mut out, writer) = spawn_writer(LineSink::new(OutDir::open(&d).unwrap(), &d)).unwrap();
+        out.write(Bytes::from_static(b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"../x\",\"data\":{}}}\n")).unwrap();
+        let sink = tokio::task::spawn_blocking(move || writer.join().unwrap()).await.unwrap();
+        assert!(sink.failed.is_some());
+        assert!(matches!(out.write(Bytes::from_static(b"{}\n")), Err(StreamError::Trap(_))));
+        assert!(out.check_write().is_err());
     }
 }

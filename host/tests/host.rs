@@ -517,7 +517,7 @@ fn run_reads_many_accounts_at_once_and_shards_them() {
     );
     // Each account talked only to its own server.
     assert_eq!(servers[1].requests().len(), 0);
-    // Shard 1 of 2 takes account 1.
+    // Shard 1 of 2 takes account 1 (with the pooling allocator this time).
     let out = ac_host(&[
         "run",
         "--accounts",
@@ -526,6 +526,7 @@ fn run_reads_many_accounts_at_once_and_shards_them() {
         out_dir.to_str().unwrap(),
         "--shard",
         "1/2",
+        "--pooling",
     ]);
     assert!(
         out.status.success(),

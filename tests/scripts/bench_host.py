@@ -96,7 +96,8 @@ def scenario(args, n):
         per.append({"account": name, "ok": r["ok"], "requests": len(reqs), "wall_s": r["wall_ms"] / 1000,
                     "floor_s": floor, "wall_vs_floor": r["wall_ms"] / 1000 / floor, "max_in_1s": max_in_window(starts),
                     "http_429": sum(1 for q in reqs if q["status"] == 429), "records": r["records"],
-                    "instantiate_ms": r["instantiate_ms"], "memory_mb": r["peak_memory_bytes"] / 2**20})
+                    "instantiate_ms": r["instantiate_ms"], "memory_mb": r["peak_memory_bytes"] / 2**20,
+                    "headers_ms_mean": r["headers_ms_mean"], "headers_ms_max": r["headers_ms_max"]})
     total_requests = sum(p["requests"] for p in per)
     row = {
         "accounts": n, "ok": all(p["ok"] for p in per) and os.waitstatus_to_exitcode(status) == 0,
@@ -114,12 +115,15 @@ def scenario(args, n):
         "cpu_us_per_record": (usage.ru_utime + usage.ru_stime) * 1e6 / max(1, summary["records"]),
         "host_cpu_s": usage.ru_utime + usage.ru_stime, "servers_cpu_s": server_cpu,
         "load_before": load_before,
+        "headers_ms_mean": sum(p["headers_ms_mean"] for p in per) / n,
+        "headers_ms_max": max(p["headers_ms_max"] for p in per),
         "per_account": per,
     }
     print(f"  {n} accounts: {total_requests} requests in {row['wall_s']:.1f} s = {row['requests_per_s']:.1f} req/s "
           f"(target {row['target_rps']:.1f}), wall/floor max {row['wall_vs_floor_max']:.3f}, "
           f"most begun in 1 s {row['max_in_1s_max']}, ok {row['ok']}; CPU s: ac-host {row['host_cpu_s']:.1f}, "
-          f"test servers {row['servers_cpu_s']:.1f}; load average before {load_before:.1f}", flush=True)
+          f"test servers {row['servers_cpu_s']:.1f}; load average before {load_before:.1f}; "
+          f"response headers after {row['headers_ms_mean']:.0f} ms mean, {row['headers_ms_max']:.0f} ms max", flush=True)
     for p in per:
         print(f"    {p['account']}: {p['requests']} requests, wall {p['wall_s']:.1f} s / floor {p['floor_s']:.1f} s = "
               f"{p['wall_vs_floor']:.3f}, most begun in 1 s {p['max_in_1s']}, 429s {p['http_429']}, "
