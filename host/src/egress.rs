@@ -99,7 +99,11 @@ impl EgressLog {
     /// Mean and largest time from a request's start to its response headers, ms.
     pub fn headers_ms(&self) -> (f64, f64) {
         let n = self.to_headers.len().max(1) as f64;
-        let sum: f64 = self.to_headers.iter().map(|d| d.as_secs_f64() * 1000.0).sum();
+        let sum: f64 = self
+            .to_headers
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .sum();
         let max = self
             .to_headers
             .iter()

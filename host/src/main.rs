@@ -33,11 +33,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = std::env::var("AC_HOST_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
-        builder.worker_threads(n.max(1));
-    }
-    let rt = match builder.enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ac-host: cannot start the async runtime: {e}");

@@ -167,7 +167,9 @@ pub struct SinkStdout {
 
 /// Starts the writer thread of `sink`; returns the stdout to give the component and the thread,
 /// which hands the sink back once every [`SinkStdout`] clone is dropped and the queue is drained.
-pub fn spawn_writer(mut sink: LineSink) -> std::io::Result<(SinkStdout, std::thread::JoinHandle<LineSink>)> {
+pub fn spawn_writer(
+    mut sink: LineSink,
+) -> std::io::Result<(SinkStdout, std::thread::JoinHandle<LineSink>)> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(QUEUE);
     let failed = Arc::new(Mutex::new(None));
     let flag = failed.clone();
@@ -188,14 +190,19 @@ pub fn spawn_writer(mut sink: LineSink) -> std::io::Result<(SinkStdout, std::thr
 
 impl SinkStdout {
     fn failure(&self) -> Option<String> {
-        self.failed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn send(&self, bytes: Bytes) -> Result<(), String> {
         use tokio::sync::mpsc::error::TrySendError;
         match self.tx.try_send(bytes) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err("the component wrote to stdout without waiting for room".into()),
+            Err(TrySendError::Full(_)) => {
+                Err("the component wrote to stdout without waiting for room".into())
+            }
             Err(TrySendError::Closed(_)) => Err(self
                 .failure()
                 .unwrap_or_else(|| "the output writer stopped".into())),
@@ -231,7 +238,11 @@ impl OutputStream for SinkStdout {
         if let Some(e) = self.failure() {
             return Err(StreamError::trap(&e));
         }
-        Ok(if self.tx.capacity() > 0 { WRITE_BUDGET } else { 0 })
+        Ok(if self.tx.capacity() > 0 {
+            WRITE_BUDGET
+        } else {
+            0
+        })
     }
 }
 
@@ -322,7 +333,10 @@ mod tests {
         assert_eq!(sink.out.records, 1000);
         drop(sink);
         let text = std::fs::read_to_string(d.join("streams/tags.jsonl")).unwrap();
-        let ids: Vec<String> = text.lines().map(|l| l[7..l.len() - 2].to_string()).collect();
+        let ids: Vec<String> = text
+            .lines()
+            .map(|l| l[7..l.len() - 2].to_string())
+            .collect();
         assert_eq!(ids, (0..1000).map(|i| i.to_string()).collect::<Vec<_>>());
     }
 
@@ -331,10 +345,18 @@ mod tests {
         let d = std::env::temp_dir().join(format!("ac-host-sink-wfail-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         let (mut out, writer) = spawn_writer(LineSink::new(OutDir::open(&d).unwrap(), &d)).unwrap();
-        out.write(Bytes::from_static(b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"../x\",\"data\":{}}}\n")).unwrap();
-        let sink = tokio::task::spawn_blocking(move || writer.join().unwrap()).await.unwrap();
+        out.write(Bytes::from_static(
+            b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"../x\",\"data\":{}}}\n",
+        ))
+        .unwrap();
+        let sink = tokio::task::spawn_blocking(move || writer.join().unwrap())
+            .await
+            .unwrap();
         assert!(sink.failed.is_some());
-        assert!(matches!(out.write(Bytes::from_static(b"{}\n")), Err(StreamError::Trap(_))));
+        assert!(matches!(
+            out.write(Bytes::from_static(b"{}\n")),
+            Err(StreamError::Trap(_))
+        ));
         assert!(out.check_write().is_err());
     }
 }
