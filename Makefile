@@ -37,7 +37,8 @@ pyenv:
 
 ## test: the Python tools' self-test (what the targets and models accept), unit tests (native)
 ## and integration tests through the wasmtime CLI, including the checks with Airbyte's protocol
-## models, real Singer targets, and the README's Meltano project and PyAirbyte snippet run twice
+## models, real Singer targets, and the README's Meltano project and PyAirbyte snippet run twice;
+## then ac-host's unit and integration tests (host/tests), built once in the `host` profile
 test: tools build pyenv
 	bash tests/python/selftest.sh
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --exclude ac-host --lib --bins --tests
