@@ -204,14 +204,18 @@ impl<'t> Client<'t> {
             .map_err(StartError::Network))
     }
 
-    /// Honours `RateLimit-Remaining: 0` when other clients, not this run, used the budget.
+    /// Honours `RateLimit-Remaining: 0` when other clients, not this run, used the budget, and
+    /// learns from a 429 that this run's own starts caused (see [`Limiter`]).
     fn note_headers(&mut self, ticket: u64, resp: &HttpResponse) {
         let start = self.start_times.remove(&ticket);
+        let now = self.transport.now_ns();
+        let limit = resp
+            .header("ratelimit-limit")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if resp.status == 429 {
+            self.limiter.rate_limited(start.unwrap_or(now), limit);
+        }
         if resp.header("ratelimit-remaining").map(str::trim) == Some("0") {
-            let now = self.transport.now_ns();
-            let limit = resp
-                .header("ratelimit-limit")
-                .and_then(|v| v.trim().parse::<u64>().ok());
             self.limiter.exhausted(start.unwrap_or(now), limit, now);
         }
     }

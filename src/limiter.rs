@@ -3,6 +3,13 @@
 //!
 //! Starts are spaced evenly (ActiveCampaign documents no burst allowance) with a small safety
 //! margin, because the account's limiter, not ours, decides, and a 429 costs more than the margin.
+//! The server counts a request when it arrives, not when we start it: each request opens a new
+//! connection, so arrivals lag starts by a varying handshake. Two rules follow. A
+//! `RateLimit-Remaining: 0` is blamed on other clients only when our own starts, widened by that
+//! lag, cannot explain it, and then it holds starts only until the server's window has passed. A
+//! 429 our own starts can explain means the lag ate the margin: the spacing widens a little (and
+//! narrows back slowly after a long run without one), so the server's count settles under its
+//! limit instead of 429s recurring.
 
 /// Fraction added to the spacing between starts.
 pub const SAFETY_MARGIN: f64 = 0.03;
@@ -10,15 +17,38 @@ pub const SAFETY_MARGIN: f64 = 0.03;
 /// Nanoseconds in a second.
 const SECOND: u64 = 1_000_000_000;
 
+/// How far a request's arrival at the server may lag its start (connection and TLS handshake),
+/// and so how much our own starts may shift within the server's one-second window.
+pub const ARRIVAL_SLACK_NS: u64 = 250_000_000;
+
+/// Widening of the spacing after a 429 our own starts explain, as a fraction of the base spacing.
+pub const WIDEN_STEP: f64 = 0.025;
+
+/// The spacing never widens past this multiple of the base spacing.
+pub const MAX_WIDEN: f64 = 1.5;
+
+/// Starts without a 429 after which a widened spacing narrows by one step.
+pub const NARROW_AFTER: u64 = 2000;
+
+/// How long our own starts are remembered, to judge answers that come back late.
+const HISTORY_NS: u64 = 30 * SECOND;
+
 /// Request-start scheduler.
 #[derive(Debug, Clone)]
 pub struct Limiter {
+    /// Spacing at the configured rate with the safety margin.
+    base_interval_ns: u64,
+    /// Current spacing: the base, widened by 429s our own starts caused.
     interval_ns: u64,
+    /// Requests per second the spacing allows (the account's limit when it sends none).
+    rps: u64,
     last_start: Option<u64>,
     paused_until: u64,
-    /// Starts of the last couple of seconds, to tell our own use of the account's budget from
+    /// Our starts of the last [`HISTORY_NS`], to tell our own use of the account's budget from
     /// other clients'.
     recent: std::collections::VecDeque<u64>,
+    /// Starts since the spacing last changed.
+    since_change: u64,
 }
 
 impl Limiter {
@@ -31,11 +61,15 @@ impl Limiter {
         };
         // "At most N in any one-second window" allows only whole requests: 2.5/s means 2.
         let rps = if rps >= 1.0 { rps.floor() } else { rps };
+        let interval = ((SECOND as f64 / rps) * (1.0 + SAFETY_MARGIN)).ceil() as u64;
         Limiter {
-            interval_ns: ((SECOND as f64 / rps) * (1.0 + SAFETY_MARGIN)).ceil() as u64,
+            base_interval_ns: interval,
+            interval_ns: interval,
+            rps: (rps as u64).max(1),
             last_start: None,
             paused_until: 0,
             recent: Default::default(),
+            since_change: 0,
         }
     }
 
@@ -54,27 +88,70 @@ impl Limiter {
     pub fn started(&mut self, now: u64) {
         self.last_start = Some(now);
         self.recent.push_back(now);
-        while self.recent.front().is_some_and(|&t| t + 2 * SECOND < now) {
+        while self.recent.front().is_some_and(|&t| t + HISTORY_NS < now) {
             self.recent.pop_front();
+        }
+        self.since_change += 1;
+        if self.since_change >= NARROW_AFTER && self.interval_ns > self.base_interval_ns {
+            let step = (self.base_interval_ns as f64 * WIDEN_STEP) as u64;
+            self.interval_ns = self
+                .interval_ns
+                .saturating_sub(step)
+                .max(self.base_interval_ns);
+            self.since_change = 0;
         }
     }
 
-    /// Reads a `RateLimit-Remaining: 0` on the answer to a request begun at `start`, with the
-    /// account limit `limit`: if our own starts in the second up to `start` explain it, the
-    /// spacing already handles it; if not, other clients are using the account's budget, so all
-    /// starts hold for a second. Returns whether it paused.
-    pub fn exhausted(&mut self, start: u64, limit: Option<u64>, now: u64) -> bool {
-        let ours = self
-            .recent
+    /// Our starts that the server may have counted in the one-second window ending at the arrival
+    /// of the request begun at `start`: arrivals lag starts by up to [`ARRIVAL_SLACK_NS`], so a
+    /// start a little after `start` may have arrived first, and the window reaches a little
+    /// further back.
+    fn ours_around(&self, start: u64) -> u64 {
+        let hi = start + ARRIVAL_SLACK_NS;
+        self.recent
             .iter()
-            .filter(|&&t| t <= start && t + SECOND > start)
-            .count() as u64;
-        if limit.is_none_or(|l| ours < l) {
-            self.pause_until(now + SECOND);
-            true
-        } else {
-            false
+            .filter(|&&t| t + SECOND + ARRIVAL_SLACK_NS > start && t <= hi)
+            .count() as u64
+    }
+
+    /// Reads a `RateLimit-Remaining: 0` on the answer to a request begun at `start`, with the
+    /// account limit `limit` (our own rate when the server sends none). When our own starts can
+    /// explain the empty budget, the spacing already handles it: no pause. Otherwise other
+    /// clients use the account's budget, and starts hold until the window that counted this
+    /// request has passed (its arrival plus a second), not a second from now: an answer that
+    /// took long to come back says little about the window still to come. Returns whether it
+    /// paused.
+    pub fn exhausted(&mut self, start: u64, limit: Option<u64>, now: u64) -> bool {
+        let limit = limit.unwrap_or(self.rps).max(1);
+        if self.ours_around(start) >= limit {
+            return false;
         }
+        let window_end = start + ARRIVAL_SLACK_NS + SECOND;
+        if window_end <= now {
+            return false;
+        }
+        self.pause_until(window_end);
+        true
+    }
+
+    /// Learns from a 429 on a request begun at `start`: when our own starts can explain it
+    /// (arrival lag packed them into one server window), the spacing widens by [`WIDEN_STEP`],
+    /// up to [`MAX_WIDEN`]. A 429 from other clients' use changes nothing (the caller pauses for
+    /// `Retry-After` either way). Returns whether the spacing widened.
+    pub fn rate_limited(&mut self, start: u64, limit: Option<u64>) -> bool {
+        let limit = limit.unwrap_or(self.rps).max(1);
+        // The rejected request is one of ours in the window, and so are the `limit` it exceeded.
+        if self.ours_around(start) < limit {
+            return false;
+        }
+        let step = (self.base_interval_ns as f64 * WIDEN_STEP).ceil() as u64;
+        let max = (self.base_interval_ns as f64 * MAX_WIDEN) as u64;
+        if self.interval_ns >= max {
+            return false;
+        }
+        self.interval_ns = (self.interval_ns + step).min(max);
+        self.since_change = 0;
+        true
     }
 
     /// Holds every start until `until` (a 429's Retry-After, or RateLimit-Remaining: 0).
@@ -150,12 +227,108 @@ mod tests {
         }
         // Our five starts explain the empty budget: no pause.
         assert!(!l.exhausted(4 * 206_000_000, Some(5), 1_000_000_000));
-        // Someone else used it: after only two of ours, the server says none are left.
+        // Someone else used it: after only two of ours, the server says none are left. Starts
+        // hold until the window that counted the request has passed, not a second from now.
         let mut l = Limiter::new(5.0);
         l.started(0);
         l.started(206_000_000);
         assert!(l.exhausted(206_000_000, Some(5), 300_000_000));
-        assert_eq!(l.next_slot(), 1_300_000_000);
+        assert_eq!(
+            l.next_slot(),
+            206_000_000 + ARRIVAL_SLACK_NS + SECOND,
+            "held until the window ends"
+        );
+        // Without a RateLimit-Limit header, our own rate is the limit.
+        let mut l = Limiter::new(5.0);
+        l.started(0);
+        assert!(l.exhausted(0, None, 10_000_000));
+    }
+
+    #[test]
+    fn a_slow_answer_never_stalls_a_run_within_budget() {
+        // Full speed with answers taking 1.3 s: every `RateLimit-Remaining: 0` is read long
+        // after its start. Our starts must still explain it (the old rule forgot starts older
+        // than 2 s before the latest one and paused a second each time).
+        let mut l = Limiter::new(5.0);
+        let mut now = 0;
+        let mut starts = vec![];
+        for i in 0..400 {
+            now = now.max(l.next_slot());
+            l.started(now);
+            starts.push(now);
+            // The answer to the request begun 7 starts ago comes back now, with Remaining: 0.
+            if i >= 7 {
+                assert!(!l.exhausted(starts[i - 7], Some(5), now), "paused at {i}");
+            }
+        }
+        let span = (starts[399] - starts[0]) as f64 / 1e9;
+        assert!(399.0 / span > 4.8, "{}", 399.0 / span);
+        // An answer arriving after its window has passed holds nothing, even from others.
+        let mut l = Limiter::new(5.0);
+        l.started(0);
+        assert!(!l.exhausted(0, Some(5), 2 * SECOND));
+        assert_eq!(l.next_slot(), l.interval_ns());
+    }
+
+    #[test]
+    fn our_own_429s_widen_the_spacing_and_a_long_clean_run_narrows_it() {
+        let mut l = Limiter::new(5.0);
+        let base = l.interval_ns();
+        let mut now = 0;
+        for _ in 0..6 {
+            now = now.max(l.next_slot());
+            l.started(now);
+        }
+        assert!(l.rate_limited(now, Some(5)));
+        assert!(l.interval_ns() > base);
+        // Bounded, however many 429s.
+        for _ in 0..100 {
+            l.rate_limited(now, Some(5));
+        }
+        assert_eq!(l.interval_ns(), (base as f64 * MAX_WIDEN) as u64);
+        // Back to the base after enough clean starts, never below it.
+        for _ in 0..(NARROW_AFTER * 40) {
+            now = now.max(l.next_slot());
+            l.started(now);
+        }
+        assert_eq!(l.interval_ns(), base);
+        // A 429 when we had started only one request is someone else's: no widening.
+        let mut l = Limiter::new(5.0);
+        l.started(0);
+        assert!(!l.rate_limited(0, Some(5)));
+        assert_eq!(l.interval_ns(), base);
+    }
+
+    /// Arrivals lag starts by a random 0–150 ms (a new connection per request): with the
+    /// spacing learned from 429s, the server's count per second settles under the limit.
+    #[test]
+    fn learned_spacing_absorbs_arrival_jitter() {
+        let mut l = Limiter::new(5.0);
+        let mut rng = 42u64;
+        let mut now = 0;
+        let mut arrivals: Vec<u64> = vec![];
+        let mut rejected_at = vec![];
+        for i in 0..3000 {
+            now = now.max(l.next_slot());
+            l.started(now);
+            let lag = crate::retry::next_random(&mut rng) % 150_000_001;
+            let a = now + lag;
+            // The server's count: arrivals within the second before this one, itself included.
+            let in_window = arrivals
+                .iter()
+                .filter(|&&x| x + SECOND > a && x <= a)
+                .count()
+                + 1;
+            arrivals.push(a);
+            if in_window > 5 {
+                rejected_at.push(i);
+                l.rate_limited(now, Some(5));
+                l.pause_until(now + SECOND);
+            }
+        }
+        let late = rejected_at.iter().filter(|&&i| i >= 1000).count();
+        assert!(!rejected_at.is_empty(), "jitter does cause 429s at first");
+        assert!(late <= 2, "{late} 429s in the last 2000 requests");
     }
 
     #[test]
