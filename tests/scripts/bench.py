@@ -9,10 +9,10 @@ account for CPU per record and peak RSS.
 """
 import argparse, json, math, os, subprocess, sys, tempfile, time
 
-def start_server(binary, log, contacts, rps, latency, key):
+def start_server(binary, log, contacts, rps, latency, key, extra=()):
     ready = tempfile.NamedTemporaryFile(delete=False)
     proc = subprocess.Popen([binary, "--port", "0", "--log", log, "--contacts", str(contacts), "--rps", str(rps),
-                             "--latency-ms", str(latency), "--api-key", key], stdout=ready, stderr=subprocess.DEVNULL)
+                             "--latency-ms", str(latency), "--api-key", key, *extra], stdout=ready, stderr=subprocess.DEVNULL)
     for _ in range(600):
         with open(ready.name) as f:
             line = f.read()
@@ -63,11 +63,12 @@ def run_read(component, workdir, config):
     return {"exit": os.waitstatus_to_exitcode(status), "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024, "records": records}
 
-def scenario(args, name, contacts, latency, rps, connector_rps):
+def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, jitter=0):
     workdir = tempfile.mkdtemp(prefix="ac-bench-")
     log = os.path.join(workdir, "server.jsonl")
     key = "bench-key"
-    server, base = start_server(args.server, log, contacts, rps, latency, key)
+    extra = ([] if headers else ["--no-rate-headers"]) + (["--arrival-jitter-ms", str(jitter)] if jitter else [])
+    server, base = start_server(args.server, log, contacts, rps, latency, key, extra)
     try:
         r = run_read(args.component, workdir, {"api_url": base, "api_key": key, "requests_per_second": connector_rps})
     finally:
@@ -78,15 +79,17 @@ def scenario(args, name, contacts, latency, rps, connector_rps):
     floor = fewest / connector_rps
     row = {
         "scenario": name, "contacts": contacts, "latency_ms": latency, "rate": connector_rps, "exit": r["exit"],
+        "ratelimit_headers": headers and rps > 0, "arrival_jitter_ms": jitter,
         "requests": len(reqs), "fewest_requests": fewest, "requests_vs_fewest": len(reqs) / fewest,
         "wall_s": r["wall_s"], "floor_s": floor, "wall_vs_floor": r["wall_s"] / floor,
         "achieved_rps": len(reqs) / r["wall_s"], "max_in_1s": max_in_window([q["start_ms"] for q in reqs]),
         "http_429": sum(1 for q in reqs if q["status"] == 429), "records": total_records,
+        "http_429_per_1000": 1000 * sum(1 for q in reqs if q["status"] == 429) / max(1, len(reqs)),
         "records_per_s": total_records / r["wall_s"], "cpu_us_per_record": r["cpu_s"] * 1e6 / max(1, total_records),
         "peak_rss_mb": r["peak_rss_mb"],
     }
     print(f"  {name}: {row['requests']} requests (fewest {fewest}), {row['wall_s']:.1f} s (floor {floor:.1f} s), "
-          f"{row['records']} records, exit {row['exit']}", flush=True)
+          f"wall/floor {row['wall_vs_floor']:.3f}, {row['http_429']} 429s, {row['records']} records, exit {row['exit']}", flush=True)
     return row
 
 def main():
@@ -97,16 +100,38 @@ def main():
     p.add_argument("--rate", type=float, default=float(os.environ.get("RATE", 5)))
     p.add_argument("--big", type=int, default=int(os.environ.get("BIG_CONTACTS", 100000)),
                    help="contacts of the unthrottled, zero-latency account")
+    p.add_argument("--small", type=int, default=int(os.environ.get("SMALL_CONTACTS", 4000)),
+                   help="contacts of the smaller account of the 1,000 ms rows (0 = skip)")
+    p.add_argument("--jitter", type=int, default=int(os.environ.get("JITTER_MS", 150)),
+                   help="arrival jitter (ms) of the jitter rows (0 = skip)")
+    p.add_argument("--only", default=os.environ.get("ONLY", ""),
+                   help="run only scenarios whose name contains one of these comma-separated words")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     subprocess.run(["wasmtime", "run", "-S", "http", args.component, "spec"], stdout=subprocess.DEVNULL, check=True)  # warm the compile cache
-    rows = []
+    rps = math.floor(args.rate)
+    plan = []
     for lat in [int(x) for x in args.latencies.split(",") if x]:
-        rows.append(scenario(args, f"rate {args.rate:g}, {lat} ms", args.contacts, lat, math.floor(args.rate), args.rate))
-    rows.append(scenario(args, "unthrottled, 0 ms", args.big, 0, 0, 100))
+        plan.append((f"rate {args.rate:g}, {lat} ms", args.contacts, lat, rps, args.rate, True, 0))
+    # 1,000 ms rows: a smaller account (start-up and tail weigh more), RateLimit headers off for
+    # comparison, and arrival jitter (a new handshake per request shifts arrivals at the server).
+    sizes = [args.contacts] + ([args.small] if args.small else [])
+    if args.small:
+        plan.append((f"rate {args.rate:g}, 1000 ms", args.small, 1000, rps, args.rate, True, 0))
+        plan.append((f"rate {args.rate:g}, 1000 ms, no RateLimit headers", args.small, 1000, rps, args.rate, False, 0))
+    if args.jitter:
+        for n in sizes:
+            plan.append((f"rate {args.rate:g}, 1000 ms, jitter 0-{args.jitter} ms", n, 1000, rps, args.rate, True, args.jitter))
+    plan.append(("unthrottled, 0 ms", args.big, 0, 0, 100, True, 0))
+    only = [w.strip() for w in args.only.split(",") if w.strip()]
+    rows = []
+    for (name, n, lat, srv_rps, conn_rps, headers, jitter) in plan:
+        if only and not any(w in f"{name} {n}" for w in only):
+            continue
+        rows.append(scenario(args, name, n, lat, srv_rps, conn_rps, headers, jitter))
     cols = [("scenario", "{}"), ("contacts", "{}"), ("requests", "{}"), ("fewest_requests", "{}"), ("requests_vs_fewest", "{:.3f}"),
             ("wall_s", "{:.1f}"), ("floor_s", "{:.1f}"), ("wall_vs_floor", "{:.3f}"), ("achieved_rps", "{:.2f}"),
-            ("max_in_1s", "{}"), ("http_429", "{}"), ("records", "{}"), ("records_per_s", "{:.0f}"),
+            ("max_in_1s", "{}"), ("http_429", "{}"), ("http_429_per_1000", "{:.2f}"), ("records", "{}"), ("records_per_s", "{:.0f}"),
             ("cpu_us_per_record", "{:.1f}"), ("peak_rss_mb", "{:.1f}"), ("exit", "{}")]
     lines = ["| " + " | ".join(c for c, _ in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:

@@ -14,6 +14,9 @@ const USAGE: &str = "usage: ac-test-server [options]
   --fault-rate F    probability 0..1 that an answer is a fault (default 0)
   --fault-seed N    seed of the fault choice (default 0)
   --log FILE        append one JSON line per request to FILE
+  --no-rate-headers send no RateLimit-Limit / RateLimit-Remaining (the limit still holds)
+  --arrival-jitter-ms N  wait a random 0..=N ms after accepting a connection before reading
+                    its request, as a handshake would; the limit counts arrivals (default 0)
   --disable FEATURE answer 403 for a feature (accounts, deals, ecommerce, custom_objects,
                     a stream name or an API path); repeatable
   --quirk NAME      behave as the real API may (off by default; repeatable): total-zero,
@@ -83,6 +86,8 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
             }
             "--fault-seed" => a.config.fault_seed = num(&val()?, flag)?,
             "--log" => a.config.log_path = Some(val()?.into()),
+            "--no-rate-headers" => a.config.rate_limit_headers = false,
+            "--arrival-jitter-ms" => a.config.arrival_jitter_ms = num(&val()?, flag)?,
             "--disable" => a.config.disabled_features.push(val()?),
             "--quirk" => a.config.quirks.set(&val()?)?,
             "--filters-in-account-zone" => a.config.filters_in_account_zone = true,
@@ -144,6 +149,12 @@ mod tests {
         assert_eq!(a.config.rate_limit_per_sec, None);
         assert_eq!(a.config.latency_ms, 3);
         assert_eq!(a.config.disabled_features, vec!["accounts", "deals"]);
+        assert!(a.config.rate_limit_headers && a.config.arrival_jitter_ms == 0);
+        let Ok(Some(a)) = parse(&args("--no-rate-headers --arrival-jitter-ms 150")) else {
+            panic!("parse failed")
+        };
+        assert!(!a.config.rate_limit_headers);
+        assert_eq!(a.config.arrival_jitter_ms, 150);
         assert!(matches!(parse(&args("--help")), Ok(None)));
         assert!(parse(&args("--port")).is_err());
         assert!(parse(&args("--port abc")).is_err());

@@ -47,6 +47,11 @@ pub struct ServerConfig {
     /// Serve record links (`https://acct.api-us1.com/…`) under this origin instead, e.g. an
     /// [`crate::EgressListener`]'s URL. Off (None) by default.
     pub link_origin: Option<String>,
+    /// Send `RateLimit-Limit` / `RateLimit-Remaining` on answers (the limit is enforced either way).
+    pub rate_limit_headers: bool,
+    /// Arrival jitter: after accepting a connection, wait a random 0..=N ms before reading its
+    /// request (as a TCP and TLS handshake would), so the rate limit counts arrivals, not starts.
+    pub arrival_jitter_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +69,8 @@ impl Default for ServerConfig {
             quirks: Quirks::default(),
             filters_in_account_zone: false,
             link_origin: None,
+            rate_limit_headers: true,
+            arrival_jitter_ms: 0,
         }
     }
 }
@@ -166,6 +173,8 @@ struct Shared {
     /// API requests answered, for [`Quirks::churn_every`], and the ids churn added per stream.
     churn_count: AtomicU64,
     churned_in: Mutex<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Connections accepted (seeds each one's arrival jitter).
+    conns: AtomicU64,
     stop: AtomicBool,
     started: Instant,
 }
@@ -216,6 +225,7 @@ impl Server {
             seq: AtomicU64::new(0),
             churn_count: AtomicU64::new(0),
             churned_in: Mutex::new(Default::default()),
+            conns: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             started: Instant::now(),
         });
@@ -391,6 +401,7 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let _ = stream.set_nodelay(true);
+    arrival_jitter(shared);
     let req = match read_request(&mut stream) {
         Ok(r) => r,
         Err(ReadError::Malformed(start)) | Err(ReadError::TooLarge(start)) => {
@@ -429,6 +440,21 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
         Delivery::Reset => Ok(()),
     };
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Sleeps a random 0..=`arrival_jitter_ms` before a connection's request is read (off at 0).
+fn arrival_jitter(shared: &Shared) {
+    let (max_ms, seed) = {
+        let c = lock(&shared.config);
+        (c.arrival_jitter_ms, c.fault_seed)
+    };
+    if max_ms == 0 {
+        return;
+    }
+    let n = shared.conns.fetch_add(1, Ordering::SeqCst);
+    let mut rng = Rng::new(combine(seed ^ 0x6a17_7e55, n));
+    let us = rng.below(max_ms * 1000 + 1);
+    std::thread::sleep(Duration::from_micros(us));
 }
 
 fn token_matches(shared: &Shared, req: &Request) -> bool {
@@ -475,6 +501,7 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
         std::thread::sleep(Duration::from_millis(cfg.latency_ms));
     }
     let rate_headers = |r: Response| match cfg.rate_limit_per_sec {
+        Some(_) if !cfg.rate_limit_headers => r,
         Some(l) => r.with("RateLimit-Limit", l.to_string()).with(
             "RateLimit-Remaining",
             (l as usize).saturating_sub(recent).to_string(),
@@ -775,6 +802,30 @@ mod tests {
         assert_eq!(body, "{\"message\":\"Too Many Requests\"}");
         assert_eq!(server.max_starts_in_window(1000.0), 6);
         assert_eq!(server.count_status(429), 1);
+    }
+
+    #[test]
+    fn rate_headers_can_be_left_out_and_arrivals_jittered() {
+        let cfg = ServerConfig {
+            rate_limit_per_sec: Some(100),
+            rate_limit_headers: false,
+            arrival_jitter_ms: 120,
+            ..ServerConfig::default()
+        };
+        let Ok(server) = Server::start(cfg, small()) else {
+            panic!("start failed")
+        };
+        let mut lags = Vec::new();
+        for _ in 0..8 {
+            let t0 = Instant::now();
+            let (st, head, _) = get(server.port(), "/api/3/tags", Some("test-key"));
+            assert_eq!(st, 200);
+            assert!(!head.contains("RateLimit-"), "{head}");
+            lags.push(t0.elapsed().as_millis());
+        }
+        // Each answer waited its random arrival delay; they are not all the same.
+        assert!(lags.iter().all(|&l| l <= 1000), "{lags:?}");
+        assert!(lags.iter().max() > lags.iter().min(), "{lags:?}");
     }
 
     #[test]
