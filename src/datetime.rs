@@ -134,6 +134,34 @@ pub fn parse_instant(s: &str, naive_offset_minutes: i32) -> Option<Instant> {
     Some(Instant(secs as i128 * 1_000_000_000 + nanos as i128))
 }
 
+/// The westernmost UTC offset in use (UTC-12:00), in minutes. A zone-less time read at this
+/// offset is the latest instant it can mean, wherever the account is and whatever its daylight
+/// saving (offsets run from -12:00 to +14:00).
+pub const WESTMOST_OFFSET_MINUTES: i32 = -12 * 60;
+
+/// Whether a timestamp carries its zone (`Z` or an offset) rather than being account-local.
+pub fn has_zone(s: &str) -> bool {
+    let s = s.trim();
+    // After the date (10 bytes), a zone is a trailing `Z` or a sign; the date's own `-`s come
+    // before that.
+    s.get(10..)
+        .is_some_and(|rest| rest.ends_with(['Z', 'z']) || rest.contains('+') || rest.contains('-'))
+}
+
+/// A cursor value as an instant that is never earlier than the moment it stands for. Values with
+/// a zone are exact. Account-local values (`2024-03-05 10:11:12`) are read at
+/// [`WESTMOST_OFFSET_MINUTES`]: `account_timezone` may be wrong, and a fixed offset cannot follow
+/// daylight saving, so any other reading could put an update before a cursor that is in fact
+/// earlier than it, and the update would be skipped. Reading late only re-delivers records from
+/// up to a day before the cursor.
+pub fn cursor_instant(s: &str) -> Option<Instant> {
+    if has_zone(s) {
+        parse_instant(s, 0)
+    } else {
+        parse_instant(s, WESTMOST_OFFSET_MINUTES)
+    }
+}
+
 impl Instant {
     /// RFC 3339 in UTC (`2024-03-05T15:11:12Z`, fractional seconds only when present): the form
     /// cursors are stored in, so a state file reads the same whatever zone the API used.
@@ -302,6 +330,46 @@ mod tests {
         ] {
             assert_eq!(parse_offset(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn zones_are_recognised() {
+        for s in [
+            "2024-03-05T10:11:12Z",
+            "2024-03-05T10:11:12-05:00",
+            "2024-03-05T10:11:12+0530",
+            "2021-04-16T15:08:25.783751329Z",
+        ] {
+            assert!(has_zone(s), "{s}");
+        }
+        for s in [
+            "2024-03-05 10:11:12",
+            "2024-03-05",
+            "2024-03-05T10:11:12",
+            "",
+            "2024",
+        ] {
+            assert!(!has_zone(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn account_local_cursors_are_never_early_for_any_offset_or_dst() {
+        // The wall clock `2024-11-03 01:30:00` happens twice in New York (EDT, then EST) and
+        // means a different instant at every offset from -12:00 to +14:00: the cursor reading is
+        // never before any of them.
+        let c = cursor_instant("2024-11-03 01:30:00").unwrap();
+        for off in (-12 * 60..=14 * 60).step_by(15) {
+            let truth = parse_instant("2024-11-03 01:30:00", off).unwrap();
+            assert!(c >= truth, "offset {off}");
+        }
+        assert_eq!(c.to_rfc3339(), "2024-11-03T13:30:00Z");
+        // Zoned values are exact.
+        assert_eq!(
+            cursor_instant("2024-11-03T01:30:00-04:00").map(|i| i.to_rfc3339()),
+            Some("2024-11-03T05:30:00Z".into())
+        );
+        assert_eq!(cursor_instant("0000-00-00 00:00:00"), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! the whole loop runs natively in unit tests against a scripted transport.
 
 use crate::config::Config;
-use crate::datetime::{parse_http_date, parse_instant, Instant};
+use crate::datetime::{cursor_instant, parse_http_date, Instant};
 use crate::limiter::Limiter;
 use crate::protocol::{
     error_line, json_string, log_line, record_line, state_line, status_line, FailureType,
@@ -336,6 +336,8 @@ struct Out {
     stream: String,
     list_key: String,
     cursor: Option<String>,
+    /// The stream's default overlap (event-time cursors), seconds.
+    lookback_s: i64,
     incremental: bool,
     state: StreamState,
     records: u64,
@@ -353,6 +355,7 @@ impl Out {
             stream: job.def.name.clone(),
             list_key,
             cursor: job.def.cursor.clone(),
+            lookback_s: job.def.lookback_s,
             incremental: job.incremental,
             state: job.state.clone(),
             records: 0,
@@ -557,7 +560,7 @@ fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             let base: Option<Instant> = out
                 .state
                 .cursor
-                .map(|c| c.plus_seconds(-config.lookback_window_seconds))
+                .map(|c| c.plus_seconds(-config.lookback_window_seconds.max(job.def.lookback_s)))
                 .or(config.start_date);
             base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339())
         } else {
@@ -1206,8 +1209,6 @@ fn emit_page(
     let now = client.transport.now_ns();
     let emitted_at = client.transport.wall_ms();
     let floor = config.start_date;
-    let lookback = config.lookback_window_seconds;
-    let offset_minutes = config.account_utc_offset_minutes;
     let mut lists: Vec<(String, Vec<Record>)> = page.extra;
     lists.push((t.def.page_key.clone(), page.main));
     for o in t.outs.iter_mut() {
@@ -1219,6 +1220,7 @@ fn emit_page(
             continue;
         };
         let stream_json = json_string(&o.stream);
+        let lookback = config.lookback_window_seconds.max(o.lookback_s);
         for r in records {
             let text = null_zero_dates_raw(r.get());
             if o.incremental {
@@ -1229,7 +1231,7 @@ fn emit_page(
                     .as_deref()
                     .and_then(|c| v.get(c))
                     .and_then(Value::as_str)
-                    .and_then(|s| parse_instant(s, offset_minutes));
+                    .and_then(cursor_instant);
                 let id = id_text(v.get("id"));
                 if !o.state.wants(at, &id, floor, lookback) {
                     continue;

@@ -7,6 +7,8 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod connector;
+#[cfg(test)]
+mod cursor_tests;
 pub mod datetime;
 pub mod engine;
 pub mod keyset;

@@ -41,6 +41,10 @@ pub struct StreamDef {
     pub filter: ServerFilter,
     /// Paging method.
     pub paging: Paging,
+    /// Default overlap of incremental reads, in seconds: a cursor that records when something
+    /// happened (not when its row was written) may see rows written after a sync already passed
+    /// that time. The config's `lookback_window_seconds` applies when larger.
+    pub lookback_s: i64,
 }
 
 /// Offset-paged lists documented to sort by id (`orders[id]=ASC`; ../shared/api-filters-and-orders.md):
@@ -398,6 +402,22 @@ const ROWS: &[Row] = &[
     ("webhooks", "webhooks", "webhooks", None, NoFilter),
 ];
 
+/// Overlap given to event-time cursors (one hour): rows that record an event are written some
+/// time after it (delivery logs, tracking batches).
+pub const EVENT_TIME_LOOKBACK_S: i64 = 3600;
+
+/// Streams whose cursor is the time of an event rather than of the row's last change, with their
+/// default overlap: `tstamp` of activities, email activities and SMS, the send date of contact
+/// emails, the creation date of deal activities and contact conversions.
+const EVENT_TIME_CURSORS: &[(&str, i64)] = &[
+    ("activities", EVENT_TIME_LOOKBACK_S),
+    ("email_activities", EVENT_TIME_LOOKBACK_S),
+    ("sms", EVENT_TIME_LOOKBACK_S),
+    ("contact_emails", EVENT_TIME_LOOKBACK_S),
+    ("deal_activities", EVENT_TIME_LOOKBACK_S),
+    ("contact_conversions", EVENT_TIME_LOOKBACK_S),
+];
+
 /// The fixed streams, in catalog order.
 pub fn fixed_streams() -> Vec<StreamDef> {
     ROWS.iter()
@@ -418,6 +438,10 @@ pub fn fixed_streams() -> Vec<StreamDef> {
             } else {
                 Paging::Offset
             },
+            lookback_s: EVENT_TIME_CURSORS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(0, |(_, s)| *s),
         })
         .collect()
 }
@@ -445,6 +469,7 @@ pub fn custom_object_stream(slug: &str, schema_id: &str) -> StreamDef {
         cursor: Some("updatedTimestamp".into()),
         filter: ServerFilter::None,
         paging: Paging::Offset,
+        lookback_s: 0,
     }
 }
 
@@ -483,6 +508,28 @@ mod tests {
                 assert!(d.cursor.is_some());
             }
         }
+    }
+
+    #[test]
+    fn event_time_cursors_get_an_overlap_and_change_times_none() {
+        let s = fixed_streams();
+        for (name, cursor) in [
+            ("activities", "tstamp"),
+            ("email_activities", "tstamp"),
+            ("sms", "tstamp"),
+            ("contact_emails", "sdate"),
+            ("deal_activities", "cdate"),
+            ("contact_conversions", "cdate"),
+        ] {
+            let d = s.iter().find(|d| d.name == name).unwrap();
+            assert_eq!(d.cursor.as_deref(), Some(cursor), "{name}");
+            assert_eq!(d.lookback_s, EVENT_TIME_LOOKBACK_S, "{name}");
+        }
+        assert_eq!(s.iter().filter(|d| d.lookback_s > 0).count(), 6);
+        assert!(EVENT_TIME_CURSORS
+            .iter()
+            .all(|(n, _)| s.iter().any(|d| d.name == *n && d.cursor.is_some())));
+        assert_eq!(custom_object_stream("x", "1").lookback_s, 0);
     }
 
     #[test]
