@@ -5,7 +5,7 @@ use crate::gen::{self, G, SCHEMA_DEFS};
 use crate::rng::{combine, hash_str};
 use crate::streams::{self, Fmt, GEN_ORDER, PARENT_ARRAYS, STREAMS};
 use crate::time::{
-    fmt_iso, fmt_naive, fmt_naive_utc, fmt_rfc3339_nanos, ACCOUNT_OFFSET_MIN, GEN_END,
+    fmt_iso_at, fmt_naive_at, fmt_naive_utc, fmt_rfc3339_nanos, Zone, ACCOUNT_OFFSET_MIN, GEN_END,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -27,6 +27,8 @@ pub struct Dataset {
     /// Per stream, the `links` value with `{id}` in place of the record id. Records are stored
     /// without `links` (it is the same for every record of a stream) and get it back on output.
     links: BTreeMap<String, Value>,
+    /// The account's zone for the dates that changes stamp (default: fixed UTC-05:00).
+    zone: Zone,
 }
 
 /// Removes `links` from a record, remembering the stream's template the first time.
@@ -104,36 +106,37 @@ fn bump(v: &mut Value, ops: u64) {
     *v = new;
 }
 
-fn fmt_at(fmt: Fmt, t: i64) -> Value {
+fn fmt_at(fmt: Fmt, t: i64, off: i32) -> Value {
     Value::String(match fmt {
-        Fmt::Iso => fmt_iso(t),
-        Fmt::Naive => fmt_naive(t),
+        Fmt::Iso => fmt_iso_at(t, off),
+        Fmt::Naive => fmt_naive_at(t, off),
         Fmt::Nanos => fmt_rfc3339_nanos(t, 0),
     })
 }
 
-/// Sets the cursor (and the obvious "updated" twins) of a record to instant `t`.
-fn stamp_updated(stream: &str, rec: &mut Value, t: i64) {
+/// Sets the cursor (and the obvious "updated" twins) of a record to instant `t`, as a wall
+/// clock at UTC offset `off`.
+fn stamp_updated(stream: &str, rec: &mut Value, t: i64, off: i32) {
     if let Some(def) = streams::by_name(stream) {
         if let Some(cursor) = def.cursor {
-            rec[cursor] = fmt_at(def.fmt, t);
+            rec[cursor] = fmt_at(def.fmt, t, off);
         }
     } else if stream.starts_with(CUSTOM_PREFIX) {
-        rec["updatedTimestamp"] = fmt_at(Fmt::Nanos, t);
+        rec["updatedTimestamp"] = fmt_at(Fmt::Nanos, t, off);
     }
     match stream {
         "contacts" => {
-            rec["updated_timestamp"] = Value::String(fmt_naive(t));
+            rec["updated_timestamp"] = Value::String(fmt_naive_at(t, off));
             rec["updated_utc_timestamp"] = Value::String(fmt_naive_utc(t));
         }
-        "contact_lists" => rec["udate"] = Value::String(fmt_iso(t)),
-        "ecommerce_orders" => rec["tstamp"] = Value::String(fmt_iso(t)),
+        "contact_lists" => rec["udate"] = Value::String(fmt_iso_at(t, off)),
+        "ecommerce_orders" => rec["tstamp"] = Value::String(fmt_iso_at(t, off)),
         _ => {}
     }
 }
 
-/// Sets the creation fields of a freshly inserted record to instant `t`.
-fn stamp_created(stream: &str, rec: &mut Value, t: i64) {
+/// Sets the creation fields of a freshly inserted record to instant `t` (wall clocks at `off`).
+fn stamp_created(stream: &str, rec: &mut Value, t: i64, off: i32) {
     let Some(obj) = rec.as_object_mut() else {
         return;
     };
@@ -141,12 +144,12 @@ fn stamp_created(stream: &str, rec: &mut Value, t: i64) {
     for (k, v) in obj.iter_mut() {
         let Some(s) = v.as_str() else { continue };
         let new = match k.as_str() {
-            "cdate" | "createdDate" | "adddate" => fmt_iso(t),
-            "created_timestamp" => fmt_naive(t),
+            "cdate" | "createdDate" | "adddate" => fmt_iso_at(t, off),
+            "created_timestamp" => fmt_naive_at(t, off),
             "created_utc_timestamp" => fmt_naive_utc(t),
             "createdTimestamp" if custom => fmt_rfc3339_nanos(t, 0),
-            "createdTimestamp" if s.contains('T') => fmt_iso(t),
-            "createdTimestamp" => fmt_naive(t),
+            "createdTimestamp" if s.contains('T') => fmt_iso_at(t, off),
+            "createdTimestamp" => fmt_naive_at(t, off),
             _ => continue,
         };
         *v = Value::String(new);
@@ -200,6 +203,7 @@ impl Dataset {
             next_id,
             schemas,
             links,
+            zone: Zone::default(),
         }
     }
 
@@ -292,7 +296,7 @@ impl Dataset {
                     }
                 }
             }
-            stamp_updated(stream, rec, self.clock);
+            stamp_updated(stream, rec, self.clock, self.zone.offset_at(self.clock));
             out.push(id_of(rec));
         }
         out
@@ -333,8 +337,9 @@ impl Dataset {
                 Some(s) => gen::custom_record(&mut g, s, id),
                 None => gen::record(stream, &mut g),
             };
-            stamp_created(stream, &mut rec, self.clock);
-            stamp_updated(stream, &mut rec, self.clock);
+            let off = self.zone.offset_at(self.clock);
+            stamp_created(stream, &mut rec, self.clock, off);
+            stamp_updated(stream, &mut rec, self.clock, off);
             strip_links(stream, &mut rec, &mut self.links);
             out.push(id_of(&rec));
             recs.push(rec);
@@ -377,6 +382,62 @@ impl Dataset {
     /// The account's UTC offset in minutes (-300, i.e. UTC-05:00, no daylight saving).
     pub fn account_utc_offset_minutes(&self) -> i32 {
         ACCOUNT_OFFSET_MIN
+    }
+
+    /// Test-server switch: the account's zone for every date stamped from now on (`touch`,
+    /// `insert`, `backdate`); generated data keeps UTC-05:00.
+    pub fn set_zone(&mut self, zone: Zone) {
+        self.zone = zone;
+    }
+
+    /// Moves the logical clock (the server's `Date`) forward to `epoch`; never back.
+    pub fn set_clock(&mut self, epoch: i64) {
+        self.clock = self.clock.max(epoch);
+    }
+
+    /// Updates the records with these ids, like [`Dataset::touch`], one clock second each, in
+    /// the order given. Returns the ids found.
+    pub fn touch_ids(&mut self, stream: &str, ids: &[&str]) -> Vec<String> {
+        let Some(def) = streams::by_name(stream) else {
+            return Vec::new();
+        };
+        self.ops += 1;
+        let (ops, zone) = (self.ops, self.zone);
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(rec) = self.streams.get_mut(stream).and_then(|r| {
+                r.iter_mut()
+                    .find(|r| r.get("id").and_then(Value::as_str) == Some(id))
+            }) else {
+                continue;
+            };
+            self.clock += 1;
+            if let Some(v) = rec.get_mut(def.touch) {
+                bump(v, ops);
+            }
+            stamp_updated(stream, rec, self.clock, zone.offset_at(self.clock));
+            out.push(id.to_string());
+        }
+        out
+    }
+
+    /// Test-server switch for rows written late: sets the cursor of these records to `epoch`, an
+    /// instant that may be before the clock (an event logged after it happened). Returns the ids
+    /// found.
+    pub fn backdate(&mut self, stream: &str, ids: &[String], epoch: i64) -> Vec<String> {
+        let zone = self.zone;
+        let Some(recs) = self.streams.get_mut(stream) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for rec in recs.iter_mut() {
+            let id = id_of(rec);
+            if ids.contains(&id) {
+                stamp_updated(stream, rec, epoch, zone.offset_at(epoch));
+                out.push(id);
+            }
+        }
+        out
     }
 
     /// Adds (or removes) a child's id in its parent's id array (e.g. a deal group's `stages`).
@@ -599,7 +660,10 @@ mod tests {
             assert!(t / 1000 >= GEN_END);
             assert!(t > last);
             last = t;
-            assert_eq!(a["updated_timestamp"], json!(fmt_naive(t / 1000)));
+            assert_eq!(
+                a["updated_timestamp"],
+                json!(crate::time::fmt_naive(t / 1000))
+            );
         }
         // Touch again: strictly later instants.
         let ids2 = d.touch("deals", 2);
@@ -634,6 +698,45 @@ mod tests {
             .as_array()
             .map(|a| a.contains(&json!(st[0])))
             .unwrap_or(false)));
+    }
+
+    #[test]
+    fn zone_clock_touch_ids_and_backdate() {
+        let mut d = Dataset::generate(5, 30);
+        d.set_zone(Zone::NewYork);
+        // 2025-11-02 05:30Z is 01:30 EDT; an hour later it is 01:30 EST again.
+        let t = 1_762_061_400;
+        d.set_clock(t - 1);
+        d.set_clock(0);
+        assert_eq!(d.now(), t - 1, "the clock never goes back");
+        let id = d.ids("contact_deals")[0].clone();
+        assert_eq!(
+            d.touch_ids("contact_deals", &[&id, "nope"]),
+            vec![id.clone()]
+        );
+        let rec = |d: &Dataset| {
+            d.records("contact_deals")
+                .into_iter()
+                .find(|r| r["id"] == json!(id))
+                .unwrap_or_default()
+        };
+        assert_eq!(rec(&d)["updated_timestamp"], json!("2025-11-02 01:30:00"));
+        d.set_clock(t + 3599);
+        d.touch_ids("contact_deals", &[&id]);
+        assert_eq!(rec(&d)["updated_timestamp"], json!("2025-11-02 01:30:00"));
+        // ISO fields carry the offset of their moment.
+        let ids = d.insert("email_activities", 1);
+        assert!(d.records("email_activities").last().unwrap()["tstamp"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("-05:00"));
+        assert_eq!(d.backdate("email_activities", &ids, t), ids);
+        let last = d
+            .records("email_activities")
+            .last()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(last["tstamp"], json!("2025-11-02T01:30:00-04:00"));
     }
 
     #[test]

@@ -23,4 +23,4 @@ pub use data::{Dataset, CUSTOM_PREFIX};
 pub use modes::{relink, EgressListener, LINK_ORIGIN};
 pub use quirks::{EmptyShape, Quirks, TotalQuirk};
 pub use server::{FaultKind, LoggedRequest, Server, ServerConfig};
-pub use time::parse_instant_ms;
+pub use time::{parse_instant_ms, Zone};

@@ -14,6 +14,8 @@ const USAGE: &str = "usage: ac-test-server [options]
   --fault-rate F    probability 0..1 that an answer is a fault (default 0)
   --fault-seed N    seed of the fault choice (default 0)
   --log FILE        append one JSON line per request to FILE
+  --new-york        stamp changed records in America/New_York time (daylight saving) instead of
+                    the fixed UTC-05:00
   --no-rate-headers send no RateLimit-Limit / RateLimit-Remaining (the limit still holds)
   --arrival-jitter-ms N  wait a random 0..=N ms after accepting a connection before reading
                     its request, as a handshake would; the limit counts arrivals (default 0)
@@ -34,6 +36,7 @@ struct Args {
     port: u16,
     seed: u64,
     contacts: usize,
+    new_york: bool,
     config: ServerConfig,
 }
 
@@ -52,6 +55,7 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
         port: 0,
         seed: 42,
         contacts: 1200,
+        new_york: false,
         config: ServerConfig::default(),
     };
     let mut it = argv.iter();
@@ -86,6 +90,7 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
             }
             "--fault-seed" => a.config.fault_seed = num(&val()?, flag)?,
             "--log" => a.config.log_path = Some(val()?.into()),
+            "--new-york" => a.new_york = true,
             "--no-rate-headers" => a.config.rate_limit_headers = false,
             "--arrival-jitter-ms" => a.config.arrival_jitter_ms = num(&val()?, flag)?,
             "--disable" => a.config.disabled_features.push(val()?),
@@ -111,7 +116,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dataset = Dataset::generate(args.seed, args.contacts);
+    let mut dataset = Dataset::generate(args.seed, args.contacts);
+    if args.new_york {
+        dataset.set_zone(ac_test_server::Zone::NewYork);
+    }
     let server = match Server::start_on(args.port, args.config, dataset) {
         Ok(s) => s,
         Err(e) => {

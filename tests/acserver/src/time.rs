@@ -82,10 +82,60 @@ pub fn fmt_http_date(epoch: i64) -> String {
     )
 }
 
+/// How the account's wall clock relates to UTC: the fixed default, or a zone with daylight
+/// saving (a test-server switch: plain timestamps then jump at the clock changes, as they do on
+/// real accounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// A fixed UTC offset in minutes.
+    Fixed(i32),
+    /// America/New_York rules since 2007: UTC-04:00 from the second Sunday of March 02:00 EST to
+    /// the first Sunday of November 02:00 EDT, UTC-05:00 otherwise.
+    NewYork,
+}
+
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone::Fixed(ACCOUNT_OFFSET_MIN)
+    }
+}
+
+/// The day number of the `n`-th Sunday (1-based) of a month.
+fn nth_sunday(y: i64, m: u32, n: i64) -> i64 {
+    let first = days_from_civil(y, m, 1);
+    // 1970-01-01 (day 0) was a Thursday: (day + 4) mod 7 is 0 on Sundays.
+    let to_sunday = (7 - (first + 4).rem_euclid(7)) % 7;
+    first + to_sunday + 7 * (n - 1)
+}
+
+impl Zone {
+    /// The zone's UTC offset in minutes at an instant (epoch seconds).
+    pub fn offset_at(self, epoch: i64) -> i32 {
+        match self {
+            Zone::Fixed(m) => m,
+            Zone::NewYork => {
+                let (y, _, _) = civil_from_days(epoch.div_euclid(86_400));
+                // 02:00 EST = 07:00Z; 02:00 EDT = 06:00Z.
+                let start = nth_sunday(y, 3, 2) * 86_400 + 7 * 3600;
+                let end = nth_sunday(y, 11, 1) * 86_400 + 6 * 3600;
+                if (start..end).contains(&epoch) {
+                    -240
+                } else {
+                    -300
+                }
+            }
+        }
+    }
+}
+
 /// `2024-03-05T10:11:12-05:00` (account offset).
 pub fn fmt_iso(epoch: i64) -> String {
-    let (y, m, d, hh, mm, ss) = wall(epoch, ACCOUNT_OFFSET_MIN);
-    let off = ACCOUNT_OFFSET_MIN;
+    fmt_iso_at(epoch, ACCOUNT_OFFSET_MIN)
+}
+
+/// `2024-03-05T10:11:12-04:00`: the wall clock at a UTC offset, with that offset.
+pub fn fmt_iso_at(epoch: i64, off: i32) -> String {
+    let (y, m, d, hh, mm, ss) = wall(epoch, off);
     let sign = if off < 0 { '-' } else { '+' };
     let a = off.abs();
     format!(
@@ -97,7 +147,12 @@ pub fn fmt_iso(epoch: i64) -> String {
 
 /// `2024-03-05 10:11:12` as the account's wall clock (no zone).
 pub fn fmt_naive(epoch: i64) -> String {
-    let (y, m, d, hh, mm, ss) = wall(epoch, ACCOUNT_OFFSET_MIN);
+    fmt_naive_at(epoch, ACCOUNT_OFFSET_MIN)
+}
+
+/// `2024-03-05 10:11:12`: the wall clock at a UTC offset, without the offset.
+pub fn fmt_naive_at(epoch: i64, off: i32) -> String {
+    let (y, m, d, hh, mm, ss) = wall(epoch, off);
     format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}")
 }
 
@@ -262,6 +317,30 @@ mod tests {
             assert_eq!(civil_from_days(z), (y, m, d));
         }
         assert_eq!(days_from_civil(1970, 1, 1), 0);
+    }
+
+    #[test]
+    fn new_york_changes_its_clocks() {
+        let z = Zone::NewYork;
+        let at = |y: i64, m: u32, d: u32, h: i64, mi: i64| {
+            days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60
+        };
+        // 2025: spring forward on 9 March at 07:00Z, fall back on 2 November at 06:00Z.
+        assert_eq!(z.offset_at(at(2025, 3, 9, 6, 59)), -300);
+        assert_eq!(z.offset_at(at(2025, 3, 9, 7, 0)), -240);
+        assert_eq!(z.offset_at(at(2025, 11, 2, 5, 59)), -240);
+        assert_eq!(z.offset_at(at(2025, 11, 2, 6, 0)), -300);
+        assert_eq!(z.offset_at(at(2024, 11, 3, 5, 30)), -240);
+        assert_eq!(z.offset_at(at(2024, 7, 1, 0, 0)), -240);
+        assert_eq!(z.offset_at(at(2024, 1, 1, 0, 0)), -300);
+        // The repeated hour: 01:30 EDT and, an hour later, 01:30 EST.
+        let a = at(2025, 11, 2, 5, 30);
+        let b = a + 3600;
+        assert_eq!(fmt_naive_at(a, z.offset_at(a)), "2025-11-02 01:30:00");
+        assert_eq!(fmt_naive_at(b, z.offset_at(b)), "2025-11-02 01:30:00");
+        assert_eq!(fmt_iso_at(a, z.offset_at(a)), "2025-11-02T01:30:00-04:00");
+        assert_eq!(fmt_iso_at(b, z.offset_at(b)), "2025-11-02T01:30:00-05:00");
+        assert_eq!(Zone::default().offset_at(a), ACCOUNT_OFFSET_MIN);
     }
 
     #[test]
