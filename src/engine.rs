@@ -206,18 +206,29 @@ impl<'t> Client<'t> {
 
     /// Honours `RateLimit-Remaining: 0` when other clients, not this run, used the budget, and
     /// learns from a 429 that this run's own starts caused (see [`Limiter`]).
-    fn note_headers(&mut self, ticket: u64, resp: &HttpResponse) {
+    /// Returns what changed, for a log line.
+    fn note_headers(&mut self, ticket: u64, resp: &HttpResponse) -> Option<String> {
         let start = self.start_times.remove(&ticket);
         let now = self.transport.now_ns();
         let limit = resp
             .header("ratelimit-limit")
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if resp.status == 429 {
-            self.limiter.rate_limited(start.unwrap_or(now), limit);
+        let mut note = None;
+        if resp.status == 429 && self.limiter.rate_limited(start.unwrap_or(now), limit) {
+            note = Some(format!(
+                "a 429 our own requests caused (their arrival at the server varies): spacing requests {} ms apart from now on",
+                self.limiter.interval_ns() / 1_000_000
+            ));
         }
-        if resp.header("ratelimit-remaining").map(str::trim) == Some("0") {
-            self.limiter.exhausted(start.unwrap_or(now), limit, now);
+        if resp.header("ratelimit-remaining").map(str::trim) == Some("0")
+            && self.limiter.exhausted(start.unwrap_or(now), limit, now)
+        {
+            note = note.or(Some(format!(
+                "RateLimit-Remaining: 0 although this run began fewer requests in that second: other clients share the account's budget; holding requests for {} ms",
+                self.limiter.next_slot().saturating_sub(now) / 1_000_000
+            )));
         }
+        note
     }
 
     /// One GET of an API path (below `/api/3/`) with the full retry policy. Returns the 2xx answer.
@@ -269,7 +280,7 @@ impl<'t> Client<'t> {
                 Err(e) => network_verdict(e),
                 Ok(r) => {
                     if let Some(t) = ticket_id {
-                        self.note_headers(t, r);
+                        let _ = self.note_headers(t, r);
                     }
                     classify(
                         r.status,
@@ -767,7 +778,9 @@ fn handle(
         }
         Ok(r) => r,
     };
-    client.note_headers(ticket, &resp);
+    if let Some(note) = client.note_headers(ticket, &resp) {
+        sink.out(&log_line("INFO", &format!("rate: {note}")));
+    }
     note_pass_start(client, t, &resp);
     match classify(
         resp.status,
