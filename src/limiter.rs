@@ -22,7 +22,7 @@ const SECOND: u64 = 1_000_000_000;
 pub const ARRIVAL_SLACK_NS: u64 = 250_000_000;
 
 /// Widening of the spacing after a 429 our own starts explain, as a fraction of the base spacing.
-pub const WIDEN_STEP: f64 = 0.025;
+pub const WIDEN_STEP: f64 = 0.04;
 
 /// The spacing never widens past this multiple of the base spacing.
 pub const MAX_WIDEN: f64 = 1.5;
