@@ -61,6 +61,9 @@ pub fn check(transport: &mut dyn Transport, config: &Config) -> (bool, String) {
     }
 }
 
+/// The first page of the custom object schemas (fetched alongside the key check).
+const CUSTOM_SCHEMAS_FIRST_PAGE: &str = "customObjects/schemas?limit=100&offset=0";
+
 /// Custom object streams of the account, with their schemas. An account without the feature
 /// (403/404) simply has none; an outage (5xx, garbage) leaves them unknown. Either way the
 /// failure is returned (for a log line, and for the custom object streams a catalog names).
@@ -125,6 +128,7 @@ pub fn all_streams(client: &mut Client) -> (Vec<StreamDef>, Vec<(String, Value)>
 /// The CATALOG message.
 pub fn discover(transport: &mut dyn Transport, config: &Config) -> Result<Value, Failure> {
     let mut client = Client::new(transport, config);
+    client.prefetch(CUSTOM_SCHEMAS_FIRST_PAGE);
     // The key must work before a catalog means anything.
     client.verify_key()?;
     let (defs, schemas, _note) = all_streams(&mut client);
@@ -188,16 +192,20 @@ pub fn read(
         StreamState::from_value(name, v, def.cursor.as_deref()).map_err(|e| config_failure(e.0))?;
     }
     let mut client = Client::new(transport, config);
-    client.verify_key().map_err(|f| Failure {
-        kind: f.kind,
-        message: format!("cannot read {}: {}", config.base.host, f.message),
-    })?;
     let wants_custom = match catalog {
         None => true,
         Some(text) => {
             !custom_names(text).is_empty() || saved.keys().any(|k| k.starts_with("custom_object_"))
         }
     };
+    if wants_custom {
+        // One round trip for the key check and the first schemas page, not two.
+        client.prefetch(CUSTOM_SCHEMAS_FIRST_PAGE);
+    }
+    client.verify_key().map_err(|f| Failure {
+        kind: f.kind,
+        message: format!("cannot read {}: {}", config.base.host, f.message),
+    })?;
     let mut known = fixed.clone();
     let mut schemas_failure = None;
     if wants_custom {
@@ -355,6 +363,45 @@ mod tests {
         assert!(streams
             .iter()
             .any(|s| s["name"] == "custom_object_support_ticket"));
+    }
+
+    #[test]
+    fn the_key_check_and_the_schemas_share_one_round_trip() {
+        // Answers take a second: the schemas request begins before the key check's answer is in,
+        // and the read uses its answer instead of asking again.
+        let answer = |p: &str| {
+            if p.contains("customObjects/schemas") {
+                ok(
+                    json!({"schemas": [{"id": "abc-1", "slug": "ticket", "fields": []}], "meta": {"total": 1}}),
+                )
+            } else if p.contains("users/me") {
+                ok(json!({"user": {"username": "u"}}))
+            } else {
+                ok(json!({"records": [{"id": "1"}], "meta": {"total": 1}}))
+            }
+        };
+        let mut t = Fake::new(1_000_000_000, answer);
+        let cat = r#"{"streams":[{"stream":{"name":"custom_object_ticket"},"sync_mode":"full_refresh"}]}"#;
+        let s = read(&mut t, &mut Lines::default(), &cfg(), Some(cat), None).unwrap();
+        assert!(s.streams[0].failure.is_none(), "{:?}", s.streams[0].failure);
+        let paths: Vec<&str> = t.starts.iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(paths.len(), 3, "{paths:?}");
+        assert!(paths[0].contains("users/me") && paths[1].contains("customObjects/schemas"));
+        assert!(
+            t.starts[1].0 < 1_000_000_000,
+            "began before the key check's answer"
+        );
+        // A refused key still fails the read with the key check's error.
+        let mut t = Fake::new(1000, |_| {
+            Ok(HttpResponse {
+                status: 403,
+                headers: vec![],
+                body: br#"{"message":"Forbidden"}"#.to_vec(),
+            })
+        });
+        let e = read(&mut t, &mut Lines::default(), &cfg(), Some(cat), None).unwrap_err();
+        assert_eq!(e.kind, FailureType::Config);
+        assert!(e.message.contains("cannot read"), "{}", e.message);
     }
 
     #[test]

@@ -119,6 +119,19 @@ pub struct Client<'t> {
     random: u64,
     api_path: String,
     start_times: std::collections::HashMap<u64, u64>,
+    prefetch: Option<Prefetch>,
+}
+
+/// A request begun alongside another (the key check), so a slow API costs one round trip for
+/// both; its answer waits for the `get` of the same path.
+#[derive(Debug)]
+struct Prefetch {
+    /// Full path and query.
+    path: String,
+    /// Its ticket once begun.
+    ticket: Option<u64>,
+    /// Its answer once in.
+    answer: Option<Result<HttpResponse, String>>,
 }
 
 /// Prefix a transport puts on failures that retrying cannot cure (the host name does not
@@ -173,6 +186,7 @@ impl<'t> Client<'t> {
             random: seed,
             api_path: config.base.api_path.clone(),
             start_times: Default::default(),
+            prefetch: None,
         }
     }
 
@@ -243,25 +257,102 @@ impl<'t> Client<'t> {
         self.get_inner("users/me", true)
     }
 
+    /// Begins `path` (below `/api/3/`) together with the next request made through [`Client::get`]
+    /// or [`Client::verify_key`], once the budget allows; a later `get` of the same path uses its
+    /// answer when that answer is usable, and asks again otherwise.
+    pub fn prefetch(&mut self, path: &str) {
+        self.prefetch = Some(Prefetch {
+            path: format!("{}/{}", self.api_path, path),
+            ticket: None,
+            answer: None,
+        });
+    }
+
+    /// Begins the prefetch if it is waiting and the budget allows; returns when it may begin.
+    fn start_prefetch(&mut self) -> Option<u64> {
+        let path = match &self.prefetch {
+            Some(p) if p.ticket.is_none() => p.path.clone(),
+            _ => return None,
+        };
+        match self.try_start(&path) {
+            Ok(Ok(t)) => {
+                if let Some(p) = self.prefetch.as_mut() {
+                    p.ticket = Some(t);
+                }
+                None
+            }
+            // It could not begin: the later `get` asks for itself.
+            Ok(Err(_)) => {
+                self.prefetch = None;
+                None
+            }
+            Err(at) => Some(at),
+        }
+    }
+
+    /// Waits like [`Transport::wait`], keeping the prefetch's answer aside.
+    fn wait_keeping_prefetch(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+        let mut rest = Vec::new();
+        for (k, r) in self.transport.wait(deadline) {
+            match self.prefetch.as_mut() {
+                Some(p) if p.ticket == Some(k) => {
+                    if let Ok(resp) = &r {
+                        let _ = self.note_headers(k, resp);
+                    }
+                    if let Some(p) = self.prefetch.as_mut() {
+                        p.answer = Some(r);
+                    }
+                }
+                _ => rest.push((k, r)),
+            }
+        }
+        rest
+    }
+
+    /// The prefetched answer for `full`, when there is one and it is a success (waiting for it if
+    /// it is under way).
+    fn take_prefetched(&mut self, full: &str) -> Option<HttpResponse> {
+        if self.prefetch.as_ref().is_none_or(|p| p.path != full) {
+            return None;
+        }
+        while self
+            .prefetch
+            .as_ref()
+            .is_some_and(|p| p.ticket.is_some() && p.answer.is_none())
+        {
+            let deadline = self.transport.now_ns() + 3600 * SECOND;
+            self.wait_keeping_prefetch(deadline);
+        }
+        match self.prefetch.take()?.answer? {
+            Ok(r) if (200..300).contains(&r.status) => Some(r),
+            _ => None,
+        }
+    }
+
     fn get_inner(&mut self, path: &str, retry_forbidden: bool) -> Result<HttpResponse, Failure> {
         let full = format!("{}/{}", self.api_path, path);
+        if let Some(r) = self.take_prefetched(&full) {
+            return Ok(r);
+        }
         let (mut attempts, mut waited, mut forbidden) = (0u32, 0u64, 0u32);
         loop {
             let ticket = loop {
                 match self.try_start(&full) {
                     Ok(t) => break t,
                     Err(at) => {
-                        self.transport.wait(at);
+                        self.wait_keeping_prefetch(at);
                     }
                 }
             };
             let ticket_id = ticket.as_ref().ok().copied();
             let result = match ticket {
                 Ok(t) => loop {
-                    let deadline = self.transport.now_ns() + 3600 * SECOND;
+                    let mut deadline = self.transport.now_ns() + 3600 * SECOND;
+                    if let Some(at) = self.start_prefetch() {
+                        deadline = deadline.min(at);
+                    }
                     if let Some((_, r)) = self
-                        .transport
-                        .wait(deadline)
+                        .wait_keeping_prefetch(deadline)
                         .into_iter()
                         .find(|(k, _)| *k == t)
                     {
