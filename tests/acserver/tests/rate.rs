@@ -13,7 +13,8 @@ use std::time::Duration;
 
 const KEY: &str = "rate-key-90b1";
 
-/// Streams of about 32 pages for 1,500 contacts (contact tags ride on the contacts pages).
+/// Streams of about 32 pages for 1,500 contacts, 14 for 600 (contact tags ride on the contacts
+/// pages).
 const STREAMS: [&str; 6] = [
     "contacts",
     "contact_tags",
@@ -23,7 +24,7 @@ const STREAMS: [&str; 6] = [
     "email_activities",
 ];
 
-fn server(latency_ms: u64, jitter_ms: u64) -> Server {
+fn server(contacts: usize, latency_ms: u64, jitter_ms: u64) -> Server {
     let cfg = ServerConfig {
         api_key: KEY.into(),
         rate_limit_per_sec: Some(5),
@@ -31,7 +32,7 @@ fn server(latency_ms: u64, jitter_ms: u64) -> Server {
         arrival_jitter_ms: jitter_ms,
         ..ServerConfig::default()
     };
-    Server::start(cfg, Dataset::generate(47, 1500)).expect("start test server")
+    Server::start(cfg, Dataset::generate(47, contacts)).expect("start test server")
 }
 
 /// A full read of [`STREAMS`] at `rps`; asserts success and exactly the server's records.
@@ -73,7 +74,7 @@ fn remaining_zero_from_our_own_requests_holds_nothing() {
     let _g = serial();
     // 1,000 ms answers at the full rate: every fifth answer says RateLimit-Remaining: 0, a second
     // after the request began. That is this run's own use; it must not hold requests.
-    let srv = server(1000, 0);
+    let srv = server(1500, 1000, 0);
     let run = read_all(&srv, 5.0);
     let n = srv.requests().len();
     assert!(
@@ -115,7 +116,7 @@ fn other_clients_using_the_budget_hold_requests_and_cost_no_data() {
     // The run uses 2 of the 5 requests a second; another client takes 4. The empty budget the
     // server reports is not this run's doing: it holds its requests (and retries any 429), and
     // still delivers everything.
-    let srv = server(0, 0);
+    let srv = server(600, 0, 0);
     let stop = Arc::new(AtomicBool::new(false));
     let other = other_client(srv.port(), 4, Arc::clone(&stop));
     let run = read_all(&srv, 2.0);
@@ -130,7 +131,7 @@ fn arrival_jitter_costs_no_data_and_429s_teach_the_spacing() {
     // Each request reaches the server 0-150 ms after its start (a new connection each time):
     // five starts spaced for 5/s can arrive within one second. Whatever 429s that causes are
     // retried, and each one the run's own starts explain widens its spacing.
-    let srv = server(0, 150);
+    let srv = server(1500, 0, 150);
     let run = read_all(&srv, 5.0);
     let rejected = srv.count_status(429);
     let widened = logs(&run, WIDEN);
