@@ -30,6 +30,12 @@ pub const MAX_WIDEN: f64 = 1.5;
 /// Starts without a 429 after which a widened spacing narrows by one step.
 pub const NARROW_AFTER: u64 = 2000;
 
+/// A 429 our own starts explain widens the spacing only when the previous one came fewer than
+/// this many starts before: a lone 429 (a moment of host load delaying a few connections) costs
+/// a one-second pause, while a wider spacing would cost a few percent for the rest of the run.
+/// Recurring ones mean arrivals really do bunch, and only a wider spacing stops them.
+pub const RECURRING_WITHIN: u64 = 100;
+
 /// How long our own starts are remembered, to judge answers that come back late.
 const HISTORY_NS: u64 = 30 * SECOND;
 
@@ -49,6 +55,9 @@ pub struct Limiter {
     recent: std::collections::VecDeque<u64>,
     /// Starts since the spacing last changed.
     since_change: u64,
+    /// Starts so far, and the start count at the last 429 our own starts explained.
+    starts: u64,
+    last_own_429: Option<u64>,
 }
 
 impl Limiter {
@@ -70,6 +79,8 @@ impl Limiter {
             paused_until: 0,
             recent: Default::default(),
             since_change: 0,
+            starts: 0,
+            last_own_429: None,
         }
     }
 
@@ -92,6 +103,7 @@ impl Limiter {
             self.recent.pop_front();
         }
         self.since_change += 1;
+        self.starts += 1;
         if self.since_change >= NARROW_AFTER && self.interval_ns > self.base_interval_ns {
             let step = (self.base_interval_ns as f64 * WIDEN_STEP) as u64;
             self.interval_ns = self
@@ -135,13 +147,21 @@ impl Limiter {
     }
 
     /// Learns from a 429 on a request begun at `start`: when our own starts can explain it
-    /// (arrival lag packed them into one server window), the spacing widens by [`WIDEN_STEP`],
-    /// up to [`MAX_WIDEN`]. A 429 from other clients' use changes nothing (the caller pauses for
-    /// `Retry-After` either way). Returns whether the spacing widened.
+    /// (arrival lag packed them into one server window) and the previous such 429 was within
+    /// [`RECURRING_WITHIN`] starts, the spacing widens by [`WIDEN_STEP`], up to [`MAX_WIDEN`].
+    /// A 429 from other clients' use changes nothing (the caller pauses for `Retry-After` either
+    /// way). Returns whether the spacing widened.
     pub fn rate_limited(&mut self, start: u64, limit: Option<u64>) -> bool {
         let limit = limit.unwrap_or(self.rps).max(1);
         // The rejected request is one of ours in the window, and so are the `limit` it exceeded.
         if self.ours_around(start) < limit {
+            return false;
+        }
+        let recurring = self
+            .last_own_429
+            .is_some_and(|at| self.starts.saturating_sub(at) < RECURRING_WITHIN);
+        self.last_own_429 = Some(self.starts);
+        if !recurring {
             return false;
         }
         let step = (self.base_interval_ns as f64 * WIDEN_STEP).ceil() as u64;
@@ -279,6 +299,9 @@ mod tests {
             now = now.max(l.next_slot());
             l.started(now);
         }
+        // A lone 429 only pauses; a second one soon after widens.
+        assert!(!l.rate_limited(now, Some(5)));
+        assert_eq!(l.interval_ns(), base);
         assert!(l.rate_limited(now, Some(5)));
         assert!(l.interval_ns() > base);
         // Bounded, however many 429s.
@@ -296,6 +319,18 @@ mod tests {
         let mut l = Limiter::new(5.0);
         l.started(0);
         assert!(!l.rate_limited(0, Some(5)));
+        assert!(!l.rate_limited(0, Some(5)));
+        assert_eq!(l.interval_ns(), base);
+        // Own 429s far apart (moments of host load) never widen it.
+        let mut l = Limiter::new(5.0);
+        let mut now = 0;
+        for i in 0..1000 {
+            now = now.max(l.next_slot());
+            l.started(now);
+            if i % 150 == 149 {
+                assert!(!l.rate_limited(now, Some(5)), "widened at {i}");
+            }
+        }
         assert_eq!(l.interval_ns(), base);
     }
 
