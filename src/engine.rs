@@ -120,6 +120,9 @@ pub struct Client<'t> {
     api_path: String,
     start_times: std::collections::HashMap<u64, u64>,
     prefetch: Option<Prefetch>,
+    /// The last answer was a 429 this run's own starts explain: its request waits for
+    /// `Retry-After`, the others keep their spacing (the server's window over-counted by one).
+    own_429: bool,
 }
 
 /// A request begun alongside another (the key check), so a slow API costs one round trip for
@@ -187,6 +190,7 @@ impl<'t> Client<'t> {
             api_path: config.base.api_path.clone(),
             start_times: Default::default(),
             prefetch: None,
+            own_429: false,
         }
     }
 
@@ -228,6 +232,7 @@ impl<'t> Client<'t> {
             .header("ratelimit-limit")
             .and_then(|v| v.trim().parse::<u64>().ok());
         let mut note = None;
+        self.own_429 = resp.status == 429 && self.limiter.own_429(start.unwrap_or(now), limit);
         if resp.status == 429 && self.limiter.rate_limited(start.unwrap_or(now), limit) {
             note = Some(format!(
                 "a 429 our own requests caused (their arrival at the server varies): spacing requests {} ms apart from now on",
@@ -422,7 +427,7 @@ impl<'t> Client<'t> {
                     }
                     waited += delay;
                     let until = self.transport.now_ns() + delay;
-                    if pause_all {
+                    if pause_all && !self.own_429 {
                         self.limiter.pause_until(until);
                     }
                     self.transport.wait(until);
@@ -1455,7 +1460,7 @@ fn retry(
     }
     s.waited_ns += delay;
     let now = client.transport.now_ns();
-    if pause_all {
+    if pause_all && !client.own_429 {
         client.limiter.pause_until(now + delay);
     }
     s.phase = SlotPhase::Ready {

@@ -18,6 +18,8 @@ pub mod paging;
 mod proptests;
 pub mod protocol;
 #[cfg(test)]
+mod rate_tests;
+#[cfg(test)]
 mod realism_tests;
 pub mod redact;
 pub mod request;

@@ -146,15 +146,20 @@ impl Limiter {
         true
     }
 
+    /// Whether a 429 on a request begun at `start` is explained by our own starts (arrival lag
+    /// packed them into one server window) rather than by other clients' use.
+    pub fn own_429(&self, start: u64, limit: Option<u64>) -> bool {
+        self.ours_around(start) >= limit.unwrap_or(self.rps).max(1)
+    }
+
     /// Learns from a 429 on a request begun at `start`: when our own starts can explain it
     /// (arrival lag packed them into one server window) and the previous such 429 was within
     /// [`RECURRING_WITHIN`] starts, the spacing widens by [`WIDEN_STEP`], up to [`MAX_WIDEN`].
     /// A 429 from other clients' use changes nothing (the caller pauses for `Retry-After` either
     /// way). Returns whether the spacing widened.
     pub fn rate_limited(&mut self, start: u64, limit: Option<u64>) -> bool {
-        let limit = limit.unwrap_or(self.rps).max(1);
         // The rejected request is one of ours in the window, and so are the `limit` it exceeded.
-        if self.ours_around(start) < limit {
+        if !self.own_429(start, limit) {
             return false;
         }
         let recurring = self
