@@ -24,3 +24,12 @@ pub use modes::{relink, EgressListener, LINK_ORIGIN};
 pub use quirks::{EmptyShape, Quirks, TotalQuirk};
 pub use server::{FaultKind, LoggedRequest, Server, ServerConfig};
 pub use time::{parse_instant_ms, Zone};
+
+/// The cursor field of a stream (server name; `custom_object:<slug>` streams use
+/// `updatedTimestamp`), if it has one.
+pub fn cursor_field(stream: &str) -> Option<&'static str> {
+    if stream.starts_with(CUSTOM_PREFIX) {
+        return Some("updatedTimestamp");
+    }
+    streams::by_name(stream).and_then(|d| d.cursor)
+}

@@ -109,6 +109,17 @@ fn change(srv: &Server) -> BTreeMap<String, BTreeSet<String>> {
     })
 }
 
+/// [`change`], plus the unchanged records the second run delivers again by design (the overlap
+/// of event-time cursors and of cursors without a zone; see `overlap_after_first_read`).
+fn with_overlap(srv: &Server) -> BTreeMap<String, BTreeSet<String>> {
+    let overlap = overlap_after_first_read(srv, 5);
+    let mut changed = change(srv);
+    for (stream, ids) in overlap {
+        changed.entry(stream).or_default().extend(ids);
+    }
+    changed
+}
+
 /// Every stream of the server: connector name → ids now.
 fn server_ids(srv: &Server) -> BTreeMap<String, BTreeSet<String>> {
     srv.with_dataset(|d| {
@@ -245,7 +256,7 @@ fn meltano_runs_the_readme_project_full_then_incremental() {
         "Meltano keeps the bookmarks: {st}"
     );
 
-    let changed = change(&srv);
+    let changed = with_overlap(&srv);
     let second = run(2);
     let s2 = Scratch::new("meltano-disc");
     let cfg = s2.write("c.json", &config(&srv.base_url(), KEY, 50.0));
@@ -342,7 +353,7 @@ fn pyairbyte_runs_the_readme_snippet_full_then_incremental() {
     assert_all_rows("PyAirbyte read #1", &srv, &all_rows(&r1));
     printed_match(&printed, &r1);
 
-    let changed = change(&srv);
+    let changed = with_overlap(&srv);
     std::thread::sleep(std::time::Duration::from_millis(5));
     let between = now_ms();
     let printed = read(2);

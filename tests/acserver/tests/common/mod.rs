@@ -280,3 +280,67 @@ pub fn assert_exactly(stream: &str, mut want: Vec<String>, have: Option<&Vec<Str
         "stream {stream}: delivered ids differ from the server's"
     );
 }
+
+/// Streams whose cursor is an event time: the connector's stream table gives them an hour of
+/// overlap.
+pub const EVENT_TIME_STREAMS: [&str; 6] = [
+    "activities",
+    "email_activities",
+    "sms",
+    "contact_emails",
+    "deal_activities",
+    "contact_conversions",
+];
+
+/// Unchanged records the next incremental read delivers again by design, by connector stream
+/// name, computed from the server's data as it is now (call it right after the first read, before
+/// changing anything). The first read's cursor is the highest cursor value, read as the connector
+/// reads it (a value without a zone at UTC-12:00: 7 hours after this account's -05:00 reading),
+/// but not past the pass start, which is taken as the server clock less `pass_start_lag_s`. The
+/// next read delivers what is after it, or within the hour before it for event-time streams.
+pub fn overlap_after_first_read(
+    srv: &ac_test_server::Server,
+    pass_start_lag_s: i64,
+) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    srv.with_dataset(|d| {
+        let pass_start = d.now() - pass_start_lag_s;
+        let mut out = BTreeMap::new();
+        for name in d.stream_names() {
+            let Some(field) = ac_test_server::cursor_field(&name) else {
+                continue;
+            };
+            let at = |r: &Value| -> Option<i64> {
+                let v = r[field].as_str()?;
+                let ms = ac_test_server::parse_instant_ms(v).ok()?;
+                let zoned = v.get(10..).is_some_and(|t| t.contains(['Z', '+', '-']));
+                Some(ms / 1000 + if zoned { 0 } else { 7 * 3600 })
+            };
+            let recs = d.records(&name);
+            let Some(max) = recs.iter().filter_map(|r| at(r)).max() else {
+                continue;
+            };
+            let cursor = max.min(pass_start);
+            let stream = connector_name(&name);
+            let lookback = if EVENT_TIME_STREAMS.contains(&stream.as_str()) {
+                3600
+            } else {
+                0
+            };
+            let ids = recs
+                .iter()
+                .filter(|r| {
+                    at(r).is_some_and(|t| {
+                        if lookback > 0 {
+                            t >= cursor - lookback
+                        } else {
+                            t > cursor
+                        }
+                    })
+                })
+                .filter_map(|r| r["id"].as_str().map(String::from))
+                .collect();
+            out.insert(stream, ids);
+        }
+        out
+    })
+}
