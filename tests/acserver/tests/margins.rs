@@ -102,8 +102,9 @@ fn lookback_and_the_server_filter_margin_end_to_end() {
         }
     });
 
-    // Second read, no lookback: exactly what is past the cursor (ties at the cursor only for ids
-    // not delivered with it), which includes every touched record.
+    // Second read, no lookback configured: exactly what is past the cursor (ties at the cursor
+    // only for ids not delivered with it), which includes every touched record; activities (an
+    // event-time cursor) keep the stream table's one-hour overlap.
     let second = read(&s, &plain, &cat, Some(&state));
     let got = ids_by_stream(&second.messages());
     for (name, field) in STREAMS {
@@ -121,6 +122,7 @@ fn lookback_and_the_server_filter_margin_end_to_end() {
             .into_iter()
             .filter(|(id, t)| match t {
                 None => true,
+                Some(t) if EVENT_TIME_STREAMS.contains(name) => *t >= c - 3_600_000,
                 Some(t) => *t > c || (*t == c && !at_cursor.contains(id)),
             })
             .map(|(id, _)| id)
