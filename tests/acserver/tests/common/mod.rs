@@ -316,7 +316,7 @@ pub fn overlap_after_first_read(
                 Some(ms / 1000 + if zoned { 0 } else { 7 * 3600 })
             };
             let recs = d.records(&name);
-            let Some(max) = recs.iter().filter_map(|r| at(r)).max() else {
+            let Some(max) = recs.iter().filter_map(&at).max() else {
                 continue;
             };
             let cursor = max.min(pass_start);
