@@ -25,6 +25,8 @@ pub mod redact;
 pub mod request;
 pub mod response;
 pub mod retry;
+#[cfg(test)]
+mod rule_tests;
 pub mod schemas;
 pub mod singer;
 pub mod state;

@@ -231,7 +231,8 @@ mod tests {
         let starts = simulate(5.0, 101);
         let span = (starts[100] - starts[0]) as f64 / 1e9;
         let achieved = 100.0 / span;
-        assert!(achieved > 4.8 && achieved <= 5.0, "{achieved}");
+        // 5/s less the 3 % safety margin is 4.85/s; without the margin it would be 5.0.
+        assert!(achieved > 4.8 && achieved < 4.9, "{achieved}");
     }
 
     #[test]

@@ -369,6 +369,11 @@ mod tests {
         assert_eq!(st.cursor, Some(t("2024-01-02T00:00:00Z")));
         assert!(!st.wants(Some(t("2024-01-02T00:00:00Z")), "2", None, 0));
         assert!(
+            !st.wants(Some(t("2024-01-02T00:00:00Z")), "3", None, 0),
+            "every id tied at the cursor is remembered, not only the first"
+        );
+        assert_eq!(st.cursor_ids, vec!["2", "3"]);
+        assert!(
             st.wants(Some(t("2024-01-02T00:00:00Z")), "4", None, 0),
             "a new record at the same second is not missed"
         );
