@@ -2,6 +2,7 @@
 # Needs only Rust (rustup) and make; everything else is installed on first use.
 
 WASMTIME_VERSION := 48.0.8
+MUTANTS_VERSION  := 27.1.0
 TARGET           := wasm32-wasip2
 COMPONENT        := target/$(TARGET)/release/source_activecampaign.wasm
 CARGO_BIN        := $(HOME)/.cargo/bin
@@ -10,7 +11,7 @@ SERVER           := target/release/ac-test-server
 HOST             := target/host/ac-host
 OUT              ?= out
 
-.PHONY: all build tools pyenv test unit demo sync sync-demo bench host bench-host clean
+.PHONY: all build tools pyenv test unit mutants demo sync sync-demo bench host bench-host clean
 
 all: build
 
@@ -47,6 +48,16 @@ test: tools build pyenv
 ## unit: native unit tests only (milliseconds)
 unit:
 	cargo test --lib -p source-activecampaign
+
+## mutants: mutation testing of the pure core with cargo-mutants (installed once, pinned) and the
+## hand-made rule mutants; not part of test (about an hour on 2 cores, see README). Narrow it with
+## MUTANTS_ARGS="--re src/state", speed it with MUTANTS_JOBS=2
+mutants:
+	@if ! cargo mutants --version 2>/dev/null | grep -q "^cargo-mutants $(MUTANTS_VERSION)$$"; then \
+	  echo "installing cargo-mutants $(MUTANTS_VERSION) (once; takes a few minutes)"; \
+	  cargo install cargo-mutants --version $(MUTANTS_VERSION) --locked; \
+	fi
+	bash tests/scripts/mutants.sh $(OUT)/mutants $(MUTANTS_ARGS)
 
 ## demo: a full sync of a bundled sample account (test server on loopback, no account needed)
 demo: tools build $(SERVER)

@@ -5,7 +5,7 @@
 # Usage: hand_mutants.sh [target-dir]   (exit 1 if any mutant is missed or no longer applies)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-target="${1:-$root/target/hand-mutants}"
+target="$(realpath -m "${1:-$root/target/hand-mutants}")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # Only what the library's unit tests need: the crate's sources and manifest.
