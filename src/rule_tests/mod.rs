@@ -6,9 +6,11 @@
 
 use crate::datetime::{parse_instant, Instant};
 
+mod config;
 mod datetime;
 mod engine;
 mod limiter;
+mod retry;
 mod state;
 
 /// Nanoseconds in a second.
