@@ -156,3 +156,14 @@ fn state_input_limits_are_exact() {
         StreamState::from_value("contacts", &json!({"resume": {"id_greater": 1.5}}), None).is_err()
     );
 }
+
+/// A state error prints as its text (it reaches the user through the CLI).
+#[test]
+fn state_errors_print_their_text() {
+    let e = StreamState::from_value("tags", &json!({"cursor": 5}), None).unwrap_err();
+    assert_eq!(e.to_string(), e.0);
+    assert!(
+        e.0.contains("'cursor' must be a timestamp string, found a number"),
+        "{e}"
+    );
+}
