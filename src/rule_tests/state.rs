@@ -2,7 +2,7 @@
 
 use super::t;
 use crate::request::IdRange;
-use crate::state::{Resume, StreamState};
+use crate::state::{parse_state_input, Resume, StreamState};
 use serde_json::json;
 
 /// Every id tied at the highest cursor value of a pass is remembered, not only the first: a
@@ -166,4 +166,42 @@ fn state_errors_print_their_text() {
         e.0.contains("'cursor' must be a timestamp string, found a number"),
         "{e}"
     );
+}
+
+/// The older state forms: LEGACY items in a list (with or without `data`), and a single object
+/// that is either `{"data": {...}}`, `{"type": "LEGACY", "data": {...}}` or keyed by stream.
+#[test]
+fn legacy_state_forms_take_exactly_the_streams() {
+    let keys = |text: &str| -> Vec<String> {
+        parse_state_input(text)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .into_keys()
+            .collect()
+    };
+    assert_eq!(
+        keys(r#"[{"type": "LEGACY", "data": {"tags": {}, "deals": {}}}]"#),
+        ["deals", "tags"]
+    );
+    assert_eq!(keys(r#"[{"type": "LEGACY", "tags": {}}]"#), ["tags"]);
+    assert_eq!(keys(r#"[{"tags": {}}]"#), ["tags"]);
+    assert_eq!(
+        keys(r#"[{"state": {"data": {"data": {}, "tags": {}}}}]"#),
+        ["tags"]
+    );
+    assert_eq!(keys(r#"{"data": {"tags": {}}}"#), ["tags"]);
+    assert_eq!(
+        keys(r#"{"type": "LEGACY", "data": {"tags": {}}}"#),
+        ["tags"]
+    );
+    assert_eq!(
+        keys(r#"{"data": {"tags": {}}, "deals": {}}"#),
+        ["data", "deals"]
+    );
+    assert_eq!(
+        keys(r#"{"type": "OTHER", "data": {"tags": {}}}"#),
+        ["data", "type"]
+    );
+    assert_eq!(keys(r#"{"data": 5}"#), ["data"]);
+    let e = parse_state_input(r#"[{"type": "LEGACY", "data": 5}]"#).unwrap_err();
+    assert!(e.0.contains("state item 0 is not an object"), "{e}");
 }
