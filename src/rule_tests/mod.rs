@@ -6,6 +6,7 @@
 
 use crate::datetime::{parse_instant, Instant};
 
+mod catalog;
 mod config;
 mod datetime;
 mod engine;
