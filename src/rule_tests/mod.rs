@@ -7,6 +7,7 @@
 use crate::datetime::{parse_instant, Instant};
 
 mod catalog;
+mod cli;
 mod config;
 mod datetime;
 mod engine;
