@@ -145,3 +145,93 @@ fn the_pass_start_takes_off_the_elapsed_time_and_five_seconds() {
     );
     assert_eq!(state["cursor_ids"], json!([]));
 }
+
+/// A config for the client tests.
+fn client_config(extra: Value) -> Config {
+    let mut cfg =
+        json!({"api_url": "http://127.0.0.1:1", "api_key": "k", "requests_per_second": 5});
+    for (k, v) in extra.as_object().unwrap() {
+        cfg[k] = v.clone();
+    }
+    Config::parse(&cfg.to_string()).unwrap()
+}
+
+/// An answer with a status and headers.
+fn answer(status: u16, headers: &[(&str, &str)]) -> Result<HttpResponse, String> {
+    Ok(HttpResponse {
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: b"{}".to_vec(),
+    })
+}
+
+/// `RateLimit-Remaining: 0` that our own starts don't explain holds the next start for a second.
+#[test]
+fn an_empty_budget_used_by_others_holds_the_next_request() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(10_000_000, |_: &str| {
+        answer(
+            200,
+            &[("ratelimit-remaining", " 0 "), ("ratelimit-limit", "5")],
+        )
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    client.get("tags").unwrap();
+    client.get("tags").unwrap();
+    drop(client);
+    let (first, second) = (fake.starts[0].0, fake.starts[1].0);
+    assert!(
+        second >= first + SECOND,
+        "second start {second} ns, first {first} ns: no pause"
+    );
+    let mut fake = Fake::new(10_000_000, |_: &str| {
+        answer(200, &[("ratelimit-remaining", "3")])
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    client.get("tags").unwrap();
+    client.get("tags").unwrap();
+    drop(client);
+    assert_eq!(
+        fake.starts[1].0 - fake.starts[0].0,
+        206_000_000,
+        "only the spacing"
+    );
+}
+
+/// A slow answer is awaited in one wait, not polled.
+#[test]
+fn a_slow_answer_is_not_polled() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(30 * SECOND, |_: &str| answer(200, &[]));
+    let mut client = Client::new(&mut fake, &cfg);
+    client.get("tags").unwrap();
+    drop(client);
+    assert_eq!(fake.waits, 1);
+}
+
+/// Retries stop at `max_attempts`, however much waiting time is left, and at
+/// `max_retry_wait_seconds`, however many attempts are left.
+#[test]
+fn retries_stop_at_either_bound() {
+    let cfg = client_config(json!({"max_attempts": 2, "max_retry_wait_seconds": 86_400}));
+    let mut fake = Fake::new(1_000_000, |_: &str| answer(503, &[]));
+    let mut client = Client::new(&mut fake, &cfg);
+    let e = client.get("tags").unwrap_err();
+    assert!(
+        e.message.starts_with("gave up after 2 attempts"),
+        "{}",
+        e.message
+    );
+    assert_eq!(client.requests(), 2);
+
+    let cfg = client_config(json!({"max_attempts": 50, "max_retry_wait_seconds": 3}));
+    let mut fake = Fake::new(1_000_000, |_: &str| answer(429, &[("retry-after", "2")]));
+    let mut client = Client::new(&mut fake, &cfg);
+    let e = client.get("tags").unwrap_err();
+    // 2 s waited after the first 429; another 2 s would pass the 3 s budget.
+    assert_eq!(client.requests(), 2, "{}", e.message);
+    assert!(e.message.contains("429"), "{}", e.message);
+}
