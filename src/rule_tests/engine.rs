@@ -5,7 +5,9 @@ use super::{t, SECOND};
 use crate::config::Config;
 use crate::datetime::parse_instant;
 use crate::engine::tests::{Fake, Lines};
-use crate::engine::{read, Client, HttpResponse, Job};
+use crate::engine::{read, Client, HttpResponse, Job, Transport};
+use crate::request::IdRange;
+use crate::state::Resume;
 use crate::state::StreamState;
 use crate::streams::fixed_streams;
 use serde_json::{json, Value};
@@ -227,11 +229,314 @@ fn retries_stop_at_either_bound() {
     );
     assert_eq!(client.requests(), 2);
 
-    let cfg = client_config(json!({"max_attempts": 50, "max_retry_wait_seconds": 3}));
-    let mut fake = Fake::new(1_000_000, |_: &str| answer(429, &[("retry-after", "2")]));
+    // 429s with Retry-After: 2 s: each costs 2 s of the waiting budget; a wait that reaches the
+    // budget exactly is still taken, one that passes it is not.
+    for (budget, requests) in [(3, 2), (4, 3), (5, 3)] {
+        let cfg = client_config(json!({"max_attempts": 50, "max_retry_wait_seconds": budget}));
+        let mut fake = Fake::new(1_000_000, |_: &str| answer(429, &[("retry-after", "2")]));
+        let mut client = Client::new(&mut fake, &cfg);
+        let e = client.get("tags").unwrap_err();
+        assert_eq!(
+            client.requests(),
+            requests,
+            "budget {budget} s: {}",
+            e.message
+        );
+        assert!(e.message.contains("429"), "{}", e.message);
+    }
+}
+
+/// A 403 on a key that worked is retried after 0.5 s, 1 s, 1.5 s: quickly, since it is either
+/// intermittent or real.
+#[test]
+fn forbidden_retries_wait_half_a_second_more_each_time() {
+    let cfg = client_config(json!({}));
+    let mut n = 0;
+    let mut fake = Fake::new(1_000_000, move |_: &str| {
+        n += 1;
+        answer(if n == 1 || n == 5 { 200 } else { 403 }, &[])
+    });
     let mut client = Client::new(&mut fake, &cfg);
-    let e = client.get("tags").unwrap_err();
-    // 2 s waited after the first 429; another 2 s would pass the 3 s budget.
-    assert_eq!(client.requests(), 2, "{}", e.message);
-    assert!(e.message.contains("429"), "{}", e.message);
+    client.get("tags").unwrap();
+    client.get("tags").unwrap();
+    drop(client);
+    let s: Vec<u64> = fake.starts.iter().map(|(at, _)| *at).collect();
+    assert_eq!(s.len(), 5);
+    // Same path, so the same latency L each time: gaps are L + 0.5 s, L + 1 s, L + 1.5 s.
+    let gaps: Vec<u64> = s.windows(2).skip(1).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps[1] - gaps[0], SECOND / 2, "{gaps:?}");
+    assert_eq!(gaps[2] - gaps[1], SECOND / 2, "{gaps:?}");
+    assert!(
+        gaps[0] >= SECOND / 2 && gaps[0] < SECOND / 2 + 10_000_000,
+        "{gaps:?}"
+    );
+}
+
+/// A transport that counts the most requests in flight at once.
+struct Counting {
+    inner: Fake,
+    most: usize,
+}
+
+impl Transport for Counting {
+    fn start(&mut self, ticket: u64, path: &str) -> Result<(), String> {
+        self.inner.start(ticket, path)?;
+        self.most = self.most.max(self.inner.pending.len());
+        Ok(())
+    }
+    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+        self.inner.wait(deadline)
+    }
+    fn now_ns(&mut self) -> u64 {
+        self.inner.now_ns()
+    }
+    fn wall_ms(&mut self) -> u64 {
+        self.inner.wall_ms()
+    }
+}
+
+/// A `tags` list of `n` records (ids 1..=n), offset paging, with its total.
+fn tags(n: u64) -> impl FnMut(&str) -> Result<HttpResponse, String> {
+    move |p: &str| {
+        let off: u64 = p
+            .split("offset=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let recs: Vec<Value> = (off + 1..=n.min(off + 100))
+            .map(|i| json!({"id": i.to_string()}))
+            .collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({"tags": recs, "meta": {"total": n.to_string()}})
+                .to_string()
+                .into_bytes(),
+        })
+    }
+}
+
+fn tags_job(state: StreamState) -> Job {
+    Job {
+        def: fixed_streams()
+            .into_iter()
+            .find(|d| d.name == "tags")
+            .unwrap(),
+        incremental: false,
+        state,
+    }
+}
+
+fn ids(lines: &[String], stream: &str) -> Vec<u64> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "RECORD" && v["record"]["stream"] == stream)
+        .filter_map(|v| v["record"]["data"]["id"].as_str()?.parse().ok())
+        .collect()
+}
+
+/// At 1 request/s one stream keeps two pages in flight (1.6 × the rate, at least 2); at 5/s, 8.
+#[test]
+fn pages_in_flight_follow_the_rate() {
+    for (rps, lanes) in [(1, 2), (5, 8)] {
+        let cfg = client_config(json!({"requests_per_second": rps}));
+        let mut t = Counting {
+            inner: Fake::new(5 * SECOND, tags(3000)),
+            most: 0,
+        };
+        let mut client = Client::new(&mut t, &cfg);
+        let mut sink = Lines::default();
+        read(
+            &mut client,
+            &cfg,
+            vec![tags_job(StreamState::default())],
+            &mut sink,
+        );
+        assert_eq!(ids(&sink.0, "tags"), (1..=3000).collect::<Vec<_>>());
+        assert_eq!(t.most, lanes, "{rps}/s");
+    }
+}
+
+/// A full-refresh pass resumes at the saved offset and ends with an empty state.
+#[test]
+fn an_offset_pass_resumes_where_it_stopped() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, tags(250));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let state = StreamState {
+        resume: Some(Resume::Offset(200)),
+        ..Default::default()
+    };
+    read(&mut client, &cfg, vec![tags_job(state)], &mut sink);
+    assert_eq!(ids(&sink.0, "tags"), (201..=250).collect::<Vec<_>>());
+    assert!(
+        fake.starts[0].1.contains("offset=200"),
+        "{}",
+        fake.starts[0].1
+    );
+}
+
+/// Keyset resumes: an empty range list starts over; two saved ranges are read as they are,
+/// without probing for the newest id again.
+#[test]
+fn keyset_resumes() {
+    let contacts = |p: &str| {
+        let q = |k: &str| -> Option<u64> {
+            p.split(&format!("{k}="))
+                .nth(1)?
+                .split('&')
+                .next()?
+                .parse()
+                .ok()
+        };
+        let (after, below) = (
+            q("id_greater").unwrap_or(0),
+            q("id_less").unwrap_or(u64::MAX),
+        );
+        let mut list: Vec<u64> = (1..=450u64)
+            .filter(|&i| i > after && i < below)
+            .take(100)
+            .collect();
+        if p.contains("orders%5Bid%5D=DESC") {
+            list = vec![450];
+        }
+        let recs: Vec<Value> = list.iter().map(|i| json!({"id": i.to_string()})).collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({"contacts": recs}).to_string().into_bytes(),
+        })
+    };
+    let job = |resume| Job {
+        def: fixed_streams()
+            .into_iter()
+            .find(|d| d.name == "contacts")
+            .unwrap(),
+        incremental: false,
+        state: StreamState {
+            resume: Some(resume),
+            ..Default::default()
+        },
+    };
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, contacts);
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let s = read(
+        &mut client,
+        &cfg,
+        vec![job(Resume::Ranges(vec![]))],
+        &mut sink,
+    );
+    assert!(s.streams[0].failure.is_none(), "{:?}", s.streams);
+    let mut got = ids(&sink.0, "contacts");
+    got.sort();
+    assert_eq!(got, (1..=450).collect::<Vec<_>>());
+
+    let mut fake = Fake::new(1_000_000, contacts);
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let ranges = vec![
+        IdRange {
+            after: Some("0".into()),
+            below: Some("101".into()),
+        },
+        IdRange {
+            after: Some("300".into()),
+            below: None,
+        },
+    ];
+    read(
+        &mut client,
+        &cfg,
+        vec![job(Resume::Ranges(ranges))],
+        &mut sink,
+    );
+    let mut got = ids(&sink.0, "contacts");
+    got.sort();
+    assert_eq!(got, (1..=100).chain(301..=450).collect::<Vec<_>>());
+    assert!(
+        !fake.starts.iter().any(|(_, p)| p.contains("DESC")),
+        "a resumed split pass does not probe again: {:?}",
+        fake.starts
+    );
+}
+
+/// With sideloading off, contact children page their own lists, so an incremental contacts pass
+/// keeps its server filter.
+#[test]
+fn without_sideloading_contacts_keep_their_server_filter() {
+    let cfg = client_config(json!({"sideload_contact_children": false}));
+    let seen = Rc::new(RefCell::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let mut fake = Fake::new(1_000_000, move |p: &str| {
+        log.borrow_mut().push(p.to_string());
+        let key = if p.contains("/contactTags") {
+            "contactTags"
+        } else {
+            "contacts"
+        };
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({ key: [] }).to_string().into_bytes(),
+        })
+    });
+    let def = |n: &str| fixed_streams().into_iter().find(|d| d.name == n).unwrap();
+    let jobs = vec![
+        Job {
+            def: def("contacts"),
+            incremental: true,
+            state: StreamState {
+                cursor: Some(t("2024-03-01T00:00:00Z")),
+                ..Default::default()
+            },
+        },
+        Job {
+            def: def("contact_tags"),
+            incremental: false,
+            state: StreamState::default(),
+        },
+    ];
+    let mut client = Client::new(&mut fake, &cfg);
+    read(&mut client, &cfg, jobs, &mut Lines::default());
+    let paths = seen.borrow();
+    let contacts = paths.iter().find(|p| p.contains("/contacts?")).unwrap();
+    assert!(
+        contacts.contains("filters%5Bupdated_after%5D="),
+        "{contacts}"
+    );
+    assert!(!contacts.contains("include="), "{contacts}");
+    assert!(
+        paths.iter().any(|p| p.contains("/contactTags?")),
+        "{paths:?}"
+    );
+}
+
+/// Progress is logged at most every 5 s per stream: a 20-page read at 1 page/s logs it about 4
+/// times, not on every page.
+#[test]
+fn progress_is_logged_every_five_seconds() {
+    let cfg = client_config(json!({"requests_per_second": 1}));
+    let mut fake = Fake::new(1_000_000, tags(2000));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut sink,
+    );
+    let logs = sink
+        .0
+        .iter()
+        .filter(|l| l.contains("records so far"))
+        .count();
+    assert!(
+        (3..=5).contains(&logs),
+        "{logs} progress lines for 20 pages over ~20 s"
+    );
 }
