@@ -540,3 +540,143 @@ fn progress_is_logged_every_five_seconds() {
         "{logs} progress lines for 20 pages over ~20 s"
     );
 }
+
+/// Runs `jobs` against a server whose every list is empty; returns the paths requested.
+fn plan_paths(cfg: Value, jobs: Vec<Job>) -> Vec<String> {
+    let cfg = client_config(cfg);
+    let seen = Rc::new(RefCell::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let mut fake = Fake::new(1_000_000, move |p: &str| {
+        log.borrow_mut().push(p.to_string());
+        let body = json!({"contacts": [], "contactTags": [], "deals": [], "fields": [],
+            "fieldOptions": [], "fieldRels": [], "records": [], "tags": []});
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: body.to_string().into_bytes(),
+        })
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let s = read(&mut client, &cfg, jobs, &mut Lines::default());
+    assert!(
+        s.streams.iter().all(|x| x.failure.is_none()),
+        "{:?}",
+        s.streams
+    );
+    let paths = seen.borrow().clone();
+    paths
+}
+
+fn job_of(name: &str, incremental: bool, state: StreamState) -> Job {
+    let def = fixed_streams()
+        .into_iter()
+        .find(|d| d.name == name)
+        .unwrap();
+    Job {
+        def,
+        incremental,
+        state,
+    }
+}
+
+fn with_cursor() -> StreamState {
+    StreamState {
+        cursor: Some(t("2024-03-01T00:00:00Z")),
+        ..Default::default()
+    }
+}
+
+fn request_for<'a>(paths: &'a [String], path: &str) -> Vec<&'a String> {
+    paths
+        .iter()
+        .filter(|p| p.contains(&format!("/{path}?")))
+        .collect()
+}
+
+const FILTER: &str = "filters%5Bupdated_after%5D=";
+
+/// Which requests carry the server filter: incremental streams that have one, except contacts
+/// while their children ride on the contacts pages (then every stream of that pass is cut on its
+/// own cursor); never full-refresh streams.
+#[test]
+fn the_server_filter_goes_where_it_may() {
+    // Contacts alone, sideloading on: nothing rides, so the filter stays.
+    let p = plan_paths(json!({}), vec![job_of("contacts", true, with_cursor())]);
+    assert!(request_for(&p, "contacts")[0].contains(FILTER), "{p:?}");
+    // Contacts with a child: the child rides, contacts go unfiltered; deals keep theirs.
+    let p = plan_paths(
+        json!({}),
+        vec![
+            job_of("contacts", true, with_cursor()),
+            job_of("contact_tags", true, with_cursor()),
+            job_of("deals", true, with_cursor()),
+        ],
+    );
+    let c = request_for(&p, "contacts");
+    assert!(
+        !c[0].contains(FILTER) && c[0].contains("include=contactTags"),
+        "{p:?}"
+    );
+    assert!(request_for(&p, "contactTags").is_empty(), "{p:?}");
+    assert!(request_for(&p, "deals")[0].contains(FILTER), "{p:?}");
+    // Full refresh never filters, even with a start_date.
+    let p = plan_paths(
+        json!({"start_date": "2024-01-01"}),
+        vec![job_of("deals", false, StreamState::default())],
+    );
+    assert!(!request_for(&p, "deals")[0].contains(FILTER), "{p:?}");
+}
+
+/// Streams of one list (the `/fields` family) resume together when their states agree, and all
+/// start over when they don't.
+#[test]
+fn a_shared_list_resumes_only_when_all_agree() {
+    let at = |o| StreamState {
+        resume: Some(Resume::Offset(o)),
+        ..Default::default()
+    };
+    let p = plan_paths(
+        json!({}),
+        vec![
+            job_of("contact_custom_fields", false, at(100)),
+            job_of("contact_custom_field_options", false, at(100)),
+        ],
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].contains("offset=100"), "{p:?}");
+    let p = plan_paths(
+        json!({}),
+        vec![
+            job_of("contact_custom_fields", false, at(100)),
+            job_of(
+                "contact_custom_field_options",
+                false,
+                StreamState::default(),
+            ),
+        ],
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].contains("offset=0"), "{p:?}");
+}
+
+/// Lists are shared by path and key together: two custom objects (same key `records`, other
+/// paths) are two lists.
+#[test]
+fn custom_objects_are_separate_lists() {
+    let job = |slug, id| Job {
+        def: crate::streams::custom_object_stream(slug, id),
+        incremental: false,
+        state: StreamState::default(),
+    };
+    let p = plan_paths(json!({}), vec![job("a", "11"), job("b", "22")]);
+    assert_eq!(
+        request_for(&p, "customObjects/records/11").len(),
+        1,
+        "{p:?}"
+    );
+    assert_eq!(
+        request_for(&p, "customObjects/records/22").len(),
+        1,
+        "{p:?}"
+    );
+}
