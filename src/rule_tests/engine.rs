@@ -680,3 +680,78 @@ fn custom_objects_are_separate_lists() {
         "{p:?}"
     );
 }
+
+/// Contact children ride only on a contacts task that resumes from where they do; otherwise, and
+/// next to any other stream, they page their own lists.
+#[test]
+fn children_ride_only_on_a_matching_contacts_task() {
+    let p = plan_paths(
+        json!({}),
+        vec![
+            job_of("tags", false, StreamState::default()),
+            job_of("contact_tags", false, StreamState::default()),
+        ],
+    );
+    assert_eq!(request_for(&p, "contactTags").len(), 1, "{p:?}");
+    let resumed = StreamState {
+        resume: Some(Resume::Ranges(vec![IdRange {
+            after: Some("5".into()),
+            below: None,
+        }])),
+        ..Default::default()
+    };
+    let p = plan_paths(
+        json!({}),
+        vec![
+            job_of("contacts", false, resumed),
+            job_of("contact_tags", false, StreamState::default()),
+        ],
+    );
+    assert_eq!(request_for(&p, "contactTags").len(), 1, "{p:?}");
+    assert!(
+        !request_for(&p, "contacts")[0].contains("include="),
+        "{p:?}"
+    );
+}
+
+/// The run keeps at most 4 × the rate requests in flight (at least 2, at most 32), across streams.
+#[test]
+fn requests_in_flight_are_capped_by_the_rate() {
+    for (rps, cap) in [(1, 4), (5, 20)] {
+        let cfg = client_config(json!({"requests_per_second": rps}));
+        let list = |p: &str| {
+            let off: u64 = p
+                .split("offset=")
+                .nth(1)
+                .and_then(|v| v.split('&').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let recs: Vec<Value> = (off + 1..=1000.min(off + 100))
+                .map(|i| json!({"id": i.to_string()}))
+                .collect();
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: json!({"records": recs, "meta": {"total": "1000"}})
+                    .to_string()
+                    .into_bytes(),
+            })
+        };
+        let mut t = Counting {
+            inner: Fake::new(10 * SECOND, list),
+            most: 0,
+        };
+        let jobs = (1..=4)
+            .map(|i| Job {
+                def: crate::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
+                incremental: false,
+                state: StreamState::default(),
+            })
+            .collect();
+        let mut client = Client::new(&mut t, &cfg);
+        let mut sink = Lines::default();
+        let s = read(&mut client, &cfg, jobs, &mut sink);
+        assert!(s.streams.iter().all(|x| x.records == 1000), "{s:?}");
+        assert_eq!(t.most, cap, "{rps}/s");
+    }
+}
