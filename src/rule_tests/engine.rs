@@ -755,3 +755,49 @@ fn requests_in_flight_are_capped_by_the_rate() {
         assert_eq!(t.most, cap, "{rps}/s");
     }
 }
+
+/// Streams take turns: with the budget as the limit, starts alternate between two long streams
+/// instead of one stream taking every slot until it ends.
+#[test]
+fn streams_take_turns_for_the_budget() {
+    let cfg = client_config(json!({"requests_per_second": 2}));
+    let list = |p: &str| {
+        let off: u64 = p
+            .split("offset=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let recs: Vec<Value> = (off + 1..=2000.min(off + 100))
+            .map(|i| json!({"id": i.to_string()}))
+            .collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({"records": recs}).to_string().into_bytes(),
+        })
+    };
+    for n in [2, 3] {
+        let mut fake = Fake::new(100_000_000, list);
+        let jobs = (1..=n)
+            .map(|i| Job {
+                def: crate::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
+                incremental: false,
+                state: StreamState::default(),
+            })
+            .collect();
+        let mut client = Client::new(&mut fake, &cfg);
+        read(&mut client, &cfg, jobs, &mut Lines::default());
+        let order: Vec<usize> = fake
+            .starts
+            .iter()
+            .take(12)
+            .map(|(_, p)| {
+                let id = p.split("customObjects/records/").nth(1).unwrap();
+                id[..1].parse().unwrap()
+            })
+            .collect();
+        let want: Vec<usize> = (0..12).map(|k| k % n + 1).collect();
+        assert_eq!(order, want, "{n} streams");
+    }
+}

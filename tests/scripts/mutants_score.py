@@ -1,7 +1,8 @@
 """Score of a cargo-mutants run: caught / (viable - equivalent), from one or more outcomes.json
 files (a later file's outcome for a mutant replaces an earlier one, so a full run followed by an
 `--iterate` rerun of the missed mutants scores as one). Equivalent mutants are read from
-tests/mutants-equivalent.txt (name without line:column, ' ;; ', the reason).
+tests/mutants-equivalent.txt (the name, with line:column when the text alone is ambiguous,
+' ;; ', the reason).
 Usage: mutants_score.py EQUIVALENT_FILE SECONDS OUTCOMES_JSON... ; exit 1 under 90 %."""
 import json
 import re
@@ -32,8 +33,12 @@ def main():
     for s in outcome.values():
         counts[s] = counts.get(s, 0) + 1
     missed = sorted(n for n, s in outcome.items() if s == "MissedMutant")
-    equiv_hit = [n for n in missed if key(n) in equivalent]
-    missed = [n for n in missed if key(n) not in equivalent]
+    # An entry names a mutant with line:column (exact) or without (any line of that file).
+    def reason(n):
+        return equivalent.get(n) or equivalent.get(key(n))
+
+    equiv_hit = [n for n in missed if reason(n)]
+    missed = [n for n in missed if not reason(n)]
     caught = counts.get("CaughtMutant", 0)
     # A timeout is a mutant the tests stopped (an endless loop): caught, but counted apart.
     timeouts = counts.get("Timeout", 0)
@@ -45,7 +50,7 @@ def main():
         f"({len(equiv_hit)} of them equivalent), {counts.get('Unviable', 0)} unviable"
     )
     for n in equiv_hit:
-        print(f"  equivalent: {n}  -- {equivalent[key(n)]}")
+        print(f"  equivalent: {n}  -- {reason(n)}")
     for n in missed:
         print(f"  MISSED: {n}")
     print(f"score: {caught + timeouts}/{scored} viable, non-equivalent mutants caught ({score:.1f} %)")
