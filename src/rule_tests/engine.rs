@@ -5,7 +5,7 @@ use super::{t, SECOND};
 use crate::config::Config;
 use crate::datetime::parse_instant;
 use crate::engine::tests::{Fake, Lines};
-use crate::engine::{read, Client, HttpResponse, Job, Transport};
+use crate::engine::{read, Client, HttpResponse, Job, Transport, NOT_RETRIED};
 use crate::request::IdRange;
 use crate::state::Resume;
 use crate::state::StreamState;
@@ -800,4 +800,71 @@ fn streams_take_turns_for_the_budget() {
         let want: Vec<usize> = (0..12).map(|k| k % n + 1).collect();
         assert_eq!(order, want, "{n} streams");
     }
+}
+
+/// A transport whose requests cannot even start: on paths containing `fatal`, with a failure
+/// retrying cannot cure; on the first `flaky` start, with one it can.
+struct FailingStarts {
+    inner: Fake,
+    flaky_done: bool,
+}
+
+impl Transport for FailingStarts {
+    fn start(&mut self, ticket: u64, path: &str) -> Result<(), String> {
+        if path.contains("/1?") {
+            self.inner.starts.push((self.inner.now, path.to_string()));
+            return Err(format!("{NOT_RETRIED}the host name does not resolve"));
+        }
+        if path.contains("/2?") && !self.flaky_done {
+            self.flaky_done = true;
+            self.inner.starts.push((self.inner.now, path.to_string()));
+            return Err("connection refused".into());
+        }
+        self.inner.start(ticket, path)
+    }
+    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+        self.inner.wait(deadline)
+    }
+    fn now_ns(&mut self) -> u64 {
+        self.inner.now_ns()
+    }
+    fn wall_ms(&mut self) -> u64 {
+        self.inner.wall_ms()
+    }
+}
+
+/// A request that cannot start fails its stream at once when retrying cannot help (a config
+/// error, one attempt), is retried when it can, and the other streams go on; each stream's
+/// summary counts its own requests.
+#[test]
+fn requests_that_cannot_start() {
+    let cfg = client_config(json!({}));
+    let mut t = FailingStarts {
+        inner: Fake::new(1_000_000, |_: &str| {
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: json!({"records": [{"id": "1"}]}).to_string().into_bytes(),
+            })
+        }),
+        flaky_done: false,
+    };
+    let jobs = (1..=3)
+        .map(|i| Job {
+            def: crate::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
+            incremental: false,
+            state: StreamState::default(),
+        })
+        .collect();
+    let mut client = Client::new(&mut t, &cfg);
+    let s = read(&mut client, &cfg, jobs, &mut Lines::default());
+    let (fatal, flaky, fine) = (&s.streams[0], &s.streams[1], &s.streams[2]);
+    let (kind, why) = fatal.failure.clone().unwrap();
+    assert_eq!(kind, crate::protocol::FailureType::Config);
+    assert!(why.contains("does not resolve"), "{why}");
+    assert_eq!(fatal.requests, 1);
+    assert!(flaky.failure.is_none(), "{flaky:?}");
+    assert_eq!((flaky.records, flaky.requests), (1, 2));
+    assert_eq!((fine.records, fine.requests), (1, 1));
+    assert_eq!(s.requests, 4);
 }
