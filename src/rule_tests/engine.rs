@@ -868,3 +868,182 @@ fn requests_that_cannot_start() {
     assert_eq!((fine.records, fine.requests), (1, 1));
     assert_eq!(s.requests, 4);
 }
+
+/// A read of custom objects `o1`, `o2`, … (one per answer function, by schema id) with `extra`
+/// config; returns the summary, the output lines and the starts (time, path).
+fn read_objects(
+    extra: Value,
+    answers: Vec<Box<dyn FnMut(u64) -> Result<HttpResponse, String>>>,
+) -> (crate::engine::ReadSummary, Vec<String>, Vec<(u64, String)>) {
+    let cfg = client_config(extra);
+    let n = answers.len();
+    let answers = Rc::new(RefCell::new(answers));
+    let mut fake = Fake::new(1_000_000, move |p: &str| {
+        let id: usize = p
+            .split("customObjects/records/")
+            .nth(1)
+            .and_then(|r| r.split('?').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        let off: u64 = p
+            .split("offset=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        (answers.borrow_mut()[id - 1])(off)
+    });
+    let jobs = (1..=n)
+        .map(|i| Job {
+            def: crate::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
+            incremental: false,
+            state: StreamState::default(),
+        })
+        .collect();
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let s = read(&mut client, &cfg, jobs, &mut sink);
+    (s, sink.0, fake.starts)
+}
+
+fn page(first: u64, last: u64) -> Result<HttpResponse, String> {
+    let recs: Vec<Value> = (first..=last)
+        .map(|i| json!({"id": i.to_string()}))
+        .collect();
+    Ok(HttpResponse {
+        status: 200,
+        headers: vec![],
+        body: json!({"records": recs}).to_string().into_bytes(),
+    })
+}
+
+/// A page that keeps failing is tried `max_attempts` times, each retry logged with its delay,
+/// then its stream fails naming the page; a 429 costs waiting time, up to the budget exactly.
+#[test]
+fn a_failing_page_in_a_read() {
+    let (s, lines, starts) = read_objects(
+        json!({"max_attempts": 3}),
+        vec![Box::new(|_| answer(503, &[]))],
+    );
+    assert_eq!(starts.len(), 3);
+    let (kind, why) = s.streams[0].failure.clone().unwrap();
+    assert_eq!(kind, crate::protocol::FailureType::Transient);
+    assert!(
+        why.starts_with(
+            "gave up on the page at offset 0 after 3 attempts; last failure: server error (503)"
+        ),
+        "{why}"
+    );
+    let warns: Vec<&String> = lines.iter().filter(|l| l.contains("retry ")).collect();
+    assert_eq!(warns.len(), 2, "{warns:?}");
+    assert!(
+        warns[0].contains("the page at offset 0 failed (server error (503)); retry 1 in "),
+        "{}",
+        warns[0]
+    );
+    // The logged delay is the one waited.
+    let ms: u64 = warns[0]
+        .split("retry 1 in ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let gap = (starts[1].0 - starts[0].0) / 1_000_000;
+    assert!(
+        gap >= ms && gap <= ms + 10,
+        "logged {ms} ms, waited {gap} ms"
+    );
+
+    for (budget, tries) in [(3, 2), (4, 3)] {
+        let (s, _, starts) = read_objects(
+            json!({"max_retry_wait_seconds": budget, "max_attempts": 50}),
+            vec![Box::new(|_| answer(429, &[("retry-after", "2")]))],
+        );
+        assert_eq!(starts.len(), tries, "budget {budget} s");
+        assert!(s.streams[0].failure.is_some());
+    }
+}
+
+/// A 429 holds every stream's starts for its Retry-After, not only its own.
+#[test]
+fn a_429_holds_every_stream() {
+    let mut first = true;
+    let (s, _, starts) = read_objects(
+        json!({}),
+        vec![
+            Box::new(move |_| {
+                if std::mem::take(&mut first) {
+                    answer(429, &[("retry-after", "3")])
+                } else {
+                    page(1, 1)
+                }
+            }),
+            Box::new(|off| {
+                if off < 1000 {
+                    page(off + 1, off + 100)
+                } else {
+                    page(1, 0)
+                }
+            }),
+        ],
+    );
+    assert!(s.streams.iter().all(|x| x.failure.is_none()), "{s:?}");
+    // The 429 came back about 1-3 ms after the first start; then nothing starts for 3 s.
+    let t429 = starts[0].0;
+    let quiet: Vec<&(u64, String)> = starts
+        .iter()
+        .filter(|(at, _)| *at > t429 + 10_000_000 && *at < t429 + 3 * SECOND)
+        .collect();
+    assert!(quiet.is_empty(), "{quiet:?}");
+    assert!(starts.len() > 3);
+}
+
+/// Failures name where paging stood: the first page, the page after an id, or the newest-id probe.
+#[test]
+fn failures_name_the_page() {
+    let contacts = |fail_after: Option<&'static str>, fail_newest: bool| {
+        move |p: &str| {
+            if fail_newest && p.contains("DESC") {
+                return answer(404, &[]);
+            }
+            let after = p
+                .split("id_greater=")
+                .nth(1)
+                .and_then(|v| v.split('&').next());
+            if after == fail_after && !p.contains("DESC") {
+                return answer(404, &[]);
+            }
+            let from: u64 = after.and_then(|v| v.parse().ok()).unwrap_or(0);
+            let recs: Vec<Value> = (from + 1..=from + 100)
+                .map(|i| json!({"id": i.to_string()}))
+                .collect();
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: json!({"contacts": recs}).to_string().into_bytes(),
+            })
+        }
+    };
+    let run = |answer: Box<dyn FnMut(&str) -> Result<HttpResponse, String>>| {
+        let cfg = client_config(json!({}));
+        let mut fake = Fake::new(1_000_000, |_: &str| page(1, 0));
+        fake.answer = answer;
+        let mut client = Client::new(&mut fake, &cfg);
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![job_of("contacts", false, StreamState::default())],
+            &mut Lines::default(),
+        );
+        s.streams[0].failure.clone().unwrap().1
+    };
+    assert!(run(Box::new(contacts(None, false))).starts_with("the first page: not found (404)"));
+    assert!(
+        run(Box::new(contacts(Some("100"), false))).starts_with("the page after id 100: not found")
+    );
+    assert!(run(Box::new(contacts(Some("999999"), true)))
+        .starts_with("the newest-id request: not found"));
+}
