@@ -1047,3 +1047,23 @@ fn failures_name_the_page() {
     assert!(run(Box::new(contacts(Some("999999"), true)))
         .starts_with("the newest-id request: not found"));
 }
+
+/// The summary's times are milliseconds: the run's from its start to its end, a stream's from its
+/// first request to its end.
+#[test]
+fn summary_times_are_milliseconds() {
+    let cfg = client_config(json!({"requests_per_second": 1}));
+    let mut fake = Fake::new(2 * SECOND, tags(250));
+    let mut client = Client::new(&mut fake, &cfg);
+    let s = read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut Lines::default(),
+    );
+    drop(client);
+    let end_ms = fake.now / 1_000_000;
+    assert!(end_ms > 4_000 && end_ms < 20_000, "{end_ms}");
+    assert_eq!(s.millis, end_ms);
+    assert_eq!(s.streams[0].millis, end_ms, "the stream started at 0");
+}
