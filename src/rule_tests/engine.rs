@@ -1067,3 +1067,57 @@ fn summary_times_are_milliseconds() {
     assert_eq!(s.millis, end_ms);
     assert_eq!(s.streams[0].millis, end_ms, "the stream started at 0");
 }
+
+/// An answer that never came: a failure retrying cannot cure fails the stream at once; another is
+/// retried.
+#[test]
+fn lost_answers_in_a_read() {
+    let mut once = true;
+    let (s, _, starts) = read_objects(
+        json!({}),
+        vec![
+            Box::new(|_| Err(format!("{NOT_RETRIED}the certificate was refused"))),
+            Box::new(move |_| {
+                if std::mem::take(&mut once) {
+                    Err("connection reset".into())
+                } else {
+                    page(1, 5)
+                }
+            }),
+        ],
+    );
+    let (kind, why) = s.streams[0].failure.clone().unwrap();
+    assert_eq!(kind, crate::protocol::FailureType::Config);
+    assert!(why.contains("certificate was refused"), "{why}");
+    assert_eq!(s.streams[0].requests, 1);
+    assert!(s.streams[1].failure.is_none(), "{s:?}");
+    assert_eq!((s.streams[1].records, s.streams[1].requests), (5, 2));
+    assert_eq!(starts.len(), 3);
+}
+
+/// 403s on a key that already worked are retried FORBIDDEN_RETRIES times for that page, then the
+/// stream fails as a config error (access really is denied).
+#[test]
+fn forbidden_pages_in_a_read() {
+    let (s, _, starts) = read_objects(
+        json!({}),
+        vec![Box::new(|off| {
+            if off == 0 {
+                page(1, 100)
+            } else {
+                answer(403, &[])
+            }
+        })],
+    );
+    let (kind, why) = s.streams[0].failure.clone().unwrap();
+    assert_eq!(kind, crate::protocol::FailureType::Config);
+    assert!(
+        why.contains("the page at offset 100: access denied (403)"),
+        "{why}"
+    );
+    let retried = starts
+        .iter()
+        .filter(|(_, p)| p.contains("offset=100"))
+        .count();
+    assert_eq!(retried, 1 + crate::retry::FORBIDDEN_RETRIES as usize);
+}
