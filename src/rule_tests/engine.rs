@@ -1121,3 +1121,143 @@ fn forbidden_pages_in_a_read() {
         .count();
     assert_eq!(retried, 1 + crate::retry::FORBIDDEN_RETRIES as usize);
 }
+
+/// A stream's completion line counts its pages.
+#[test]
+fn completion_counts_pages() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, tags(250));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut sink,
+    );
+    assert!(
+        sink.0
+            .iter()
+            .any(|l| l.contains("tags: complete, 250 records in 3 pages")),
+        "{:?}",
+        sink.0
+    );
+    // One STATE per page: the last page's closes the pass, with nothing after it.
+    let states: Vec<&String> = sink
+        .0
+        .iter()
+        .filter(|l| l.contains("\"type\":\"STATE\""))
+        .collect();
+    assert_eq!(states.len(), 3, "{states:?}");
+    assert!(states[2].contains("\"stream_state\":{}"), "{}", states[2]);
+}
+
+/// A resumed incremental pass keeps the pass start it saved: the cursor stops there, not at the
+/// resumed run's own start.
+#[test]
+fn a_resumed_pass_keeps_its_saved_start() {
+    let saved = t("2024-03-01T10:00:00Z");
+    let (_, state) = deals_pass(
+        json!({}),
+        StreamState {
+            cursor: Some(t("2024-03-01T00:00:00Z")),
+            resume: Some(Resume::Offset(0)),
+            pass_start: Some(saved),
+            ..Default::default()
+        },
+        &["2024-03-01T13:00:00Z"],
+    );
+    assert_eq!(state["cursor"], json!("2024-03-01T10:00:00Z"), "{state}");
+}
+
+/// Without a total, a short page ends an offset list: no request past it.
+#[test]
+fn a_short_page_without_a_total_ends_the_list() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, |p: &str| {
+        let off: u64 = p
+            .split("offset=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let recs: Vec<Value> = (off + 1..=150.min(off + 100))
+            .map(|i| json!({"id": i.to_string()}))
+            .collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({ "tags": recs }).to_string().into_bytes(),
+        })
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut sink,
+    );
+    assert_eq!(ids(&sink.0, "tags"), (1..=150).collect::<Vec<_>>());
+    assert_eq!(fake.starts.len(), 2, "{:?}", fake.starts);
+}
+
+/// The pass start goes to incremental streams only: a full-refresh stream read from the same
+/// pages (contact children riding on contacts) saves none.
+#[test]
+fn full_refresh_streams_get_no_pass_start() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, |p: &str| {
+        let after: u64 = p
+            .split("id_greater=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let ids: Vec<u64> = if p.contains("DESC") {
+            vec![150]
+        } else {
+            (after + 1..=150.min(after + 100)).collect()
+        };
+        let body = json!({
+            "contacts": ids.iter().map(|i| json!({"id": i.to_string(), "udate": "2024-03-01T06:00:00Z"})).collect::<Vec<_>>(),
+            "contactTags": ids.iter().map(|i| json!({"id": format!("9{i}"), "contact": i.to_string()})).collect::<Vec<_>>(),
+        });
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![("date".into(), SERVER_DATE.into())],
+            body: body.to_string().into_bytes(),
+        })
+    });
+    let jobs = vec![
+        job_of("contacts", true, StreamState::default()),
+        job_of("contact_tags", false, StreamState::default()),
+    ];
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(&mut client, &cfg, jobs, &mut sink);
+    let states: Vec<Value> = sink
+        .0
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "STATE")
+        .collect();
+    let of = |name: &str| -> Vec<&Value> {
+        states
+            .iter()
+            .filter(|v| v["state"]["stream"]["stream_descriptor"]["name"] == name)
+            .map(|v| &v["state"]["stream"]["stream_state"])
+            .collect()
+    };
+    assert!(
+        of("contacts").iter().any(|s| s.get("pass_start").is_some()),
+        "{states:?}"
+    );
+    assert!(of("contact_tags").len() >= 2, "{states:?}");
+    assert!(
+        of("contact_tags")
+            .iter()
+            .all(|s| s.get("pass_start").is_none()),
+        "{states:?}"
+    );
+}
