@@ -1261,3 +1261,54 @@ fn full_refresh_streams_get_no_pass_start() {
         "{states:?}"
     );
 }
+
+/// Contacts added after the newest-id probe (ids above the probe's answer) are still read: the
+/// last parallel range is open-ended.
+#[test]
+fn contacts_added_after_the_probe_are_read() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, |p: &str| {
+        let q = |k: &str| -> Option<u64> {
+            p.split(&format!("{k}="))
+                .nth(1)?
+                .split('&')
+                .next()?
+                .parse()
+                .ok()
+        };
+        let (after, below) = (
+            q("id_greater").unwrap_or(0),
+            q("id_less").unwrap_or(u64::MAX),
+        );
+        let ids: Vec<u64> = if p.contains("DESC") {
+            vec![1000] // the newest when probed; 200 more arrive meanwhile
+        } else {
+            (1..=1200u64)
+                .filter(|&i| i > after && i < below)
+                .take(100)
+                .collect()
+        };
+        let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({ "contacts": recs }).to_string().into_bytes(),
+        })
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![job_of("contacts", false, StreamState::default())],
+        &mut sink,
+    );
+    drop(client);
+    let mut got = ids(&sink.0, "contacts");
+    got.sort();
+    assert_eq!(got, (1..=1200).collect::<Vec<_>>());
+    assert!(
+        fake.starts.iter().any(|(_, p)| p.contains("id_less=")),
+        "ranges were used"
+    );
+}
