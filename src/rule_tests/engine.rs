@@ -1413,3 +1413,118 @@ fn idle_lanes_steal_work() {
     assert!(s.requests <= 47, "{} requests", s.requests);
     assert_eq!(t.most, 8, "pages in flight: the lanes at 5/s");
 }
+
+/// A sink that keeps the progress texts too.
+#[derive(Default)]
+struct Progress {
+    lines: Vec<String>,
+    progress: Vec<String>,
+}
+
+impl crate::engine::Sink for Progress {
+    fn out(&mut self, line: &str) {
+        self.lines.push(line.to_string());
+    }
+    fn checkpoint(&mut self) {}
+    fn progress(&mut self, text: &str) {
+        self.progress.push(text.to_string());
+    }
+}
+
+/// Progress says how far a stream is against the list's total, its request rate and what is
+/// left; a stream's RUNNING status comes once, with its first page.
+#[test]
+fn progress_reports_total_rate_and_what_is_left() {
+    let cfg = client_config(json!({"requests_per_second": 1}));
+    let mut fake = Fake::new(1_000_000, tags(2000));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Progress::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut sink,
+    );
+    let logs: Vec<&String> = sink
+        .lines
+        .iter()
+        .filter(|l| l.contains("records so far"))
+        .collect();
+    assert!(!logs.is_empty());
+    assert!(logs.iter().all(|l| l.contains("of about 2000")), "{logs:?}");
+    let running = sink
+        .lines
+        .iter()
+        .filter(|l| l.contains("\"RUNNING\""))
+        .count();
+    assert_eq!(running, 1);
+    let during: Vec<&String> = sink
+        .progress
+        .iter()
+        .filter(|p| p.contains(" left (~"))
+        .collect();
+    assert!(!during.is_empty(), "{:?}", sink.progress);
+    for p in &during {
+        // "tags: 600 records, 6 pages, 1.2 requests/s, about 1400 left (~12 s)"
+        let rate: f64 = p
+            .split(" pages, ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // Requests begun (some still in flight) over the time since the first: about the rate.
+        assert!(rate > 0.8 && rate < 1.5, "{p}");
+        let records: u64 = p
+            .split(": ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(p.contains(&format!("about {} left", 2000 - records)), "{p}");
+        let eta: f64 = p
+            .split("(~")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let want = (2000 - records) as f64 / 100.0;
+        assert!((eta - want).abs() <= want * 0.2 + 1.0, "{p}: want ~{want}");
+    }
+}
+
+/// While a keyset pass runs, each STATE lists the ranges still to read; the last closes the pass.
+#[test]
+fn keyset_states_list_the_open_ranges() {
+    let cfg = client_config(json!({"requests_per_second": 1}));
+    let mut fake = Fake::new(1_000_000, keyset_server(150, 150, false));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![job_of("contacts", false, StreamState::default())],
+        &mut sink,
+    );
+    let states: Vec<Value> = sink
+        .0
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "STATE")
+        .map(|v| v["state"]["stream"]["stream_state"].clone())
+        .collect();
+    assert_eq!(
+        states[0]["resume"]["ranges"][0]["after"],
+        json!("100"),
+        "{states:?}"
+    );
+    assert_eq!(states.last(), Some(&json!({})), "{states:?}");
+}
