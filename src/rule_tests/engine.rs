@@ -1528,3 +1528,23 @@ fn keyset_states_list_the_open_ranges() {
     );
     assert_eq!(states.last(), Some(&json!({})), "{states:?}");
 }
+
+/// A full-refresh pass ends with an empty state, whatever state it started from (a cursor left by
+/// an earlier incremental sync is dropped, not carried on).
+#[test]
+fn a_full_refresh_pass_ends_with_an_empty_state() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, tags(50));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(&mut client, &cfg, vec![tags_job(with_cursor())], &mut sink);
+    let last = sink
+        .0
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "STATE")
+        .last()
+        .unwrap();
+    assert_eq!(last["state"]["stream"]["stream_state"], json!({}));
+    assert_eq!(ids(&sink.0, "tags").len(), 50);
+}

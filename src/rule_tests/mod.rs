@@ -12,6 +12,7 @@ mod config;
 mod datetime;
 mod engine;
 mod limiter;
+mod protocol;
 mod retry;
 mod state;
 
