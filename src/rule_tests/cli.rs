@@ -2,6 +2,7 @@
 
 use crate::cli::{parse_args, Command};
 
+/// Parses a command line given as words.
 fn p(a: &[&str]) -> Result<Command, String> {
     parse_args(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>())
 }

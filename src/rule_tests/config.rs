@@ -7,6 +7,7 @@ use crate::config::{
 };
 use serde_json::{json, Value};
 
+/// A minimal valid config with `extra` fields set.
 fn with(extra: Value) -> Result<Config, ConfigError> {
     let mut v = json!({"api_url": "https://a.api-us1.com", "api_key": "k"});
     for (k, x) in extra.as_object().unwrap() {

@@ -6,6 +6,7 @@ use crate::protocol::{
 };
 use serde_json::{json, Value};
 
+/// A written line as JSON.
 fn parse(line: &str) -> Value {
     serde_json::from_str(line).unwrap()
 }

@@ -4,6 +4,7 @@ use super::SECOND;
 use crate::protocol::FailureType;
 use crate::retry::{backoff_ns, classify, next_random, retry_after_ns, Verdict, FORBIDDEN_RETRIES};
 
+/// Whether the verdict is a plain retry (backoff, this request only).
 fn is_retry(v: &Verdict) -> bool {
     matches!(
         v,
@@ -15,6 +16,7 @@ fn is_retry(v: &Verdict) -> bool {
     )
 }
 
+/// Whether the verdict fails with this class and a message containing `text`.
 fn fails_with(v: &Verdict, kind: FailureType, text: &str) -> bool {
     matches!(v, Verdict::Fail { kind: k, why } if *k == kind && why.contains(text))
 }

@@ -1,0 +1,105 @@
+//! The client's rules: the rate budget's pause, waiting for answers, retry bounds and 403 delays.
+
+use super::*;
+
+/// `RateLimit-Remaining: 0` that our own starts don't explain holds the next start for a second.
+#[test]
+fn an_empty_budget_used_by_others_holds_the_next_request() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(10_000_000, |_: &str| {
+        answer(
+            200,
+            &[("ratelimit-remaining", " 0 "), ("ratelimit-limit", "5")],
+        )
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    client.get("tags").unwrap();
+    client.get("tags").unwrap();
+    drop(client);
+    let (first, second) = (fake.starts[0].0, fake.starts[1].0);
+    assert!(
+        second >= first + SECOND,
+        "second start {second} ns, first {first} ns: no pause"
+    );
+    let mut fake = Fake::new(10_000_000, |_: &str| {
+        answer(200, &[("ratelimit-remaining", "3")])
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    client.get("tags").unwrap();
+    client.get("tags").unwrap();
+    drop(client);
+    assert_eq!(
+        fake.starts[1].0 - fake.starts[0].0,
+        206_000_000,
+        "only the spacing"
+    );
+}
+
+/// A slow answer is awaited in one wait, not polled.
+#[test]
+fn a_slow_answer_is_not_polled() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(30 * SECOND, |_: &str| answer(200, &[]));
+    let mut client = Client::new(&mut fake, &cfg);
+    client.get("tags").unwrap();
+    drop(client);
+    assert_eq!(fake.waits, 1);
+}
+
+/// Retries stop at `max_attempts`, however much waiting time is left, and at
+/// `max_retry_wait_seconds`, however many attempts are left.
+#[test]
+fn retries_stop_at_either_bound() {
+    let cfg = client_config(json!({"max_attempts": 2, "max_retry_wait_seconds": 86_400}));
+    let mut fake = Fake::new(1_000_000, |_: &str| answer(503, &[]));
+    let mut client = Client::new(&mut fake, &cfg);
+    let e = client.get("tags").unwrap_err();
+    assert!(
+        e.message.starts_with("gave up after 2 attempts"),
+        "{}",
+        e.message
+    );
+    assert_eq!(client.requests(), 2);
+
+    // 429s with Retry-After: 2 s: each costs 2 s of the waiting budget; a wait that reaches the
+    // budget exactly is still taken, one that passes it is not.
+    for (budget, requests) in [(3, 2), (4, 3), (5, 3)] {
+        let cfg = client_config(json!({"max_attempts": 50, "max_retry_wait_seconds": budget}));
+        let mut fake = Fake::new(1_000_000, |_: &str| answer(429, &[("retry-after", "2")]));
+        let mut client = Client::new(&mut fake, &cfg);
+        let e = client.get("tags").unwrap_err();
+        assert_eq!(
+            client.requests(),
+            requests,
+            "budget {budget} s: {}",
+            e.message
+        );
+        assert!(e.message.contains("429"), "{}", e.message);
+    }
+}
+
+/// A 403 on a key that worked is retried after 0.5 s, 1 s, 1.5 s: quickly, since it is either
+/// intermittent or real.
+#[test]
+fn forbidden_retries_wait_half_a_second_more_each_time() {
+    let cfg = client_config(json!({}));
+    let mut n = 0;
+    let mut fake = Fake::new(1_000_000, move |_: &str| {
+        n += 1;
+        answer(if n == 1 || n == 5 { 200 } else { 403 }, &[])
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    client.get("tags").unwrap();
+    client.get("tags").unwrap();
+    drop(client);
+    let s: Vec<u64> = fake.starts.iter().map(|(at, _)| *at).collect();
+    assert_eq!(s.len(), 5);
+    // Same path, so the same latency L each time: gaps are L + 0.5 s, L + 1 s, L + 1.5 s.
+    let gaps: Vec<u64> = s.windows(2).skip(1).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps[1] - gaps[0], SECOND / 2, "{gaps:?}");
+    assert_eq!(gaps[2] - gaps[1], SECOND / 2, "{gaps:?}");
+    assert!(
+        gaps[0] >= SECOND / 2 && gaps[0] < SECOND / 2 + 10_000_000,
+        "{gaps:?}"
+    );
+}
