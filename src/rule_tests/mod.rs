@@ -13,6 +13,7 @@ mod datetime;
 mod engine;
 mod limiter;
 mod protocol;
+mod response;
 mod retry;
 mod state;
 
