@@ -71,7 +71,13 @@ fn numeric_fields_limits_and_defaults() {
 /// The key: trimmed, at most 512 printable ASCII characters without spaces.
 #[test]
 fn api_key_shape() {
-    assert_eq!(with(json!({"api_key": "  abc  "})).unwrap().api_key, "abc");
+    assert_eq!(
+        with(json!({"api_key": "  abc  "}))
+            .unwrap()
+            .api_key
+            .expose(),
+        "abc"
+    );
     assert!(with(json!({"api_key": "k".repeat(512)})).is_ok());
     let e = with(json!({"api_key": "k".repeat(513)})).unwrap_err();
     assert!(e.0.contains("'api_key' is not a valid key"), "{e}");

@@ -135,13 +135,7 @@ fn a_429_holds_every_stream() {
                     page(1, 1)
                 }
             }),
-            Box::new(|off| {
-                if off < 1000 {
-                    page(off + 1, off + 100)
-                } else {
-                    page(1, 0)
-                }
-            }),
+            Box::new(|off| page(off + 1, (off + 100).min(1000))),
         ],
     );
     assert!(s.streams.iter().all(|x| x.failure.is_none()), "{s:?}");
@@ -246,12 +240,18 @@ fn forbidden_pages_in_a_read() {
     let (kind, why) = s.streams[0].failure.clone().unwrap();
     assert_eq!(kind, crate::protocol::FailureType::Config);
     assert!(
-        why.contains("the page at offset 100: access denied (403)"),
+        why.contains("access denied (403)") && why.starts_with("the page at offset "),
         "{why}"
     );
+    // The second page (at offset 100, or a little before it for overlap) is tried once and
+    // retried FORBIDDEN_RETRIES times.
     let retried = starts
         .iter()
-        .filter(|(_, p)| p.contains("offset=100"))
+        .filter(|(_, p)| !p.contains("offset=0&") && !p.ends_with("offset=0"))
         .count();
-    assert_eq!(retried, 1 + crate::retry::FORBIDDEN_RETRIES as usize);
+    assert_eq!(
+        retried,
+        1 + crate::retry::FORBIDDEN_RETRIES as usize,
+        "{starts:?}"
+    );
 }
