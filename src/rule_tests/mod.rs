@@ -15,6 +15,7 @@ mod limiter;
 mod protocol;
 mod response;
 mod retry;
+mod singer;
 mod state;
 
 /// Nanoseconds in a second.
