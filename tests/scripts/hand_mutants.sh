@@ -26,8 +26,8 @@ mutants=(
   'pass start = Date without either margin ;; src/engine.rs ;; date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S) ;; date.plus_seconds(0 * elapsed_s)'
   'lookback boundary >= -> > ;; src/state.rs ;; at >= c.plus_seconds(-lookback_s) ;; at > c.plus_seconds(-lookback_s)'
   'pass-start cap >= -> > ;; src/state.rs ;; Some(s) if p >= s => { ;; Some(s) if p > s => {'
-  'limiter window 1 s -> 2 s (our starts counted) ;; src/limiter.rs ;; t <= start && t + SECOND > start ;; t <= start && t + 2 * SECOND > start'
-  'limiter window 1 s -> 2 s (pause length) ;; src/limiter.rs ;; self.pause_until(now + SECOND); ;; self.pause_until(now + 2 * SECOND);'
+  'limiter window 1 s -> 2 s (our starts counted) ;; src/limiter.rs ;; .filter(|&&t| t + SECOND + ARRIVAL_SLACK_NS > start && t <= hi) ;; .filter(|&&t| t + 2 * SECOND + ARRIVAL_SLACK_NS > start && t <= hi)'
+  'limiter window 1 s -> 2 s (pause length) ;; src/limiter.rs ;; let window_end = start + ARRIVAL_SLACK_NS + SECOND; ;; let window_end = start + ARRIVAL_SLACK_NS + 2 * SECOND;'
   'offset hours limit 14 -> 23 ;; src/datetime.rs ;; (0..=14).contains(&h) ;; (0..=23).contains(&h)'
 )
 
