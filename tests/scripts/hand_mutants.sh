@@ -20,7 +20,7 @@ mutants=(
   'finish_pass: p < c -> p <= c ;; src/state.rs ;; Some(c) if p < c => {} ;; Some(c) if p <= c => {}'
   'limiter SAFETY_MARGIN 0.03 -> 0 ;; src/limiter.rs ;; SAFETY_MARGIN: f64 = 0.03; ;; SAFETY_MARGIN: f64 = 0.0;'
   'no one-day server-filter margin ;; src/engine.rs ;; base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339()) ;; base.map(|b| b.to_rfc3339())'
-  'server filter ignores lookback_window_seconds ;; src/engine.rs ;; .map(|c| c.plus_seconds(-config.lookback_window_seconds)) ;; .map(|c| c.plus_seconds(0))'
+  'server filter ignores lookback_window_seconds ;; src/engine.rs ;; .map(|c| c.plus_seconds(-config.lookback_window_seconds.max(job.def.lookback_s))) ;; .map(|c| c.plus_seconds(-job.def.lookback_s))'
   'pass start = Date without the 5 s margin ;; src/engine.rs ;; date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S) ;; date.plus_seconds(-elapsed_s)'
   'pass start = Date without the elapsed-time margin ;; src/engine.rs ;; date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S) ;; date.plus_seconds(-PASS_START_MARGIN_S)'
   'pass start = Date without either margin ;; src/engine.rs ;; date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S) ;; date.plus_seconds(0 * elapsed_s)'
