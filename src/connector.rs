@@ -4,11 +4,10 @@
 use crate::catalog::{discovered_streams, parse_configured_catalog};
 use crate::config::Config;
 use crate::engine::{
-    read as read_jobs, Client, Failure, Job, ReadSummary, Sink, StreamSummary, Transport,
+    read as read_jobs, Client, ErrorEvent, Failure, Job, ReadSummary, Sink, StreamSummary,
+    Transport,
 };
-use crate::protocol::{
-    catalog_message, error_line, log_line, spec_message, status_line, FailureType,
-};
+use crate::protocol::{catalog_message, spec_message, FailureType};
 use crate::schemas::custom_object_schema;
 use crate::state::{parse_state_input, StreamState};
 use crate::streams::{custom_object_stream, fixed_streams, StreamDef};
@@ -212,7 +211,7 @@ pub fn read(
         let (defs, _, note) = all_streams(&mut client);
         known = defs;
         if let Some(n) = &note {
-            sink.out(&log_line("WARN", &n.message));
+            sink.log("WARN", &n.message);
         }
         schemas_failure = note;
     }
@@ -235,7 +234,7 @@ pub fn read(
             .into_iter()
             .map(|s| {
                 if let Some(n) = &s.note {
-                    sink.out(&log_line("INFO", n));
+                    sink.log("INFO", n);
                 }
                 (s.name, s.incremental)
             })
@@ -277,10 +276,16 @@ pub fn read(
     }
     let at = client.transport.wall_ms();
     for (name, kind, why) in &unread {
-        sink.out(&status_line(name, "STARTED", at));
+        sink.status(name, "STARTED", at);
         let message = format!("stream '{name}' failed: {why}");
-        sink.out(&error_line(Some(name), &message, why, *kind, at));
-        sink.out(&status_line(name, "INCOMPLETE", at));
+        let error = ErrorEvent {
+            stream: Some(name),
+            message: &message,
+            internal: why,
+            kind: *kind,
+        };
+        sink.error(&error, at);
+        sink.status(name, "INCOMPLETE", at);
         sink.progress(&message);
     }
     let mut summary = read_jobs(&mut client, config, jobs, sink);

@@ -7,9 +7,7 @@
 use crate::config::Config;
 use crate::datetime::{cursor_instant, parse_http_date, Instant};
 use crate::limiter::Limiter;
-use crate::protocol::{
-    error_line, json_string, log_line, record_line, state_line, status_line, FailureType,
-};
+use crate::protocol::{json_string, FailureType};
 use crate::request::{page_path, IdRange, Position, PAGE_LIMIT};
 
 /// Ids of the last records delivered that an offset resume point carries.
@@ -63,21 +61,33 @@ pub trait Transport {
 
 /// Where messages go.
 pub trait Sink {
-    /// One Airbyte protocol message other than RECORD and STATE (LOG, TRACE) as a JSON line.
-    fn out(&mut self, line: &str);
     /// One record: `stream_json` is the stream name as a JSON string, `data_json` the record.
-    fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64) {
-        let _ = stream;
-        self.out(&record_line(stream_json, data_json, emitted_at));
-    }
+    fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64);
     /// One stream's state; `records`: the stream's records since its previous state.
-    fn state(&mut self, stream: &str, state: &Value, records: u64) {
-        self.out(&state_line(stream, state, records));
-    }
+    fn state(&mut self, stream: &str, state: &Value, records: u64);
+    /// A log message at `level` (INFO, WARN).
+    fn log(&mut self, level: &str, message: &str);
+    /// A stream's status (STARTED, RUNNING, COMPLETE, INCOMPLETE).
+    fn status(&mut self, stream: &str, status: &str, emitted_at: u64);
+    /// An error; `stream` names the failed stream when there is one.
+    fn error(&mut self, error: &ErrorEvent, emitted_at: u64);
     /// Makes everything written so far durable (called after each STATE).
     fn checkpoint(&mut self);
     /// Human-readable progress (stderr in the CLI).
     fn progress(&mut self, text: &str);
+}
+
+/// An error event: what failed, for a person and for the log, and its class.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorEvent<'a> {
+    /// The failed stream, when the failure is one stream's.
+    pub stream: Option<&'a str>,
+    /// What happened and what to do.
+    pub message: &'a str,
+    /// The technical detail.
+    pub internal: &'a str,
+    /// Class.
+    pub kind: FailureType,
 }
 
 /// Outcome of one stream.
@@ -713,7 +723,7 @@ pub fn read(
     let now_ms = client.transport.wall_ms();
     for t in &tasks {
         for o in &t.outs {
-            sink.out(&status_line(&o.stream, "STARTED", now_ms));
+            sink.status(&o.stream, "STARTED", now_ms);
         }
     }
     let mut rr = 0usize;
@@ -1010,7 +1020,7 @@ fn take_offset_page(
                 }
                 if t.chain.repairs == 1 {
                     for out in &t.outs {
-                        sink.out(&log_line("WARN", &format!("{}: the page at offset {o} does not continue the one before (records were deleted meanwhile); reading again from offset {} so nothing is skipped", out.stream, t.chain.want().1)));
+                        sink.log("WARN", &format!("{}: the page at offset {o} does not continue the one before (records were deleted meanwhile); reading again from offset {} so nothing is skipped", out.stream, t.chain.want().1));
                     }
                 }
             }
@@ -1021,7 +1031,7 @@ fn take_offset_page(
             } => {
                 if disorder {
                     for out in &t.outs {
-                        sink.out(&log_line("WARN", &format!("{}: ids do not rise from page to page (the API ignores the order); reading on with overlapping pages and skipping ids already delivered", out.stream)));
+                        sink.log("WARN", &format!("{}: ids do not rise from page to page (the API ignores the order); reading on with overlapping pages and skipping ids already delivered", out.stream));
                     }
                 }
                 let page = keep_records(t, page, &keep);
@@ -1033,7 +1043,7 @@ fn take_offset_page(
                 if end {
                     if t.chain.repairs > 0 {
                         for out in &t.outs {
-                            sink.out(&log_line("INFO", &format!("{}: {} pages were read again because the list changed during the read", out.stream, t.chain.repairs)));
+                            sink.log("INFO", &format!("{}: {} pages were read again because the list changed during the read", out.stream, t.chain.repairs));
                         }
                     }
                     t.buffer.clear();
@@ -1200,7 +1210,7 @@ fn take_keyset_page(
     if fenced.dropped > 0 && !t.warned_fence {
         t.warned_fence = true;
         for o in &t.outs {
-            sink.out(&log_line("WARN", &format!("{}: the API sent {} records outside the id range asked for ({:?} < id < {:?}); they were dropped (their own range delivers them)", o.stream, fenced.dropped, range.after, range.below)));
+            sink.log("WARN", &format!("{}: the API sent {} records outside the id range asked for ({:?} < id < {:?}); they were dropped (their own range delivers them)", o.stream, fenced.dropped, range.after, range.below));
         }
     }
     let page = fenced.page;
@@ -1323,7 +1333,7 @@ fn emit_page(
     for o in t.outs.iter_mut() {
         if !o.started {
             o.started = true;
-            sink.out(&status_line(&o.stream, "RUNNING", emitted_at));
+            sink.status(&o.stream, "RUNNING", emitted_at);
         }
         let Some(records) = lists.iter().find(|(k, _)| *k == o.list_key).map(|(_, r)| r) else {
             continue;
@@ -1364,13 +1374,13 @@ fn emit_page(
             } else {
                 String::new()
             };
-            sink.out(&log_line(
+            sink.log(
                 "INFO",
                 &format!(
                     "{}: {} records so far{of}, {} pages",
                     o.stream, o.records, t.pages
                 ),
-            ));
+            );
             let left = match total {
                 Some(n) if main && o.records > 0 && n > o.records => {
                     let eta = (n - o.records) as f64 / (o.records as f64 / elapsed_s);
@@ -1410,14 +1420,14 @@ fn finish(client: &mut Client, t: &mut Task, sink: &mut dyn Sink) {
     t.status = Status::Done;
     t.end_ns = client.transport.now_ns();
     for o in &t.outs {
-        sink.out(&log_line(
+        sink.log(
             "INFO",
             &format!(
                 "{}: complete, {} records in {} pages",
                 o.stream, o.records, t.pages
             ),
-        ));
-        sink.out(&status_line(&o.stream, "COMPLETE", at));
+        );
+        sink.status(&o.stream, "COMPLETE", at);
         sink.progress(&format!(
             "{}: complete, {} records, {} requests",
             o.stream, o.records, t.requests
@@ -1469,14 +1479,14 @@ fn retry(
     let attempt = s.attempts;
     let pos = describe_pos(&s.pos);
     for o in &t.outs {
-        sink.out(&log_line(
+        sink.log(
             "WARN",
             &format!(
                 "{}: {pos} failed ({why}); retry {attempt} in {} ms",
                 o.stream,
                 delay / 1_000_000
             ),
-        ));
+        );
     }
 }
 
@@ -1498,8 +1508,14 @@ fn fail(client: &mut Client, t: &mut Task, kind: FailureType, why: String, sink:
     t.end_ns = client.transport.now_ns();
     for o in &t.outs {
         let message = format!("stream '{}' failed: {why}", o.stream);
-        sink.out(&error_line(Some(&o.stream), &message, &why, kind, at));
-        sink.out(&status_line(&o.stream, "INCOMPLETE", at));
+        let error = ErrorEvent {
+            stream: Some(&o.stream),
+            message: &message,
+            internal: &why,
+            kind,
+        };
+        sink.error(&error, at);
+        sink.status(&o.stream, "INCOMPLETE", at);
         sink.progress(&message);
     }
     t.failure = Some((kind, why));
@@ -1584,9 +1600,30 @@ pub mod tests {
 
     #[derive(Default)]
     pub struct Lines(pub Vec<String>);
+    /// The engine's events as Airbyte lines, the way the Airbyte writer formats them.
     impl Sink for Lines {
-        fn out(&mut self, line: &str) {
-            self.0.push(line.to_string());
+        fn record(&mut self, _: &str, stream_json: &str, data_json: &str, emitted_at: u64) {
+            self.0.push(crate::protocol::record_line(
+                stream_json,
+                data_json,
+                emitted_at,
+            ));
+        }
+        fn state(&mut self, stream: &str, state: &Value, records: u64) {
+            self.0
+                .push(crate::protocol::state_line(stream, state, records));
+        }
+        fn log(&mut self, level: &str, message: &str) {
+            self.0.push(crate::protocol::log_line(level, message));
+        }
+        fn status(&mut self, stream: &str, status: &str, emitted_at: u64) {
+            self.0
+                .push(crate::protocol::status_line(stream, status, emitted_at));
+        }
+        fn error(&mut self, e: &ErrorEvent, emitted_at: u64) {
+            self.0.push(crate::protocol::error_line(
+                e.stream, e.message, e.internal, e.kind, emitted_at,
+            ));
         }
         fn checkpoint(&mut self) {}
         fn progress(&mut self, _: &str) {}

@@ -5,6 +5,9 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod commands;
+#[cfg(test)]
+mod commands_tests;
 pub mod config;
 pub mod connector;
 #[cfg(test)]
@@ -13,6 +16,7 @@ pub mod datetime;
 pub mod engine;
 pub mod keyset;
 pub mod limiter;
+pub mod output;
 pub mod paging;
 #[cfg(test)]
 mod proptests;

@@ -1,11 +1,12 @@
 //! The WASI edge: HTTP through wasi:http with several requests in flight (wasi:io poll), clocks,
-//! stdout/stderr. Nothing here decides anything; the engine does.
+//! files, stdout/stderr with the key masked. Nothing here decides anything: the engine, the
+//! output writers and the commands do.
 
+use crate::commands::{read_std_file, Host};
 use crate::config::Config;
-use crate::engine::{HttpResponse, Sink, Transport, NOT_RETRIED};
-use crate::protocol::{record_line, state_line};
+use crate::engine::{HttpResponse, Transport, NOT_RETRIED};
+use crate::output::Terminal;
 use crate::redact::Redactor;
-use crate::singer::SingerWriter;
 use std::io::Write;
 use wasi::clocks::{monotonic_clock, wall_clock};
 use wasi::http::outgoing_handler::{self, FutureIncomingResponse};
@@ -207,78 +208,58 @@ impl Transport for WasiTransport {
     }
 }
 
-/// Protocol messages to stdout, progress to stderr, the key masked in both. In Singer mode,
-/// records and states become Singer messages and Airbyte LOG/TRACE lines go to stderr.
-pub struct StdSink {
+/// stdout and stderr with the key masked in both; nothing here decides what is written.
+pub struct StdTerminal {
     out: std::io::BufWriter<std::io::Stdout>,
     redactor: Redactor,
-    progress: bool,
-    singer: Option<SingerWriter>,
 }
 
-impl StdSink {
-    /// A sink that masks `secret`; `progress` writes human progress lines to stderr.
-    pub fn new(secret: &str, progress: bool) -> StdSink {
-        StdSink {
+impl StdTerminal {
+    /// A terminal masking nothing until [`Terminal::mask`] is called.
+    pub fn new() -> StdTerminal {
+        StdTerminal {
             out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
-            redactor: Redactor::new(secret),
-            progress,
-            singer: None,
+            redactor: Redactor::new(""),
         }
     }
+}
 
-    /// The same, speaking Singer.
-    pub fn singer(secret: &str, writer: SingerWriter) -> StdSink {
-        let mut sink = StdSink::new(secret, true);
-        sink.singer = Some(writer);
-        sink
+impl Terminal for StdTerminal {
+    fn mask(&mut self, secret: &str) {
+        self.redactor = Redactor::new(secret);
     }
-
-    fn line(&mut self, line: &str) {
+    fn out(&mut self, line: &str) {
         let clean = self.redactor.clean(line);
         let _ = self.out.write_all(clean.as_bytes());
         let _ = self.out.write_all(b"\n");
     }
-}
-
-impl Sink for StdSink {
-    fn out(&mut self, line: &str) {
-        if self.singer.is_some() {
-            let _ = self.out.flush();
-            eprintln!("{}", self.redactor.clean(line));
-        } else {
-            self.line(line);
-        }
+    fn err(&mut self, text: &str) {
+        let _ = self.out.flush();
+        eprintln!("{}", self.redactor.clean(text));
     }
-    fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64) {
-        match self
-            .singer
-            .as_mut()
-            .map(|w| w.record(stream, stream_json, data_json, emitted_at))
-        {
-            Some(lines) => lines.iter().for_each(|l| self.line(l)),
-            None => self.line(&record_line(stream_json, data_json, emitted_at)),
-        }
-    }
-    fn state(&mut self, stream: &str, state: &serde_json::Value, records: u64) {
-        match self.singer.as_mut().map(|w| w.state(stream, state)) {
-            Some(lines) => lines.iter().for_each(|l| self.line(l)),
-            None => self.line(&state_line(stream, state, records)),
-        }
-    }
-    fn checkpoint(&mut self) {
+    fn flush(&mut self) {
         let _ = self.out.flush();
     }
-    fn progress(&mut self, text: &str) {
-        if self.progress {
-            let _ = self.out.flush();
-            eprintln!("{}", self.redactor.clean(text));
-        }
-    }
 }
 
-impl Drop for StdSink {
+impl Drop for StdTerminal {
     fn drop(&mut self) {
         let _ = self.out.flush();
+    }
+}
+
+/// Files through WASI's filesystem, HTTP through wasi:http, the wall clock.
+pub struct WasiHost;
+
+impl Host for WasiHost {
+    fn read_file(&mut self, what: &str, path: &str) -> Result<String, String> {
+        read_std_file(what, path)
+    }
+    fn transport(&mut self, config: &Config) -> Box<dyn Transport> {
+        Box::new(WasiTransport::new(config))
+    }
+    fn wall_ms(&mut self) -> u64 {
+        let t = wall_clock::now();
+        t.seconds * 1000 + (t.nanoseconds / 1_000_000) as u64
     }
 }
