@@ -11,7 +11,7 @@ SERVER           := target/release/ac-test-server
 HOST             := target/host/ac-host
 OUT              ?= out
 
-.PHONY: all build tools pyenv test unit mutants demo sync sync-demo bench host bench-host clean
+.PHONY: all build tools lint pyenv test unit mutants demo sync sync-demo bench host bench-host clean
 
 all: build
 
@@ -36,11 +36,22 @@ $(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.to
 pyenv:
 	bash tests/python/setup_venv.sh
 
+## lint: rustfmt's layout and clippy without warnings, native (the workspace, ac-host included)
+## and for wasm32-wasip2; `make test` runs it first and stops on any difference or warning.
+## It adds 5-20 s after a change (1 s when nothing changed); the first run also checks
+## ac-host's wasmtime libraries (about 3 minutes, once).
+lint:
+	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --target $(TARGET) -p source-activecampaign --all-targets -- -D warnings
+
 ## test: the Python tools' self-test (what the targets and models accept), unit tests (native)
 ## and integration tests through the wasmtime CLI, including the checks with Airbyte's protocol
 ## models, real Singer targets, and the README's Meltano project and PyAirbyte snippet run twice;
 ## then ac-host's unit and integration tests (host/tests), built once in the `host` profile
-test: tools build pyenv
+test: lint tools build pyenv
 	bash tests/python/selftest.sh
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --exclude ac-host --lib --bins --tests
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --profile host -p ac-host

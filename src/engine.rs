@@ -1529,6 +1529,9 @@ pub mod tests {
     use serde_json::json;
     use std::collections::{BTreeMap, VecDeque};
 
+    /// The function that answers a scripted transport's requests, by path.
+    pub type Answer = Box<dyn FnMut(&str) -> Result<HttpResponse, String>>;
+
     /// A scripted transport: a function answers each path; time advances by `latency` per request.
     pub struct Fake {
         pub waits: u64,
@@ -1536,7 +1539,7 @@ pub mod tests {
         pub latency: u64,
         pub pending: VecDeque<(u64, u64, String)>,
         pub starts: Vec<(u64, String)>,
-        pub answer: Box<dyn FnMut(&str) -> Result<HttpResponse, String>>,
+        pub answer: Answer,
     }
 
     impl Fake {
@@ -1861,11 +1864,13 @@ pub mod tests {
         };
         let mut fake = Fake::new(1, answer);
         let cfg = config(5.0);
-        let mut st = StreamState::default();
-        st.resume = Some(Resume::Ranges(vec![IdRange {
-            after: Some("100".into()),
-            below: None,
-        }]));
+        let st = StreamState {
+            resume: Some(Resume::Ranges(vec![IdRange {
+                after: Some("100".into()),
+                below: None,
+            }])),
+            ..Default::default()
+        };
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
         let s = read(

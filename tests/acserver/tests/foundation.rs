@@ -189,7 +189,7 @@ fn discover_lists_every_stream() {
         );
         assert!(st["supported_sync_modes"]
             .as_array()
-            .map_or(false, |m| !m.is_empty()));
+            .is_some_and(|m| !m.is_empty()));
     }
     let contacts = streams
         .iter()
@@ -259,7 +259,7 @@ fn full_read_delivers_every_record_exactly_once_within_the_rate_limit() {
     assert!(complete >= 59, "{complete} streams complete");
     assert!(run.of_type("LOG").iter().any(|m| m["log"]["message"]
         .as_str()
-        .map_or(false, |s| s.contains("contacts") && s.contains("records"))));
+        .is_some_and(|s| s.contains("contacts") && s.contains("records"))));
     assert!(
         run.stderr.contains("total:"),
         "summary on stderr: {}",

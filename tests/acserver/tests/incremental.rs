@@ -35,7 +35,7 @@ fn incremental_catalog(streams: &[Value]) -> String {
     let list: Vec<Value> = streams
         .iter()
         .map(|s| {
-            let inc = s["supported_sync_modes"].as_array().map_or(false, |m| m.iter().any(|x| x == "incremental"));
+            let inc = s["supported_sync_modes"].as_array().is_some_and(|m| m.iter().any(|x| x == "incremental"));
             serde_json::json!({"stream": s, "sync_mode": if inc { "incremental" } else { "full_refresh" }, "destination_sync_mode": "append"})
         })
         .collect();
@@ -129,7 +129,7 @@ fn discover_offers_all_streams_and_custom_objects() {
     for st in &streams {
         let inc = st["supported_sync_modes"]
             .as_array()
-            .map_or(false, |m| m.iter().any(|x| x == "incremental"));
+            .is_some_and(|m| m.iter().any(|x| x == "incremental"));
         assert_eq!(inc, st["default_cursor_field"].is_array(), "{}", st["name"]);
         assert_eq!(
             st["source_defined_primary_key"],
@@ -223,10 +223,7 @@ fn full_then_incremental_read_delivers_exactly_the_changes() {
                 "{name}: the incremental read must deliver exactly the changed records (and those in the overlap)"
             );
         } else {
-            let all: BTreeSet<String> = srv
-                .with_dataset(|d| d.ids(&name.to_string()))
-                .into_iter()
-                .collect();
+            let all: BTreeSet<String> = srv.with_dataset(|d| d.ids(name)).into_iter().collect();
             assert_eq!(unique, all, "{name}: full refresh re-reads everything");
         }
     }
@@ -524,7 +521,7 @@ fn changes_during_a_read_are_not_lost() {
                     && m["record"]["data"]["id"] == id.as_str()
                     && m["record"]["data"][&cursor]
                         .as_str()
-                        .map_or(false, |c| c.starts_with("2025"))
+                        .is_some_and(|c| c.starts_with("2025"))
             });
             assert!(
                 got_change,

@@ -295,8 +295,7 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
         // The target echoes the last state: that is what the next sync resumes from.
         let last_state = text
             .lines()
-            .filter(|l| l.starts_with('{'))
-            .last()
+            .rfind(|l| l.starts_with('{'))
             .unwrap_or("{}")
             .to_string();
         std::fs::write(s.dir.join(format!("state{run}.json")), &last_state).expect("state");

@@ -155,7 +155,7 @@ fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
     want.sort();
     assert_eq!(all, want);
     assert!(
-        again.get("contacts").map_or(true, Vec::is_empty),
+        again.get("contacts").is_none_or(Vec::is_empty),
         "contacts were complete: nothing new"
     );
 }
