@@ -2,9 +2,9 @@
 
 use crate::commands::{read_std_file, run, Host};
 use crate::config::Config;
-use crate::engine::tests::{ok, Fake};
 use crate::engine::{HttpResponse, Transport};
 use crate::output::fake::Screen;
+use crate::test_support::{ok, Fake};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 

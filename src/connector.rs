@@ -320,8 +320,8 @@ pub fn worst_failure(summary: &ReadSummary) -> Option<FailureType> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::tests::{ok, Fake, Lines};
     use crate::engine::HttpResponse;
+    use crate::test_support::{ok, Fake, Lines};
     use serde_json::json;
     use std::collections::BTreeMap;
 

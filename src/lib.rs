@@ -37,6 +37,8 @@ pub mod state;
 #[cfg(test)]
 mod state_stats_tests;
 pub mod streams;
+#[cfg(test)]
+mod test_support;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

@@ -2,8 +2,8 @@
 //! lists that change during the read, orders ignored, answers without a list, id ranges
 //! ignored. Each test checks the exact set of ids delivered.
 
-use crate::engine::tests::{config, job, ok, query, records, Fake, Lines};
 use crate::engine::{read, Client, HttpResponse};
+use crate::test_support::{config, job, ok, query, records, Fake, Lines};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::BTreeSet;

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::connector::read;
-use crate::engine::tests::{ok, Fake, Lines};
+use crate::test_support::{ok, Fake, Lines};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
