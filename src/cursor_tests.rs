@@ -4,10 +4,10 @@
 
 use crate::config::Config;
 use crate::datetime::{parse_instant, Instant};
-use crate::engine::tests::{Fake, Lines};
 use crate::engine::{read, Client, HttpResponse, Job};
 use crate::state::StreamState;
 use crate::streams::{fixed_streams, StreamDef};
+use crate::test_support::{Fake, Lines};
 use serde_json::{json, Value};
 
 /// A config with this `account_timezone` (None: the default).

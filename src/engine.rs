@@ -885,7 +885,7 @@ fn handle(
         Ok(r) => r,
     };
     if let Some(note) = client.note_headers(ticket, &resp) {
-        sink.out(&log_line("INFO", &format!("rate: {note}")));
+        sink.log("INFO", &format!("rate: {note}"));
     }
     note_pass_start(client, t, &resp);
     match classify(

@@ -3,10 +3,10 @@
 //! holds every request for `Retry-After`.
 
 use crate::config::Config;
-use crate::engine::tests::{Fake, Lines};
 use crate::engine::{read, Client, HttpResponse, Job};
 use crate::state::StreamState;
 use crate::streams::fixed_streams;
+use crate::test_support::{Fake, Lines};
 use serde_json::json;
 
 const SECOND: u64 = 1_000_000_000;
