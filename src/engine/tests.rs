@@ -1,7 +1,11 @@
 //! The engine's unit tests: whole reads against a scripted transport.
 
+use super::task::lanes;
 use super::*;
-use crate::state::StreamState;
+use crate::config::Config;
+use crate::request::IdRange;
+use crate::retry::SECOND;
+use crate::state::{Resume, StreamState};
 use crate::streams::fixed_streams;
 use crate::test_support::{config, job, ok, query, records, Fake, Lines};
 use serde_json::json;

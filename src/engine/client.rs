@@ -1,0 +1,378 @@
+//! The request client: one rate budget for the run, retries, the key check, and the retry
+//! budget that one-off requests and page slots both spend.
+
+use super::{Failure, HttpResponse, Transport};
+use crate::config::Config;
+use crate::limiter::Limiter;
+use crate::protocol::FailureType;
+use crate::retry::{backoff_ns, classify, next_random, Verdict, SECOND};
+
+/// What one request may still spend on retries: attempts, waiting time, and the 403s seen
+/// (shared by [`Client::get`] and the engine's page slots).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct RetryBudget {
+    /// Tries that failed (429s not counted: they cost waiting time only).
+    pub(super) attempts: u32,
+    /// Time waited between tries so far, nanoseconds.
+    pub(super) waited_ns: u64,
+    /// 403 answers so far.
+    pub(super) forbidden: u32,
+}
+
+impl RetryBudget {
+    /// Counts a failed try; a 429 (`pause_all`) is the account's budget, not this request's
+    /// fault: it costs waiting time (bounded), not an attempt.
+    pub(super) fn charge(&mut self, pause_all: bool) {
+        if !pause_all {
+            self.attempts += 1;
+        }
+    }
+}
+
+/// What [`Client::try_start`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Start {
+    /// The request is under way with this ticket.
+    Begun(u64),
+    /// It did not start, and why.
+    Failed(StartError),
+    /// The rate budget has no room before this monotonic time.
+    Later(u64),
+}
+
+/// Shared request machinery of a run: one rate budget, retries, the "key worked" memory.
+pub struct Client<'t> {
+    /// The edge.
+    pub transport: &'t mut dyn Transport,
+    /// The run's one rate budget.
+    pub(super) limiter: Limiter,
+    /// Tries per request (from the config, at least one).
+    max_attempts: u32,
+    /// Waiting time per request before giving up (from the config).
+    max_wait_ns: u64,
+    /// A request with this key succeeded: later 403s are intermittent, not a wrong key.
+    pub(super) key_worked: bool,
+    next_ticket: u64,
+    requests: u64,
+    /// State of the backoff jitter.
+    pub(super) random: u64,
+    /// The API's path on the account's host (`/api/3`).
+    pub(super) api_path: String,
+    /// When each request in flight began, by ticket.
+    pub(super) start_times: std::collections::HashMap<u64, u64>,
+    prefetch: Option<Prefetch>,
+    /// The last answer was a 429 this run's own starts explain: its request waits for
+    /// `Retry-After`, the others keep their spacing (the server's window over-counted by one).
+    pub(super) own_429: bool,
+}
+
+/// A request begun alongside another (the key check), so a slow API costs one round trip for
+/// both; its answer waits for the `get` of the same path.
+#[derive(Debug)]
+struct Prefetch {
+    /// Full path and query.
+    path: String,
+    /// Its ticket once begun.
+    ticket: Option<u64>,
+    /// Its answer once in.
+    answer: Option<Result<HttpResponse, String>>,
+}
+
+/// Prefix a transport puts on failures that retrying cannot cure (the host name does not
+/// resolve, its certificate is refused): they fail at once, as something the user must fix.
+pub const NOT_RETRIED: &str = "not retried: ";
+
+/// What to do about a transport failure.
+pub(super) fn network_verdict(e: &str) -> Verdict {
+    match e.strip_prefix(NOT_RETRIED) {
+        Some(why) => Verdict::Fail {
+            kind: FailureType::Config,
+            why: why.to_string(),
+        },
+        None => Verdict::Retry {
+            after_ns: None,
+            pause_all: false,
+            why: format!("network failure: {e}"),
+        },
+    }
+}
+
+/// Why a request did not start.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum StartError {
+    /// The host could not send it: a network failure, retried.
+    Network(String),
+    /// It would have left the account's API: never sent, not retried.
+    Refused(String),
+}
+
+impl<'t> Client<'t> {
+    /// A client for one run.
+    pub fn new(transport: &'t mut dyn Transport, config: &Config) -> Client<'t> {
+        let seed = transport.now_ns() ^ 0x5DEE_CE66_D1CE_4E5B;
+        Client {
+            transport,
+            limiter: Limiter::new(config.requests_per_second),
+            max_attempts: config.max_attempts.max(1),
+            max_wait_ns: config.max_retry_wait_seconds.saturating_mul(SECOND),
+            key_worked: false,
+            next_ticket: 1,
+            requests: 0,
+            random: seed,
+            api_path: config.base.api_path.clone(),
+            start_times: Default::default(),
+            prefetch: None,
+            own_429: false,
+        }
+    }
+
+    /// Requests begun so far.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// Starts a request now if the budget allows.
+    pub(super) fn try_start(&mut self, path: &str) -> Start {
+        if let Err(refused) = crate::request::on_account_host(&self.api_path, path) {
+            return Start::Failed(StartError::Refused(refused));
+        }
+        let now = self.transport.now_ns();
+        let slot = self.limiter.next_slot();
+        if slot > now {
+            return Start::Later(slot);
+        }
+        self.limiter.started(now);
+        self.requests += 1;
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.start_times.insert(ticket, now);
+        match self.transport.start(ticket, path) {
+            Ok(()) => Start::Begun(ticket),
+            Err(e) => Start::Failed(StartError::Network(e)),
+        }
+    }
+
+    /// Whether waiting `delay_ns` more for another try stays within the retry bounds; if so it
+    /// is spent from `budget`.
+    pub(super) fn may_wait(&self, budget: &mut RetryBudget, delay_ns: u64) -> bool {
+        if budget.attempts >= self.max_attempts || budget.waited_ns + delay_ns > self.max_wait_ns {
+            return false;
+        }
+        budget.waited_ns += delay_ns;
+        true
+    }
+
+    /// Honours `RateLimit-Remaining: 0` when other clients, not this run, used the budget, and
+    /// learns from a 429 that this run's own starts caused (see [`Limiter`]).
+    /// Returns what changed, for a log line.
+    pub(super) fn note_headers(&mut self, ticket: u64, resp: &HttpResponse) -> Option<String> {
+        let start = self.start_times.remove(&ticket);
+        let now = self.transport.now_ns();
+        let limit = resp
+            .header("ratelimit-limit")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let mut note = None;
+        self.own_429 = resp.status == 429 && self.limiter.own_429(start.unwrap_or(now), limit);
+        if resp.status == 429 && self.limiter.rate_limited(start.unwrap_or(now), limit) {
+            note = Some(format!(
+                "a 429 our own requests caused (their arrival at the server varies): spacing requests {} ms apart from now on",
+                self.limiter.interval_ns() / 1_000_000
+            ));
+        }
+        if resp.header("ratelimit-remaining").map(str::trim) == Some("0")
+            && self.limiter.exhausted(start.unwrap_or(now), limit, now)
+        {
+            note = note.or(Some(format!(
+                "RateLimit-Remaining: 0 although this run began fewer requests in that second: other clients share the account's budget; holding requests for {} ms",
+                self.limiter.next_slot().saturating_sub(now) / 1_000_000
+            )));
+        }
+        note
+    }
+
+    /// One GET of an API path (below `/api/3/`) with the full retry policy. Returns the 2xx answer.
+    pub fn get(&mut self, path: &str) -> Result<HttpResponse, Failure> {
+        self.get_inner(path, false)
+    }
+
+    /// Proves the key works (`users/me`) before anything else, so a wrong key fails the run once
+    /// and clearly, and later 403s are known to be intermittent. A 403 here is retried a few
+    /// times quickly, since ActiveCampaign sends intermittent 403s even to good keys.
+    pub fn verify_key(&mut self) -> Result<HttpResponse, Failure> {
+        self.get_inner("users/me", true)
+    }
+
+    /// Begins `path` (below `/api/3/`) together with the next request made through [`Client::get`]
+    /// or [`Client::verify_key`], once the budget allows; a later `get` of the same path uses its
+    /// answer when that answer is usable, and asks again otherwise.
+    pub fn prefetch(&mut self, path: &str) {
+        self.prefetch = Some(Prefetch {
+            path: format!("{}/{}", self.api_path, path),
+            ticket: None,
+            answer: None,
+        });
+    }
+
+    /// Begins the prefetch if it is waiting and the budget allows; returns when it may begin.
+    fn start_prefetch(&mut self) -> Option<u64> {
+        let path = match &self.prefetch {
+            Some(p) if p.ticket.is_none() => p.path.clone(),
+            _ => return None,
+        };
+        match self.try_start(&path) {
+            Start::Begun(t) => {
+                if let Some(p) = self.prefetch.as_mut() {
+                    p.ticket = Some(t);
+                }
+                None
+            }
+            // It could not begin: the later `get` asks for itself.
+            Start::Failed(_) => {
+                self.prefetch = None;
+                None
+            }
+            Start::Later(at) => Some(at),
+        }
+    }
+
+    /// Waits like [`Transport::wait`], keeping the prefetch's answer aside.
+    fn wait_keeping_prefetch(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+        let mut rest = Vec::new();
+        for (k, r) in self.transport.wait(deadline) {
+            match self.prefetch.as_mut() {
+                Some(p) if p.ticket == Some(k) => {
+                    if let Ok(resp) = &r {
+                        let _ = self.note_headers(k, resp);
+                    }
+                    if let Some(p) = self.prefetch.as_mut() {
+                        p.answer = Some(r);
+                    }
+                }
+                _ => rest.push((k, r)),
+            }
+        }
+        rest
+    }
+
+    /// The prefetched answer for `full`, when there is one and it is a success (waiting for it if
+    /// it is under way).
+    fn take_prefetched(&mut self, full: &str) -> Option<HttpResponse> {
+        if self.prefetch.as_ref().is_none_or(|p| p.path != full) {
+            return None;
+        }
+        while self
+            .prefetch
+            .as_ref()
+            .is_some_and(|p| p.ticket.is_some() && p.answer.is_none())
+        {
+            let deadline = self.transport.now_ns() + 3600 * SECOND;
+            self.wait_keeping_prefetch(deadline);
+        }
+        match self.prefetch.take()?.answer? {
+            Ok(r) if (200..300).contains(&r.status) => Some(r),
+            _ => None,
+        }
+    }
+
+    fn get_inner(&mut self, path: &str, retry_forbidden: bool) -> Result<HttpResponse, Failure> {
+        let full = format!("{}/{}", self.api_path, path);
+        if let Some(r) = self.take_prefetched(&full) {
+            return Ok(r);
+        }
+        let mut budget = RetryBudget::default();
+        loop {
+            let ticket = loop {
+                match self.try_start(&full) {
+                    Start::Begun(t) => break Ok(t),
+                    Start::Failed(e) => break Err(e),
+                    Start::Later(at) => {
+                        self.wait_keeping_prefetch(at);
+                    }
+                }
+            };
+            let ticket_id = ticket.as_ref().ok().copied();
+            let result = match ticket {
+                Ok(t) => loop {
+                    let mut deadline = self.transport.now_ns() + 3600 * SECOND;
+                    if let Some(at) = self.start_prefetch() {
+                        deadline = deadline.min(at);
+                    }
+                    if let Some((_, r)) = self
+                        .wait_keeping_prefetch(deadline)
+                        .into_iter()
+                        .find(|(k, _)| *k == t)
+                    {
+                        break r;
+                    }
+                },
+                Err(StartError::Refused(why)) => {
+                    return Err(Failure {
+                        kind: FailureType::System,
+                        message: why,
+                    })
+                }
+                Err(StartError::Network(e)) => Err(e),
+            };
+            let verdict = match &result {
+                Err(e) => network_verdict(e),
+                Ok(r) => {
+                    if let Some(t) = ticket_id {
+                        let _ = self.note_headers(t, r);
+                    }
+                    classify(
+                        r.status,
+                        &r.body,
+                        r.header("retry-after"),
+                        self.key_worked || retry_forbidden,
+                        budget.forbidden,
+                    )
+                }
+            };
+            match verdict {
+                Verdict::Use => {
+                    self.key_worked = true;
+                    return result.map_err(|e| Failure {
+                        kind: FailureType::System,
+                        message: e,
+                    });
+                }
+                Verdict::Fail { kind, why } => return Err(Failure { kind, message: why }),
+                Verdict::Retry {
+                    after_ns,
+                    pause_all,
+                    why,
+                } => {
+                    // A 429 is the account's budget, not this request's fault: it costs waiting
+                    // time (bounded), not an attempt.
+                    budget.charge(pause_all);
+                    let was_forbidden = result.as_ref().is_ok_and(|r| r.status == 403);
+                    if was_forbidden {
+                        budget.forbidden += 1;
+                    }
+                    // A 403 is either intermittent (gone in a moment) or real: don't wait long on it.
+                    let delay = if was_forbidden {
+                        budget.forbidden as u64 * SECOND / 2
+                    } else {
+                        after_ns.unwrap_or_else(|| {
+                            backoff_ns(budget.attempts, next_random(&mut self.random))
+                        })
+                    };
+                    if !self.may_wait(&mut budget, delay) {
+                        return Err(Failure {
+                            kind: FailureType::Transient,
+                            message: format!(
+                                "gave up after {} attempts; last failure: {why}",
+                                budget.attempts
+                            ),
+                        });
+                    }
+                    let until = self.transport.now_ns() + delay;
+                    if pause_all && !self.own_429 {
+                        self.limiter.pause_until(until);
+                    }
+                    self.transport.wait(until);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Emitting: a page's records to each stream of its task (cut on each stream's cursor), then
+//! each stream's state, and progress now and then.
+
+use super::run::Run;
+use super::task::{Task, PROGRESS_EVERY_NS};
+use crate::datetime::{cursor_instant, Instant};
+use crate::protocol::json_string;
+use crate::response::{id_text, null_zero_dates_raw, Page, Record};
+use crate::state::{Resume, StreamState};
+use serde_json::Value;
+
+/// Where a page leaves its task: the resume point after it (`None`: the pass is complete) and
+/// the list's latest count.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct PageEnd {
+    /// Resume point after this page; `None` closes the pass.
+    pub(super) resume: Option<Resume>,
+    /// The list's count in this answer, for progress.
+    pub(super) total: Option<u64>,
+}
+
+impl Run<'_, '_> {
+    /// Emits a page's records to each stream of the task, then each stream's state (`resume` None:
+    /// the pass is complete).
+    pub(super) fn emit_page(&mut self, t: &mut Task, page: Page, end: PageEnd) {
+        let PageEnd { resume, total } = end;
+        let now = self.client.transport.now_ns();
+        let emitted_at = self.client.transport.wall_ms();
+        let floor = self.config.start_date;
+        let mut lists: Vec<(String, Vec<Record>)> = page.extra;
+        lists.push((t.def.page_key.clone(), page.main));
+        for o in t.outs.iter_mut() {
+            if !o.started {
+                o.started = true;
+                self.sink.status(&o.stream, "RUNNING", emitted_at);
+            }
+            let Some(records) = lists.iter().find(|(k, _)| *k == o.list_key).map(|(_, r)| r) else {
+                continue;
+            };
+            let stream_json = json_string(&o.stream);
+            let lookback = self.config.lookback_window_seconds.max(o.lookback_s);
+            for r in records {
+                let text = null_zero_dates_raw(r.get());
+                if o.incremental {
+                    // Only incremental streams take records apart, for their id and cursor.
+                    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    let at: Option<Instant> = o
+                        .cursor
+                        .as_deref()
+                        .and_then(|c| v.get(c))
+                        .and_then(Value::as_str)
+                        .and_then(cursor_instant);
+                    let id = id_text(v.get("id"));
+                    if !o.state.wants(at, &id, floor, lookback) {
+                        continue;
+                    }
+                    if let Some(at) = at {
+                        o.state.saw(at, &id);
+                    }
+                }
+                self.sink.record(&o.stream, &stream_json, &text, emitted_at);
+                o.records += 1;
+            }
+        }
+        self.emit_states(t, resume);
+        if now.saturating_sub(t.last_progress_ns) >= PROGRESS_EVERY_NS {
+            t.last_progress_ns = now;
+            let elapsed_s = (now.saturating_sub(t.first_ns.unwrap_or(now)) as f64 / 1e9).max(0.001);
+            for o in &t.outs {
+                let main = o.list_key == t.def.page_key;
+                let of = if main {
+                    total.map(|n| format!(" of about {n}")).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                self.sink.log(
+                    "INFO",
+                    &format!(
+                        "{}: {} records so far{of}, {} pages",
+                        o.stream, o.records, t.pages
+                    ),
+                );
+                let left = match total {
+                    Some(n) if main && o.records > 0 && n > o.records => {
+                        let eta = (n - o.records) as f64 / (o.records as f64 / elapsed_s);
+                        format!(", about {} left (~{:.0} s)", n - o.records, eta)
+                    }
+                    _ => String::new(),
+                };
+                self.sink.progress(&format!(
+                    "{}: {} records, {} pages, {:.1} requests/s{left}",
+                    o.stream,
+                    o.records,
+                    t.pages,
+                    t.requests as f64 / elapsed_s
+                ));
+            }
+        }
+    }
+
+    /// Writes each stream's state; `None` closes the pass.
+    pub(super) fn emit_states(&mut self, t: &mut Task, resume: Option<Resume>) {
+        for o in t.outs.iter_mut() {
+            match &resume {
+                None if o.incremental => o.state.finish_pass(),
+                None => o.state = StreamState::default(),
+                Some(r) => o.state.resume = Some(r.clone()),
+            }
+            let since = o.records.saturating_sub(o.stated);
+            o.stated = o.records;
+            self.sink.state(&o.stream, &o.state.to_value(), since);
+        }
+        self.sink.checkpoint();
+    }
+}

@@ -1,0 +1,192 @@
+//! The keyset pager: each id range is its own chain of pages; an open-ended pass is split into
+//! parallel ranges once the newest id is known, and idle lanes take half of the widest range.
+
+use super::emit::PageEnd;
+use super::lifecycle::describe_pos;
+use super::run::Run;
+use super::task::{lanes, Slot, SlotPhase, Task};
+use crate::keyset::fence;
+use crate::protocol::FailureType;
+use crate::request::{IdRange, Position, PAGE_LIMIT};
+use crate::response::{record_id, Page};
+use crate::state::Resume;
+
+/// An id as a number, when it is one.
+fn id_num(id: Option<&str>) -> Option<u64> {
+    id.and_then(|s| s.parse::<u64>().ok())
+}
+
+/// Splits an open-ended range starting after `after` over the id space up to `max_id`: `k`
+/// bounded ranges and an open tail that catches records added meanwhile.
+fn split_open_range(after: u64, max_id: u64, lanes: u64) -> Vec<IdRange> {
+    let span = max_id.saturating_sub(after);
+    let k = lanes.min(span.div_ceil(PAGE_LIMIT)).max(1);
+    let chunk = span.div_ceil(k).max(1);
+    (0..k)
+        .map(|i| {
+            let lo = after + i * chunk;
+            let below = if i + 1 == k {
+                None
+            } else {
+                Some((lo + chunk + 1).to_string())
+            };
+            IdRange {
+                after: Some(lo.to_string()),
+                below,
+            }
+        })
+        .collect()
+}
+
+/// Gives a free lane to the waiting range with the most ids left, by halving it.
+fn steal(t: &mut Task, lanes: usize) {
+    while t.slots.len() < lanes {
+        let widest = t
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.phase, SlotPhase::Ready { .. }))
+            .filter_map(|(i, s)| match &s.pos {
+                Position::Keyset(r) => Some((
+                    i,
+                    id_num(r.after.as_deref()).unwrap_or(0),
+                    id_num(r.below.as_deref())?,
+                )),
+                _ => None,
+            })
+            .filter(|(_, a, b)| b.saturating_sub(*a) > 2 * PAGE_LIMIT)
+            .max_by_key(|(_, a, b)| b - a);
+        let Some((i, a, b)) = widest else { return };
+        let mid = a + (b - a) / 2;
+        t.slots[i].pos = Position::Keyset(IdRange {
+            after: Some(a.to_string()),
+            below: Some((mid + 1).to_string()),
+        });
+        t.slots.push(Slot::new(Position::Keyset(IdRange {
+            after: Some(mid.to_string()),
+            below: Some(b.to_string()),
+        })));
+    }
+}
+
+impl Run<'_, '_> {
+    /// Keyset paging: each id range is its own chain; the state lists every open range.
+    pub(super) fn take_keyset_page(&mut self, t: &mut Task, range: IdRange, page: Page) {
+        let n = page.main.len() as u64;
+        let fenced = match fence(&range, page) {
+            Ok(f) => f,
+            Err(why) => {
+                let why = format!("{}: {why}", describe_pos(&Position::Keyset(range)));
+                return self.fail(t, FailureType::System, why);
+            }
+        };
+        if n > 0 && fenced.last.is_none() && !fenced.closed {
+            return self.fail(
+                t,
+                FailureType::System,
+                format!(
+                    "keyset paging did not advance past id {:?}; the API ignored id_greater",
+                    range.after
+                ),
+            );
+        }
+        if fenced.dropped > 0 && !t.warned_fence {
+            t.warned_fence = true;
+            for o in &t.outs {
+                self.sink.log("WARN", &format!("{}: the API sent {} records outside the id range asked for ({:?} < id < {:?}); they were dropped (their own range delivers them)", o.stream, fenced.dropped, range.after, range.below));
+            }
+        }
+        let page = fenced.page;
+        let lanes = lanes(self.config);
+        // A range whose end the server already showed (ids past `below`) is read to its end.
+        if n == PAGE_LIMIT && !fenced.closed {
+            let last = fenced.last.unwrap_or(0);
+            let open_ended = range.below.is_none();
+            match t.max_id {
+                // A long open-ended pass: split the rest of the id space into parallel ranges.
+                Some(max) if open_ended && !t.split && lanes > 1 => {
+                    t.split = true;
+                    t.slots.extend(
+                        split_open_range(last, max, lanes as u64)
+                            .into_iter()
+                            .map(|r| Slot::new(Position::Keyset(r))),
+                    );
+                }
+                _ => {
+                    t.slots.push(Slot::new(Position::Keyset(IdRange {
+                        after: Some(last.to_string()),
+                        below: range.below.clone(),
+                    })));
+                    // First full page of an open-ended pass: ask how far the ids go.
+                    if open_ended
+                        && !t.split
+                        && t.max_id.is_none()
+                        && lanes > 1
+                        && !t.slots.iter().any(|s| s.pos == Position::Newest)
+                    {
+                        t.slots.push(Slot::new(Position::Newest));
+                    }
+                }
+            }
+        }
+        steal(t, lanes);
+        let open: Vec<IdRange> = t
+            .slots
+            .iter()
+            .filter_map(|s| match &s.pos {
+                Position::Keyset(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        let done = open.is_empty();
+        let total = page.total;
+        self.emit_page(
+            t,
+            page,
+            PageEnd {
+                resume: if done {
+                    None
+                } else {
+                    Some(Resume::Ranges(open))
+                },
+                total,
+            },
+        );
+        if done && t.slots.is_empty() {
+            self.finish(t);
+        }
+    }
+
+    /// The newest-id probe came back: split the open-ended range now if it is waiting.
+    pub(super) fn take_newest(&mut self, t: &mut Task, page: Page) {
+        let max = page
+            .main
+            .first()
+            .map(|r| record_id(r))
+            .and_then(|id| id.parse::<u64>().ok())
+            .unwrap_or(0);
+        t.max_id = Some(max);
+        let lanes = lanes(self.config);
+        let open = t.slots.iter().position(|s| {
+            matches!(&s.pos, Position::Keyset(r) if r.below.is_none())
+                && matches!(s.phase, SlotPhase::Ready { .. })
+        });
+        if let (Some(i), false) = (open, t.split) {
+            if let Position::Keyset(r) = t.slots[i].pos.clone() {
+                t.split = true;
+                t.slots.remove(i);
+                let after = id_num(r.after.as_deref()).unwrap_or(0);
+                t.slots.extend(
+                    split_open_range(after, max, lanes as u64)
+                        .into_iter()
+                        .map(|r| Slot::new(Position::Keyset(r))),
+                );
+            }
+        }
+        if t.slots.is_empty() {
+            // Every range ended before the probe came back: close the pass.
+            self.emit_states(t, None);
+            self.finish(t);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The one engine that reads every stream: it pages, filters on cursors, checkpoints, retries and
+//! keeps all requests of the run under one rate budget, with several requests in flight.
+//!
+//! It talks to the outside only through [`Transport`] (HTTP and clocks) and [`Sink`] (output), so
+//! the whole loop runs natively in unit tests against a scripted transport. Its parts:
+//!
+//! - [`client`]: the request client, its retries and the retry budget pages share;
+//! - [`task`]: planning, which groups streams into tasks (one paged list each);
+//! - [`run`]: the scheduler loop and what happens to each finished request;
+//! - [`offset`] and [`id_ranges`]: the offset pager and the keyset (id range) pager;
+//! - [`emit`]: records, states and progress out to the sink;
+//! - [`lifecycle`]: a task's retries, completion and failure.
+
+mod client;
+mod emit;
+mod id_ranges;
+mod lifecycle;
+mod offset;
+mod run;
+mod task;
+
+pub use client::{Client, NOT_RETRIED};
+pub use run::read;
+pub use task::CONTACT_CHILDREN;
+
+use crate::protocol::FailureType;
+use crate::state::StreamState;
+use crate::streams::StreamDef;
+use serde_json::Value;
+
+/// An HTTP answer, body fully read.
+#[derive(Debug, Clone, Default)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// First value of a header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The HTTP and clock edge.
+pub trait Transport {
+    /// Begins a GET of `path_and_query` on the account's host; its result comes back from `wait`
+    /// under `ticket`. An `Err` means the request could not even start (counts as a network failure).
+    fn start(&mut self, ticket: u64, path_and_query: &str) -> Result<(), String>;
+    /// Blocks until at least one started request has finished or the monotonic clock reaches
+    /// `deadline_ns`; returns what finished.
+    fn wait(&mut self, deadline_ns: u64) -> Vec<(u64, Result<HttpResponse, String>)>;
+    /// Monotonic clock, nanoseconds.
+    fn now_ns(&mut self) -> u64;
+    /// Wall clock, milliseconds since the epoch (for `emitted_at`).
+    fn wall_ms(&mut self) -> u64;
+}
+
+/// Where messages go.
+pub trait Sink {
+    /// One record: `stream_json` is the stream name as a JSON string, `data_json` the record.
+    fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64);
+    /// One stream's state; `records`: the stream's records since its previous state.
+    fn state(&mut self, stream: &str, state: &Value, records: u64);
+    /// A log message at `level` (INFO, WARN).
+    fn log(&mut self, level: &str, message: &str);
+    /// A stream's status (STARTED, RUNNING, COMPLETE, INCOMPLETE).
+    fn status(&mut self, stream: &str, status: &str, emitted_at: u64);
+    /// An error; `stream` names the failed stream when there is one.
+    fn error(&mut self, error: &ErrorEvent, emitted_at: u64);
+    /// Makes everything written so far durable (called after each STATE).
+    fn checkpoint(&mut self);
+    /// Human-readable progress (stderr in the CLI).
+    fn progress(&mut self, text: &str);
+}
+
+/// An error event: what failed, for a person and for the log, and its class.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorEvent<'a> {
+    /// The failed stream, when the failure is one stream's.
+    pub stream: Option<&'a str>,
+    /// What happened and what to do.
+    pub message: &'a str,
+    /// The technical detail.
+    pub internal: &'a str,
+    /// Class.
+    pub kind: FailureType,
+}
+
+/// Outcome of one stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSummary {
+    /// Stream name.
+    pub name: String,
+    /// Records emitted.
+    pub records: u64,
+    /// Requests made for it (shared pages count for every stream they feed).
+    pub requests: u64,
+    /// Wall time from its first request to its end, milliseconds.
+    pub millis: u64,
+    /// The failure, when the stream did not complete.
+    pub failure: Option<(FailureType, String)>,
+}
+
+/// Outcome of a read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadSummary {
+    /// Per stream, in catalog order.
+    pub streams: Vec<StreamSummary>,
+    /// All HTTP requests begun.
+    pub requests: u64,
+    /// Wall time, milliseconds.
+    pub millis: u64,
+}
+
+/// A request that ran out of retries or failed for good.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Class.
+    pub kind: FailureType,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+/// A stream to read, with its definition, mode and saved state.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// What to read.
+    pub def: StreamDef,
+    /// Incremental or full refresh.
+    pub incremental: bool,
+    /// Saved state (default: none).
+    pub state: StreamState,
+}
+
+/// Margin subtracted from a server-side filter value: the API does not document the zone it
+/// reads those values in, so the server filter overlaps and the cursor filter does the exact cut.
+pub const SERVER_FILTER_MARGIN_S: i64 = 86_400;
+
+/// Answers without a list (empty body, `{}`) in a row that make an empty page.
+pub const EMPTY_CONFIRMATIONS: u32 = 3;
+
+/// Margin taken off the server time at which a pass began, for clock differences between the
+/// API's front ends and its database.
+pub const PASS_START_MARGIN_S: i64 = 5;
+
+#[cfg(test)]
+mod tests;

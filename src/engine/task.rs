@@ -1,0 +1,279 @@
+//! Planning: jobs grouped into tasks, one paged list each, and the state a task pages with.
+
+use super::client::RetryBudget;
+use super::{Job, SERVER_FILTER_MARGIN_S};
+use crate::config::Config;
+use crate::datetime::Instant;
+use crate::paging::Chain;
+use crate::protocol::FailureType;
+use crate::request::{Position, PAGE_LIMIT};
+use crate::response::Page;
+use crate::retry::SECOND;
+use crate::state::{Resume, StreamState};
+use crate::streams::{Paging, ServerFilter, StreamDef};
+use std::collections::{BTreeMap, HashSet};
+
+/// Ids of the last records delivered that an offset resume point carries.
+pub(super) const RESUME_IDS: usize = 5;
+
+/// Offsets planned ahead are this far apart: pages overlap by one record.
+pub(super) const STRIDE: u64 = PAGE_LIMIT - 1;
+
+/// One stream fed by a task, with its own sync mode and state.
+#[derive(Debug)]
+pub(super) struct Out {
+    pub(super) stream: String,
+    pub(super) list_key: String,
+    pub(super) cursor: Option<String>,
+    /// The stream's default overlap (event-time cursors), seconds.
+    pub(super) lookback_s: i64,
+    pub(super) incremental: bool,
+    pub(super) state: StreamState,
+    pub(super) records: u64,
+    /// `records` when this stream's last STATE went out: a STATE's recordCount counts only the
+    /// records since then (the Airbyte protocol's per-message count, which the platform checks
+    /// against what the destination committed for that state).
+    pub(super) stated: u64,
+    pub(super) started: bool,
+}
+
+impl Out {
+    /// The stream of a job, fed from the answer's `list_key`.
+    pub(super) fn new(job: &Job, list_key: String) -> Out {
+        Out {
+            stream: job.def.name.clone(),
+            list_key,
+            cursor: job.def.cursor.clone(),
+            lookback_s: job.def.lookback_s,
+            incremental: job.incremental,
+            state: job.state.clone(),
+            records: 0,
+            stated: 0,
+            started: false,
+        }
+    }
+}
+
+/// Where one page request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SlotPhase {
+    /// Waiting to be sent, not before this monotonic time.
+    Ready {
+        /// Earliest start, nanoseconds.
+        not_before: u64,
+    },
+    /// Sent; its answer comes back under this ticket.
+    InFlight {
+        /// The transport's ticket.
+        ticket: u64,
+    },
+}
+
+/// One page request of a task, with its retry bookkeeping. Offset paging keeps several slots
+/// ahead when the total is known; keyset paging keeps one slot per id range (chain).
+#[derive(Debug, Clone)]
+pub(super) struct Slot {
+    /// The page it asks for.
+    pub(super) pos: Position,
+    /// Waiting or in flight.
+    pub(super) phase: SlotPhase,
+    /// What its retries have spent.
+    pub(super) budget: RetryBudget,
+    /// Answers without a list so far.
+    pub(super) empties: u32,
+}
+
+impl Slot {
+    /// A slot ready to ask for `pos` now.
+    pub(super) fn new(pos: Position) -> Slot {
+        Slot {
+            pos,
+            phase: SlotPhase::Ready { not_before: 0 },
+            budget: RetryBudget::default(),
+            empties: 0,
+        }
+    }
+}
+
+/// Whether a task is still working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Status {
+    /// Still paging.
+    Running,
+    /// Complete.
+    Done,
+    /// Failed; its streams are reported.
+    Failed,
+}
+
+/// One paged list and the streams it feeds.
+#[derive(Debug)]
+pub(super) struct Task {
+    pub(super) def: StreamDef,
+    pub(super) outs: Vec<Out>,
+    pub(super) include: Vec<String>,
+    pub(super) since: Option<String>,
+    pub(super) slots: Vec<Slot>,
+    pub(super) status: Status,
+    /// Offset paging: the pages read so far (where the next one may start), the next offset to
+    /// plan ahead, pages waiting their turn, and the ids of the last page's sideloads (the
+    /// overlap record's children come twice).
+    pub(super) chain: Chain,
+    pub(super) planned_until: u64,
+    pub(super) buffer: BTreeMap<u64, Page>,
+    pub(super) prev_extra: Vec<(String, HashSet<String>)>,
+    pub(super) total: Option<u64>,
+    /// Keyset paging: whether the id space was already split into parallel ranges, and the
+    /// newest id once probed.
+    pub(super) split: bool,
+    pub(super) max_id: Option<u64>,
+    /// Records outside their id range were already reported.
+    pub(super) warned_fence: bool,
+    pub(super) requests: u64,
+    pub(super) pages: u64,
+    pub(super) first_ns: Option<u64>,
+    pub(super) end_ns: u64,
+    pub(super) failure: Option<(FailureType, String)>,
+    pub(super) last_progress_ns: u64,
+}
+
+/// How often, at most, a stream logs its progress.
+pub(super) const PROGRESS_EVERY_NS: u64 = 5 * SECOND;
+
+/// Child streams a contacts page can carry (`include=`), by list key.
+pub const CONTACT_CHILDREN: &[(&str, &str)] = &[
+    ("contact_custom_field_values", "fieldValues"),
+    ("contact_tags", "contactTags"),
+    ("contact_lists", "contactLists"),
+];
+
+/// Pages a task may have requested or buffered at once: enough to cover the latency of one
+/// request at the configured rate, so one big stream alone can still use the whole budget.
+pub(super) fn lanes(config: &Config) -> usize {
+    ((config.requests_per_second * 1.6).ceil() as usize).clamp(2, 8)
+}
+
+/// A task reading `def` for one stream, from where its state resumes.
+fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
+    let (slots, emit_offset) = match (&out.state.resume, def.paging) {
+        (Some(Resume::Offset(o)), Paging::Offset) => (vec![Slot::new(Position::Offset(*o))], *o),
+        (Some(Resume::OffsetAfter(o, _)), Paging::Offset) => (vec![], *o),
+        (Some(Resume::Ranges(rs)), Paging::Keyset) if !rs.is_empty() => (
+            rs.iter()
+                .cloned()
+                .map(|r| Slot::new(Position::Keyset(r)))
+                .collect(),
+            0,
+        ),
+        _ => (vec![Slot::new(Position::start(&def))], 0),
+    };
+    let split = slots.len() > 1;
+    let chain = match &out.state.resume {
+        Some(Resume::OffsetAfter(o, last)) if def.paging == Paging::Offset => {
+            Chain::resumed(*o, last.clone())
+        }
+        _ => Chain::new(emit_offset),
+    };
+    // A resumed chain asks for its first page where it overlaps the last run's records.
+    let slots = if slots.is_empty() {
+        vec![Slot::new(Position::Offset(chain.want().1))]
+    } else {
+        slots
+    };
+    Task {
+        def,
+        outs: vec![out],
+        include: vec![],
+        since,
+        slots,
+        status: Status::Running,
+        planned_until: chain.want().1 + STRIDE,
+        chain,
+        buffer: BTreeMap::new(),
+        prev_extra: vec![],
+        total: None,
+        split,
+        max_id: None,
+        warned_fence: false,
+        requests: 0,
+        pages: 0,
+        first_ns: None,
+        end_ns: 0,
+        failure: None,
+        last_progress_ns: 0,
+    }
+}
+
+/// Groups jobs into tasks: streams that share one list (the three `/fields` streams; contact
+/// children sideloaded on contacts pages) are read by one task.
+pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut children: Vec<Job> = Vec::new();
+    // With contact children to read, one pass over all contacts that carries them costs a page per
+    // 100 contacts; a server-filtered contacts pass would leave the children to page their own,
+    // longer lists in full. So contacts skip the server filter then, and every stream of the
+    // pass is cut on its own cursor.
+    let children_ride = config.sideload_contact_children
+        && jobs
+            .iter()
+            .any(|j| CONTACT_CHILDREN.iter().any(|(n, _)| *n == j.def.name));
+    for job in jobs {
+        if config.sideload_contact_children
+            && CONTACT_CHILDREN.iter().any(|(n, _)| *n == job.def.name)
+        {
+            children.push(job);
+            continue;
+        }
+        let out = Out::new(&job, job.def.list_key.clone());
+        if let Some(t) = tasks
+            .iter_mut()
+            .find(|t| t.def.path == job.def.path && t.def.page_key == job.def.page_key)
+        {
+            // Shared list: all its streams must resume from the same place, or all start over.
+            if t.outs.iter().any(|o| o.state.resume != out.state.resume) {
+                let start = Position::start(&t.def);
+                t.slots = vec![Slot::new(start)];
+                t.chain = Chain::new(0);
+                t.planned_until = STRIDE;
+            }
+            t.outs.push(out);
+            continue;
+        }
+        let since = if job.incremental
+            && job.def.filter != ServerFilter::None
+            && !(children_ride && job.def.name == "contacts")
+        {
+            let base: Option<Instant> = out
+                .state
+                .cursor
+                .map(|c| c.plus_seconds(-config.lookback_window_seconds.max(job.def.lookback_s)))
+                .or(config.start_date);
+            base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339())
+        } else {
+            None
+        };
+        tasks.push(new_task(job.def, out, since));
+    }
+    // Contact children ride on contacts pages when contacts are read in full (a server-filtered
+    // contacts pass would miss children that changed without their contact) and both resume from
+    // the same place; otherwise they page their own lists.
+    for job in children {
+        let key = CONTACT_CHILDREN
+            .iter()
+            .find(|(n, _)| *n == job.def.name)
+            .map(|(_, k)| k.to_string())
+            .unwrap_or_default();
+        let out = Out::new(&job, key.clone());
+        if let Some(t) = tasks.iter_mut().find(|t| {
+            t.def.name == "contacts"
+                && t.since.is_none()
+                && t.outs[0].state.resume == out.state.resume
+        }) {
+            t.include.push(key);
+            t.outs.push(out);
+        } else {
+            tasks.push(new_task(job.def, out, None));
+        }
+    }
+    tasks
+}
