@@ -63,9 +63,10 @@ impl Run<'_, '_> {
             }
         }
         self.emit_states(t, resume);
-        if now.saturating_sub(t.last_progress_ns) >= PROGRESS_EVERY_NS {
-            t.last_progress_ns = now;
-            let elapsed_s = (now.saturating_sub(t.first_ns.unwrap_or(now)) as f64 / 1e9).max(0.001);
+        if now.saturating_sub(t.stats.last_progress_ns) >= PROGRESS_EVERY_NS {
+            t.stats.last_progress_ns = now;
+            let elapsed_s =
+                (now.saturating_sub(t.stats.first_ns.unwrap_or(now)) as f64 / 1e9).max(0.001);
             for o in &t.outs {
                 let main = o.list_key == t.def.page_key;
                 let of = if main {
@@ -77,7 +78,7 @@ impl Run<'_, '_> {
                     "INFO",
                     &format!(
                         "{}: {} records so far{of}, {} pages",
-                        o.stream, o.records, t.pages
+                        o.stream, o.records, t.stats.pages
                     ),
                 );
                 let left = match total {
@@ -91,8 +92,8 @@ impl Run<'_, '_> {
                     "{}: {} records, {} pages, {:.1} requests/s{left}",
                     o.stream,
                     o.records,
-                    t.pages,
-                    t.requests as f64 / elapsed_s
+                    t.stats.pages,
+                    t.stats.requests as f64 / elapsed_s
                 ));
             }
         }

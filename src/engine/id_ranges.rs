@@ -90,8 +90,8 @@ impl Run<'_, '_> {
                 ),
             );
         }
-        if fenced.dropped > 0 && !t.warned_fence {
-            t.warned_fence = true;
+        if fenced.dropped > 0 && !t.ranges.warned_fence {
+            t.ranges.warned_fence = true;
             for o in &t.outs {
                 self.sink.log("WARN", &format!("{}: the API sent {} records outside the id range asked for ({:?} < id < {:?}); they were dropped (their own range delivers them)", o.stream, fenced.dropped, range.after, range.below));
             }
@@ -102,10 +102,10 @@ impl Run<'_, '_> {
         if n == PAGE_LIMIT && !fenced.closed {
             let last = fenced.last.unwrap_or(0);
             let open_ended = range.below.is_none();
-            match t.max_id {
+            match t.ranges.max_id {
                 // A long open-ended pass: split the rest of the id space into parallel ranges.
-                Some(max) if open_ended && !t.split && lanes > 1 => {
-                    t.split = true;
+                Some(max) if open_ended && !t.ranges.split && lanes > 1 => {
+                    t.ranges.split = true;
                     t.slots.extend(
                         split_open_range(last, max, lanes as u64)
                             .into_iter()
@@ -119,8 +119,8 @@ impl Run<'_, '_> {
                     })));
                     // First full page of an open-ended pass: ask how far the ids go.
                     if open_ended
-                        && !t.split
-                        && t.max_id.is_none()
+                        && !t.ranges.split
+                        && t.ranges.max_id.is_none()
                         && lanes > 1
                         && !t.slots.iter().any(|s| s.pos == Position::Newest)
                     {
@@ -165,15 +165,15 @@ impl Run<'_, '_> {
             .map(|r| record_id(r))
             .and_then(|id| id.parse::<u64>().ok())
             .unwrap_or(0);
-        t.max_id = Some(max);
+        t.ranges.max_id = Some(max);
         let lanes = lanes(self.config);
         let open = t.slots.iter().position(|s| {
             matches!(&s.pos, Position::Keyset(r) if r.below.is_none())
                 && matches!(s.phase, SlotPhase::Ready { .. })
         });
-        if let (Some(i), false) = (open, t.split) {
+        if let (Some(i), false) = (open, t.ranges.split) {
             if let Position::Keyset(r) = t.slots[i].pos.clone() {
-                t.split = true;
+                t.ranges.split = true;
                 t.slots.remove(i);
                 let after = id_num(r.after.as_deref()).unwrap_or(0);
                 t.slots.extend(

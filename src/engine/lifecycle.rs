@@ -12,19 +12,19 @@ impl Run<'_, '_> {
     pub(super) fn finish(&mut self, t: &mut Task) {
         let at = self.client.transport.wall_ms();
         t.status = Status::Done;
-        t.end_ns = self.client.transport.now_ns();
+        t.stats.end_ns = self.client.transport.now_ns();
         for o in &t.outs {
             self.sink.log(
                 "INFO",
                 &format!(
                     "{}: complete, {} records in {} pages",
-                    o.stream, o.records, t.pages
+                    o.stream, o.records, t.stats.pages
                 ),
             );
             self.sink.status(&o.stream, "COMPLETE", at);
             self.sink.progress(&format!(
                 "{}: complete, {} records, {} requests",
-                o.stream, o.records, t.requests
+                o.stream, o.records, t.stats.requests
             ));
         }
         self.sink.checkpoint();
@@ -80,7 +80,7 @@ impl Run<'_, '_> {
     pub(super) fn fail(&mut self, t: &mut Task, kind: FailureType, why: String) {
         let at = self.client.transport.wall_ms();
         t.status = Status::Failed;
-        t.end_ns = self.client.transport.now_ns();
+        t.stats.end_ns = self.client.transport.now_ns();
         for o in &t.outs {
             let message = format!("stream '{}' failed: {why}", o.stream);
             let error = ErrorEvent {
@@ -93,7 +93,7 @@ impl Run<'_, '_> {
             self.sink.status(&o.stream, "INCOMPLETE", at);
             self.sink.progress(&message);
         }
-        t.failure = Some((kind, why));
+        t.stats.failure = Some((kind, why));
         self.sink.checkpoint();
     }
 }

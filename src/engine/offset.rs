@@ -18,33 +18,33 @@ impl Run<'_, '_> {
     pub(super) fn take_offset_page(&mut self, t: &mut Task, offset: u64, page: Page) {
         if page.total.is_some() {
             // The latest count: a hint for planning, never the end.
-            t.total = page.total;
+            t.offset.total = page.total;
         }
-        if offset >= t.chain.want().0 {
-            t.buffer.insert(offset, page);
+        if offset >= t.offset.chain.want().0 {
+            t.offset.buffer.insert(offset, page);
         }
         loop {
-            let (lo, hi) = t.chain.want();
-            let Some(o) = t.buffer.range(lo..=hi).next_back().map(|(k, _)| *k) else {
+            let (lo, hi) = t.offset.chain.want();
+            let Some(o) = t.offset.buffer.range(lo..=hi).next_back().map(|(k, _)| *k) else {
                 break;
             };
-            let Some(page) = t.buffer.remove(&o) else {
+            let Some(page) = t.offset.buffer.remove(&o) else {
                 break;
             };
             let ids: Vec<String> = page.main.iter().map(|r| record_id(r)).collect();
-            match t.chain.judge(o, &ids, page.total) {
+            match t.offset.chain.judge(o, &ids, page.total) {
                 Step::Repeated => {
-                    return self.fail(t, FailureType::System, format!("the API returned the same page for offsets {} and {o}; it seems to ignore paging", t.chain.want().0.saturating_sub(1)));
+                    return self.fail(t, FailureType::System, format!("the API returned the same page for offsets {} and {o}; it seems to ignore paging", t.offset.chain.want().0.saturating_sub(1)));
                 }
                 Step::Back => {
                     // Kept: it may join once an earlier page is read again.
-                    t.buffer.insert(o, page);
-                    if t.chain.repairs > MAX_REPAIRS {
+                    t.offset.buffer.insert(o, page);
+                    if t.offset.chain.repairs > MAX_REPAIRS {
                         return self.fail(t, FailureType::Transient, format!("the list kept changing under the read ({MAX_REPAIRS} pages read again); run again when it is quieter"));
                     }
-                    if t.chain.repairs == 1 {
+                    if t.offset.chain.repairs == 1 {
                         for out in &t.outs {
-                            self.sink.log("WARN", &format!("{}: the page at offset {o} does not continue the one before (records were deleted meanwhile); reading again from offset {} so nothing is skipped", out.stream, t.chain.want().1));
+                            self.sink.log("WARN", &format!("{}: the page at offset {o} does not continue the one before (records were deleted meanwhile); reading again from offset {} so nothing is skipped", out.stream, t.offset.chain.want().1));
                         }
                     }
                 }
@@ -60,17 +60,20 @@ impl Run<'_, '_> {
                     }
                     let page = keep_records(t, page, &keep);
                     let resume = (!end).then(|| {
-                        Resume::OffsetAfter(t.chain.resume_at(), t.chain.last_ids(RESUME_IDS))
+                        Resume::OffsetAfter(
+                            t.offset.chain.resume_at(),
+                            t.offset.chain.last_ids(RESUME_IDS),
+                        )
                     });
                     let total = page.total;
                     self.emit_page(t, page, PageEnd { resume, total });
                     if end {
-                        if t.chain.repairs > 0 {
+                        if t.offset.chain.repairs > 0 {
                             for out in &t.outs {
-                                self.sink.log("INFO", &format!("{}: {} pages were read again because the list changed during the read", out.stream, t.chain.repairs));
+                                self.sink.log("INFO", &format!("{}: {} pages were read again because the list changed during the read", out.stream, t.offset.chain.repairs));
                             }
                         }
-                        t.buffer.clear();
+                        t.offset.buffer.clear();
                         return self.finish(t);
                     }
                 }
@@ -94,7 +97,12 @@ fn keep_records(t: &mut Task, page: Page, keep: &[usize]) -> Page {
         .into_iter()
         .map(|(key, list)| {
             let ids: HashSet<String> = list.iter().map(|r| record_id(r)).collect();
-            let before = t.prev_extra.iter().find(|(k, _)| *k == key).map(|(_, s)| s);
+            let before = t
+                .offset
+                .prev_extra
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, s)| s);
             let list = list
                 .into_iter()
                 .filter(|r| before.is_none_or(|b| !b.contains(&record_id(r))))
@@ -103,7 +111,7 @@ fn keep_records(t: &mut Task, page: Page, keep: &[usize]) -> Page {
             (key, list)
         })
         .collect();
-    t.prev_extra = seen_now;
+    t.offset.prev_extra = seen_now;
     Page {
         main: kept,
         extra,
@@ -114,14 +122,14 @@ fn keep_records(t: &mut Task, page: Page, keep: &[usize]) -> Page {
 /// Makes sure the page the chain wants next is asked for, and plans pages ahead (one record of
 /// overlap each) while the count says they exist, within the task's lanes.
 fn plan_offsets(t: &mut Task, lanes: usize) {
-    let (lo, hi) = t.chain.want();
-    t.buffer.retain(|&o, _| o >= lo);
+    let (lo, hi) = t.offset.chain.want();
+    t.offset.buffer.retain(|&o, _| o >= lo);
     t.slots.retain(|s| {
         !matches!(s.phase, SlotPhase::Ready { .. })
             || !matches!(s.pos, Position::Offset(o) if o < lo)
     });
     let asked = |t: &Task, a: u64, b: u64| {
-        t.buffer.range(a..=b).next().is_some()
+        t.offset.buffer.range(a..=b).next().is_some()
             || t.slots
                 .iter()
                 .any(|s| matches!(s.pos, Position::Offset(o) if (a..=b).contains(&o)))
@@ -131,17 +139,18 @@ fn plan_offsets(t: &mut Task, lanes: usize) {
     }
     // While the list shifts between requests, pages planned ahead overlap by as much as the
     // last shifts needed, so they join without being read again.
-    let stride = PAGE_LIMIT.saturating_sub(t.chain.overlap()).max(1);
-    if t.planned_until <= hi || !(t.planned_until - hi).is_multiple_of(stride) {
-        t.planned_until = hi + stride;
+    let stride = PAGE_LIMIT.saturating_sub(t.offset.chain.overlap()).max(1);
+    if t.offset.planned_until <= hi || !(t.offset.planned_until - hi).is_multiple_of(stride) {
+        t.offset.planned_until = hi + stride;
     }
-    while let Some(total) = t.total {
-        if t.planned_until + 1 >= total || t.slots.len() + t.buffer.len() >= lanes {
+    while let Some(total) = t.offset.total {
+        if t.offset.planned_until + 1 >= total || t.slots.len() + t.offset.buffer.len() >= lanes {
             break;
         }
-        if !asked(t, t.planned_until, t.planned_until) {
-            t.slots.push(Slot::new(Position::Offset(t.planned_until)));
+        if !asked(t, t.offset.planned_until, t.offset.planned_until) {
+            t.slots
+                .push(Slot::new(Position::Offset(t.offset.planned_until)));
         }
-        t.planned_until += stride;
+        t.offset.planned_until += stride;
     }
 }

@@ -112,8 +112,8 @@ pub fn read(
             }
             rr = (i + 1) % n;
             let t = &mut tasks[i];
-            t.requests += 1;
-            t.first_ns.get_or_insert(now);
+            t.stats.requests += 1;
+            t.stats.first_ns.get_or_insert(now);
             match started {
                 Start::Later(_) => {}
                 Start::Begun(ticket) => {
@@ -175,11 +175,12 @@ pub fn read(
             streams.push(StreamSummary {
                 name: o.stream.clone(),
                 records: o.records,
-                requests: t.requests,
+                requests: t.stats.requests,
                 millis: t
+                    .stats
                     .first_ns
-                    .map_or(0, |f| t.end_ns.max(f).saturating_sub(f) / 1_000_000),
-                failure: t.failure.clone(),
+                    .map_or(0, |f| t.stats.end_ns.max(f).saturating_sub(f) / 1_000_000),
+                failure: t.stats.failure.clone(),
             });
         }
     }
@@ -261,7 +262,7 @@ impl Run<'_, '_> {
                     Err(bad) => self.retry(t, j, Again::now(bad.to_string())),
                     Ok(page) => {
                         self.client.key_worked = true;
-                        t.pages += 1;
+                        t.stats.pages += 1;
                         let slot = t.slots.remove(j);
                         match slot.pos {
                             Position::Offset(o) => self.take_offset_page(t, o, page),
@@ -291,7 +292,7 @@ impl Run<'_, '_> {
             .client
             .transport
             .now_ns()
-            .saturating_sub(t.first_ns.unwrap_or(0))
+            .saturating_sub(t.stats.first_ns.unwrap_or(0))
             .div_ceil(SECOND) as i64;
         let start = date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S);
         for o in t

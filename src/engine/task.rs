@@ -109,31 +109,69 @@ pub(super) enum Status {
 /// One paged list and the streams it feeds.
 #[derive(Debug)]
 pub(super) struct Task {
+    /// The list it pages.
     pub(super) def: StreamDef,
+    /// The streams it feeds.
     pub(super) outs: Vec<Out>,
+    /// Sideloads asked for with each page (`include=`).
     pub(super) include: Vec<String>,
+    /// The server-side filter value, when the list is filtered.
     pub(super) since: Option<String>,
+    /// Page requests waiting or in flight.
     pub(super) slots: Vec<Slot>,
+    /// Running, done or failed.
     pub(super) status: Status,
-    /// Offset paging: the pages read so far (where the next one may start), the next offset to
-    /// plan ahead, pages waiting their turn, and the ids of the last page's sideloads (the
-    /// overlap record's children come twice).
+    /// Offset paging's state.
+    pub(super) offset: OffsetPager,
+    /// Keyset (id range) paging's state.
+    pub(super) ranges: RangePager,
+    /// Requests made, pages taken, times and outcome.
+    pub(super) stats: TaskStats,
+}
+
+/// Offset paging: the pages read so far (where the next one may start), the next offset to
+/// plan ahead, pages waiting their turn, and the ids of the last page's sideloads (the overlap
+/// record's children come twice).
+#[derive(Debug)]
+pub(super) struct OffsetPager {
+    /// Pages taken so far, joined.
     pub(super) chain: Chain,
+    /// The next offset to plan ahead.
     pub(super) planned_until: u64,
+    /// Pages that came back before their turn.
     pub(super) buffer: BTreeMap<u64, Page>,
+    /// Sideload ids of the previous page.
     pub(super) prev_extra: Vec<(String, HashSet<String>)>,
+    /// The list's latest count (a hint for planning, never the end).
     pub(super) total: Option<u64>,
-    /// Keyset paging: whether the id space was already split into parallel ranges, and the
-    /// newest id once probed.
+}
+
+/// Keyset paging: whether the id space was already split into parallel ranges, the newest id
+/// once probed, and whether records outside their range were reported.
+#[derive(Debug, Default)]
+pub(super) struct RangePager {
+    /// The id space is split into parallel ranges.
     pub(super) split: bool,
+    /// The newest id, once probed.
     pub(super) max_id: Option<u64>,
     /// Records outside their id range were already reported.
     pub(super) warned_fence: bool,
+}
+
+/// What a task did, for progress and the summary.
+#[derive(Debug, Default)]
+pub(super) struct TaskStats {
+    /// Requests begun.
     pub(super) requests: u64,
+    /// Pages taken.
     pub(super) pages: u64,
+    /// When its first request began (monotonic ns).
     pub(super) first_ns: Option<u64>,
+    /// When it ended.
     pub(super) end_ns: u64,
+    /// Why it failed, when it did.
     pub(super) failure: Option<(FailureType, String)>,
+    /// When it last logged progress.
     pub(super) last_progress_ns: u64,
 }
 
@@ -187,20 +225,18 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
         since,
         slots,
         status: Status::Running,
-        planned_until: chain.want().1 + STRIDE,
-        chain,
-        buffer: BTreeMap::new(),
-        prev_extra: vec![],
-        total: None,
-        split,
-        max_id: None,
-        warned_fence: false,
-        requests: 0,
-        pages: 0,
-        first_ns: None,
-        end_ns: 0,
-        failure: None,
-        last_progress_ns: 0,
+        offset: OffsetPager {
+            planned_until: chain.want().1 + STRIDE,
+            chain,
+            buffer: BTreeMap::new(),
+            prev_extra: vec![],
+            total: None,
+        },
+        ranges: RangePager {
+            split,
+            ..Default::default()
+        },
+        stats: TaskStats::default(),
     }
 }
 
@@ -233,8 +269,8 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             if t.outs.iter().any(|o| o.state.resume != out.state.resume) {
                 let start = Position::start(&t.def);
                 t.slots = vec![Slot::new(start)];
-                t.chain = Chain::new(0);
-                t.planned_until = STRIDE;
+                t.offset.chain = Chain::new(0);
+                t.offset.planned_until = STRIDE;
             }
             t.outs.push(out);
             continue;
