@@ -45,6 +45,8 @@ pub struct StreamDef {
     /// happened (not when its row was written) may see rows written after a sync already passed
     /// that time. The config's `lookback_window_seconds` applies when larger.
     pub lookback_s: i64,
+    /// The parent stream whose pages can carry this stream's records (`include=`).
+    pub rides_on: Option<Sideload>,
 }
 
 /// Offset-paged lists documented to sort by id (`orders[id]=ASC`; ../shared/api-filters-and-orders.md):
@@ -64,342 +66,540 @@ impl StreamDef {
     }
 }
 
-/// Static row: (name, path, list key, cursor, server filter).
-type Row = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    ServerFilter,
-);
+/// A stream whose records can come sideloaded on another stream's pages (`include=`): its
+/// records are read with the parent's pages when both are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sideload {
+    /// The stream whose pages carry these records.
+    pub parent: &'static str,
+    /// The `include=` name, which is also the answer's key for these records.
+    pub include: &'static str,
+}
+
+/// One row of the stream table.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    /// Stream name.
+    name: &'static str,
+    /// Path below `/api/3/`.
+    path: &'static str,
+    /// Key of the answer that holds the records.
+    list_key: &'static str,
+    /// Key that drives paging, when it is another list's (records sideloaded by that list).
+    page_key: Option<&'static str>,
+    /// Record field that moves when the record changes.
+    cursor: Option<&'static str>,
+    /// Server-side change filter.
+    filter: ServerFilter,
+    /// Paging method.
+    paging: Paging,
+    /// The parent stream whose pages can carry this stream's records.
+    rides_on: Option<Sideload>,
+}
+
+/// The defaults a row starts from: offset paging, its own list, no sideload.
+const ROW: Row = Row {
+    name: "",
+    path: "",
+    list_key: "",
+    page_key: None,
+    cursor: None,
+    filter: ServerFilter::None,
+    paging: Paging::Offset,
+    rides_on: None,
+};
 
 use ServerFilter::{After, None as NoFilter, UpdatedAfter};
 
 /// The fixed streams of ActiveCampaign's v3 API (../shared/streams.md).
 const ROWS: &[Row] = &[
-    (
-        "accounts",
-        "accounts",
-        "accounts",
-        Some("updatedTimestamp"),
-        NoFilter,
-    ),
-    (
-        "account_contacts",
-        "accountContacts",
-        "accountContacts",
-        Some("updatedTimestamp"),
-        NoFilter,
-    ),
-    (
-        "account_custom_fields",
-        "accountCustomFieldMeta",
-        "accountCustomFieldMeta",
-        Some("updatedTimestamp"),
-        NoFilter,
-    ),
-    (
-        "account_custom_field_values",
-        "accountCustomFieldData",
-        "accountCustomFieldData",
-        Some("updatedTimestamp"),
-        NoFilter,
-    ),
-    (
-        "activities",
-        "activities",
-        "activities",
-        Some("tstamp"),
-        After,
-    ),
-    ("addresses", "addresses", "addresses", None, NoFilter),
-    (
-        "automations",
-        "automations",
-        "automations",
-        Some("mdate"),
-        NoFilter,
-    ),
-    (
-        "automation_blocks",
-        "automationBlocks",
-        "automationBlocks",
-        Some("mdate"),
-        NoFilter,
-    ),
-    (
-        "bounce_logs",
-        "bounceLogs",
-        "bounceLogs",
-        Some("updated_timestamp"),
-        NoFilter,
-    ),
-    ("brandings", "brandings", "brandings", None, NoFilter),
-    (
-        "calendars",
-        "calendars",
-        "calendars",
-        Some("mdate"),
-        NoFilter,
-    ),
-    (
-        "campaigns",
-        "campaigns",
-        "campaigns",
-        Some("updated_timestamp"),
-        NoFilter,
-    ),
-    (
-        "campaign_links",
-        "links",
-        "links",
-        Some("updated_timestamp"),
-        NoFilter,
-    ),
-    (
-        "campaign_lists",
-        "campaignLists",
-        "campaignLists",
-        None,
-        NoFilter,
-    ),
-    (
-        "campaign_messages",
-        "campaignMessages",
-        "campaignMessages",
-        None,
-        NoFilter,
-    ),
-    (
-        "configs",
-        "configs",
-        "configs",
-        Some("updated_timestamp"),
-        NoFilter,
-    ),
-    (
-        "contacts",
-        "contacts",
-        "contacts",
-        Some("udate"),
-        UpdatedAfter,
-    ),
-    (
-        "contact_automations",
-        "contactAutomations",
-        "contactAutomations",
-        Some("lastdate"),
-        NoFilter,
-    ),
-    (
-        "contact_conversions",
-        "contactConversions",
-        "contactConversions",
-        Some("cdate"),
-        NoFilter,
-    ),
-    ("contact_custom_fields", "fields", "fields", None, NoFilter),
-    (
-        "contact_custom_field_options",
-        "fields",
-        "fieldOptions",
-        None,
-        NoFilter,
-    ),
-    (
-        "contact_custom_field_rels",
-        "fields",
-        "fieldRels",
-        None,
-        NoFilter,
-    ),
-    (
-        "contact_custom_field_values",
-        "fieldValues",
-        "fieldValues",
-        Some("udate"),
-        NoFilter,
-    ),
-    (
-        "contact_data",
-        "contactData",
-        "contactData",
-        Some("tstamp"),
-        NoFilter,
-    ),
-    (
-        "contact_deals",
-        "contactDeals",
-        "contactDeals",
-        Some("updated_timestamp"),
-        NoFilter,
-    ),
-    (
-        "contact_emails",
-        "contactEmails",
-        "contactEmails",
-        Some("sdate"),
-        NoFilter,
-    ),
-    (
-        "contact_lists",
-        "contactLists",
-        "contactLists",
-        Some("updated_timestamp"),
-        NoFilter,
-    ),
-    (
-        "contact_tags",
-        "contactTags",
-        "contactTags",
-        Some("updated_timestamp"),
-        NoFilter,
-    ),
-    (
-        "conversions",
-        "conversions",
-        "conversions",
-        Some("udate"),
-        NoFilter,
-    ),
-    (
-        "conversion_triggers",
-        "conversionTriggers",
-        "conversionTriggers",
-        Some("udate"),
-        NoFilter,
-    ),
-    ("deals", "deals", "deals", Some("mdate"), UpdatedAfter),
-    (
-        "deal_activities",
-        "dealActivities",
-        "dealActivities",
-        Some("cdate"),
-        NoFilter,
-    ),
-    (
-        "deal_custom_fields",
-        "dealCustomFieldMeta",
-        "dealCustomFieldMeta",
-        Some("updatedTimestamp"),
-        NoFilter,
-    ),
-    (
-        "deal_custom_field_values",
-        "dealCustomFieldData",
-        "dealCustomFieldData",
-        Some("updatedTimestamp"),
-        NoFilter,
-    ),
-    (
-        "deal_groups",
-        "dealGroups",
-        "dealGroups",
-        Some("udate"),
-        NoFilter,
-    ),
-    (
-        "deal_group_users",
-        "dealGroupUsers",
-        "dealGroupUsers",
-        None,
-        NoFilter,
-    ),
-    (
-        "deal_stages",
-        "dealStages",
-        "dealStages",
-        Some("udate"),
-        NoFilter,
-    ),
-    (
-        "ecommerce_connections",
-        "connections",
-        "connections",
-        Some("udate"),
-        NoFilter,
-    ),
-    (
-        "ecommerce_customers",
-        "ecomCustomers",
-        "ecomCustomers",
-        Some("tstamp"),
-        NoFilter,
-    ),
-    (
-        "ecommerce_orders",
-        "ecomOrders",
-        "ecomOrders",
-        Some("updatedDate"),
-        NoFilter,
-    ),
-    (
-        "ecommerce_order_products",
-        "ecomOrderProducts",
-        "ecomOrderProducts",
-        None,
-        NoFilter,
-    ),
-    (
-        "ecommerce_order_activities",
-        "ecomOrderActivities",
-        "ecomOrderActivities",
-        Some("updatedDate"),
-        NoFilter,
-    ),
-    (
-        "email_activities",
-        "emailActivities",
-        "emailActivities",
-        Some("tstamp"),
-        NoFilter,
-    ),
-    ("forms", "forms", "forms", Some("udate"), NoFilter),
-    ("goals", "goals", "goals", None, NoFilter),
-    ("groups", "groups", "groups", None, NoFilter),
-    (
-        "lists",
-        "lists",
-        "lists",
-        Some("updated_timestamp"),
-        NoFilter,
-    ),
-    ("messages", "messages", "messages", Some("mdate"), NoFilter),
-    (
-        "saved_responses",
-        "savedResponses",
-        "savedResponses",
-        Some("mdate"),
-        NoFilter,
-    ),
-    ("scores", "scores", "scores", Some("mdate"), NoFilter),
-    ("segments", "segments", "segments", None, NoFilter),
-    (
-        "site_messages",
-        "siteMessages",
-        "siteMessages",
-        Some("ldate"),
-        NoFilter,
-    ),
-    ("sms", "sms", "sms", Some("tstamp"), NoFilter),
-    ("tags", "tags", "tags", None, NoFilter),
-    ("tasks", "dealTasks", "dealTasks", Some("udate"), NoFilter),
-    (
-        "task_types",
-        "dealTasktypes",
-        "dealTasktypes",
-        None,
-        NoFilter,
-    ),
-    (
-        "templates",
-        "templates",
-        "templates",
-        Some("mdate"),
-        NoFilter,
-    ),
-    ("users", "users", "users", None, NoFilter),
-    ("webhooks", "webhooks", "webhooks", None, NoFilter),
+    Row {
+        name: "accounts",
+        path: "accounts",
+        list_key: "accounts",
+        cursor: Some("updatedTimestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "account_contacts",
+        path: "accountContacts",
+        list_key: "accountContacts",
+        cursor: Some("updatedTimestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "account_custom_fields",
+        path: "accountCustomFieldMeta",
+        list_key: "accountCustomFieldMeta",
+        cursor: Some("updatedTimestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "account_custom_field_values",
+        path: "accountCustomFieldData",
+        list_key: "accountCustomFieldData",
+        cursor: Some("updatedTimestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "activities",
+        path: "activities",
+        list_key: "activities",
+        cursor: Some("tstamp"),
+        filter: After,
+        ..ROW
+    },
+    Row {
+        name: "addresses",
+        path: "addresses",
+        list_key: "addresses",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "automations",
+        path: "automations",
+        list_key: "automations",
+        cursor: Some("mdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "automation_blocks",
+        path: "automationBlocks",
+        list_key: "automationBlocks",
+        cursor: Some("mdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "bounce_logs",
+        path: "bounceLogs",
+        list_key: "bounceLogs",
+        cursor: Some("updated_timestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "brandings",
+        path: "brandings",
+        list_key: "brandings",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "calendars",
+        path: "calendars",
+        list_key: "calendars",
+        cursor: Some("mdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "campaigns",
+        path: "campaigns",
+        list_key: "campaigns",
+        cursor: Some("updated_timestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "campaign_links",
+        path: "links",
+        list_key: "links",
+        cursor: Some("updated_timestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "campaign_lists",
+        path: "campaignLists",
+        list_key: "campaignLists",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "campaign_messages",
+        path: "campaignMessages",
+        list_key: "campaignMessages",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "configs",
+        path: "configs",
+        list_key: "configs",
+        cursor: Some("updated_timestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "contacts",
+        path: "contacts",
+        list_key: "contacts",
+        cursor: Some("udate"),
+        filter: UpdatedAfter,
+        paging: Paging::Keyset,
+        ..ROW
+    },
+    Row {
+        name: "contact_automations",
+        path: "contactAutomations",
+        list_key: "contactAutomations",
+        cursor: Some("lastdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "contact_conversions",
+        path: "contactConversions",
+        list_key: "contactConversions",
+        cursor: Some("cdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "contact_custom_fields",
+        path: "fields",
+        list_key: "fields",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "contact_custom_field_options",
+        path: "fields",
+        list_key: "fieldOptions",
+        cursor: None,
+        filter: NoFilter,
+        page_key: Some("fields"),
+        ..ROW
+    },
+    Row {
+        name: "contact_custom_field_rels",
+        path: "fields",
+        list_key: "fieldRels",
+        cursor: None,
+        filter: NoFilter,
+        page_key: Some("fields"),
+        ..ROW
+    },
+    Row {
+        name: "contact_custom_field_values",
+        path: "fieldValues",
+        list_key: "fieldValues",
+        cursor: Some("udate"),
+        filter: NoFilter,
+        rides_on: Some(Sideload {
+            parent: "contacts",
+            include: "fieldValues",
+        }),
+        ..ROW
+    },
+    Row {
+        name: "contact_data",
+        path: "contactData",
+        list_key: "contactData",
+        cursor: Some("tstamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "contact_deals",
+        path: "contactDeals",
+        list_key: "contactDeals",
+        cursor: Some("updated_timestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "contact_emails",
+        path: "contactEmails",
+        list_key: "contactEmails",
+        cursor: Some("sdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "contact_lists",
+        path: "contactLists",
+        list_key: "contactLists",
+        cursor: Some("updated_timestamp"),
+        filter: NoFilter,
+        rides_on: Some(Sideload {
+            parent: "contacts",
+            include: "contactLists",
+        }),
+        ..ROW
+    },
+    Row {
+        name: "contact_tags",
+        path: "contactTags",
+        list_key: "contactTags",
+        cursor: Some("updated_timestamp"),
+        filter: NoFilter,
+        rides_on: Some(Sideload {
+            parent: "contacts",
+            include: "contactTags",
+        }),
+        ..ROW
+    },
+    Row {
+        name: "conversions",
+        path: "conversions",
+        list_key: "conversions",
+        cursor: Some("udate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "conversion_triggers",
+        path: "conversionTriggers",
+        list_key: "conversionTriggers",
+        cursor: Some("udate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "deals",
+        path: "deals",
+        list_key: "deals",
+        cursor: Some("mdate"),
+        filter: UpdatedAfter,
+        ..ROW
+    },
+    Row {
+        name: "deal_activities",
+        path: "dealActivities",
+        list_key: "dealActivities",
+        cursor: Some("cdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "deal_custom_fields",
+        path: "dealCustomFieldMeta",
+        list_key: "dealCustomFieldMeta",
+        cursor: Some("updatedTimestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "deal_custom_field_values",
+        path: "dealCustomFieldData",
+        list_key: "dealCustomFieldData",
+        cursor: Some("updatedTimestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "deal_groups",
+        path: "dealGroups",
+        list_key: "dealGroups",
+        cursor: Some("udate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "deal_group_users",
+        path: "dealGroupUsers",
+        list_key: "dealGroupUsers",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "deal_stages",
+        path: "dealStages",
+        list_key: "dealStages",
+        cursor: Some("udate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "ecommerce_connections",
+        path: "connections",
+        list_key: "connections",
+        cursor: Some("udate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "ecommerce_customers",
+        path: "ecomCustomers",
+        list_key: "ecomCustomers",
+        cursor: Some("tstamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "ecommerce_orders",
+        path: "ecomOrders",
+        list_key: "ecomOrders",
+        cursor: Some("updatedDate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "ecommerce_order_products",
+        path: "ecomOrderProducts",
+        list_key: "ecomOrderProducts",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "ecommerce_order_activities",
+        path: "ecomOrderActivities",
+        list_key: "ecomOrderActivities",
+        cursor: Some("updatedDate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "email_activities",
+        path: "emailActivities",
+        list_key: "emailActivities",
+        cursor: Some("tstamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "forms",
+        path: "forms",
+        list_key: "forms",
+        cursor: Some("udate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "goals",
+        path: "goals",
+        list_key: "goals",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "groups",
+        path: "groups",
+        list_key: "groups",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "lists",
+        path: "lists",
+        list_key: "lists",
+        cursor: Some("updated_timestamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "messages",
+        path: "messages",
+        list_key: "messages",
+        cursor: Some("mdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "saved_responses",
+        path: "savedResponses",
+        list_key: "savedResponses",
+        cursor: Some("mdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "scores",
+        path: "scores",
+        list_key: "scores",
+        cursor: Some("mdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "segments",
+        path: "segments",
+        list_key: "segments",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "site_messages",
+        path: "siteMessages",
+        list_key: "siteMessages",
+        cursor: Some("ldate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "sms",
+        path: "sms",
+        list_key: "sms",
+        cursor: Some("tstamp"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "tags",
+        path: "tags",
+        list_key: "tags",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "tasks",
+        path: "dealTasks",
+        list_key: "dealTasks",
+        cursor: Some("udate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "task_types",
+        path: "dealTasktypes",
+        list_key: "dealTasktypes",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "templates",
+        path: "templates",
+        list_key: "templates",
+        cursor: Some("mdate"),
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "users",
+        path: "users",
+        list_key: "users",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
+    Row {
+        name: "webhooks",
+        path: "webhooks",
+        list_key: "webhooks",
+        cursor: None,
+        filter: NoFilter,
+        ..ROW
+    },
 ];
 
 /// Overlap given to event-time cursors (one hour): rows that record an event are written some
@@ -421,27 +621,19 @@ const EVENT_TIME_CURSORS: &[(&str, i64)] = &[
 /// The fixed streams, in catalog order.
 pub fn fixed_streams() -> Vec<StreamDef> {
     ROWS.iter()
-        .map(|&(name, path, list_key, cursor, filter)| StreamDef {
-            name: name.into(),
-            path: path.into(),
-            list_key: list_key.into(),
-            // A sideloaded list is paged by the main list of its path (`/fields` → `fields`).
-            page_key: if list_key == "fieldOptions" || list_key == "fieldRels" {
-                "fields".into()
-            } else {
-                list_key.into()
-            },
-            cursor: cursor.map(Into::into),
-            filter,
-            paging: if name == "contacts" {
-                Paging::Keyset
-            } else {
-                Paging::Offset
-            },
+        .map(|r| StreamDef {
+            name: r.name.into(),
+            path: r.path.into(),
+            list_key: r.list_key.into(),
+            page_key: r.page_key.unwrap_or(r.list_key).into(),
+            cursor: r.cursor.map(Into::into),
+            filter: r.filter,
+            paging: r.paging,
             lookback_s: EVENT_TIME_CURSORS
                 .iter()
-                .find(|(n, _)| *n == name)
+                .find(|(n, _)| *n == r.name)
                 .map_or(0, |(_, s)| *s),
+            rides_on: r.rides_on,
         })
         .collect()
 }
@@ -470,6 +662,7 @@ pub fn custom_object_stream(slug: &str, schema_id: &str) -> StreamDef {
         filter: ServerFilter::None,
         paging: Paging::Offset,
         lookback_s: 0,
+        rides_on: None,
     }
 }
 

@@ -21,7 +21,6 @@ mod task;
 
 pub use client::{Client, NOT_RETRIED};
 pub use run::read;
-pub use task::CONTACT_CHILDREN;
 
 use crate::protocol::FailureType;
 use crate::state::StreamState;

@@ -178,13 +178,6 @@ pub(super) struct TaskStats {
 /// How often, at most, a stream logs its progress.
 pub(super) const PROGRESS_EVERY_NS: u64 = 5 * SECOND;
 
-/// Child streams a contacts page can carry (`include=`), by list key.
-pub const CONTACT_CHILDREN: &[(&str, &str)] = &[
-    ("contact_custom_field_values", "fieldValues"),
-    ("contact_tags", "contactTags"),
-    ("contact_lists", "contactLists"),
-];
-
 /// Pages a task may have requested or buffered at once: enough to cover the latency of one
 /// request at the configured rate, so one big stream alone can still use the whole budget.
 pub(super) fn lanes(config: &Config) -> usize {
@@ -245,18 +238,20 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
 pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
     let mut tasks: Vec<Task> = Vec::new();
     let mut children: Vec<Job> = Vec::new();
-    // With contact children to read, one pass over all contacts that carries them costs a page per
-    // 100 contacts; a server-filtered contacts pass would leave the children to page their own,
-    // longer lists in full. So contacts skip the server filter then, and every stream of the
-    // pass is cut on its own cursor.
-    let children_ride = config.sideload_contact_children
-        && jobs
-            .iter()
-            .any(|j| CONTACT_CHILDREN.iter().any(|(n, _)| *n == j.def.name));
+    // With children to read (streams the stream table says ride on a parent's pages, such as
+    // contacts' tags), one pass over all parents that carries them costs a page per 100 parents;
+    // a server-filtered parent pass would leave the children to page their own, longer lists in
+    // full. So the parent skips the server filter then, and every stream of the pass is cut on
+    // its own cursor.
+    let ridden: Vec<&'static str> = if config.sideload_contact_children {
+        jobs.iter()
+            .filter_map(|j| j.def.rides_on.map(|r| r.parent))
+            .collect()
+    } else {
+        vec![]
+    };
     for job in jobs {
-        if config.sideload_contact_children
-            && CONTACT_CHILDREN.iter().any(|(n, _)| *n == job.def.name)
-        {
+        if config.sideload_contact_children && job.def.rides_on.is_some() {
             children.push(job);
             continue;
         }
@@ -277,7 +272,7 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         }
         let since = if job.incremental
             && job.def.filter != ServerFilter::None
-            && !(children_ride && job.def.name == "contacts")
+            && !ridden.contains(&job.def.name.as_str())
         {
             let base: Option<Instant> = out
                 .state
@@ -290,18 +285,17 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         };
         tasks.push(new_task(job.def, out, since));
     }
-    // Contact children ride on contacts pages when contacts are read in full (a server-filtered
-    // contacts pass would miss children that changed without their contact) and both resume from
+    // Children ride on their parent's pages when the parent is read in full (a server-filtered
+    // parent pass would miss children that changed without their parent) and both resume from
     // the same place; otherwise they page their own lists.
     for job in children {
-        let key = CONTACT_CHILDREN
-            .iter()
-            .find(|(n, _)| *n == job.def.name)
-            .map(|(_, k)| k.to_string())
-            .unwrap_or_default();
+        let Some(side) = job.def.rides_on else {
+            continue;
+        };
+        let key = side.include.to_string();
         let out = Out::new(&job, key.clone());
         if let Some(t) = tasks.iter_mut().find(|t| {
-            t.def.name == "contacts"
+            t.def.name == side.parent
                 && t.since.is_none()
                 && t.outs[0].state.resume == out.state.resume
         }) {
