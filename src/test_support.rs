@@ -2,14 +2,14 @@
 //! a sink that keeps Airbyte lines, answers, configs and jobs.
 
 use crate::config::Config;
-use crate::engine::{ErrorEvent, HttpResponse, Job, Sink, Transport};
+use crate::engine::{ErrorEvent, HttpResponse, Job, Sink, Transport, TransportError};
 use crate::state::StreamState;
 use crate::streams::fixed_streams;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 
 /// The function that answers a scripted transport's requests, by path.
-pub(crate) type Answer = Box<dyn FnMut(&str) -> Result<HttpResponse, String>>;
+pub(crate) type Answer = Box<dyn FnMut(&str) -> Result<HttpResponse, TransportError>>;
 
 /// A scripted transport: a function answers each path; time advances by `latency` per request.
 pub(crate) struct Fake {
@@ -28,10 +28,21 @@ pub(crate) struct Fake {
 }
 
 impl Fake {
-    /// A transport answering with `answer` after `latency` ns (up to 3× by path).
+    /// A transport answering with `answer` after `latency` ns (up to 3× by path); an error
+    /// given as text is a network failure (retried).
     pub(crate) fn new(
         latency: u64,
-        answer: impl FnMut(&str) -> Result<HttpResponse, String> + 'static,
+        mut answer: impl FnMut(&str) -> Result<HttpResponse, String> + 'static,
+    ) -> Fake {
+        Fake::typed(latency, move |p: &str| {
+            answer(p).map_err(TransportError::Network)
+        })
+    }
+
+    /// The same, with the transport's own errors (failures retrying cannot cure, too).
+    pub(crate) fn typed(
+        latency: u64,
+        answer: impl FnMut(&str) -> Result<HttpResponse, TransportError> + 'static,
     ) -> Fake {
         Fake {
             waits: 0,
@@ -45,7 +56,7 @@ impl Fake {
 }
 
 impl Transport for Fake {
-    fn start(&mut self, ticket: u64, path: &str) -> Result<(), String> {
+    fn start(&mut self, ticket: u64, path: &str) -> Result<(), TransportError> {
         self.starts.push((self.now, path.to_string()));
         // Latency varies with the path (up to 3×), so answers come back out of order.
         let vary = path
@@ -59,7 +70,7 @@ impl Transport for Fake {
         ));
         Ok(())
     }
-    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
         self.waits += 1;
         assert!(self.waits < 100_000, "the read loop spins");
         let mut due: Vec<_> = self.pending.iter().map(|p| p.0).collect();

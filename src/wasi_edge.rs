@@ -4,7 +4,7 @@
 
 use crate::commands::{read_std_file, Host};
 use crate::config::Config;
-use crate::engine::{HttpResponse, Transport, NOT_RETRIED};
+use crate::engine::{HttpResponse, Transport, TransportError};
 use crate::output::Terminal;
 use crate::redact::Redactor;
 use std::io::Write;
@@ -47,7 +47,7 @@ impl WasiTransport {
         }
     }
 
-    fn begin(&self, path_and_query: &str) -> Result<FutureIncomingResponse, String> {
+    fn begin(&self, path_and_query: &str) -> Result<FutureIncomingResponse, TransportError> {
         let headers = Fields::from_list(&[
             ("api-token".to_string(), self.api_key.as_bytes().to_vec()),
             ("accept".to_string(), b"application/json".to_vec()),
@@ -81,14 +81,18 @@ impl WasiTransport {
     }
 }
 
-/// A person-readable transport error.
-fn describe_error(e: &ErrorCode) -> String {
-    match e {
+/// A person-readable transport error, and whether retrying can cure it.
+fn describe_error(e: &ErrorCode) -> TransportError {
+    let why: String = match e {
         ErrorCode::DnsError(_) => {
-            format!("{NOT_RETRIED}the host name does not resolve (DNS error); check 'api_url'")
+            return TransportError::Permanent(
+                "the host name does not resolve (DNS error); check 'api_url'".into(),
+            )
         }
         ErrorCode::TlsCertificateError => {
-            format!("{NOT_RETRIED}the host's TLS certificate was refused; check 'api_url'")
+            return TransportError::Permanent(
+                "the host's TLS certificate was refused; check 'api_url'".into(),
+            )
         }
         ErrorCode::ConnectionRefused => "connection refused".into(),
         ErrorCode::ConnectionTerminated
@@ -100,7 +104,8 @@ fn describe_error(e: &ErrorCode) -> String {
         }
         ErrorCode::HttpResponseTimeout => "no answer in time (first-byte timeout)".into(),
         other => format!("{other:?}"),
-    }
+    };
+    TransportError::Network(why)
 }
 
 /// Reads a whole response.
@@ -136,7 +141,7 @@ fn collect(resp: wasi::http::types::IncomingResponse) -> Result<HttpResponse, St
                 Err(StreamError::Closed) => break,
                 Err(StreamError::LastOperationFailed(e)) => {
                     let why = wasi::http::types::http_error_code(&e)
-                        .map(|c| describe_error(&c))
+                        .map(|c| describe_error(&c).to_string())
                         .unwrap_or_else(|| e.to_debug_string());
                     return Err(format!(
                         "the answer was cut off after {} bytes ({why})",
@@ -156,14 +161,14 @@ fn collect(resp: wasi::http::types::IncomingResponse) -> Result<HttpResponse, St
 }
 
 impl Transport for WasiTransport {
-    fn start(&mut self, ticket: u64, path_and_query: &str) -> Result<(), String> {
+    fn start(&mut self, ticket: u64, path_and_query: &str) -> Result<(), TransportError> {
         let fut = self.begin(path_and_query)?;
         let p = fut.subscribe();
         self.pending.push((ticket, fut, p));
         Ok(())
     }
 
-    fn wait(&mut self, deadline_ns: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+    fn wait(&mut self, deadline_ns: u64) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
         let now = monotonic_clock::now();
         if self.pending.is_empty() {
             if deadline_ns != u64::MAX && deadline_ns > now {
@@ -189,9 +194,9 @@ impl Transport for WasiTransport {
             let (ticket, fut, pollable) = self.pending.swap_remove(i);
             drop(pollable);
             let result = match fut.get() {
-                Some(Ok(Ok(resp))) => collect(resp),
+                Some(Ok(Ok(resp))) => collect(resp).map_err(TransportError::Network),
                 Some(Ok(Err(code))) => Err(describe_error(&code)),
-                Some(Err(())) | None => Err("the host lost the response".to_string()),
+                Some(Err(())) | None => Err("the host lost the response".into()),
             };
             done.push((ticket, result));
         }

@@ -1,7 +1,7 @@
 //! The request client: one rate budget for the run, retries, the key check, and the retry
 //! budget that one-off requests and page slots both spend.
 
-use super::{Failure, HttpResponse, Transport};
+use super::{Failure, HttpResponse, Transport, TransportError};
 use crate::config::Config;
 use crate::limiter::Limiter;
 use crate::protocol::FailureType;
@@ -75,21 +75,17 @@ struct Prefetch {
     /// Its ticket once begun.
     ticket: Option<u64>,
     /// Its answer once in.
-    answer: Option<Result<HttpResponse, String>>,
+    answer: Option<Result<HttpResponse, TransportError>>,
 }
 
-/// Prefix a transport puts on failures that retrying cannot cure (the host name does not
-/// resolve, its certificate is refused): they fail at once, as something the user must fix.
-pub const NOT_RETRIED: &str = "not retried: ";
-
 /// What to do about a transport failure.
-pub(super) fn network_verdict(e: &str) -> Verdict {
-    match e.strip_prefix(NOT_RETRIED) {
-        Some(why) => Verdict::Fail {
+pub(super) fn network_verdict(e: &TransportError) -> Verdict {
+    match e {
+        TransportError::Permanent(why) => Verdict::Fail {
             kind: FailureType::Config,
-            why: why.to_string(),
+            why: why.clone(),
         },
-        None => Verdict::Retry {
+        TransportError::Network(_) => Verdict::Retry {
             after_ns: None,
             pause_all: false,
             why: format!("network failure: {e}"),
@@ -100,8 +96,8 @@ pub(super) fn network_verdict(e: &str) -> Verdict {
 /// Why a request did not start.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum StartError {
-    /// The host could not send it: a network failure, retried.
-    Network(String),
+    /// The host could not send it.
+    Network(TransportError),
     /// It would have left the account's API: never sent, not retried.
     Refused(String),
 }
@@ -236,7 +232,10 @@ impl<'t> Client<'t> {
     }
 
     /// Waits like [`Transport::wait`], keeping the prefetch's answer aside.
-    fn wait_keeping_prefetch(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+    fn wait_keeping_prefetch(
+        &mut self,
+        deadline: u64,
+    ) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
         let mut rest = Vec::new();
         for (k, r) in self.transport.wait(deadline) {
             match self.prefetch.as_mut() {
@@ -333,7 +332,7 @@ impl<'t> Client<'t> {
                     self.key_worked = true;
                     return result.map_err(|e| Failure {
                         kind: FailureType::System,
-                        message: e,
+                        message: e.to_string(),
                     });
                 }
                 Verdict::Fail { kind, why } => return Err(Failure { kind, message: why }),

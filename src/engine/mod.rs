@@ -19,7 +19,7 @@ mod offset;
 mod run;
 mod task;
 
-pub use client::{Client, NOT_RETRIED};
+pub use client::Client;
 pub use run::read;
 
 use crate::protocol::FailureType;
@@ -48,14 +48,47 @@ impl HttpResponse {
     }
 }
 
+/// Why a request got no answer, as the edge knows it: whether retrying can help is the edge's
+/// knowledge (it sees the host's error codes); what to do about it is the engine's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// A failure that may pass (connection refused or broken, timeouts): retried.
+    Network(String),
+    /// One that retrying cannot cure (the host name does not resolve, its certificate is
+    /// refused): the request fails at once, as something the user must fix.
+    Permanent(String),
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransportError::Network(why) | TransportError::Permanent(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<String> for TransportError {
+    /// A failure described only by its text is a network failure (retried).
+    fn from(why: String) -> TransportError {
+        TransportError::Network(why)
+    }
+}
+
+impl From<&str> for TransportError {
+    /// A failure described only by its text is a network failure (retried).
+    fn from(why: &str) -> TransportError {
+        TransportError::Network(why.to_string())
+    }
+}
+
 /// The HTTP and clock edge.
 pub trait Transport {
     /// Begins a GET of `path_and_query` on the account's host; its result comes back from `wait`
-    /// under `ticket`. An `Err` means the request could not even start (counts as a network failure).
-    fn start(&mut self, ticket: u64, path_and_query: &str) -> Result<(), String>;
+    /// under `ticket`. An `Err` means the request could not even start.
+    fn start(&mut self, ticket: u64, path_and_query: &str) -> Result<(), TransportError>;
     /// Blocks until at least one started request has finished or the monotonic clock reaches
     /// `deadline_ns`; returns what finished.
-    fn wait(&mut self, deadline_ns: u64) -> Vec<(u64, Result<HttpResponse, String>)>;
+    fn wait(&mut self, deadline_ns: u64) -> Vec<(u64, Result<HttpResponse, TransportError>)>;
     /// Monotonic clock, nanoseconds.
     fn now_ns(&mut self) -> u64;
     /// Wall clock, milliseconds since the epoch (for `emitted_at`).

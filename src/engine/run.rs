@@ -5,7 +5,8 @@ use super::client::{network_verdict, Client, Start, StartError};
 use super::lifecycle::describe_pos;
 use super::task::{plan, SlotPhase, Status, Task};
 use super::{
-    HttpResponse, Job, ReadSummary, Sink, StreamSummary, EMPTY_CONFIRMATIONS, PASS_START_MARGIN_S,
+    HttpResponse, Job, ReadSummary, Sink, StreamSummary, TransportError, EMPTY_CONFIRMATIONS,
+    PASS_START_MARGIN_S,
 };
 use crate::config::Config;
 use crate::datetime::parse_http_date;
@@ -25,7 +26,7 @@ pub(super) struct Run<'r, 't> {
 }
 
 /// A finished request: its ticket and what came back.
-pub(super) type Finished = (u64, Result<HttpResponse, String>);
+pub(super) type Finished = (u64, Result<HttpResponse, TransportError>);
 
 /// Why a page is asked again, and when.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +41,7 @@ pub(super) struct Again {
 
 impl Again {
     /// After a network failure.
-    pub(super) fn network(e: &str) -> Again {
+    pub(super) fn network(e: &TransportError) -> Again {
         Again::now(format!("network failure: {e}"))
     }
 

@@ -423,9 +423,9 @@ fn rate_limiting_uses_waiting_time_not_attempts() {
 
 #[test]
 fn a_host_that_does_not_resolve_fails_at_once() {
-    let mut fake = Fake::new(1, |_p: &str| {
-        Err(format!(
-            "{NOT_RETRIED}the host name does not resolve (DNS error); check 'api_url'"
+    let mut fake = Fake::typed(1, |_p: &str| {
+        Err(TransportError::Permanent(
+            "the host name does not resolve (DNS error); check 'api_url'".into(),
         ))
     });
     let cfg = config(50.0);
