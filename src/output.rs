@@ -2,7 +2,7 @@
 //! [`Sink`], and a [`Writer`] turns them into the lines of one protocol (Airbyte, or Singer for
 //! records and states), for a [`Terminal`] that only masks the key and moves bytes.
 
-use crate::engine::{ErrorEvent, Sink};
+use crate::engine::{ErrorEvent, RecordEvent, Sink};
 use crate::protocol::{error_line, log_line, record_line, state_line, status_line};
 use crate::singer::SingerWriter;
 use serde_json::Value;
@@ -77,7 +77,13 @@ impl<'t> Writer<'t> {
 }
 
 impl Sink for Writer<'_> {
-    fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64) {
+    fn record(&mut self, r: &RecordEvent) {
+        let RecordEvent {
+            stream,
+            stream_json,
+            data_json,
+            emitted_at,
+        } = *r;
         match &mut self.protocol {
             Protocol::Airbyte => self
                 .term
@@ -167,6 +173,15 @@ mod tests {
     use crate::singer::{selected_streams, SingerWriter};
     use serde_json::json;
 
+    fn tag_record() -> RecordEvent<'static> {
+        RecordEvent {
+            stream: "tags",
+            stream_json: "\"tags\"",
+            data_json: r#"{"id":"1"}"#,
+            emitted_at: 7,
+        }
+    }
+
     fn error() -> ErrorEvent<'static> {
         ErrorEvent {
             stream: Some("tags"),
@@ -180,7 +195,7 @@ mod tests {
     fn airbyte_puts_every_message_on_stdout() {
         let mut screen = Screen::default();
         let mut w = Writer::new(&mut screen, Protocol::Airbyte, true);
-        w.record("tags", "\"tags\"", r#"{"id":"1"}"#, 7);
+        w.record(&tag_record());
         w.state("tags", &json!({"x": 1}), 1);
         w.log("WARN", "careful");
         w.status("tags", "COMPLETE", 8);
@@ -228,7 +243,7 @@ mod tests {
             streams,
             Default::default(),
         )));
-        w.record("tags", "\"tags\"", r#"{"id":"1"}"#, 7);
+        w.record(&tag_record());
         w.state("tags", &json!({"x": 1}), 1);
         w.log("INFO", "hello");
         w.status("tags", "COMPLETE", 8);

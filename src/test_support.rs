@@ -2,7 +2,7 @@
 //! a sink that keeps Airbyte lines, answers, configs and jobs.
 
 use crate::config::Config;
-use crate::engine::{ErrorEvent, HttpResponse, Job, Sink, Transport, TransportError};
+use crate::engine::{ErrorEvent, HttpResponse, Job, RecordEvent, Sink, Transport, TransportError};
 use crate::state::StreamState;
 use crate::streams::fixed_streams;
 use serde_json::{json, Value};
@@ -102,11 +102,11 @@ pub(crate) struct Lines(pub(crate) Vec<String>);
 
 /// The engine's events as Airbyte lines, the way the Airbyte writer formats them.
 impl Sink for Lines {
-    fn record(&mut self, _: &str, stream_json: &str, data_json: &str, emitted_at: u64) {
+    fn record(&mut self, r: &RecordEvent) {
         self.0.push(crate::protocol::record_line(
-            stream_json,
-            data_json,
-            emitted_at,
+            r.stream_json,
+            r.data_json,
+            r.emitted_at,
         ));
     }
     fn state(&mut self, stream: &str, state: &Value, records: u64) {

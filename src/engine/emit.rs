@@ -3,6 +3,7 @@
 
 use super::run::Run;
 use super::task::{Task, PROGRESS_EVERY_NS};
+use super::RecordEvent;
 use crate::datetime::{cursor_instant, Instant};
 use crate::protocol::json_string;
 use crate::response::{id_text, null_zero_dates_raw, Page, Record};
@@ -58,7 +59,12 @@ impl Run<'_, '_> {
                         o.state.saw(at, &id);
                     }
                 }
-                self.sink.record(&o.stream, &stream_json, &text, emitted_at);
+                self.sink.record(&RecordEvent {
+                    stream: &o.stream,
+                    stream_json: &stream_json,
+                    data_json: &text,
+                    emitted_at,
+                });
                 o.records += 1;
             }
         }

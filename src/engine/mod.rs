@@ -97,8 +97,8 @@ pub trait Transport {
 
 /// Where messages go.
 pub trait Sink {
-    /// One record: `stream_json` is the stream name as a JSON string, `data_json` the record.
-    fn record(&mut self, stream: &str, stream_json: &str, data_json: &str, emitted_at: u64);
+    /// One record.
+    fn record(&mut self, record: &RecordEvent);
     /// One stream's state; `records`: the stream's records since its previous state.
     fn state(&mut self, stream: &str, state: &Value, records: u64);
     /// A log message at `level` (INFO, WARN).
@@ -111,6 +111,19 @@ pub trait Sink {
     fn checkpoint(&mut self);
     /// Human-readable progress (stderr in the CLI).
     fn progress(&mut self, text: &str);
+}
+
+/// A record event: the record's JSON text as the API sent it (zero dates nulled), for a stream.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordEvent<'a> {
+    /// The stream's name.
+    pub stream: &'a str,
+    /// The stream's name as a JSON string (made once per page, not per record).
+    pub stream_json: &'a str,
+    /// The record.
+    pub data_json: &'a str,
+    /// When it was read, milliseconds since the epoch.
+    pub emitted_at: u64,
 }
 
 /// An error event: what failed, for a person and for the log, and its class.
