@@ -1,7 +1,6 @@
 //! Failures in a read: requests that cannot start, failing pages, 429s, 403s, lost answers.
 
 use super::*;
-use crate::engine::NOT_RETRIED;
 
 /// A transport whose requests cannot even start: on paths containing `fatal`, with a failure
 /// retrying cannot cure; on the first `flaky` start, with one it can.
@@ -12,10 +11,12 @@ struct FailingStarts {
 
 /// Starts fail by path; everything else is the scripted transport's.
 impl Transport for FailingStarts {
-    fn start(&mut self, ticket: u64, path: &str) -> Result<(), String> {
+    fn start(&mut self, ticket: u64, path: &str) -> Result<(), TransportError> {
         if path.contains("/1?") {
             self.inner.starts.push((self.inner.now, path.to_string()));
-            return Err(format!("{NOT_RETRIED}the host name does not resolve"));
+            return Err(TransportError::Permanent(
+                "the host name does not resolve".into(),
+            ));
         }
         if path.contains("/2?") && !self.flaky_done {
             self.flaky_done = true;
@@ -24,7 +25,7 @@ impl Transport for FailingStarts {
         }
         self.inner.start(ticket, path)
     }
-    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
         self.inner.wait(deadline)
     }
     fn now_ns(&mut self) -> u64 {
@@ -77,7 +78,7 @@ fn requests_that_cannot_start() {
 fn a_failing_page_in_a_read() {
     let (s, lines, starts) = read_objects(
         json!({"max_attempts": 3}),
-        vec![Box::new(|_| answer(503, &[]))],
+        vec![Box::new(|_| answer(503, &[]).map_err(Into::into))],
     );
     assert_eq!(starts.len(), 3);
     let (kind, why) = s.streams[0].failure.clone().unwrap();
@@ -114,7 +115,9 @@ fn a_failing_page_in_a_read() {
     for (budget, tries) in [(3, 2), (4, 3)] {
         let (s, _, starts) = read_objects(
             json!({"max_retry_wait_seconds": budget, "max_attempts": 50}),
-            vec![Box::new(|_| answer(429, &[("retry-after", "2")]))],
+            vec![Box::new(|_| {
+                answer(429, &[("retry-after", "2")]).map_err(Into::into)
+            })],
         );
         assert_eq!(starts.len(), tries, "budget {budget} s");
         assert!(s.streams[0].failure.is_some());
@@ -130,12 +133,12 @@ fn a_429_holds_every_stream() {
         vec![
             Box::new(move |_| {
                 if std::mem::take(&mut first) {
-                    answer(429, &[("retry-after", "3")])
+                    answer(429, &[("retry-after", "3")]).map_err(Into::into)
                 } else {
-                    page(1, 1)
+                    page(1, 1).map_err(Into::into)
                 }
             }),
-            Box::new(|off| page(off + 1, (off + 100).min(1000))),
+            Box::new(|off| page(off + 1, (off + 100).min(1000)).map_err(Into::into)),
         ],
     );
     assert!(s.streams.iter().all(|x| x.failure.is_none()), "{s:?}");
@@ -178,7 +181,8 @@ fn failures_name_the_page() {
     let run = |answer: Answer| {
         let cfg = client_config(json!({}));
         let mut fake = Fake::new(1_000_000, |_: &str| page(1, 0));
-        fake.answer = answer;
+        let mut answer = answer;
+        fake.answer = Box::new(move |p: &str| answer(p).map_err(Into::into));
         let mut client = Client::new(&mut fake, &cfg);
         let s = read(
             &mut client,
@@ -204,12 +208,16 @@ fn lost_answers_in_a_read() {
     let (s, _, starts) = read_objects(
         json!({}),
         vec![
-            Box::new(|_| Err(format!("{NOT_RETRIED}the certificate was refused"))),
+            Box::new(|_| {
+                Err(TransportError::Permanent(
+                    "the certificate was refused".into(),
+                ))
+            }),
             Box::new(move |_| {
                 if std::mem::take(&mut once) {
                     Err("connection reset".into())
                 } else {
-                    page(1, 5)
+                    page(1, 5).map_err(Into::into)
                 }
             }),
         ],
@@ -231,9 +239,9 @@ fn forbidden_pages_in_a_read() {
         json!({}),
         vec![Box::new(|off| {
             if off == 0 {
-                page(1, 100)
+                page(1, 100).map_err(Into::into)
             } else {
-                answer(403, &[])
+                answer(403, &[]).map_err(Into::into)
             }
         })],
     );

@@ -3,10 +3,10 @@
 
 use super::{t, SECOND};
 use crate::config::Config;
-use crate::engine::tests::{Fake, Lines};
-use crate::engine::{read, Client, HttpResponse, Job, Transport};
+use crate::engine::{read, Client, HttpResponse, Job, Transport, TransportError};
 use crate::state::StreamState;
 use crate::streams::fixed_streams;
+use crate::test_support::{Fake, Lines};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -108,12 +108,12 @@ struct Counting {
 
 /// The scripted transport, counting what is pending after each start.
 impl Transport for Counting {
-    fn start(&mut self, ticket: u64, path: &str) -> Result<(), String> {
+    fn start(&mut self, ticket: u64, path: &str) -> Result<(), TransportError> {
         self.inner.start(ticket, path)?;
         self.most = self.most.max(self.inner.pending.len());
         Ok(())
     }
-    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, String>)> {
+    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
         self.inner.wait(deadline)
     }
     fn now_ns(&mut self) -> u64 {
@@ -230,7 +230,7 @@ const FILTER: &str = "filters%5Bupdated_after%5D=";
 type Answer = Box<dyn FnMut(&str) -> Result<HttpResponse, String>>;
 
 /// A scripted answer by page offset.
-type ByOffset = Box<dyn FnMut(u64) -> Result<HttpResponse, String>>;
+type ByOffset = Box<dyn FnMut(u64) -> Result<HttpResponse, TransportError>>;
 
 /// A read of custom objects `o1`, `o2`, … (one per answer function, by schema id) with `extra`
 /// config; returns the summary, the output lines and the starts (time, path).
@@ -241,7 +241,7 @@ fn read_objects(
     let cfg = client_config(extra);
     let n = answers.len();
     let answers = Rc::new(RefCell::new(answers));
-    let mut fake = Fake::new(1_000_000, move |p: &str| {
+    let mut fake = Fake::typed(1_000_000, move |p: &str| {
         let id: usize = p
             .split("customObjects/records/")
             .nth(1)

@@ -310,7 +310,8 @@ fn keyset_paging_ends_and_checks_progress() {
     let cfg = client_config(json!({"requests_per_second": 1}));
     let run = |server: Answer| {
         let mut fake = Fake::new(1_000_000, |_: &str| answer(200, &[]));
-        fake.answer = server;
+        let mut server = server;
+        fake.answer = Box::new(move |p: &str| server(p).map_err(Into::into));
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
         let s = read(

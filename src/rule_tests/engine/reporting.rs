@@ -84,10 +84,31 @@ struct Progress {
     progress: Vec<String>,
 }
 
+impl Progress {
+    /// Keeps the Airbyte lines of one event, formatted as [`Lines`] formats them.
+    fn keep(&mut self, event: impl FnOnce(&mut Lines)) {
+        let mut l = Lines::default();
+        event(&mut l);
+        self.lines.extend(l.0);
+    }
+}
+
 /// Keeps every line and every progress text.
 impl crate::engine::Sink for Progress {
-    fn out(&mut self, line: &str) {
-        self.lines.push(line.to_string());
+    fn record(&mut self, r: &crate::engine::RecordEvent) {
+        self.keep(|l| l.record(r));
+    }
+    fn state(&mut self, stream: &str, state: &serde_json::Value, records: u64) {
+        self.keep(|l| l.state(stream, state, records));
+    }
+    fn log(&mut self, level: &str, message: &str) {
+        self.keep(|l| l.log(level, message));
+    }
+    fn status(&mut self, stream: &str, status: &str, emitted_at: u64) {
+        self.keep(|l| l.status(stream, status, emitted_at));
+    }
+    fn error(&mut self, e: &crate::engine::ErrorEvent, emitted_at: u64) {
+        self.keep(|l| l.error(e, emitted_at));
     }
     fn checkpoint(&mut self) {}
     fn progress(&mut self, text: &str) {
