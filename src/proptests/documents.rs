@@ -459,7 +459,7 @@ fn state_forms() {
         }
     }
     assert!(
-        exact > cases() / 4 && refused > 100,
+        exact > cases() / 4 && refused > super::gen::share(100),
         "exact {exact} refused {refused}"
     );
 }

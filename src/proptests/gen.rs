@@ -54,6 +54,12 @@ pub fn cases() -> usize {
         .unwrap_or(12_000)
 }
 
+/// `n` scaled from the default 12,000 cases to this run's: the least number of cases that must
+/// reach one side of a rule (accepted, refused, parsed), so `AC_PROPTEST_CASES` may be lowered.
+pub fn share(n: usize) -> usize {
+    n * cases() / 12_000
+}
+
 /// Prints the seed when the test it guards fails (panics), with the command that reruns it.
 pub struct SeedReport {
     name: &'static str,
