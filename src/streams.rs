@@ -47,17 +47,17 @@ pub struct StreamDef {
     pub lookback_s: i64,
     /// The parent stream whose pages can carry this stream's records (`include=`).
     pub rides_on: Option<Sideload>,
+    /// Whether offset pages ask for ascending id order (`orders[id]=ASC`): only lists documented
+    /// to sort by id (../shared/api-filters-and-orders.md). Elsewhere an unknown order is ignored
+    /// at best, so none is sent; the engine checks that ids rise either way and reads on safely
+    /// when they don't.
+    pub ordered_by_id: bool,
 }
-
-/// Offset-paged lists documented to sort by id (`orders[id]=ASC`; ../shared/api-filters-and-orders.md):
-/// their pages ask for it. Elsewhere an unknown order is ignored at best, so none is sent; the
-/// engine checks that ids rise either way and reads on safely when they don't.
-pub const ORDERED_BY_ID: &[&str] = &["lists", "emailActivities"];
 
 impl StreamDef {
     /// Whether offset pages ask for ascending id order.
     pub fn orders_by_id(&self) -> bool {
-        ORDERED_BY_ID.contains(&self.path.as_str())
+        self.ordered_by_id
     }
 
     /// Whether incremental sync is offered.
@@ -95,6 +95,10 @@ struct Row {
     paging: Paging,
     /// The parent stream whose pages can carry this stream's records.
     rides_on: Option<Sideload>,
+    /// Default overlap of incremental reads in seconds (event-time cursors).
+    lookback_s: i64,
+    /// Whether offset pages ask for ascending id order (documented for this list).
+    ordered_by_id: bool,
 }
 
 /// The defaults a row starts from: offset paging, its own list, no sideload.
@@ -107,6 +111,8 @@ const ROW: Row = Row {
     filter: ServerFilter::None,
     paging: Paging::Offset,
     rides_on: None,
+    lookback_s: 0,
+    ordered_by_id: false,
 };
 
 use ServerFilter::{After, None as NoFilter, UpdatedAfter};
@@ -151,6 +157,7 @@ const ROWS: &[Row] = &[
         list_key: "activities",
         cursor: Some("tstamp"),
         filter: After,
+        lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
     Row {
@@ -264,6 +271,7 @@ const ROWS: &[Row] = &[
         list_key: "contactConversions",
         cursor: Some("cdate"),
         filter: NoFilter,
+        lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
     Row {
@@ -326,6 +334,7 @@ const ROWS: &[Row] = &[
         list_key: "contactEmails",
         cursor: Some("sdate"),
         filter: NoFilter,
+        lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
     Row {
@@ -382,6 +391,7 @@ const ROWS: &[Row] = &[
         list_key: "dealActivities",
         cursor: Some("cdate"),
         filter: NoFilter,
+        lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
     Row {
@@ -470,6 +480,8 @@ const ROWS: &[Row] = &[
         list_key: "emailActivities",
         cursor: Some("tstamp"),
         filter: NoFilter,
+        lookback_s: EVENT_TIME_LOOKBACK_S,
+        ordered_by_id: true,
         ..ROW
     },
     Row {
@@ -502,6 +514,7 @@ const ROWS: &[Row] = &[
         list_key: "lists",
         cursor: Some("updated_timestamp"),
         filter: NoFilter,
+        ordered_by_id: true,
         ..ROW
     },
     Row {
@@ -550,6 +563,7 @@ const ROWS: &[Row] = &[
         list_key: "sms",
         cursor: Some("tstamp"),
         filter: NoFilter,
+        lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
     Row {
@@ -602,21 +616,11 @@ const ROWS: &[Row] = &[
     },
 ];
 
-/// Overlap given to event-time cursors (one hour): rows that record an event are written some
-/// time after it (delivery logs, tracking batches).
+/// Overlap given to event-time cursors (one hour), the `lookback_s` of their rows: the `tstamp` of
+/// activities, email activities and SMS, the send date of contact emails, the creation date of
+/// deal activities and contact conversions say when something happened, and the row recording it
+/// is written some time after (delivery logs, tracking batches).
 pub const EVENT_TIME_LOOKBACK_S: i64 = 3600;
-
-/// Streams whose cursor is the time of an event rather than of the row's last change, with their
-/// default overlap: `tstamp` of activities, email activities and SMS, the send date of contact
-/// emails, the creation date of deal activities and contact conversions.
-const EVENT_TIME_CURSORS: &[(&str, i64)] = &[
-    ("activities", EVENT_TIME_LOOKBACK_S),
-    ("email_activities", EVENT_TIME_LOOKBACK_S),
-    ("sms", EVENT_TIME_LOOKBACK_S),
-    ("contact_emails", EVENT_TIME_LOOKBACK_S),
-    ("deal_activities", EVENT_TIME_LOOKBACK_S),
-    ("contact_conversions", EVENT_TIME_LOOKBACK_S),
-];
 
 /// The fixed streams, in catalog order.
 pub fn fixed_streams() -> Vec<StreamDef> {
@@ -629,11 +633,9 @@ pub fn fixed_streams() -> Vec<StreamDef> {
             cursor: r.cursor.map(Into::into),
             filter: r.filter,
             paging: r.paging,
-            lookback_s: EVENT_TIME_CURSORS
-                .iter()
-                .find(|(n, _)| *n == r.name)
-                .map_or(0, |(_, s)| *s),
+            lookback_s: r.lookback_s,
             rides_on: r.rides_on,
+            ordered_by_id: r.ordered_by_id,
         })
         .collect()
 }
@@ -663,6 +665,7 @@ pub fn custom_object_stream(slug: &str, schema_id: &str) -> StreamDef {
         paging: Paging::Offset,
         lookback_s: 0,
         rides_on: None,
+        ordered_by_id: false,
     }
 }
 
