@@ -148,4 +148,5 @@ def main():
     if any(r["exit"] != 0 for r in rows):
         sys.exit("a read failed")
 
-main()
+if __name__ == "__main__":
+    main()

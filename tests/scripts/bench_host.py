@@ -9,6 +9,9 @@ instantiation time and host CPU per record.
 """
 import argparse, json, math, os, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import fewest_requests, max_in_window  # one definition of the floor and the window count
+
 def start_server(binary, log, contacts, rps, latency, key, seed):
     ready = tempfile.NamedTemporaryFile(delete=False)
     proc = subprocess.Popen([binary, "--port", "0", "--log", log, "--contacts", str(contacts), "--rps", str(rps),
@@ -26,26 +29,6 @@ def wait_ready(proc, ready):
             sys.exit("test server did not start")
         time.sleep(0.05)
     sys.exit("test server did not start in time")
-
-def fewest_requests(records):
-    """As in bench.py: the key check, the custom object schemas, one request per 100 records of
-    each list; contact children and the /fields sideloads ride on their parent's pages."""
-    sideloaded = {"contact_custom_field_values", "contact_tags", "contact_lists",
-                  "contact_custom_field_options", "contact_custom_field_rels"}
-    n = 2
-    for stream, count in records.items():
-        if stream in sideloaded:
-            continue
-        n += max(1, math.ceil(count / 100))
-    return n
-
-def max_in_window(starts_ms, window=1000.0):
-    s = sorted(starts_ms); best = lo = 0
-    for hi in range(len(s)):
-        while s[hi] - s[lo] >= window:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 def scenario(args, n):
     work = tempfile.mkdtemp(prefix=f"ac-bench-host-{n}-")
