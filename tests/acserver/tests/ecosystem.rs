@@ -7,7 +7,7 @@
 //! (and everything of the streams without a cursor).
 
 mod common;
-use ac_test_server::{Dataset, Server, ServerConfig};
+use ac_test_server::Server;
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,17 +16,8 @@ use std::process::{Command, Output};
 
 const KEY: &str = "eco-key-7f3a11";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn server(contacts: usize) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(97, contacts)).expect("start test server")
+    unthrottled_server(KEY, 97, contacts)
 }
 
 /// The text of the fenced block that follows `<!-- test: NAME ` in README.md.

@@ -2,7 +2,7 @@
 //! Singer targets — and connector.json.
 
 mod common;
-use ac_test_server::{Dataset, Server, ServerConfig};
+use ac_test_server::Server;
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,17 +11,8 @@ use std::process::Command;
 
 const KEY: &str = "pipe-key-c0ffee42";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn server(contacts: usize) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(31, contacts)).expect("server")
+    unthrottled_server(KEY, 31, contacts)
 }
 
 fn lines_ids(path: &Path) -> Vec<String> {

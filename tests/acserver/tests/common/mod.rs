@@ -344,3 +344,19 @@ pub fn overlap_after_first_read(
         out
     })
 }
+
+/// The repository's top directory (scripts, README, connector.json).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A test server with no rate limit, the given key, and `contacts` contacts generated from `seed`.
+pub fn unthrottled_server(key: &str, seed: u64, contacts: usize) -> ac_test_server::Server {
+    use ac_test_server::{Dataset, Server, ServerConfig};
+    let cfg = ServerConfig {
+        api_key: key.into(),
+        rate_limit_per_sec: None,
+        ..ServerConfig::default()
+    };
+    Server::start(cfg, Dataset::generate(seed, contacts)).expect("start test server")
+}
