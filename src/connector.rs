@@ -4,14 +4,15 @@
 use crate::catalog::{discovered_streams, parse_configured_catalog};
 use crate::config::Config;
 use crate::engine::{
-    read as read_jobs, Client, ErrorEvent, Failure, Job, ReadSummary, Sink, StreamSummary,
-    Transport,
+    first_pages, lanes, read as read_jobs, Client, ErrorEvent, Failure, Job, ReadSummary, Sink,
+    StreamSummary, Transport,
 };
 use crate::protocol::{catalog_message, spec_message, FailureType};
 use crate::schemas::custom_object_schema;
 use crate::state::{parse_state_input, StreamState};
 use crate::streams::{custom_object_stream, fixed_streams, StreamDef};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The SPEC message.
 pub fn spec() -> Value {
@@ -134,6 +135,20 @@ pub fn discover(transport: &mut dyn Transport, config: &Config) -> Result<Value,
     Ok(catalog_message(discovered_streams(&defs, &schemas)))
 }
 
+/// A stream to read in a mode, with its saved state.
+fn job(def: StreamDef, incremental: bool, saved: &BTreeMap<String, Value>) -> Result<Job, Failure> {
+    let state = match saved.get(&def.name) {
+        Some(v) => StreamState::from_value(&def.name, v, def.cursor.as_deref())
+            .map_err(|e| config_failure(e.0))?,
+        None => StreamState::default(),
+    };
+    Ok(Job {
+        def,
+        incremental,
+        state,
+    })
+}
+
 fn unknown_in_state(name: &str) -> Failure {
     config_failure(format!("the state names unknown stream '{}'; remove it from the state file (or run discover to see this account's streams)", name.chars().take(80).collect::<String>()))
 }
@@ -172,6 +187,8 @@ pub fn read(
                     .collect()
             })
     };
+    // The fixed streams to read, known before the key check (custom ones need the schemas).
+    let mut early: Vec<(String, bool)> = fixed.iter().map(|d| (d.name.clone(), false)).collect();
     if let Some(text) = catalog {
         for n in custom_names(text) {
             provisional.push(StreamDef {
@@ -179,7 +196,11 @@ pub fn read(
                 ..custom_object_stream("", "")
             });
         }
-        parse_configured_catalog(text, &provisional).map_err(config_failure)?;
+        early = parse_configured_catalog(text, &provisional)
+            .map_err(config_failure)?
+            .into_iter()
+            .map(|s| (s.name, s.incremental))
+            .collect();
     }
     for (name, v) in &saved {
         let def = fixed.iter().find(|d| &d.name == name).cloned();
@@ -200,6 +221,18 @@ pub fn read(
     if wants_custom {
         // One round trip for the key check and the first schemas page, not two.
         client.prefetch(CUSTOM_SCHEMAS_FIRST_PAGE);
+    }
+    // The first pages of the first fixed streams begin, as the budget allows, while the key
+    // check's answer is on its way; the read takes them over. A slow API would otherwise leave
+    // the budget idle for that round trip (a second at 1,000 ms: five requests' worth).
+    let mut early_jobs = Vec::new();
+    for (name, incremental) in early {
+        if let Some(def) = fixed.iter().find(|d| d.name == name) {
+            early_jobs.push(job(def.clone(), incremental, &saved)?);
+        }
+    }
+    for path in first_pages(&early_jobs, config, &config.base.api_path, lanes(config)) {
+        client.prefetch_full(path);
     }
     client.verify_key().map_err(|f| Failure {
         kind: f.kind,
@@ -263,16 +296,7 @@ pub fn read(
         let Some(def) = known.iter().find(|d| d.name == name).cloned() else {
             continue;
         };
-        let st = match saved.get(&name) {
-            Some(v) => StreamState::from_value(&name, v, def.cursor.as_deref())
-                .map_err(|e| config_failure(e.0))?,
-            None => StreamState::default(),
-        };
-        jobs.push(Job {
-            def,
-            incremental,
-            state: st,
-        });
+        jobs.push(job(def, incremental, &saved)?);
     }
     let at = client.transport.wall_ms();
     for (name, kind, why) in &unread {
@@ -323,7 +347,6 @@ mod tests {
     use crate::engine::HttpResponse;
     use crate::test_support::{ok, Fake, Lines};
     use serde_json::json;
-    use std::collections::BTreeMap;
 
     fn cfg() -> Config {
         Config::parse(r#"{"api_url": "http://127.0.0.1:9", "api_key": "SECRETKEY", "requests_per_second": 50}"#).unwrap()
@@ -407,6 +430,114 @@ mod tests {
         let e = read(&mut t, &mut Lines::default(), &cfg(), Some(cat), None).unwrap_err();
         assert_eq!(e.kind, FailureType::Config);
         assert!(e.message.contains("cannot read"), "{}", e.message);
+    }
+
+    /// Answers every fixed stream's list with one record, the key check and the schemas.
+    fn one_record_each(p: &str) -> Result<HttpResponse, String> {
+        let path = p.split('?').next().unwrap_or(p);
+        if path.ends_with("users/me") {
+            return ok(json!({"user": {"username": "u"}}));
+        }
+        if path.ends_with("customObjects/schemas") {
+            return ok(json!({"schemas": [], "meta": {"total": 0}}));
+        }
+        match fixed_streams()
+            .into_iter()
+            .find(|d| path.ends_with(&format!("/{}", d.path)))
+        {
+            Some(d) => ok(json!({ d.list_key: [{"id": "1"}], "meta": {"total": "1"} })),
+            None => Err(format!("no such list: {p}")),
+        }
+    }
+
+    #[test]
+    fn first_pages_begin_while_the_key_check_is_under_way() {
+        // A slow API (a second or more per answer): the first pages of the catalog's first
+        // streams begin before the key check's answer is in, and the read takes them over
+        // instead of asking again.
+        let mut t = Fake::new(1_000_000_000, one_record_each);
+        let names = ["accounts", "deals", "tags", "lists"];
+        let cat = json!({"streams": names.iter().map(|n| json!({"stream": {"name": n}, "sync_mode": "full_refresh"})).collect::<Vec<_>>()}).to_string();
+        let s = read(&mut t, &mut Lines::default(), &cfg(), Some(&cat), None).unwrap();
+        for st in &s.streams {
+            assert!(st.failure.is_none(), "{}: {:?}", st.name, st.failure);
+            assert_eq!(st.records, 1, "{}", st.name);
+        }
+        let paths: Vec<&str> = t.starts.iter().map(|(_, p)| p.as_str()).collect();
+        assert!(paths[0].ends_with("users/me"), "{paths:?}");
+        assert_eq!(
+            paths.len(),
+            1 + names.len(),
+            "one request per list: {paths:?}"
+        );
+        let key_answer = 1_000_000_000;
+        for (at, p) in &t.starts[1..] {
+            assert!(
+                *at < key_answer,
+                "{p} began at {at} ns, after the key check's answer"
+            );
+        }
+        assert!(
+            !paths.iter().any(|p| p.contains("customObjects")),
+            "{paths:?}"
+        );
+    }
+
+    #[test]
+    fn a_refused_key_fails_the_read_once_though_pages_began_early() {
+        let mut t = Fake::new(1_000_000_000, |_| {
+            Ok(HttpResponse {
+                status: 401,
+                headers: vec![],
+                body: br#"{"message":"No Result found for Subscriber with id 0"}"#.to_vec(),
+            })
+        });
+        let mut sink = Lines::default();
+        let e = read(&mut t, &mut sink, &cfg(), None, None).unwrap_err();
+        assert_eq!(e.kind, FailureType::Config);
+        assert!(e.message.contains("cannot read"), "{}", e.message);
+        // What began early is bounded by the read's lanes, and nothing was emitted.
+        assert!(t.starts.len() <= 2 + 8, "{:?}", t.starts);
+        assert!(sink.0.iter().all(|l| !l.contains("\"RECORD\"")));
+    }
+
+    #[test]
+    fn a_retried_key_check_keeps_the_answers_that_came_meanwhile() {
+        // The first key check gets an intermittent 403 and is asked again; the schemas page and
+        // the early pages answered during the wait are kept, not lost (the read once waited for
+        // such an answer for ever).
+        let mut forbidden_once = true;
+        let mut t = Fake::new(300_000_000, move |p| {
+            if p.ends_with("users/me") && std::mem::take(&mut forbidden_once) {
+                return Ok(HttpResponse {
+                    status: 403,
+                    headers: vec![],
+                    body: br#"{"message":"Forbidden"}"#.to_vec(),
+                });
+            }
+            one_record_each(p)
+        });
+        let s = read(&mut t, &mut Lines::default(), &cfg(), None, None).unwrap();
+        assert!(s.streams.iter().all(|st| st.failure.is_none()));
+        let keys = t
+            .starts
+            .iter()
+            .filter(|(_, p)| p.ends_with("users/me"))
+            .count();
+        assert_eq!(keys, 2);
+        let schemas = t
+            .starts
+            .iter()
+            .filter(|(_, p)| p.contains("customObjects/schemas"))
+            .count();
+        assert_eq!(schemas, 1, "{:?}", t.starts);
+        let mut seen = std::collections::HashSet::new();
+        for (_, p) in &t.starts {
+            assert!(
+                p.ends_with("users/me") || seen.insert(p.clone()),
+                "{p} asked twice"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub struct Fenced {
     pub page: Page,
     /// The highest id inside the range on the page.
     pub last: Option<u64>,
-    /// The server sent ids at or past `below`: the range is read to its end.
+    /// The range is read to its end: the server sent ids at or past `below`, or the page
+    /// holds the range's highest possible id (`below - 1`: no id fits after it, so a dense id
+    /// space needs no page past a range's last full one).
     pub closed: bool,
     /// Records the server sent outside the range.
     pub dropped: usize,
@@ -69,7 +71,7 @@ pub fn fence(range: &IdRange, page: Page) -> Result<Fenced, String> {
         ));
     }
     let inside = |id: u64| after.is_none_or(|a| id > a) && below.is_none_or(|b| id < b);
-    let closed = below.is_some_and(|b| ids.iter().any(|&id| id >= b));
+    let closed = below.is_some_and(|b| ids.iter().any(|&id| id >= b.saturating_sub(1)));
     let keep: Vec<bool> = ids.iter().map(|&id| inside(id)).collect();
     let dropped = keep.iter().filter(|k| !**k).count();
     let last = ids.iter().copied().filter(|&id| inside(id)).max();
@@ -154,6 +156,14 @@ mod tests {
         assert_eq!(kept, ["15", "19"]);
         let tags: Vec<String> = f.page.extra[0].1.iter().map(|r| record_id(r)).collect();
         assert_eq!(tags, ["t15", "t19"]);
+    }
+
+    #[test]
+    fn a_page_holding_the_ranges_last_possible_id_closes_it() {
+        let f = fence(&range(Some(10), Some(20)), page(&[17, 18, 19])).unwrap();
+        assert_eq!((f.closed, f.dropped, f.last), (true, 0, Some(19)));
+        let f = fence(&range(Some(10), Some(20)), page(&[16, 17, 18])).unwrap();
+        assert!(!f.closed, "id 19 may still come");
     }
 
     #[test]

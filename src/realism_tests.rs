@@ -340,7 +340,8 @@ fn keyset_server(
 
 #[test]
 fn a_server_ignoring_id_less_does_not_multiply_records() {
-    let ids: Vec<u64> = (1..=3_000).collect();
+    // Gaps in the ids (deleted contacts), so ranges do not end on a page's last record.
+    let ids: Vec<u64> = (1..=4_000).filter(|i| i % 4 != 0).collect();
     let (got, good, sink, _) = read_one(
         "contacts",
         keyset_server(ids.clone(), true),

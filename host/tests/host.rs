@@ -388,7 +388,8 @@ fn the_deadline_gives_a_clear_failure_and_keeps_the_saved_state() {
     let _g = serial();
     let srv = server(35, 600, 150);
     let s = Scratch::new("deadline");
-    let cfg = s.write("config.json", &config(&srv.base_url(), 50));
+    // 20 requests/s: the read needs several seconds, well past the 2 s deadline.
+    let cfg = s.write("config.json", &config(&srv.base_url(), 20));
     let d = s.0.join("out");
     let t = Instant::now();
     let out = ac_host(&[

@@ -60,14 +60,17 @@ pub struct Client<'t> {
     pub(super) api_path: String,
     /// When each request in flight began, by ticket.
     pub(super) start_times: std::collections::HashMap<u64, u64>,
-    prefetch: Option<Prefetch>,
+    /// Requests begun ahead of their turn, while the key check is under way (in order).
+    prefetch: Vec<Prefetch>,
+    /// Answers to requests begun ahead that the engine took over, not yet handed to it.
+    held: Vec<(u64, Result<HttpResponse, TransportError>)>,
     /// The last answer was a 429 this run's own starts explain: its request waits for
     /// `Retry-After`, the others keep their spacing (the server's window over-counted by one).
     pub(super) own_429: bool,
 }
 
 /// A request begun alongside another (the key check), so a slow API costs one round trip for
-/// both; its answer waits for the `get` of the same path.
+/// both; its answer waits for the `get` of the same path, or for the engine's start of it.
 #[derive(Debug)]
 struct Prefetch {
     /// Full path and query.
@@ -117,7 +120,8 @@ impl<'t> Client<'t> {
             random: seed,
             api_path: config.base.api_path.clone(),
             start_times: Default::default(),
-            prefetch: None,
+            prefetch: Vec::new(),
+            held: Vec::new(),
             own_429: false,
         }
     }
@@ -127,8 +131,17 @@ impl<'t> Client<'t> {
         self.requests
     }
 
-    /// Starts a request now if the budget allows.
+    /// Starts a request now if the budget allows; a request begun ahead for the same path is
+    /// taken over instead (its answer comes from [`Client::wait`]).
     pub(super) fn try_start(&mut self, path: &str) -> Start {
+        if let Some(ticket) = self.adopt(path) {
+            return Start::Begun(ticket);
+        }
+        self.begin(path)
+    }
+
+    /// Starts a request now if the budget allows.
+    fn begin(&mut self, path: &str) -> Start {
         if let Err(refused) = crate::request::on_account_host(&self.api_path, path) {
             return Start::Failed(StartError::Refused(refused));
         }
@@ -202,74 +215,109 @@ impl<'t> Client<'t> {
     /// or [`Client::verify_key`], once the budget allows; a later `get` of the same path uses its
     /// answer when that answer is usable, and asks again otherwise.
     pub fn prefetch(&mut self, path: &str) {
-        self.prefetch = Some(Prefetch {
-            path: format!("{}/{}", self.api_path, path),
+        let full = format!("{}/{}", self.api_path, path);
+        self.prefetch_full(full);
+    }
+
+    /// Like [`Client::prefetch`] for a full path (as the engine builds them): the engine's start
+    /// of the same path takes the request over. Requests still waiting for their slot when the
+    /// key check's answer is in are never sent.
+    pub fn prefetch_full(&mut self, full: String) {
+        self.prefetch.push(Prefetch {
+            path: full,
             ticket: None,
             answer: None,
         });
     }
 
-    /// Begins the prefetch if it is waiting and the budget allows; returns when it may begin.
+    /// Begins the waiting prefetches the budget allows; returns when the next one may begin.
     fn start_prefetch(&mut self) -> Option<u64> {
-        let path = match &self.prefetch {
-            Some(p) if p.ticket.is_none() => p.path.clone(),
-            _ => return None,
-        };
-        match self.try_start(&path) {
-            Start::Begun(t) => {
-                if let Some(p) = self.prefetch.as_mut() {
-                    p.ticket = Some(t);
+        while let Some(i) = self.prefetch.iter().position(|p| p.ticket.is_none()) {
+            let path = self.prefetch[i].path.clone();
+            match self.begin(&path) {
+                Start::Begun(t) => self.prefetch[i].ticket = Some(t),
+                // It could not begin: whoever needs it asks for itself.
+                Start::Failed(_) => {
+                    self.prefetch.remove(i);
                 }
-                None
+                Start::Later(at) => return Some(at),
             }
-            // It could not begin: the later `get` asks for itself.
-            Start::Failed(_) => {
-                self.prefetch = None;
-                None
-            }
-            Start::Later(at) => Some(at),
         }
+        None
     }
 
-    /// Waits like [`Transport::wait`], keeping the prefetch's answer aside.
+    /// Waits like [`Transport::wait`], keeping the prefetches' answers aside.
     fn wait_keeping_prefetch(
         &mut self,
         deadline: u64,
     ) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
         let mut rest = Vec::new();
         for (k, r) in self.transport.wait(deadline) {
-            match self.prefetch.as_mut() {
-                Some(p) if p.ticket == Some(k) => {
-                    if let Ok(resp) = &r {
-                        let _ = self.note_headers(k, resp);
-                    }
-                    if let Some(p) = self.prefetch.as_mut() {
-                        p.answer = Some(r);
-                    }
-                }
-                _ => rest.push((k, r)),
+            match self.prefetch.iter_mut().find(|p| p.ticket == Some(k)) {
+                Some(p) => p.answer = Some(r),
+                None => rest.push((k, r)),
             }
         }
         rest
     }
 
+    /// Waits for answers until `deadline` (the engine's wait): answers to requests it took over
+    /// from the prefetches come first; answers to prefetches nobody took over are kept aside.
+    pub(super) fn wait(
+        &mut self,
+        deadline: u64,
+    ) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
+        if !self.held.is_empty() {
+            return std::mem::take(&mut self.held);
+        }
+        self.wait_keeping_prefetch(deadline)
+    }
+
+    /// Forgets the prefetches that never began (the read asks for those pages itself).
+    pub(super) fn stop_prefetching(&mut self) {
+        self.prefetch.retain(|p| p.ticket.is_some());
+    }
+
+    /// Takes over the prefetch of `full` when it has begun: its ticket, with its answer (if in)
+    /// held for [`Client::wait`].
+    fn adopt(&mut self, full: &str) -> Option<u64> {
+        let i = self
+            .prefetch
+            .iter()
+            .position(|p| p.path == full && p.ticket.is_some())?;
+        let p = self.prefetch.remove(i);
+        let ticket = p.ticket?;
+        if let Some(answer) = p.answer {
+            self.held.push((ticket, answer));
+        }
+        Some(ticket)
+    }
+
     /// The prefetched answer for `full`, when there is one and it is a success (waiting for it if
     /// it is under way).
     fn take_prefetched(&mut self, full: &str) -> Option<HttpResponse> {
-        if self.prefetch.as_ref().is_none_or(|p| p.path != full) {
-            return None;
-        }
-        while self
-            .prefetch
-            .as_ref()
-            .is_some_and(|p| p.ticket.is_some() && p.answer.is_none())
-        {
-            let deadline = self.transport.now_ns() + 3600 * SECOND;
+        let under_way = |c: &Self| {
+            c.prefetch
+                .iter()
+                .any(|p| p.path == full && p.ticket.is_some() && p.answer.is_none())
+        };
+        while under_way(self) {
+            // The other prefetches go on beginning meanwhile.
+            let mut deadline = self.transport.now_ns() + 3600 * SECOND;
+            if let Some(at) = self.start_prefetch() {
+                deadline = deadline.min(at);
+            }
             self.wait_keeping_prefetch(deadline);
         }
-        match self.prefetch.take()?.answer? {
-            Ok(r) if (200..300).contains(&r.status) => Some(r),
-            _ => None,
+        let i = self.prefetch.iter().position(|p| p.path == full)?;
+        let p = self.prefetch.remove(i);
+        let (ticket, answer) = (p.ticket?, p.answer?);
+        match answer {
+            Ok(r) => {
+                let _ = self.note_headers(ticket, &r);
+                (200..300).contains(&r.status).then_some(r)
+            }
+            Err(_) => None,
         }
     }
 
@@ -369,7 +417,14 @@ impl<'t> Client<'t> {
                     if pause_all && !self.own_429 {
                         self.limiter.pause_until(until);
                     }
-                    self.transport.wait(until);
+                    // Answers to prefetches arriving meanwhile are kept, not dropped.
+                    while self.transport.now_ns() < until {
+                        if let Some(at) = self.start_prefetch() {
+                            self.wait_keeping_prefetch(at.min(until));
+                        } else {
+                            self.wait_keeping_prefetch(until);
+                        }
+                    }
                 }
             }
         }

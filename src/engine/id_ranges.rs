@@ -20,8 +20,11 @@ fn id_num(id: Option<&str>) -> Option<u64> {
 /// bounded ranges and an open tail that catches records added meanwhile.
 fn split_open_range(after: u64, max_id: u64, lanes: u64) -> Vec<IdRange> {
     let span = max_id.saturating_sub(after);
+    // Ranges are whole pages wide: where ids are dense (few deleted contacts) each range's last
+    // page is a full one that also closes it, not a part page.
     let k = lanes.min(span.div_ceil(PAGE_LIMIT)).max(1);
-    let chunk = span.div_ceil(k).max(1);
+    let chunk = span.div_ceil(k).div_ceil(PAGE_LIMIT).max(1) * PAGE_LIMIT;
+    let k = span.div_ceil(chunk).max(1);
     (0..k)
         .map(|i| {
             let lo = after + i * chunk;
@@ -188,5 +191,36 @@ impl Run<'_, '_> {
             self.emit_states(t, None);
             self.finish(t);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds(r: &IdRange) -> (u64, Option<u64>) {
+        let num = |s: &Option<String>| s.as_deref().and_then(|v| v.parse::<u64>().ok());
+        (num(&r.after).unwrap_or(0), num(&r.below))
+    }
+
+    #[test]
+    fn an_open_range_splits_into_whole_pages_and_an_open_tail() {
+        // 3,800 ids over 8 lanes: 475 a lane would end every range on a part page; 500 doesn't.
+        let rs = split_open_range(200, 4_000, 8);
+        assert_eq!(rs.len(), 8);
+        let mut at = 200;
+        for r in &rs[..7] {
+            let (after, below) = bounds(r);
+            assert_eq!(after, at, "ranges follow each other: {rs:?}");
+            let below = below.unwrap_or(0);
+            assert_eq!(below - after - 1, 500, "ids a range holds: {rs:?}");
+            at = below - 1;
+        }
+        assert_eq!(bounds(&rs[7]), (3_700, None), "the tail is open: {rs:?}");
+        // Few ids: fewer ranges than lanes, never an empty one.
+        let rs = split_open_range(0, 250, 8);
+        assert_eq!(rs.len(), 3, "{rs:?}");
+        assert_eq!(bounds(&rs[0]), (0, Some(101)));
+        assert_eq!(split_open_range(5, 5, 8).len(), 1);
     }
 }

@@ -21,6 +21,7 @@ mod task;
 
 pub use client::Client;
 pub use run::read;
+pub use task::{first_pages, lanes};
 
 use crate::protocol::FailureType;
 use crate::state::StreamState;

@@ -69,6 +69,7 @@ pub fn read(
         sink,
     };
     let run_start = run.client.transport.now_ns();
+    run.client.stop_prefetching();
     let mut tasks = plan(jobs, run.config);
     let max_in_flight = ((run.config.requests_per_second * 4.0).ceil() as usize).clamp(2, 32);
     let now_ms = run.client.transport.wall_ms();
@@ -154,7 +155,7 @@ pub fn read(
             }
             break;
         }
-        let finished = run.client.transport.wait(next_wake);
+        let finished = run.client.wait(next_wake);
         for (ticket, result) in finished {
             in_flight = in_flight.saturating_sub(1);
             let found = tasks.iter().enumerate().find_map(|(i, t)| {

@@ -180,7 +180,7 @@ pub(super) const PROGRESS_EVERY_NS: u64 = 5 * SECOND;
 
 /// Pages a task may have requested or buffered at once: enough to cover the latency of one
 /// request at the configured rate, so one big stream alone can still use the whole budget.
-pub(super) fn lanes(config: &Config) -> usize {
+pub fn lanes(config: &Config) -> usize {
     ((config.requests_per_second * 1.6).ceil() as usize).clamp(2, 8)
 }
 
@@ -231,6 +231,25 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
         },
         stats: TaskStats::default(),
     }
+}
+
+/// The first page of each of the first `n` tasks a read of `jobs` begins with, in the order the
+/// read starts them: pages worth beginning while the key check's answer is still on its way.
+pub fn first_pages(jobs: &[Job], config: &Config, api_path: &str, n: usize) -> Vec<String> {
+    plan(jobs.to_vec(), config)
+        .iter()
+        .filter_map(|t| {
+            let slot = t.slots.first()?;
+            Some(crate::request::page_path(
+                api_path,
+                &t.def,
+                &slot.pos,
+                t.since.as_deref(),
+                &t.include,
+            ))
+        })
+        .take(n)
+        .collect()
 }
 
 /// Groups jobs into tasks: streams that share one list (the three `/fields` streams; contact

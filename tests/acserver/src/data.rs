@@ -373,6 +373,29 @@ impl Dataset {
         removed.iter().map(id_of).collect()
     }
 
+    /// Removes `count` records spread over the list together with the records of `children`
+    /// whose `fk` names them (a deleted contact's tags, lists and field values), leaving gaps in
+    /// the ids the way deletions do in a real account. Returns the removed records' ids.
+    pub fn delete_with_children(
+        &mut self,
+        stream: &str,
+        count: usize,
+        children: &[&str],
+        fk: &str,
+    ) -> Vec<String> {
+        let gone = self.delete(stream, count);
+        for child in children {
+            if let Some(recs) = self.streams.get_mut(*child) {
+                recs.retain(|r| {
+                    r.get(fk)
+                        .and_then(|v| v.as_str())
+                        .is_none_or(|id| !gone.iter().any(|g| g == id))
+                });
+            }
+        }
+        gone
+    }
+
     /// The server's "now" (epoch seconds): the logical clock's last instant. Every record changed
     /// at or before it; `touch`/`insert` stamp later instants.
     pub fn now(&self) -> i64 {

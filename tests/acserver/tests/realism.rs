@@ -161,19 +161,26 @@ fn read_modes(
     sideload: bool,
     modes: &[bool],
 ) -> Vec<Run> {
-    let mut runs = vec![];
-    for &incremental in modes {
-        let srv = server(quirks.clone(), contacts);
-        let s = Scratch::new(name);
-        let c = s.write("c.json", &fast_config(&srv.base_url(), sideload));
-        let (cat, _) = discovered(&s, &c, incremental);
-        let cat = s.write("cat.json", &cat);
-        let initial = initial_ids(&srv);
-        let run = wasmtime(&s, &["read", "--config", &c, "--catalog", &cat]);
-        assert_all_delivered(&srv, &run, &initial);
-        runs.push(run);
-    }
-    runs
+    modes
+        .iter()
+        .map(|&incremental| {
+            let srv = server(quirks.clone(), contacts);
+            read_checked(name, &srv, sideload, incremental)
+        })
+        .collect()
+}
+
+/// Reads everything from `srv` in one mode and checks every record that existed throughout the
+/// read was delivered, once.
+fn read_checked(name: &str, srv: &Server, sideload: bool, incremental: bool) -> Run {
+    let s = Scratch::new(name);
+    let c = s.write("c.json", &fast_config(&srv.base_url(), sideload));
+    let (cat, _) = discovered(&s, &c, incremental);
+    let cat = s.write("cat.json", &cat);
+    let initial = initial_ids(srv);
+    let run = wasmtime(&s, &["read", "--config", &c, "--catalog", &cat]);
+    assert_all_delivered(srv, &run, &initial);
+    run
 }
 
 #[test]
@@ -253,8 +260,20 @@ fn a_server_ignoring_id_less_does_not_multiply_contacts() {
         ignore_id_less: true,
         ..Quirks::default()
     };
-    // Children ride on contacts pages: they must not multiply either.
-    for run in read_both_modes("idless", q, 1_500, true) {
+    // Children ride on contacts pages: they must not multiply either. Deleted contacts leave
+    // gaps in the ids, so ranges do not end on a page's last record and the server's answers
+    // really run past id_less.
+    for incremental in [false, true] {
+        let srv = server(q.clone(), 1_500);
+        let children = [
+            "contact_custom_field_values",
+            "contact_tags",
+            "contact_lists",
+        ];
+        let gone =
+            srv.with_dataset(|d| d.delete_with_children("contacts", 170, &children, "contact"));
+        assert_eq!(gone.len(), 170);
+        let run = read_checked("idless", &srv, true, incremental);
         assert!(
             run.stdout.contains("outside the id range"),
             "the server really ignored id_less"
