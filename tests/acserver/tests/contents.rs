@@ -128,6 +128,14 @@ fn a_full_read_delivers_every_record_as_the_server_holds_it() {
                 nulled += 1;
             }
             validate(schema, rec, &cname).unwrap_or_else(|e| panic!("{cname}: {e}"));
+            // Every field is declared: destinations that keep declared columns drop no data.
+            let declared = schema["properties"].as_object();
+            for field in rec.as_object().map(|o| o.keys()).into_iter().flatten() {
+                assert!(
+                    declared.is_some_and(|p| p.contains_key(field)),
+                    "{cname}: field {field} is not in the discovered schema"
+                );
+            }
             compared += 1;
         }
         // The schema's `required` bites: the same record without its id is invalid.
