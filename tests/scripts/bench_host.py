@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """make bench-host: many accounts at once through ac-host, each against its own test server.
 
-For 1, 8 and 50 accounts (ACCOUNTS=1,8,50), every account gets its own ac-test-server process
-(its own 5 requests/second limit, LATENCY=300 ms, CONTACTS contacts) and `ac-host run` reads them
-all in one process. Prints per account wall ÷ floor and the most requests begun in one second
+For 1, 8 and 50 accounts (ACCOUNTS=1,8,50), every account has its own API key, 5 requests/second
+limit, LATENCY=300 ms and CONTACTS contacts, and `ac-host run` reads them all in one process. By
+default one ac-test-server process serves every account (`--accounts N`, one rate window and one
+arrival count per key) and reuses the serialised answer to a repeated GET (`--cache-answers`), so
+the test server takes little of the CPU the host shares with it; SERVERS=each starts one plain
+server process per account instead (each building every answer itself). Prints per account wall ÷ floor and the most requests begun in one second
 (from each server's log), and overall requests/s, host peak RSS, linear memory per instance,
 instantiation time and host CPU per record.
 """
@@ -12,10 +15,10 @@ import argparse, json, math, os, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import fewest_requests, max_in_window  # one definition of the floor and the window count
 
-def start_server(binary, log, contacts, rps, latency, key, seed):
+def start_server(binary, log, contacts, rps, latency, key, seed, extra=()):
     ready = tempfile.NamedTemporaryFile(delete=False)
     proc = subprocess.Popen([binary, "--port", "0", "--log", log, "--contacts", str(contacts), "--rps", str(rps),
-                             "--latency-ms", str(latency), "--api-key", key, "--seed", str(seed)],
+                             "--latency-ms", str(latency), "--api-key", key, "--seed", str(seed), *extra],
                             stdout=ready, stderr=subprocess.DEVNULL)
     return proc, ready.name
 
@@ -35,15 +38,19 @@ def scenario(args, n):
     load_before = os.getloadavg()[0]
     key = "bench-key"
     servers = []
+    one = args.servers == "one"
     try:
-        for i in range(n):
+        for i in range(1 if one else n):
             log = os.path.join(work, f"server-{i}.jsonl")
-            proc, ready = start_server(args.server, log, args.contacts, args.rate, args.latency, key, 42)
+            extra = ["--accounts", str(n), "--cache-answers"] if one else []
+            proc, ready = start_server(args.server, log, args.contacts, args.rate, args.latency, key, 42, extra)
             servers.append((proc, ready, log))
+        bases = [wait_ready(proc, ready) for proc, ready, _ in servers]
         accounts = []
-        for i, (proc, ready, log) in enumerate(servers):
-            base = wait_ready(proc, ready)
-            accounts.append({"name": f"acct{i:02d}", "config": {"api_url": base, "api_key": key,
+        for i in range(n):
+            # One server: account i is key KEY-i there; else account i is server i.
+            base, akey = (bases[0], f"{key}-{i}") if one else (bases[i], key)
+            accounts.append({"name": f"acct{i:02d}", "config": {"api_url": base, "api_key": akey,
                                                                "requests_per_second": args.rate}})
         with open(os.path.join(work, "accounts.json"), "w") as f:
             json.dump(accounts, f)
@@ -67,12 +74,11 @@ def scenario(args, n):
     reports = {l["account"]: l for l in lines if "account" in l}
     summary = next(l["summary"] for l in lines if "summary" in l)
     per = []
-    all_starts = []
-    for i, (_, _, log) in enumerate(servers):
+    logged = [[json.loads(l) for l in open(log)] for _, _, log in servers]
+    for i in range(n):
         name = f"acct{i:02d}"
-        reqs = [json.loads(l) for l in open(log)]
+        reqs = [q for q in logged[0] if q.get("account") == i] if one else logged[i]
         starts = [q["start_ms"] for q in reqs]
-        all_starts += starts
         r = reports[name]
         records = {s["name"]: s["records"] for s in r.get("streams", [])}
         floor = fewest_requests(records) / args.rate
@@ -122,6 +128,8 @@ def main():
     p.add_argument("--latency", type=int, default=int(os.environ.get("LATENCY", 300)))
     p.add_argument("--rate", type=int, default=int(os.environ.get("RATE", 5)))
     p.add_argument("--pooling", action="store_true", default=os.environ.get("POOLING", "") == "1")
+    p.add_argument("--servers", choices=["one", "each"], default=os.environ.get("SERVERS", "one"),
+                   help="one test-server process for all accounts (default) or one per account")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rows = [scenario(args, int(n)) for n in args.accounts.split(",") if n]
@@ -135,7 +143,8 @@ def main():
         lines.append("| " + " | ".join(f.format(r[c]) for c, f in cols) + " |")
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     text = (f"# make bench-host, {stamp}\n\n{args.contacts} contacts per account, {args.latency} ms latency, "
-            f"{args.rate} requests/s per account{', pooling allocator' if args.pooling else ''}\n\n" + "\n".join(lines) + "\n")
+            f"{args.rate} requests/s per account{', pooling allocator' if args.pooling else ''}, "
+            f"{'one test server for all accounts' if args.servers == 'one' else 'one test server per account'}\n\n" + "\n".join(lines) + "\n")
     print("\n" + text)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(text)

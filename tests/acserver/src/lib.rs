@@ -7,6 +7,7 @@
 //! real API's envelopes, paging, filters, `Api-Token` auth, the 5 requests/second account limit and
 //! optional injected faults, and logs every request so tests can check the client's behaviour.
 
+mod accounts;
 mod api;
 mod data;
 mod gen;
@@ -19,6 +20,7 @@ mod server;
 mod streams;
 mod time;
 
+pub use accounts::account_keys;
 pub use data::{Dataset, CUSTOM_PREFIX};
 pub use modes::{relink, EgressListener, LINK_ORIGIN};
 pub use quirks::{EmptyShape, Quirks, TotalQuirk};

@@ -28,6 +28,11 @@ const USAGE: &str = "usage: ac-test-server [options]
   --filters-in-account-zone  read date filter values in the account's zone, ignoring the zone
                     they name (a UTC value is 5 hours later on this -05:00 account)
   --link-origin URL serve record links under URL instead of https://acct.api-us1.com
+  --accounts N      load tests: serve N accounts on the same data, account i with API key
+                    KEY-i (KEY from --api-key, which is then no account's key), each its own
+                    --rps window; log lines name the account (default: one account)
+  --cache-answers   load tests: reuse the serialised answer to a GET of the same target (only
+                    while no fault, failing path or quirk is on)
   --help            this text
 Prints `listening on http://127.0.0.1:PORT` once bound, then serves until killed.";
 
@@ -37,6 +42,8 @@ struct Args {
     seed: u64,
     contacts: usize,
     new_york: bool,
+    /// `--accounts N` (0 = one account, the default).
+    accounts: usize,
     config: ServerConfig,
 }
 
@@ -56,6 +63,7 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
         seed: 42,
         contacts: 1200,
         new_york: false,
+        accounts: 0,
         config: ServerConfig::default(),
     };
     let mut it = argv.iter();
@@ -97,8 +105,14 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
             "--quirk" => a.config.quirks.set(&val()?)?,
             "--filters-in-account-zone" => a.config.filters_in_account_zone = true,
             "--link-origin" => a.config.link_origin = Some(val()?),
+            "--accounts" => a.accounts = num(&val()?, flag)?,
+            "--cache-answers" => a.config.cache_answers = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if a.accounts > 0 {
+        // After the loop: --api-key may come after --accounts.
+        a.config.account_keys = ac_test_server::account_keys(&a.config.api_key, a.accounts);
     }
     Ok(Some(a))
 }
@@ -163,6 +177,12 @@ mod tests {
         };
         assert!(!a.config.rate_limit_headers);
         assert_eq!(a.config.arrival_jitter_ms, 150);
+        assert!(a.config.account_keys.is_empty() && !a.config.cache_answers);
+        let Ok(Some(a)) = parse(&args("--accounts 2 --cache-answers --api-key b")) else {
+            panic!("parse failed")
+        };
+        assert_eq!(a.config.account_keys, ["b-0", "b-1"]);
+        assert!(a.config.cache_answers);
         assert!(matches!(parse(&args("--help")), Ok(None)));
         assert!(parse(&args("--port")).is_err());
         assert!(parse(&args("--port abc")).is_err());

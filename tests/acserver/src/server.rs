@@ -1,5 +1,6 @@
 //! The HTTP server: accept loop, per-connection threads, auth, rate limit, faults and logging.
 
+use crate::accounts::{self, AnswerCache, Windows};
 use crate::api::{self, Reply};
 use crate::data::Dataset;
 use crate::http::{read_request, ReadError, Request, Response};
@@ -52,6 +53,13 @@ pub struct ServerConfig {
     /// Arrival jitter: after accepting a connection, wait a random 0..=N ms before reading its
     /// request (as a TCP and TLS handshake would), so the rate limit counts arrivals, not starts.
     pub arrival_jitter_ms: u64,
+    /// Load-test mode: serve one account per key here (each its own rate window, requests
+    /// logged with its index), on the same data; `api_key` is then no account's key. Empty (the
+    /// default) = one account, `api_key`. See [`crate::accounts`].
+    pub account_keys: Vec<String>,
+    /// Load-test mode: reuse the serialised answer to a GET of the same target while no fault,
+    /// failing path or quirk is on and the dataset has not changed. Off by default.
+    pub cache_answers: bool,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +79,8 @@ impl Default for ServerConfig {
             link_origin: None,
             rate_limit_headers: true,
             arrival_jitter_ms: 0,
+            account_keys: Vec::new(),
+            cache_answers: false,
         }
     }
 }
@@ -153,6 +163,9 @@ pub struct LoggedRequest {
     pub fault: Option<String>,
     /// Whether the `Api-Token` header was correct.
     pub api_token_ok: bool,
+    /// The account whose key the request carried, when the server serves several
+    /// ([`ServerConfig::account_keys`]); `None` otherwise.
+    pub account: Option<usize>,
 }
 
 type Job = Box<dyn FnOnce(&mut Dataset) + Send>;
@@ -167,7 +180,10 @@ struct Shared {
     dataset: Mutex<Dataset>,
     log: Mutex<Vec<LoggedRequest>>,
     log_file: Mutex<Option<File>>,
-    starts: Mutex<Vec<Instant>>,
+    /// Each account's recent starts (one window unless `account_keys` names several accounts).
+    starts: Windows,
+    /// Serialised answers, when `cache_answers` is on.
+    cache: AnswerCache,
     pending: Mutex<Pending>,
     seq: AtomicU64,
     /// API requests answered, for [`Quirks::churn_every`], and the ids churn added per stream.
@@ -212,12 +228,14 @@ impl Server {
             Some(p) => Some(OpenOptions::new().create(true).append(true).open(p)?),
             None => None,
         };
+        let windows = Windows::new(config.account_keys.len());
         let shared = Arc::new(Shared {
             config: Mutex::new(config),
             dataset: Mutex::new(dataset),
             log: Mutex::new(Vec::new()),
             log_file: Mutex::new(log_file),
-            starts: Mutex::new(Vec::new()),
+            starts: windows,
+            cache: AnswerCache::default(),
             pending: Mutex::new(Pending {
                 answered: 0,
                 jobs: Vec::new(),
@@ -280,7 +298,9 @@ impl Server {
 
     /// Runs `f` on the live dataset (holding its lock).
     pub fn with_dataset<R>(&self, f: impl FnOnce(&mut Dataset) -> R) -> R {
-        f(&mut lock(&self.shared.dataset))
+        let r = f(&mut lock(&self.shared.dataset));
+        self.shared.cache.clear();
+        r
     }
 
     /// Changes the fault probability (clamped to 0..=1).
@@ -303,6 +323,7 @@ impl Server {
     pub fn mutate_after(&self, requests: usize, f: Box<dyn FnOnce(&mut Dataset) + Send>) {
         if requests == 0 {
             f(&mut lock(&self.shared.dataset));
+            self.shared.cache.clear();
             return;
         }
         let mut p = lock(&self.shared.pending);
@@ -407,7 +428,7 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
         Err(ReadError::Malformed(start)) | Err(ReadError::TooLarge(start)) => {
             let start = start.unwrap_or_else(Instant::now);
             let resp = Response::json(400, &json!({"message": "Bad Request"}));
-            record(shared, start, String::new(), 400, None, false);
+            record(shared, start, String::new(), 400, None, (false, None));
             let _ = resp.write_to(&mut stream);
             let _ = stream.shutdown(Shutdown::Both);
             return;
@@ -417,7 +438,8 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
     // The server's "now" is the data's logical clock, read before the answer is computed, so
     // every record the answer shows changed at or before its Date (as on the real API).
     let now = lock(&shared.dataset).now();
-    let (resp, fault, delivery) = answer(shared, &req);
+    let account = accounts::account_of(&lock(&shared.config).account_keys, &req);
+    let (resp, fault, delivery) = answer(shared, &req, account);
     churn(shared, &req, resp.status);
     let resp = resp.with("Date", crate::time::fmt_http_date(now));
     let status = if matches!(delivery, Delivery::Reset) {
@@ -432,7 +454,7 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
         req.target.clone(),
         status,
         fault,
-        token_ok,
+        (token_ok, account),
     );
     let _ = match delivery {
         Delivery::Full => resp.write_to(&mut stream),
@@ -458,12 +480,20 @@ fn arrival_jitter(shared: &Shared) {
 }
 
 fn token_matches(shared: &Shared, req: &Request) -> bool {
-    let key = lock(&shared.config).api_key.clone();
-    req.header("api-token") == Some(key.as_str())
+    let cfg = lock(&shared.config);
+    match req.header("api-token") {
+        Some(t) if cfg.account_keys.is_empty() => t == cfg.api_key,
+        Some(t) => cfg.account_keys.iter().any(|k| k == t),
+        None => false,
+    }
 }
 
 /// Decides the answer to one request.
-fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery) {
+fn answer(
+    shared: &Shared,
+    req: &Request,
+    account: Option<usize>,
+) -> (Response, Option<String>, Delivery) {
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst);
     let cfg = lock(&shared.config).clone();
     // Test-only admin route, outside the API and its rate limit: `/__admin/change?stream=S&touch=N&insert=N` updates
@@ -487,6 +517,7 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
         }
         let touched = ds.touch(&stream, n("touch"));
         let inserted = ds.insert(&stream, n("insert"));
+        shared.cache.clear();
         return (
             Response::json(
                 200,
@@ -496,7 +527,7 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
             Delivery::Full,
         );
     }
-    let recent = count_recent(&mut lock(&shared.starts), req.start);
+    let recent = count_recent(&mut shared.starts.of(account), req.start);
     if cfg.latency_ms > 0 {
         std::thread::sleep(Duration::from_millis(cfg.latency_ms));
     }
@@ -517,7 +548,7 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
         let r = Response::json(405, &json!({"message": "Method Not Allowed"})).with("Allow", "GET");
         return (rate_headers(r), None, Delivery::Full);
     }
-    if req.header("api-token") != Some(cfg.api_key.as_str()) {
+    if !token_matches(shared, req) {
         let r = Response::json(
             403,
             &json!({"message": "No valid Api-Token was provided: you are not authorized to access this resource"}),
@@ -562,7 +593,7 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
     if cfg.filters_in_account_zone {
         crate::modes::zone_blind(&mut query);
     }
-    let normal = || {
+    let plain = || {
         let Reply { status, mut body } = api::route_with(
             &path,
             &query,
@@ -573,16 +604,21 @@ fn answer(shared: &Shared, req: &Request) -> (Response, Option<String>, Delivery
         if let Some(origin) = &cfg.link_origin {
             crate::modes::relink(&mut body, origin);
         }
-        let mut r = rate_headers(Response::json(status, &body));
+        let mut r = Response::json(status, &body);
         if body.is_null() {
             // The empty-body quirk.
             r.body.clear();
         }
         r
     };
+    let normal = || rate_headers(plain());
+    let cached = || match accounts::cacheable(&cfg) {
+        true => rate_headers(shared.cache.get_or(&req.target, plain)),
+        false => normal(),
+    };
     let name = fault.map(|f| f.name().to_string());
     let (resp, delivery) = match fault {
-        None => (normal(), Delivery::Full),
+        None => (cached(), Delivery::Full),
         Some(FaultKind::Status500) => (rate_headers(Response::json(500, &json!({"message": "Internal Server Error"}))), Delivery::Full),
         Some(FaultKind::Status502) => (html_status(502), Delivery::Full),
         Some(FaultKind::Status503) => (html_status(503), Delivery::Full),
@@ -648,7 +684,7 @@ fn record(
     path: String,
     status: u16,
     fault: Option<String>,
-    api_token_ok: bool,
+    (api_token_ok, account): (bool, Option<usize>),
 ) {
     let start_ms = start
         .saturating_duration_since(shared.started)
@@ -660,9 +696,13 @@ fn record(
         status,
         fault,
         api_token_ok,
+        account,
     };
     if let Some(f) = lock(&shared.log_file).as_mut() {
-        let line = json!({"start_ms": entry.start_ms, "path": entry.path, "status": entry.status, "fault": entry.fault});
+        let mut line = json!({"start_ms": entry.start_ms, "path": entry.path, "status": entry.status, "fault": entry.fault});
+        if let Some(a) = account {
+            line["account"] = json!(a);
+        }
         let _ = writeln!(f, "{line}");
     }
     lock(&shared.log).push(entry);
@@ -676,8 +716,12 @@ fn record(
         p.jobs = keep;
         due.into_iter().map(|(_, j)| j).collect()
     };
+    let changed = !due.is_empty();
     for job in due {
         job(&mut lock(&shared.dataset));
+    }
+    if changed {
+        shared.cache.clear();
     }
 }
 
