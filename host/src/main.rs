@@ -12,6 +12,7 @@ mod egress;
 mod manifest;
 mod outdir;
 mod sandbox;
+mod send;
 mod sink;
 
 use anyhow::{Context, Result};

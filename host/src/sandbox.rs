@@ -8,7 +8,6 @@
 use crate::egress::Egress;
 use crate::sink::SinkStdout;
 use anyhow::{Context, Result};
-use http_body_util::BodyExt;
 use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -220,32 +219,16 @@ impl WasiHttpHooks for Hooks {
                 return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
             }
             // The request is begun and its connection driven on the I/O runtime, whose thread
-            // never runs wasm: a request's start is not held up behind other accounts' work, so
-            // the gate's spacing is what the server sees.
-            let task = io_runtime().spawn(async move {
-                egress.gate.acquire().await;
-                let t0 = Instant::now();
-                egress
-                    .log
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .starts
-                    .push(t0);
-                let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-                egress
-                    .log
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .to_headers
-                    .push(t0.elapsed());
-                tokio::spawn(io);
-                Ok::<_, wasmtime_wasi_http::Error>(res)
-            });
+            // never runs wasm: a request's start is not held up behind other accounts' work.
+            // `send` connects first and takes the gate's slot just before writing the request,
+            // so the gate's spacing is what the server sees.
+            let task = io_runtime()
+                .spawn(async move { crate::send::send(request, options, &egress).await });
             let res = task.await.map_err(|e| {
                 wasmtime_wasi_http::Error::InternalError(Some(format!("request task: {e}")))
             })??;
             Ok((
-                res.map(BodyExt::boxed_unsync),
+                res,
                 Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
             ))
         })

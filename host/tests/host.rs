@@ -314,6 +314,55 @@ fn a_request_to_another_host_is_refused_and_reported() {
     assert_eq!(other.requests().len(), 0);
 }
 
+/// An https `api_url` goes through the hook's TLS handshake before any request is written: a
+/// listener that is no TLS server gets a TLS handshake record first (never a request line with
+/// the path or the key) and closes, and the read fails with a clear error.
+#[test]
+fn https_is_tls_before_the_request() {
+    let _g = serial();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("port").port();
+    let firsts = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&firsts);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut first = [0u8; 16];
+            let n = std::io::Read::read(&mut conn, &mut first).unwrap_or(0);
+            seen.lock().unwrap().push(first[..n].to_vec());
+        }
+    });
+    let s = Scratch::new("tls");
+    let cfg = s.write(
+        "config.json",
+        &config(&format!("https://127.0.0.1:{port}"), 50),
+    );
+    let cat = s.write("catalog.json", &catalog(&["tags"]));
+    let out_dir = s.0.join("out");
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let (acc, _) = reports(&out);
+    assert_eq!(acc[0]["ok"], false, "{}", acc[0]);
+    let err = acc[0]["error"].as_str().unwrap_or("");
+    assert!(err.contains("TLS"), "{}", acc[0]);
+    let firsts = firsts.lock().unwrap().clone();
+    assert!(!firsts.is_empty(), "nothing reached the listener");
+    // 0x16 0x03: a TLS handshake record; a request would start with "GET ".
+    assert!(
+        firsts.iter().all(|b| b.starts_with(&[0x16, 0x03])),
+        "{firsts:?}"
+    );
+}
+
 /// The memory at instantiation and the peak of a full read, from a first run; a limit between
 /// them then stops the second run midway.
 #[test]
