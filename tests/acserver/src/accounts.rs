@@ -162,6 +162,7 @@ mod tests {
         let cfg = ServerConfig {
             account_keys: account_keys("bench", 2),
             cache_answers: true,
+            kernel_arrival: true,
             ..ServerConfig::default()
         };
         let Ok(server) = Server::start(cfg, Dataset::generate(42, 30)) else {
@@ -188,6 +189,12 @@ mod tests {
         let per = |a| log.iter().filter(|r| r.account == Some(a)).count();
         assert_eq!((per(0), per(1)), (6, 5));
         assert_eq!(log.iter().filter(|r| r.account.is_none()).count(), 1);
+        // A kernel arrival stamp (when the packet had one) is at or before the server's read.
+        assert!(
+            log.iter()
+                .all(|r| r.read_ms.is_none_or(|read| r.start_ms <= read)),
+            "{log:?}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod api;
+mod arrival;
 mod data;
 mod gen;
 mod http;

@@ -33,6 +33,8 @@ const USAGE: &str = "usage: ac-test-server [options]
                     --rps window; log lines name the account (default: one account)
   --cache-answers   load tests: reuse the serialised answer to a GET of the same target (only
                     while no fault, failing path or quirk is on)
+  --kernel-arrival  load tests: a request starts (rate limit, log) when the kernel received
+                    it, not when a server thread read it (Linux; log lines add read_ms)
   --help            this text
 Prints `listening on http://127.0.0.1:PORT` once bound, then serves until killed.";
 
@@ -107,6 +109,7 @@ fn parse(argv: &[String]) -> Result<Option<Args>, String> {
             "--link-origin" => a.config.link_origin = Some(val()?),
             "--accounts" => a.accounts = num(&val()?, flag)?,
             "--cache-answers" => a.config.cache_answers = true,
+            "--kernel-arrival" => a.config.kernel_arrival = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -178,11 +181,14 @@ mod tests {
         assert!(!a.config.rate_limit_headers);
         assert_eq!(a.config.arrival_jitter_ms, 150);
         assert!(a.config.account_keys.is_empty() && !a.config.cache_answers);
-        let Ok(Some(a)) = parse(&args("--accounts 2 --cache-answers --api-key b")) else {
+        assert!(!a.config.kernel_arrival);
+        let Ok(Some(a)) = parse(&args(
+            "--accounts 2 --cache-answers --kernel-arrival --api-key b",
+        )) else {
             panic!("parse failed")
         };
         assert_eq!(a.config.account_keys, ["b-0", "b-1"]);
-        assert!(a.config.cache_answers);
+        assert!(a.config.cache_answers && a.config.kernel_arrival);
         assert!(matches!(parse(&args("--help")), Ok(None)));
         assert!(parse(&args("--port")).is_err());
         assert!(parse(&args("--port abc")).is_err());

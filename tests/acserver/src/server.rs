@@ -55,11 +55,15 @@ pub struct ServerConfig {
     pub arrival_jitter_ms: u64,
     /// Load-test mode: serve one account per key here (each its own rate window, requests
     /// logged with its index), on the same data; `api_key` is then no account's key. Empty (the
-    /// default) = one account, `api_key`. See [`crate::accounts`].
+    /// default) = one account, `api_key`. See `accounts.rs`.
     pub account_keys: Vec<String>,
     /// Load-test mode: reuse the serialised answer to a GET of the same target while no fault,
     /// failing path or quirk is on and the dataset has not changed. Off by default.
     pub cache_answers: bool,
+    /// Load-test mode: a request's start (rate window and log) is when the kernel received its
+    /// first bytes, not when a server thread read them; see `arrival.rs`. Off by default,
+    /// and unused with `arrival_jitter_ms`.
+    pub kernel_arrival: bool,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +85,7 @@ impl Default for ServerConfig {
             arrival_jitter_ms: 0,
             account_keys: Vec::new(),
             cache_answers: false,
+            kernel_arrival: false,
         }
     }
 }
@@ -166,6 +171,9 @@ pub struct LoggedRequest {
     /// The account whose key the request carried, when the server serves several
     /// ([`ServerConfig::account_keys`]); `None` otherwise.
     pub account: Option<usize>,
+    /// With [`ServerConfig::kernel_arrival`], when the server read the request line (ms since
+    /// server start; `start_ms` is then the kernel's arrival time).
+    pub read_ms: Option<f64>,
 }
 
 type Job = Box<dyn FnOnce(&mut Dataset) + Send>;
@@ -224,6 +232,9 @@ impl Server {
     pub fn start_on(port: u16, config: ServerConfig, dataset: Dataset) -> std::io::Result<Server> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
         let port = listener.local_addr()?.port();
+        if config.kernel_arrival && !crate::arrival::enable(&listener) {
+            eprintln!("ac-test-server: no kernel arrival stamps here; requests start when read");
+        }
         let log_file = match &config.log_path {
             Some(p) => Some(OpenOptions::new().create(true).append(true).open(p)?),
             None => None,
@@ -422,13 +433,17 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let _ = stream.set_nodelay(true);
-    arrival_jitter(shared);
-    let req = match read_request(&mut stream) {
+    let jittered = arrival_jitter(shared);
+    let arrived = match lock(&shared.config).kernel_arrival && !jittered {
+        true => crate::arrival::first_byte_at(&stream),
+        false => None,
+    };
+    let mut req = match read_request(&mut stream) {
         Ok(r) => r,
         Err(ReadError::Malformed(start)) | Err(ReadError::TooLarge(start)) => {
             let start = start.unwrap_or_else(Instant::now);
             let resp = Response::json(400, &json!({"message": "Bad Request"}));
-            record(shared, start, String::new(), 400, None, (false, None));
+            record(shared, start, String::new(), 400, None, (false, None, None));
             let _ = resp.write_to(&mut stream);
             let _ = stream.shutdown(Shutdown::Both);
             return;
@@ -438,6 +453,8 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
     // The server's "now" is the data's logical clock, read before the answer is computed, so
     // every record the answer shows changed at or before its Date (as on the real API).
     let now = lock(&shared.dataset).now();
+    // With kernel stamps, the start is the arrival; the read time is logged beside it.
+    let read_at = arrived.map(|t| std::mem::replace(&mut req.start, t));
     let account = accounts::account_of(&lock(&shared.config).account_keys, &req);
     let (resp, fault, delivery) = answer(shared, &req, account);
     churn(shared, &req, resp.status);
@@ -454,7 +471,7 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
         req.target.clone(),
         status,
         fault,
-        (token_ok, account),
+        (token_ok, account, read_at),
     );
     let _ = match delivery {
         Delivery::Full => resp.write_to(&mut stream),
@@ -464,19 +481,21 @@ fn handle_connection(shared: &Shared, mut stream: TcpStream) {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
-/// Sleeps a random 0..=`arrival_jitter_ms` before a connection's request is read (off at 0).
-fn arrival_jitter(shared: &Shared) {
+/// Sleeps a random 0..=`arrival_jitter_ms` before a connection's request is read (off at 0);
+/// whether it is on.
+fn arrival_jitter(shared: &Shared) -> bool {
     let (max_ms, seed) = {
         let c = lock(&shared.config);
         (c.arrival_jitter_ms, c.fault_seed)
     };
     if max_ms == 0 {
-        return;
+        return false;
     }
     let n = shared.conns.fetch_add(1, Ordering::SeqCst);
     let mut rng = Rng::new(combine(seed ^ 0x6a17_7e55, n));
     let us = rng.below(max_ms * 1000 + 1);
     std::thread::sleep(Duration::from_micros(us));
+    true
 }
 
 fn token_matches(shared: &Shared, req: &Request) -> bool {
@@ -684,12 +703,10 @@ fn record(
     path: String,
     status: u16,
     fault: Option<String>,
-    (api_token_ok, account): (bool, Option<usize>),
+    (api_token_ok, account, read_at): (bool, Option<usize>, Option<Instant>),
 ) {
-    let start_ms = start
-        .saturating_duration_since(shared.started)
-        .as_secs_f64()
-        * 1000.0;
+    let ms = |t: Instant| t.saturating_duration_since(shared.started).as_secs_f64() * 1000.0;
+    let start_ms = ms(start);
     let entry = LoggedRequest {
         start_ms,
         path,
@@ -697,11 +714,15 @@ fn record(
         fault,
         api_token_ok,
         account,
+        read_ms: read_at.map(ms),
     };
     if let Some(f) = lock(&shared.log_file).as_mut() {
         let mut line = json!({"start_ms": entry.start_ms, "path": entry.path, "status": entry.status, "fault": entry.fault});
         if let Some(a) = account {
             line["account"] = json!(a);
+        }
+        if let Some(r) = entry.read_ms {
+            line["read_ms"] = json!(r);
         }
         let _ = writeln!(f, "{line}");
     }
