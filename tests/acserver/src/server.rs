@@ -387,12 +387,14 @@ fn max_in_window(starts: &mut [f64], window_ms: f64) -> usize {
 }
 
 /// Registers a start and counts the starts within the 1000 ms before it (itself included).
+/// Starts after it (a request that began later but was registered first) do not count: they
+/// are in a later second.
 fn count_recent(starts: &mut Vec<Instant>, now: Instant) -> usize {
     starts.push(now);
     starts.retain(|s| now.saturating_duration_since(*s) < Duration::from_secs(2));
     starts
         .iter()
-        .filter(|s| now.saturating_duration_since(**s) < Duration::from_millis(1000))
+        .filter(|s| **s <= now && now.duration_since(**s) < Duration::from_millis(1000))
         .count()
 }
 
@@ -808,6 +810,9 @@ mod tests {
         assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(999)), 6);
         // 1000 ms after the first start, it no longer counts.
         assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(1000)), 6);
+        // A start registered late counts only the starts before it (0-400 ms and itself, not
+        // 999 and 1000).
+        assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(500)), 6);
         assert_eq!(count_recent(&mut v, t0 + Duration::from_millis(5000)), 1);
         assert_eq!(v.len(), 1);
     }
