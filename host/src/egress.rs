@@ -114,10 +114,13 @@ impl EgressLog {
 
     /// The most requests begun within any one second.
     pub fn max_in_one_second(&self) -> usize {
+        // Logged as their answers came, so not always in the order they were written.
+        let mut starts = self.starts.clone();
+        starts.sort();
         let mut best = 0;
         let mut lo = 0;
-        for hi in 0..self.starts.len() {
-            while self.starts[hi].duration_since(self.starts[lo]) >= Duration::from_secs(1) {
+        for hi in 0..starts.len() {
+            while starts[hi].duration_since(starts[lo]) >= Duration::from_secs(1) {
                 lo += 1;
             }
             best = best.max(hi - lo + 1);
@@ -129,11 +132,23 @@ impl EgressLog {
 /// Keeps an account's requests at most `rps` begun in any one second (a sliding window), so the
 /// limit holds even if a component's own limiter is wrong; the component's limiter normally keeps
 /// it below this already, so the gate rarely waits.
+///
+/// A request counts from the moment its first bytes were written ([`Booking::confirm`]), not from
+/// the moment the gate let it go: if the thread that writes it is held up (a busy machine), the
+/// next requests are spaced from when it really went out, so the server never sees them bunched.
+/// Until then it counts as going out now.
 #[derive(Debug)]
 pub struct RateGate {
     rps: usize,
     window: Duration,
-    starts: Mutex<VecDeque<Instant>>,
+    state: Mutex<GateState>,
+}
+
+/// The gate's bookings, oldest first: (id, when its request was written, if it was yet).
+#[derive(Debug, Default)]
+struct GateState {
+    next_id: u64,
+    slots: VecDeque<(u64, Option<Instant>)>,
 }
 
 impl RateGate {
@@ -143,31 +158,82 @@ impl RateGate {
         RateGate {
             rps: rps.max(1) as usize,
             window: Duration::from_millis(1050),
-            starts: Mutex::new(VecDeque::new()),
+            state: Mutex::new(GateState::default()),
         }
     }
 
-    /// Waits until one more request may begin, and books it.
-    pub async fn acquire(&self) {
+    /// Waits until one more request may begin, and books it; write it, then confirm the booking.
+    pub async fn acquire(self: &Arc<Self>) -> Booking {
         loop {
             let wait = {
-                let mut s = self.starts.lock().unwrap_or_else(|e| e.into_inner());
+                let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
                 let now = Instant::now();
-                while s
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= self.window)
-                {
-                    s.pop_front();
+                // Written requests leave the window from the front; an unwritten one holds it.
+                while let Some((_, Some(t))) = st.slots.front() {
+                    if now.duration_since(*t) < self.window {
+                        break;
+                    }
+                    st.slots.pop_front();
                 }
-                if s.len() < self.rps {
-                    s.push_back(now);
-                    return;
+                if st.slots.len() < self.rps {
+                    let id = st.next_id;
+                    st.next_id += 1;
+                    st.slots.push_back((id, None));
+                    return Booking {
+                        gate: Arc::clone(self),
+                        id,
+                        written: std::sync::OnceLock::new(),
+                    };
                 }
-                // The oldest start leaves the window first.
-                s.front().map(|t| self.window - now.duration_since(*t))
+                // The oldest written start leaves the window first.
+                match st.slots.front() {
+                    Some((_, Some(t))) => self.window.saturating_sub(now.duration_since(*t)),
+                    _ => Duration::from_millis(10),
+                }
             };
-            tokio::time::sleep(wait.unwrap_or(Duration::from_millis(10))).await;
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
         }
+    }
+
+    fn confirm(&self, id: u64, at: Instant) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = st.slots.iter_mut().find(|(i, _)| *i == id) {
+            slot.1 = Some(at);
+        }
+    }
+}
+
+/// One request's place in its account's [`RateGate`]. Confirmed when its first bytes are
+/// written, or when dropped unwritten (then it counts from the drop, which errs on the safe side).
+#[derive(Debug)]
+pub struct Booking {
+    gate: Arc<RateGate>,
+    id: u64,
+    written: std::sync::OnceLock<Instant>,
+}
+
+impl Booking {
+    /// Marks the request written now (only the first call counts).
+    pub fn confirm(&self) {
+        let mut first = false;
+        let at = *self.written.get_or_init(|| {
+            first = true;
+            Instant::now()
+        });
+        if first {
+            self.gate.confirm(self.id, at);
+        }
+    }
+
+    /// When the request was written, if it was.
+    pub fn written_at(&self) -> Option<Instant> {
+        self.written.get().copied()
+    }
+}
+
+impl Drop for Booking {
+    fn drop(&mut self) {
+        self.confirm();
     }
 }
 
@@ -259,11 +325,42 @@ mod tests {
 
     #[tokio::test]
     async fn gate_spaces_requests_beyond_the_rate() {
-        let g = RateGate::new(3);
+        let g = Arc::new(RateGate::new(3));
         let t = Instant::now();
         for _ in 0..4 {
-            g.acquire().await;
+            g.acquire().await.confirm();
         }
+        assert!(
+            t.elapsed() >= Duration::from_millis(1000),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn gate_counts_a_request_from_when_it_was_written() {
+        let g = Arc::new(RateGate::new(2));
+        let t = Instant::now();
+        let first = g.acquire().await;
+        g.acquire().await.confirm();
+        // The first request goes out 300 ms after the gate let it go.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        first.confirm();
+        assert_eq!(
+            first
+                .written_at()
+                .map(|w| w >= t + Duration::from_millis(300)),
+            Some(true)
+        );
+        // The third waits for the window of the first's write, not of its booking.
+        g.acquire().await.confirm();
+        let waited = t.elapsed();
+        assert!(waited >= Duration::from_millis(1350), "{waited:?}");
+        // A booking dropped unwritten counts from its drop and frees its place then.
+        let g = Arc::new(RateGate::new(1));
+        drop(g.acquire().await);
+        let t = Instant::now();
+        g.acquire().await.confirm();
         assert!(
             t.elapsed() >= Duration::from_millis(1000),
             "{:?}",

@@ -1,22 +1,23 @@
 //! How the `send_request` hook sends a request the egress check allowed: connect (and, for
 //! https, the TLS handshake) first, then take the account's rate-gate slot, then write the
-//! request.
+//! request, and tell the gate when its first bytes were written.
 //!
 //! wasmtime-wasi-http's `default_send_request` connects, handshakes and writes in one call, so a
 //! gate taken before it spaces the moments requests are handed over, and a connection held up
 //! for 100 ms (a stalled thread, a slow handshake) lets a later request arrive at the server
 //! less than a second after an earlier one. Here the only step between the gate and the server
-//! is writing the request on a connection that is already open. The timeouts are the
-//! component's request options, as in `default_send_request` (whose defaults this keeps).
+//! is writing the request on a connection that is already open, and the gate counts the request
+//! from that write ([`crate::egress::Booking`]). The timeouts are the component's request
+//! options, as in `default_send_request` (whose defaults this keeps).
 
-use crate::egress::Egress;
+use crate::egress::{Booking, Egress};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use wasmtime_wasi_http::io::TokioIo;
@@ -66,6 +67,12 @@ pub async fn send(
     } else {
         Box::new(tcp)
     };
+    // The gate's booking, once taken: the first write after that confirms it.
+    let booking = Arc::new(OnceLock::<Booking>::new());
+    let stream = Stamped {
+        inner: stream,
+        booking: Arc::clone(&booking),
+    };
     // An HTTP/1 handshake writes nothing: the connection stays idle until the request.
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     // Driven on its own task; if it fails, `send_request` below or the body reports it.
@@ -76,28 +83,88 @@ pub async fn send(
         .path_and_query(path)
         .build()
         .map_err(|_| Error::HttpRequestUriInvalid)?;
-    egress.gate.acquire().await;
-    let t0 = Instant::now();
-    egress
-        .log
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .starts
-        .push(t0);
+    let booked = Instant::now();
+    let _ = booking.set(egress.gate.acquire().await);
     let res = timeout(first_byte_timeout, sender.send_request(req))
         .await
         .map_err(|_| Error::ConnectionReadTimeout)??;
-    egress
-        .log
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .to_headers
-        .push(t0.elapsed());
+    let t0 = booking
+        .get()
+        .and_then(Booking::written_at)
+        .unwrap_or(booked);
+    let mut log = egress.log.lock().unwrap_or_else(|e| e.into_inner());
+    log.starts.push(t0);
+    log.to_headers.push(t0.elapsed());
+    drop(log);
     Ok(res.map(|incoming| {
         let mut timer = tokio::time::interval(between_bytes);
         timer.reset();
         TimedBody { incoming, timer }.boxed_unsync()
     }))
+}
+
+/// A connection that confirms the gate's booking on the first bytes written after it was taken
+/// (the request; the TLS handshake happens below this, before the booking).
+struct Stamped {
+    inner: Box<dyn Stream>,
+    booking: Arc<OnceLock<Booking>>,
+}
+
+impl Stamped {
+    /// Confirms the booking if `written` says bytes went out.
+    fn wrote(&self, written: &Poll<std::io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = written {
+            if *n > 0 {
+                if let Some(b) = self.booking.get() {
+                    b.confirm();
+                }
+            }
+        }
+    }
+}
+
+impl AsyncRead for Stamped {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Stamped {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.wrote(&r);
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.wrote(&r);
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// The TLS name of a host: an IP literal (IPv6 in brackets) or a DNS name.
