@@ -92,7 +92,8 @@ bench: tools build $(SERVER)
 host:
 	cargo build --profile host -p ac-host
 
-## bench-host: 1, 8 and 50 accounts at once through ac-host, each against its own test server
+## bench-host: 1, 8 and 50 accounts at once through ac-host, each its own key and rate limit on one
+## test server (SERVERS=each: a test-server process per account)
 bench-host: build host $(SERVER)
 	python3 tests/scripts/bench_host.py $(HOST) $(COMPONENT) $(SERVER) $(OUT)/bench-host
 
