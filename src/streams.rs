@@ -101,7 +101,9 @@ struct Row {
     ordered_by_id: bool,
 }
 
-/// The defaults a row starts from: offset paging, its own list, no sideload.
+/// The defaults a row starts from: no cursor, no server filter, offset paging, its own list, no
+/// sideload. Rows state only what differs from these (a restated default is a line no test can
+/// tell from its absence).
 const ROW: Row = Row {
     name: "",
     path: "",
@@ -115,7 +117,7 @@ const ROW: Row = Row {
     ordered_by_id: false,
 };
 
-use ServerFilter::{After, None as NoFilter, UpdatedAfter};
+use ServerFilter::{After, UpdatedAfter};
 
 /// The fixed streams of ActiveCampaign's v3 API (../shared/streams.md).
 const ROWS: &[Row] = &[
@@ -124,7 +126,6 @@ const ROWS: &[Row] = &[
         path: "accounts",
         list_key: "accounts",
         cursor: Some("updatedTimestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -132,7 +133,6 @@ const ROWS: &[Row] = &[
         path: "accountContacts",
         list_key: "accountContacts",
         cursor: Some("updatedTimestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -140,7 +140,6 @@ const ROWS: &[Row] = &[
         path: "accountCustomFieldMeta",
         list_key: "accountCustomFieldMeta",
         cursor: Some("updatedTimestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -148,7 +147,6 @@ const ROWS: &[Row] = &[
         path: "accountCustomFieldData",
         list_key: "accountCustomFieldData",
         cursor: Some("updatedTimestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -164,8 +162,6 @@ const ROWS: &[Row] = &[
         name: "addresses",
         path: "addresses",
         list_key: "addresses",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -173,7 +169,6 @@ const ROWS: &[Row] = &[
         path: "automations",
         list_key: "automations",
         cursor: Some("mdate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -181,7 +176,6 @@ const ROWS: &[Row] = &[
         path: "automationBlocks",
         list_key: "automationBlocks",
         cursor: Some("mdate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -189,15 +183,12 @@ const ROWS: &[Row] = &[
         path: "bounceLogs",
         list_key: "bounceLogs",
         cursor: Some("updated_timestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "brandings",
         path: "brandings",
         list_key: "brandings",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -205,7 +196,6 @@ const ROWS: &[Row] = &[
         path: "calendars",
         list_key: "calendars",
         cursor: Some("mdate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -213,7 +203,6 @@ const ROWS: &[Row] = &[
         path: "campaigns",
         list_key: "campaigns",
         cursor: Some("updated_timestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -221,23 +210,18 @@ const ROWS: &[Row] = &[
         path: "links",
         list_key: "links",
         cursor: Some("updated_timestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "campaign_lists",
         path: "campaignLists",
         list_key: "campaignLists",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "campaign_messages",
         path: "campaignMessages",
         list_key: "campaignMessages",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -245,7 +229,6 @@ const ROWS: &[Row] = &[
         path: "configs",
         list_key: "configs",
         cursor: Some("updated_timestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -262,7 +245,6 @@ const ROWS: &[Row] = &[
         path: "contactAutomations",
         list_key: "contactAutomations",
         cursor: Some("lastdate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -270,7 +252,6 @@ const ROWS: &[Row] = &[
         path: "contactConversions",
         list_key: "contactConversions",
         cursor: Some("cdate"),
-        filter: NoFilter,
         lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
@@ -278,16 +259,12 @@ const ROWS: &[Row] = &[
         name: "contact_custom_fields",
         path: "fields",
         list_key: "fields",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "contact_custom_field_options",
         path: "fields",
         list_key: "fieldOptions",
-        cursor: None,
-        filter: NoFilter,
         page_key: Some("fields"),
         ..ROW
     },
@@ -295,8 +272,6 @@ const ROWS: &[Row] = &[
         name: "contact_custom_field_rels",
         path: "fields",
         list_key: "fieldRels",
-        cursor: None,
-        filter: NoFilter,
         page_key: Some("fields"),
         ..ROW
     },
@@ -305,7 +280,6 @@ const ROWS: &[Row] = &[
         path: "fieldValues",
         list_key: "fieldValues",
         cursor: Some("udate"),
-        filter: NoFilter,
         rides_on: Some(Sideload {
             parent: "contacts",
             include: "fieldValues",
@@ -317,7 +291,6 @@ const ROWS: &[Row] = &[
         path: "contactData",
         list_key: "contactData",
         cursor: Some("tstamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -325,7 +298,6 @@ const ROWS: &[Row] = &[
         path: "contactDeals",
         list_key: "contactDeals",
         cursor: Some("updated_timestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -333,7 +305,6 @@ const ROWS: &[Row] = &[
         path: "contactEmails",
         list_key: "contactEmails",
         cursor: Some("sdate"),
-        filter: NoFilter,
         lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
@@ -342,7 +313,6 @@ const ROWS: &[Row] = &[
         path: "contactLists",
         list_key: "contactLists",
         cursor: Some("updated_timestamp"),
-        filter: NoFilter,
         rides_on: Some(Sideload {
             parent: "contacts",
             include: "contactLists",
@@ -354,7 +324,6 @@ const ROWS: &[Row] = &[
         path: "contactTags",
         list_key: "contactTags",
         cursor: Some("updated_timestamp"),
-        filter: NoFilter,
         rides_on: Some(Sideload {
             parent: "contacts",
             include: "contactTags",
@@ -366,7 +335,6 @@ const ROWS: &[Row] = &[
         path: "conversions",
         list_key: "conversions",
         cursor: Some("udate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -374,7 +342,6 @@ const ROWS: &[Row] = &[
         path: "conversionTriggers",
         list_key: "conversionTriggers",
         cursor: Some("udate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -390,7 +357,6 @@ const ROWS: &[Row] = &[
         path: "dealActivities",
         list_key: "dealActivities",
         cursor: Some("cdate"),
-        filter: NoFilter,
         lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
@@ -399,7 +365,6 @@ const ROWS: &[Row] = &[
         path: "dealCustomFieldMeta",
         list_key: "dealCustomFieldMeta",
         cursor: Some("updatedTimestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -407,7 +372,6 @@ const ROWS: &[Row] = &[
         path: "dealCustomFieldData",
         list_key: "dealCustomFieldData",
         cursor: Some("updatedTimestamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -415,15 +379,12 @@ const ROWS: &[Row] = &[
         path: "dealGroups",
         list_key: "dealGroups",
         cursor: Some("udate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "deal_group_users",
         path: "dealGroupUsers",
         list_key: "dealGroupUsers",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -431,7 +392,6 @@ const ROWS: &[Row] = &[
         path: "dealStages",
         list_key: "dealStages",
         cursor: Some("udate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -439,7 +399,6 @@ const ROWS: &[Row] = &[
         path: "connections",
         list_key: "connections",
         cursor: Some("udate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -447,7 +406,6 @@ const ROWS: &[Row] = &[
         path: "ecomCustomers",
         list_key: "ecomCustomers",
         cursor: Some("tstamp"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -455,15 +413,12 @@ const ROWS: &[Row] = &[
         path: "ecomOrders",
         list_key: "ecomOrders",
         cursor: Some("updatedDate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "ecommerce_order_products",
         path: "ecomOrderProducts",
         list_key: "ecomOrderProducts",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -471,7 +426,6 @@ const ROWS: &[Row] = &[
         path: "ecomOrderActivities",
         list_key: "ecomOrderActivities",
         cursor: Some("updatedDate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -479,7 +433,6 @@ const ROWS: &[Row] = &[
         path: "emailActivities",
         list_key: "emailActivities",
         cursor: Some("tstamp"),
-        filter: NoFilter,
         lookback_s: EVENT_TIME_LOOKBACK_S,
         ordered_by_id: true,
         ..ROW
@@ -489,23 +442,18 @@ const ROWS: &[Row] = &[
         path: "forms",
         list_key: "forms",
         cursor: Some("udate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "goals",
         path: "goals",
         list_key: "goals",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "groups",
         path: "groups",
         list_key: "groups",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -513,7 +461,6 @@ const ROWS: &[Row] = &[
         path: "lists",
         list_key: "lists",
         cursor: Some("updated_timestamp"),
-        filter: NoFilter,
         ordered_by_id: true,
         ..ROW
     },
@@ -522,7 +469,6 @@ const ROWS: &[Row] = &[
         path: "messages",
         list_key: "messages",
         cursor: Some("mdate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -530,7 +476,6 @@ const ROWS: &[Row] = &[
         path: "savedResponses",
         list_key: "savedResponses",
         cursor: Some("mdate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -538,15 +483,12 @@ const ROWS: &[Row] = &[
         path: "scores",
         list_key: "scores",
         cursor: Some("mdate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "segments",
         path: "segments",
         list_key: "segments",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -554,7 +496,6 @@ const ROWS: &[Row] = &[
         path: "siteMessages",
         list_key: "siteMessages",
         cursor: Some("ldate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -562,7 +503,6 @@ const ROWS: &[Row] = &[
         path: "sms",
         list_key: "sms",
         cursor: Some("tstamp"),
-        filter: NoFilter,
         lookback_s: EVENT_TIME_LOOKBACK_S,
         ..ROW
     },
@@ -570,8 +510,6 @@ const ROWS: &[Row] = &[
         name: "tags",
         path: "tags",
         list_key: "tags",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -579,15 +517,12 @@ const ROWS: &[Row] = &[
         path: "dealTasks",
         list_key: "dealTasks",
         cursor: Some("udate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "task_types",
         path: "dealTasktypes",
         list_key: "dealTasktypes",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
@@ -595,23 +530,18 @@ const ROWS: &[Row] = &[
         path: "templates",
         list_key: "templates",
         cursor: Some("mdate"),
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "users",
         path: "users",
         list_key: "users",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
     Row {
         name: "webhooks",
         path: "webhooks",
         list_key: "webhooks",
-        cursor: None,
-        filter: NoFilter,
         ..ROW
     },
 ];
