@@ -15,6 +15,8 @@ mod cursor_tests;
 pub mod datetime;
 pub mod engine;
 pub mod keyset;
+#[cfg(test)]
+mod keyset_tests;
 pub mod limiter;
 pub mod output;
 pub mod paging;

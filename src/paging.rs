@@ -490,3 +490,7 @@ mod tests {
         assert_eq!(chain.resume_at(), 600);
     }
 }
+
+#[cfg(test)]
+#[path = "paging_tests.rs"]
+mod judge_tests;
