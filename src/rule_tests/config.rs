@@ -93,6 +93,17 @@ fn api_key_shape() {
         .contains("'api_key' must be a string, got a number"));
 }
 
+/// Where a `&str` is needed (the WASI edge's `Api-Token` header bytes) the key reads as itself;
+/// only `Debug` masks it.
+#[test]
+fn the_key_reads_as_itself_where_a_str_is_needed() {
+    let c = with(json!({"api_key": "ab-12"})).unwrap();
+    let as_str: &str = &c.api_key;
+    assert_eq!(as_str, "ab-12");
+    assert_eq!(c.api_key.as_bytes(), b"ab-12");
+    assert_eq!(format!("{:?}", c.api_key), "\"***\"");
+}
+
 /// Optional text fields: an empty start_date is none; sideload must be a boolean.
 #[test]
 fn optional_fields() {
