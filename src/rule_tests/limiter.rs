@@ -71,3 +71,52 @@ fn only_our_starts_in_the_window_of_the_request_count() {
     assert!(l.exhausted(0, Some(5), 1_249_999_999));
     assert_eq!(l.next_slot(), 1_250_000_000);
 }
+
+/// Milliseconds in nanoseconds.
+const MS: u64 = 1_000_000;
+
+/// Our starts are remembered for 30 s: one exactly 30 s old still counts, one older does not.
+#[test]
+fn our_starts_are_remembered_for_thirty_seconds() {
+    let mut l = Limiter::new(5.0);
+    for t in [0, 100 * MS, 200 * MS] {
+        l.started(t);
+    }
+    // A late answer to the start at 0: its window holds our three starts.
+    l.started(30_000 * MS);
+    assert!(l.own_429(0, Some(3)), "the start at 0 is exactly 30 s old");
+    l.started(30_100 * MS);
+    assert!(!l.own_429(0, Some(3)), "the start at 0 is forgotten");
+    assert!(l.own_429(0, Some(2)), "100 and 200 ms are not");
+    // Long after, none of them is left to explain a 429.
+    l.started(40_000 * MS);
+    assert!(!l.own_429(200 * MS, Some(1)));
+}
+
+/// A 429 our own starts explain widens the spacing by one step (4 % of the base spacing, at 5/s
+/// 8.24 ms) only when the previous one came fewer than 100 starts before.
+#[test]
+fn only_a_recurring_own_429_widens_the_spacing_by_one_step() {
+    let mut l = Limiter::new(5.0);
+    let mut now = 0;
+    let mut start = |l: &mut Limiter, n: u64| {
+        for _ in 0..n {
+            l.started(now);
+            now += 206 * MS;
+        }
+        now - 206 * MS
+    };
+    let at = start(&mut l, 1);
+    assert!(!l.rate_limited(at, Some(1)), "the first one only pauses");
+    // Exactly 100 starts later: not recurring.
+    let at = start(&mut l, 100);
+    assert!(!l.rate_limited(at, Some(1)));
+    assert_eq!(l.interval_ns(), 206_000_000);
+    // 99 starts later: recurring; the spacing widens by exactly one step.
+    let at = start(&mut l, 99);
+    assert!(l.rate_limited(at, Some(1)));
+    assert_eq!(l.interval_ns(), 206_000_000 + 8_240_000);
+    let at = start(&mut l, 1);
+    assert!(l.rate_limited(at, Some(1)));
+    assert_eq!(l.interval_ns(), 206_000_000 + 2 * 8_240_000);
+}
