@@ -103,3 +103,23 @@ fn forbidden_retries_wait_half_a_second_more_each_time() {
         "{gaps:?}"
     );
 }
+
+/// A request that never gets an answer fails with the transport's own words, after the retries.
+#[test]
+fn a_network_failure_is_reported_in_the_transports_words() {
+    let cfg = client_config(json!({"max_attempts": 2}));
+    let mut fake = Fake::new(1, |_: &str| {
+        Err("connection refused by 127.0.0.1:1".to_string())
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let e = client.get("users/me").unwrap_err();
+    assert!(
+        e.message.contains("connection refused by 127.0.0.1:1"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        TransportError::Permanent("no such host".into()).to_string(),
+        "no such host"
+    );
+}
