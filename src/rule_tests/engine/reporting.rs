@@ -185,3 +185,41 @@ fn progress_reports_total_rate_and_what_is_left() {
         assert!((eta - want).abs() <= want * 0.2 + 1.0, "{p}: want ~{want}");
     }
 }
+
+/// "About N left" is said exactly while a stream's records are short of the list's total: every
+/// progress line before the end says how many, the one at the total says nothing left.
+#[test]
+fn what_is_left_is_said_only_while_records_are_short_of_the_total() {
+    let cfg = client_config(json!({"requests_per_second": 1}));
+    let mut fake = Fake::new(1_000_000, tags(2000));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Progress::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut sink,
+    );
+    let mut short = 0;
+    let mut at_total = 0;
+    for p in sink.progress.iter().filter(|p| p.contains(" pages, ")) {
+        // "tags: 600 records, 6 pages, ..."
+        let records: u64 = p["tags: ".len()..]
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        if records < 2000 {
+            short += 1;
+            assert!(
+                p.contains(&format!(", about {} left (~", 2000 - records)),
+                "{p}"
+            );
+        } else {
+            at_total += 1;
+            assert!(!p.contains(" left"), "{p}");
+        }
+    }
+    assert!(short > 0 && at_total == 1, "{:?}", sink.progress);
+}
