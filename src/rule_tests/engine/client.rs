@@ -123,3 +123,44 @@ fn a_network_failure_is_reported_in_the_transports_words() {
         "no such host"
     );
 }
+
+/// A 429 the key check gets from other clients' use holds every start, prefetches too, until its
+/// `Retry-After` has passed; a 5xx holds only the request that failed.
+#[test]
+fn a_429_from_other_clients_holds_prefetches_and_a_5xx_does_not() {
+    for (status, held) in [(429, true), (503, false)] {
+        let cfg = client_config(json!({}));
+        let mut first = true;
+        let mut fake = Fake::new(10_000_000, move |p: &str| {
+            if p.contains("users/me") && std::mem::take(&mut first) {
+                return answer(status, &[("retry-after", "3")]);
+            }
+            crate::test_support::ok(
+                json!({"user": {"id": "1"}, "tags": [], "meta": {"total": "0"}}),
+            )
+        });
+        let mut client = Client::new(&mut fake, &cfg);
+        client.prefetch("tags?limit=100");
+        client.verify_key().unwrap();
+        let answered = 10_000_000;
+        let tags_at = fake
+            .starts
+            .iter()
+            .find(|(_, p)| p.contains("tags"))
+            .map(|s| s.0);
+        // The prefetch begins during the key check's retry wait, or not before the pause ends.
+        if held {
+            assert!(
+                tags_at.is_none_or(|t| t >= answered + 3 * SECOND),
+                "{status}: {:?}",
+                fake.starts
+            );
+        } else {
+            assert!(
+                tags_at.is_some_and(|t| t < answered + SECOND),
+                "{status}: {:?}",
+                fake.starts
+            );
+        }
+    }
+}
