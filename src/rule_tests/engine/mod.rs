@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 mod client;
 mod failures;
+mod offset;
 mod paging;
 mod plan;
 mod reporting;
