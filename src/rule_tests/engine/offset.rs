@@ -1,5 +1,5 @@
-//! Offset paging through the engine: what it says about repairs, and sideloads carried by two
-//! consecutive pages.
+//! Paging through the engine: what it says about repairs and out-of-range records, and sideloads
+//! carried by two consecutive pages.
 
 use super::*;
 
@@ -111,4 +111,55 @@ fn sideloads_repeated_by_the_next_page_come_once() {
     // "r1" on the options list is new to that list, as "o2" is to the rels list.
     assert_eq!(of("contact_custom_field_options"), ["o1", "o2", "o3", "r1"]);
     assert_eq!(of("contact_custom_field_rels"), ["r1", "r2", "o2"]);
+}
+
+/// A server that ignores `id_less` sends records of the next range: they are dropped with one
+/// warning for the whole read, and every id still comes once; a server that honours it gets no
+/// warning. Ids are the multiples of 3 up to 9,000, so pages do not end on range bounds.
+#[test]
+fn records_outside_the_range_are_warned_about_once() {
+    for ignore_id_less in [true, false] {
+        let cfg = client_config(json!({"requests_per_second": 5}));
+        let mut fake = Fake::new(1_000_000, move |p: &str| {
+            let q = |k: &str| -> Option<u64> {
+                p.split(&format!("{k}="))
+                    .nth(1)?
+                    .split('&')
+                    .next()?
+                    .parse()
+                    .ok()
+            };
+            let after = q("id_greater").unwrap_or(0);
+            let below = q("id_less").filter(|_| !ignore_id_less).unwrap_or(u64::MAX);
+            let ids: Vec<u64> = if p.contains("DESC") {
+                vec![9_000]
+            } else {
+                (1..=3_000)
+                    .map(|i| i * 3)
+                    .filter(|&i| i > after && i < below)
+                    .take(100)
+                    .collect()
+            };
+            let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
+            crate::test_support::ok(json!({ "contacts": recs }))
+        });
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![job_of("contacts", false, StreamState::default())],
+            &mut sink,
+        );
+        assert!(s.streams[0].failure.is_none(), "{s:?}");
+        let mut got = ids(&sink.0, "contacts");
+        got.sort_unstable();
+        assert_eq!(got, (1..=3_000).map(|i| i * 3).collect::<Vec<_>>());
+        let warns = sink
+            .0
+            .iter()
+            .filter(|l| l.contains("outside the id range asked for"))
+            .count();
+        assert_eq!(warns, usize::from(ignore_id_less), "{ignore_id_less}");
+    }
 }
