@@ -163,3 +163,25 @@ fn records_outside_the_range_are_warned_about_once() {
         assert_eq!(warns, usize::from(ignore_id_less), "{ignore_id_less}");
     }
 }
+
+/// A pass resumed after records it names starts where its first page overlaps the last of them
+/// (offset 199 for ids 196..=200 delivered at offsets 195..=199), not at the list's start.
+#[test]
+fn a_pass_resumed_after_named_records_starts_at_their_overlap() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, tags(250));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let last: Vec<String> = (196..=200).map(|i: u64| i.to_string()).collect();
+    let state = StreamState {
+        resume: Some(crate::state::Resume::OffsetAfter(200, last)),
+        ..Default::default()
+    };
+    read(&mut client, &cfg, vec![tags_job(state)], &mut sink);
+    assert_eq!(ids(&sink.0, "tags"), (201..=250).collect::<Vec<_>>());
+    assert!(
+        fake.starts[0].1.contains("offset=199"),
+        "{}",
+        fake.starts[0].1
+    );
+}
