@@ -184,7 +184,9 @@ impl Chain {
             let rising = nums.as_ref().is_some_and(|v| {
                 v.windows(2).all(|w| w[0] < w[1])
                     && match (anchor, self.frontier, v.get(start)) {
-                        (Some(_), Some(f), Some(&first_new)) => first_new > f,
+                        // The highest id delivered may follow the overlap again (a page
+                        // stepped back past it); ids below it would be out of order.
+                        (Some(_), Some(f), Some(&first_new)) => first_new >= f,
                         _ => true,
                     }
             });

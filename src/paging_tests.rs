@@ -109,6 +109,21 @@ fn a_record_already_delivered_is_not_delivered_again_from_offset_zero() {
 }
 
 #[test]
+fn the_highest_id_delivered_right_after_the_overlap_is_no_disorder_and_not_delivered_again() {
+    let mut chain = Chain::new(0);
+    took(chain.judge(0, &ids(1..=100), None));
+    // Records 51..=99 vanished for a moment: offset 0 shows 1..=50, nothing new.
+    let (keep, _, _) = took(chain.judge(0, &ids(1..=50), None));
+    assert!(keep.is_empty());
+    // Then the page after it joins at 50 and goes on with 100, already delivered: ids still
+    // rise, so only 101 is new.
+    let (keep, _, disorder) = took(chain.judge(49, &ids([50, 100, 101]), None));
+    assert_eq!(keep, [2], "100 was delivered already");
+    assert!(!disorder);
+    assert!(chain.ascending());
+}
+
+#[test]
 fn the_same_full_page_at_offset_zero_is_a_reread_not_a_repeat() {
     let mut chain = Chain::new(0);
     took(chain.judge(0, &ids(1..=100), None));
