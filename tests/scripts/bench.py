@@ -7,7 +7,7 @@ wall time, achieved requests/s, most requests begun in any one second, records/s
 fetch the data / rate) with wall time / floor. Then an unthrottled, zero-latency read of a large
 account for CPU per record and peak RSS.
 """
-import argparse, json, math, os, subprocess, sys, tempfile, time
+import argparse, shutil, json, math, os, subprocess, sys, tempfile, time
 
 def start_server(binary, log, contacts, rps, latency, key, extra=()):
     ready = tempfile.NamedTemporaryFile(delete=False)
@@ -90,6 +90,8 @@ def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, ji
     }
     print(f"  {name}: {row['requests']} requests (fewest {fewest}), {row['wall_s']:.1f} s (floor {floor:.1f} s), "
           f"wall/floor {row['wall_vs_floor']:.3f}, {row['http_429']} 429s, {row['records']} records, exit {row['exit']}", flush=True)
+    if not os.environ.get("KEEP"):  # the records and logs take hundreds of MB; KEEP=1 keeps them
+        shutil.rmtree(workdir, ignore_errors=True)
     return row
 
 def main():

@@ -12,7 +12,7 @@ account instead (each building every answer itself, counting at its read time), 
 (from each server's log), and overall requests/s, host peak RSS, linear memory per instance,
 instantiation time and host CPU per record.
 """
-import argparse, json, math, os, subprocess, sys, tempfile, time
+import argparse, shutil, json, math, os, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import fewest_requests, max_in_window  # one definition of the floor and the window count
@@ -124,6 +124,8 @@ def scenario(args, n):
         print(f"    {p['account']}: {p['requests']} requests, wall {p['wall_s']:.1f} s / floor {p['floor_s']:.1f} s = "
               f"{p['wall_vs_floor']:.3f}, most begun in 1 s {p['max_in_1s']}, 429s {p['http_429']}, "
               f"{p['records']} records, instance {p['memory_mb']:.1f} MB", flush=True)
+    if not os.environ.get("KEEP"):  # 50 accounts' records take ~800 MB; KEEP=1 keeps them
+        shutil.rmtree(work, ignore_errors=True)
     return row
 
 def main():
