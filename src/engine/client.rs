@@ -261,6 +261,19 @@ impl<'t> Client<'t> {
         rest
     }
 
+    /// Begins the prefetches the budget allows, then waits like [`Client::wait_keeping_prefetch`]
+    /// until `deadline` or the next prefetch's slot, whichever is first: the prefetches go on
+    /// beginning while a one-off request waits.
+    fn wait_beginning_prefetches(
+        &mut self,
+        deadline: u64,
+    ) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
+        let until = self
+            .start_prefetch()
+            .map_or(deadline, |at| at.min(deadline));
+        self.wait_keeping_prefetch(until)
+    }
+
     /// Waits for answers until `deadline` (the engine's wait): answers to requests it took over
     /// from the prefetches come first; answers to prefetches nobody took over are kept aside.
     pub(super) fn wait(
@@ -302,12 +315,8 @@ impl<'t> Client<'t> {
                 .any(|p| p.path == full && p.ticket.is_some() && p.answer.is_none())
         };
         while under_way(self) {
-            // The other prefetches go on beginning meanwhile.
-            let mut deadline = self.transport.now_ns() + 3600 * SECOND;
-            if let Some(at) = self.start_prefetch() {
-                deadline = deadline.min(at);
-            }
-            self.wait_keeping_prefetch(deadline);
+            let deadline = self.transport.now_ns() + 3600 * SECOND;
+            self.wait_beginning_prefetches(deadline);
         }
         let i = self.prefetch.iter().position(|p| p.path == full)?;
         let p = self.prefetch.remove(i);
@@ -340,12 +349,9 @@ impl<'t> Client<'t> {
             let ticket_id = ticket.as_ref().ok().copied();
             let result = match ticket {
                 Ok(t) => loop {
-                    let mut deadline = self.transport.now_ns() + 3600 * SECOND;
-                    if let Some(at) = self.start_prefetch() {
-                        deadline = deadline.min(at);
-                    }
+                    let deadline = self.transport.now_ns() + 3600 * SECOND;
                     if let Some((_, r)) = self
-                        .wait_keeping_prefetch(deadline)
+                        .wait_beginning_prefetches(deadline)
                         .into_iter()
                         .find(|(k, _)| *k == t)
                     {
@@ -419,11 +425,7 @@ impl<'t> Client<'t> {
                     }
                     // Answers to prefetches arriving meanwhile are kept, not dropped.
                     while self.transport.now_ns() < until {
-                        if let Some(at) = self.start_prefetch() {
-                            self.wait_keeping_prefetch(at.min(until));
-                        } else {
-                            self.wait_keeping_prefetch(until);
-                        }
+                        self.wait_beginning_prefetches(until);
                     }
                 }
             }
