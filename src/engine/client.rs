@@ -1,11 +1,12 @@
 //! The request client: one rate budget for the run, retries, the key check, and the retry
 //! budget that one-off requests and page slots both spend.
 
-use super::{Failure, HttpResponse, Transport, TransportError};
-use crate::config::Config;
-use crate::limiter::Limiter;
-use crate::protocol::FailureType;
-use crate::retry::{backoff_ns, classify, next_random, Verdict, SECOND};
+use super::{HttpResponse, Transport, TransportError};
+use crate::documents::config::Config;
+use crate::failure::Failure;
+use crate::failure::FailureType;
+use crate::http::limiter::Limiter;
+use crate::http::retry::{backoff_ns, classify, next_random, Verdict, SECOND};
 
 /// What one request may still spend on retries: attempts, waiting time, and the 403s seen
 /// (shared by [`Client::get`] and the engine's page slots).
@@ -41,9 +42,9 @@ pub(super) enum Start {
 }
 
 /// Shared request machinery of a run: one rate budget, retries, the "key worked" memory.
-pub struct Client<'t> {
+pub(crate) struct Client<'t> {
     /// The edge.
-    pub transport: &'t mut dyn Transport,
+    pub(crate) transport: &'t mut dyn Transport,
     /// The run's one rate budget.
     pub(super) limiter: Limiter,
     /// Tries per request (from the config, at least one).
@@ -107,7 +108,7 @@ pub(super) enum StartError {
 
 impl<'t> Client<'t> {
     /// A client for one run.
-    pub fn new(transport: &'t mut dyn Transport, config: &Config) -> Client<'t> {
+    pub(crate) fn new(transport: &'t mut dyn Transport, config: &Config) -> Client<'t> {
         let seed = transport.now_ns() ^ 0x5DEE_CE66_D1CE_4E5B;
         Client {
             transport,
@@ -127,7 +128,7 @@ impl<'t> Client<'t> {
     }
 
     /// Requests begun so far.
-    pub fn requests(&self) -> u64 {
+    pub(crate) fn requests(&self) -> u64 {
         self.requests
     }
 
@@ -142,7 +143,7 @@ impl<'t> Client<'t> {
 
     /// Starts a request now if the budget allows.
     fn begin(&mut self, path: &str) -> Start {
-        if let Err(refused) = crate::request::on_account_host(&self.api_path, path) {
+        if let Err(refused) = crate::http::request::on_account_host(&self.api_path, path) {
             return Start::Failed(StartError::Refused(refused));
         }
         let now = self.transport.now_ns();
@@ -200,21 +201,21 @@ impl<'t> Client<'t> {
     }
 
     /// One GET of an API path (below `/api/3/`) with the full retry policy. Returns the 2xx answer.
-    pub fn get(&mut self, path: &str) -> Result<HttpResponse, Failure> {
+    pub(crate) fn get(&mut self, path: &str) -> Result<HttpResponse, Failure> {
         self.get_inner(path, false)
     }
 
     /// Proves the key works (`users/me`) before anything else, so a wrong key fails the run once
     /// and clearly, and later 403s are known to be intermittent. A 403 here is retried a few
     /// times quickly, since ActiveCampaign sends intermittent 403s even to good keys.
-    pub fn verify_key(&mut self) -> Result<HttpResponse, Failure> {
+    pub(crate) fn verify_key(&mut self) -> Result<HttpResponse, Failure> {
         self.get_inner("users/me", true)
     }
 
     /// Begins `path` (below `/api/3/`) together with the next request made through [`Client::get`]
     /// or [`Client::verify_key`], once the budget allows; a later `get` of the same path uses its
     /// answer when that answer is usable, and asks again otherwise.
-    pub fn prefetch(&mut self, path: &str) {
+    pub(crate) fn prefetch(&mut self, path: &str) {
         let full = format!("{}/{}", self.api_path, path);
         self.prefetch_full(full);
     }
@@ -222,7 +223,7 @@ impl<'t> Client<'t> {
     /// Like [`Client::prefetch`] for a full path (as the engine builds them): the engine's start
     /// of the same path takes the request over. Requests still waiting for their slot when the
     /// key check's answer is in are never sent.
-    pub fn prefetch_full(&mut self, full: String) {
+    pub(crate) fn prefetch_full(&mut self, full: String) {
         self.prefetch.push(Prefetch {
             path: full,
             ticket: None,

@@ -4,10 +4,10 @@
 use super::run::Run;
 use super::task::{Task, PROGRESS_EVERY_NS};
 use super::RecordEvent;
-use crate::datetime::{cursor_instant, Instant};
-use crate::protocol::json_string;
-use crate::response::{id_text, null_zero_dates_raw, Page, Record};
-use crate::state::{Resume, StreamState};
+use crate::documents::state::{Resume, StreamState};
+use crate::http::response::{id_text, null_zero_dates_raw, Page, Record};
+use crate::output::airbyte::json_string;
+use crate::rules::datetime::{cursor_instant, Instant};
 use serde_json::Value;
 
 /// Where a page leaves its task: the resume point after it (`None`: the pass is complete) and

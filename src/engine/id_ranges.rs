@@ -5,11 +5,11 @@ use super::emit::PageEnd;
 use super::lifecycle::describe_pos;
 use super::run::Run;
 use super::task::{lanes, Slot, SlotPhase, Task};
-use crate::keyset::fence;
-use crate::protocol::FailureType;
-use crate::request::{IdRange, Position, PAGE_LIMIT};
-use crate::response::{record_id, Page};
-use crate::state::Resume;
+use crate::documents::state::Resume;
+use crate::failure::FailureType;
+use crate::http::request::{IdRange, Position, PAGE_LIMIT};
+use crate::http::response::{record_id, Page};
+use crate::rules::keyset::fence;
 
 /// An id as a number, when it is one.
 fn id_num(id: Option<&str>) -> Option<u64> {
@@ -195,32 +195,5 @@ impl Run<'_, '_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bounds(r: &IdRange) -> (u64, Option<u64>) {
-        let num = |s: &Option<String>| s.as_deref().and_then(|v| v.parse::<u64>().ok());
-        (num(&r.after).unwrap_or(0), num(&r.below))
-    }
-
-    #[test]
-    fn an_open_range_splits_into_whole_pages_and_an_open_tail() {
-        // 3,800 ids over 8 lanes: 475 a lane would end every range on a part page; 500 doesn't.
-        let rs = split_open_range(200, 4_000, 8);
-        assert_eq!(rs.len(), 8);
-        let mut at = 200;
-        for r in &rs[..7] {
-            let (after, below) = bounds(r);
-            assert_eq!(after, at, "ranges follow each other: {rs:?}");
-            let below = below.unwrap_or(0);
-            assert_eq!(below - after - 1, 500, "ids a range holds: {rs:?}");
-            at = below - 1;
-        }
-        assert_eq!(bounds(&rs[7]), (3_700, None), "the tail is open: {rs:?}");
-        // Few ids: fewer ranges than lanes, never an empty one.
-        let rs = split_open_range(0, 250, 8);
-        assert_eq!(rs.len(), 3, "{rs:?}");
-        assert_eq!(bounds(&rs[0]), (0, Some(101)));
-        assert_eq!(split_open_range(5, 5, 8).len(), 1);
-    }
-}
+#[path = "id_ranges_tests.rs"]
+mod tests;

@@ -3,9 +3,9 @@
 use super::run::{Again, Run};
 use super::task::{SlotPhase, Status, Task};
 use super::ErrorEvent;
-use crate::protocol::FailureType;
-use crate::request::{IdRange, Position};
-use crate::retry::{backoff_ns, next_random, FORBIDDEN_RETRIES};
+use crate::failure::FailureType;
+use crate::http::request::{IdRange, Position};
+use crate::http::retry::{backoff_ns, next_random, FORBIDDEN_RETRIES};
 
 impl Run<'_, '_> {
     /// Marks a task complete.

@@ -19,29 +19,29 @@ mod offset;
 mod run;
 mod task;
 
-pub use client::Client;
-pub use run::read;
-pub use task::{first_pages, lanes};
+pub(crate) use client::Client;
+pub(crate) use run::read;
+pub(crate) use task::{first_pages, lanes};
 
-use crate::protocol::FailureType;
-use crate::state::StreamState;
-use crate::streams::StreamDef;
+use crate::api::streams::StreamDef;
+use crate::documents::state::StreamState;
+use crate::failure::FailureType;
 use serde_json::Value;
 
 /// An HTTP answer, body fully read.
 #[derive(Debug, Clone, Default)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     /// Status code.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Headers, names lower-cased.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// Body bytes.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl HttpResponse {
     /// First value of a header (name in lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -52,7 +52,7 @@ impl HttpResponse {
 /// Why a request got no answer, as the edge knows it: whether retrying can help is the edge's
 /// knowledge (it sees the host's error codes); what to do about it is the engine's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     /// A failure that may pass (connection refused or broken, timeouts): retried.
     Network(String),
     /// One that retrying cannot cure (the host name does not resolve, its certificate is
@@ -83,7 +83,7 @@ impl From<&str> for TransportError {
 }
 
 /// The HTTP and clock edge.
-pub trait Transport {
+pub(crate) trait Transport {
     /// Begins a GET of `path_and_query` on the account's host; its result comes back from `wait`
     /// under `ticket`. An `Err` means the request could not even start.
     fn start(&mut self, ticket: u64, path_and_query: &str) -> Result<(), TransportError>;
@@ -97,7 +97,7 @@ pub trait Transport {
 }
 
 /// Where messages go.
-pub trait Sink {
+pub(crate) trait Sink {
     /// One record.
     fn record(&mut self, record: &RecordEvent);
     /// One stream's state; `records`: the stream's records since its previous state.
@@ -116,86 +116,74 @@ pub trait Sink {
 
 /// A record event: the record's JSON text as the API sent it (zero dates nulled), for a stream.
 #[derive(Debug, Clone, Copy)]
-pub struct RecordEvent<'a> {
+pub(crate) struct RecordEvent<'a> {
     /// The stream's name.
-    pub stream: &'a str,
+    pub(crate) stream: &'a str,
     /// The stream's name as a JSON string (made once per page, not per record).
-    pub stream_json: &'a str,
+    pub(crate) stream_json: &'a str,
     /// The record.
-    pub data_json: &'a str,
+    pub(crate) data_json: &'a str,
     /// When it was read, milliseconds since the epoch.
-    pub emitted_at: u64,
+    pub(crate) emitted_at: u64,
 }
 
 /// An error event: what failed, for a person and for the log, and its class.
 #[derive(Debug, Clone, Copy)]
-pub struct ErrorEvent<'a> {
+pub(crate) struct ErrorEvent<'a> {
     /// The failed stream, when the failure is one stream's.
-    pub stream: Option<&'a str>,
+    pub(crate) stream: Option<&'a str>,
     /// What happened and what to do.
-    pub message: &'a str,
+    pub(crate) message: &'a str,
     /// The technical detail.
-    pub internal: &'a str,
+    pub(crate) internal: &'a str,
     /// Class.
-    pub kind: FailureType,
+    pub(crate) kind: FailureType,
 }
 
 /// Outcome of one stream.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StreamSummary {
+pub(crate) struct StreamSummary {
     /// Stream name.
-    pub name: String,
+    pub(crate) name: String,
     /// Records emitted.
-    pub records: u64,
+    pub(crate) records: u64,
     /// Requests made for it (shared pages count for every stream they feed).
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Wall time from its first request to its end, milliseconds.
-    pub millis: u64,
+    pub(crate) millis: u64,
     /// The failure, when the stream did not complete.
-    pub failure: Option<(FailureType, String)>,
+    pub(crate) failure: Option<(FailureType, String)>,
 }
 
 /// Outcome of a read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReadSummary {
+pub(crate) struct ReadSummary {
     /// Per stream, in catalog order.
-    pub streams: Vec<StreamSummary>,
+    pub(crate) streams: Vec<StreamSummary>,
     /// All HTTP requests begun.
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Wall time, milliseconds.
-    pub millis: u64,
-}
-
-/// A request that ran out of retries or failed for good.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
-    /// Class.
-    pub kind: FailureType,
-    /// What happened and what to do.
-    pub message: String,
+    pub(crate) millis: u64,
 }
 
 /// A stream to read, with its definition, mode and saved state.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     /// What to read.
-    pub def: StreamDef,
+    pub(crate) def: StreamDef,
     /// Incremental or full refresh.
-    pub incremental: bool,
+    pub(crate) incremental: bool,
     /// Saved state (default: none).
-    pub state: StreamState,
+    pub(crate) state: StreamState,
 }
 
 /// Margin subtracted from a server-side filter value: the API does not document the zone it
 /// reads those values in, so the server filter overlaps and the cursor filter does the exact cut.
-pub const SERVER_FILTER_MARGIN_S: i64 = 86_400;
+pub(crate) const SERVER_FILTER_MARGIN_S: i64 = 86_400;
 
 /// Answers without a list (empty body, `{}`) in a row that make an empty page.
-pub const EMPTY_CONFIRMATIONS: u32 = 3;
+pub(crate) const EMPTY_CONFIRMATIONS: u32 = 3;
 
 /// Margin taken off the server time at which a pass began, for clock differences between the
 /// API's front ends and its database.
-pub const PASS_START_MARGIN_S: i64 = 5;
-
-#[cfg(test)]
-mod tests;
+pub(crate) const PASS_START_MARGIN_S: i64 = 5;

@@ -1,19 +1,19 @@
 //! The offset pager: pages may arrive out of order; they are taken in order, each joined to the
-//! one before (see [`crate::paging`]).
+//! one before (see [`crate::rules::paging`]).
 
 use super::emit::PageEnd;
 use super::run::Run;
 use super::task::{lanes, Slot, SlotPhase, Task, RESUME_IDS};
-use crate::paging::{Step, MAX_REPAIRS};
-use crate::protocol::FailureType;
-use crate::request::{Position, PAGE_LIMIT};
-use crate::response::{record_id, Page, Record};
-use crate::state::Resume;
+use crate::documents::state::Resume;
+use crate::failure::FailureType;
+use crate::http::request::{Position, PAGE_LIMIT};
+use crate::http::response::{record_id, Page, Record};
+use crate::rules::paging::{Step, MAX_REPAIRS};
 use std::collections::HashSet;
 
 impl Run<'_, '_> {
     /// Offset paging: pages may arrive out of order; they are taken in order, each joined to the
-    /// one before (see [`crate::paging`]), so the state (the first offset not delivered) is always
+    /// one before (see [`crate::rules::paging`]), so the state (the first offset not delivered) is always
     /// a clean cut and no record that existed throughout the read is skipped.
     pub(super) fn take_offset_page(&mut self, t: &mut Task, offset: u64, page: Page) {
         if page.total.is_some() {

@@ -8,12 +8,12 @@ use super::{
     HttpResponse, Job, ReadSummary, Sink, StreamSummary, TransportError, EMPTY_CONFIRMATIONS,
     PASS_START_MARGIN_S,
 };
-use crate::config::Config;
-use crate::datetime::parse_http_date;
-use crate::protocol::FailureType;
-use crate::request::{page_path, Position};
-use crate::response::{parse_page, BadPage, Page};
-use crate::retry::{classify, Verdict, SECOND};
+use crate::documents::config::Config;
+use crate::failure::FailureType;
+use crate::http::request::{page_path, Position};
+use crate::http::response::{parse_page, BadPage, Page};
+use crate::http::retry::{classify, Verdict, SECOND};
+use crate::rules::datetime::parse_http_date;
 
 /// One read's context: the client, the config and the sink every part of the engine uses.
 pub(super) struct Run<'r, 't> {
@@ -57,7 +57,7 @@ impl Again {
 
 /// Reads the jobs to the run.sink. Never returns early: a stream that fails is reported and the others
 /// go on.
-pub fn read(
+pub(crate) fn read(
     client: &mut Client,
     config: &Config,
     jobs: Vec<Job>,

@@ -2,15 +2,15 @@
 
 use super::client::RetryBudget;
 use super::{Job, SERVER_FILTER_MARGIN_S};
-use crate::config::Config;
-use crate::datetime::Instant;
-use crate::paging::Chain;
-use crate::protocol::FailureType;
-use crate::request::{Position, PAGE_LIMIT};
-use crate::response::Page;
-use crate::retry::SECOND;
-use crate::state::{Resume, StreamState};
-use crate::streams::{Paging, ServerFilter, StreamDef};
+use crate::api::streams::{Paging, ServerFilter, StreamDef};
+use crate::documents::config::Config;
+use crate::documents::state::{Resume, StreamState};
+use crate::failure::FailureType;
+use crate::http::request::{Position, PAGE_LIMIT};
+use crate::http::response::Page;
+use crate::http::retry::SECOND;
+use crate::rules::datetime::Instant;
+use crate::rules::paging::Chain;
 use std::collections::{BTreeMap, HashSet};
 
 /// Ids of the last records delivered that an offset resume point carries.
@@ -180,7 +180,7 @@ pub(super) const PROGRESS_EVERY_NS: u64 = 5 * SECOND;
 
 /// Pages a task may have requested or buffered at once: enough to cover the latency of one
 /// request at the configured rate, so one big stream alone can still use the whole budget.
-pub fn lanes(config: &Config) -> usize {
+pub(crate) fn lanes(config: &Config) -> usize {
     ((config.requests_per_second * 1.6).ceil() as usize).clamp(2, 8)
 }
 
@@ -235,12 +235,12 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
 
 /// The first page of each of the first `n` tasks a read of `jobs` begins with, in the order the
 /// read starts them: pages worth beginning while the key check's answer is still on its way.
-pub fn first_pages(jobs: &[Job], config: &Config, api_path: &str, n: usize) -> Vec<String> {
+pub(crate) fn first_pages(jobs: &[Job], config: &Config, api_path: &str, n: usize) -> Vec<String> {
     plan(jobs.to_vec(), config)
         .iter()
         .filter_map(|t| {
             let slot = t.slots.first()?;
-            Some(crate::request::page_path(
+            Some(crate::http::request::page_path(
                 api_path,
                 &t.def,
                 &slot.pos,

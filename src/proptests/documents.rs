@@ -3,13 +3,13 @@
 
 use super::gen::{cases, start, Gen};
 use super::oracle::{self, Expect};
-use crate::catalog::parse_configured_catalog;
-use crate::config::Config;
-use crate::datetime::Instant;
-use crate::response::{null_zero_dates_raw, parse_page, record_id};
-use crate::singer::selected_streams;
-use crate::state::{parse_state_input, StreamState};
-use crate::streams::{fixed_streams, StreamDef};
+use crate::api::catalog::parse_configured_catalog;
+use crate::api::streams::{fixed_streams, StreamDef};
+use crate::documents::config::Config;
+use crate::documents::state::{parse_state_input, StreamState};
+use crate::http::response::{null_zero_dates_raw, parse_page, record_id};
+use crate::output::singer::selected_streams;
+use crate::rules::datetime::Instant;
 use serde_json::{json, Map, Value};
 
 const SECRET: &str = "SECRET-KEY-93f1c";
@@ -512,7 +512,7 @@ fn list_answers() {
             }
         }
         let msg = json!({"message": g.text(30)}).to_string();
-        if let Some(m) = crate::response::error_message(g.mangle(&msg).as_bytes()) {
+        if let Some(m) = crate::http::response::error_message(g.mangle(&msg).as_bytes()) {
             assert!(m.chars().count() <= 200 && !m.chars().any(char::is_control));
         }
     }

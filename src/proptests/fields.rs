@@ -3,8 +3,8 @@
 use super::gen::cases;
 use super::gen::start;
 use super::oracle::{self, Expect};
-use crate::datetime::{parse_http_date, parse_instant, parse_offset, Instant};
-use crate::retry::retry_after_ns;
+use crate::http::retry::retry_after_ns;
+use crate::rules::datetime::{parse_http_date, parse_instant, parse_offset, Instant};
 
 #[test]
 fn offset_field() {
@@ -60,7 +60,7 @@ fn timestamp_field() {
         } else if oracle::has_non_ascii(&s) {
             assert_eq!(got, None, "{s:?} holds non-ASCII text and must be refused");
         }
-        if crate::datetime::is_zero_date(s.trim()) {
+        if crate::rules::datetime::is_zero_date(s.trim()) {
             assert_eq!(got, None, "{s:?}");
         }
         if let Some(t) = got {

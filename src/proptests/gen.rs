@@ -25,7 +25,7 @@ const CONTROLS: &[char] = &['\0', '\n', '\r', '\u{7F}', '\u{1B}', '\u{85}'];
 const JSONISH: &[char] = &['"', '\\', '{', '}', '[', ']'];
 
 /// The base seed of this run: `AC_PROPTEST_SEED`, else from the clock (different each run).
-pub fn base_seed() -> u64 {
+pub(crate) fn base_seed() -> u64 {
     static SEED: OnceLock<u64> = OnceLock::new();
     *SEED.get_or_init(|| match std::env::var("AC_PROPTEST_SEED") {
         Ok(s) => {
@@ -47,7 +47,7 @@ pub fn base_seed() -> u64 {
 }
 
 /// Cases per test: `AC_PROPTEST_CASES`, default 12,000.
-pub fn cases() -> usize {
+pub(crate) fn cases() -> usize {
     std::env::var("AC_PROPTEST_CASES")
         .ok()
         .and_then(|s| s.trim().parse().ok())
@@ -56,12 +56,12 @@ pub fn cases() -> usize {
 
 /// `n` scaled from the default 12,000 cases to this run's: the least number of cases that must
 /// reach one side of a rule (accepted, refused, parsed), so `AC_PROPTEST_CASES` may be lowered.
-pub fn share(n: usize) -> usize {
+pub(crate) fn share(n: usize) -> usize {
     n * cases() / 12_000
 }
 
 /// Prints the seed when the test it guards fails (panics), with the command that reruns it.
-pub struct SeedReport {
+pub(crate) struct SeedReport {
     name: &'static str,
     seed: u64,
 }
@@ -79,7 +79,7 @@ impl Drop for SeedReport {
 
 /// A generator for one test: the run's seed mixed with the test's name (so tests explore
 /// different inputs), and the guard that prints the seed on failure.
-pub fn start(name: &'static str) -> (Gen, SeedReport) {
+pub(crate) fn start(name: &'static str) -> (Gen, SeedReport) {
     let seed = base_seed();
     eprintln!("proptest '{name}': AC_PROPTEST_SEED={seed}");
     let mut mix = seed ^ 0x9E37_79B9_7F4A_7C15;
@@ -90,15 +90,15 @@ pub fn start(name: &'static str) -> (Gen, SeedReport) {
 }
 
 /// xorshift64* (never zero).
-pub struct Gen(u64);
+pub(crate) struct Gen(u64);
 
 impl Gen {
     /// A generator from any seed.
-    pub fn new(seed: u64) -> Gen {
+    pub(crate) fn new(seed: u64) -> Gen {
         Gen(seed | 1)
     }
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -107,7 +107,7 @@ impl Gen {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     /// A number in `0..n` (0 when n is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             0
         } else {
@@ -115,15 +115,15 @@ impl Gen {
         }
     }
     /// True with probability 1/n.
-    pub fn one_in(&mut self, n: u64) -> bool {
+    pub(crate) fn one_in(&mut self, n: u64) -> bool {
         self.below(n) == 0
     }
     /// One item of a non-empty slice.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
     /// A character of a random class, digits and multibyte text the likeliest.
-    pub fn char(&mut self) -> char {
+    pub(crate) fn char(&mut self) -> char {
         match self.below(20) {
             0..=5 => *self.pick(DIGITS),
             6..=9 => *self.pick(MULTIBYTE),
@@ -136,12 +136,12 @@ impl Gen {
         }
     }
     /// Free text of up to `max` characters from every class.
-    pub fn text(&mut self, max: u64) -> String {
+    pub(crate) fn text(&mut self, max: u64) -> String {
         let n = self.below(max + 1);
         (0..n).map(|_| self.char()).collect()
     }
     /// Up to three edits at character boundaries: insert, delete, replace, duplicate.
-    pub fn mangle(&mut self, s: &str) -> String {
+    pub(crate) fn mangle(&mut self, s: &str) -> String {
         let mut chars: Vec<char> = s.chars().collect();
         for _ in 0..1 + self.below(3) {
             let i = self.below(chars.len() as u64 + 1) as usize;
@@ -161,7 +161,7 @@ impl Gen {
         chars.into_iter().collect()
     }
     /// Leading or trailing whitespace now and then (the parsers trim).
-    pub fn padding(&mut self, s: String) -> String {
+    pub(crate) fn padding(&mut self, s: String) -> String {
         match self.below(8) {
             0 => format!(" {s}"),
             1 => format!("{s}\t"),
@@ -174,7 +174,7 @@ impl Gen {
 impl Gen {
     /// A UTC offset: sign, digits, maybe a colon, with multibyte characters among them; or a
     /// named zone; or free text.
-    pub fn offset_text(&mut self) -> String {
+    pub(crate) fn offset_text(&mut self) -> String {
         match self.below(10) {
             0 => self
                 .pick(&["Z", "z", "UTC", "utc", "GMT", "+00:00", "America/New_York"])
@@ -218,7 +218,7 @@ impl Gen {
     }
 
     /// Date and time parts, valid or out of range.
-    pub fn stamp_parts(&mut self) -> StampParts {
+    pub(crate) fn stamp_parts(&mut self) -> StampParts {
         let wild = self.one_in(5);
         StampParts {
             y: if wild {
@@ -262,7 +262,7 @@ impl Gen {
     }
 
     /// A timestamp: canonical, damaged, a zero date, or text.
-    pub fn timestamp_text(&mut self) -> (String, Option<StampParts>) {
+    pub(crate) fn timestamp_text(&mut self) -> (String, Option<StampParts>) {
         match self.below(10) {
             0 => (
                 self.pick(&[
@@ -290,7 +290,7 @@ impl Gen {
     }
 
     /// An HTTP date (IMF-fixdate), damaged now and then.
-    pub fn http_date_text(&mut self) -> (String, Option<StampParts>) {
+    pub(crate) fn http_date_text(&mut self) -> (String, Option<StampParts>) {
         const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
         let mut p = self.stamp_parts();
         p.zone = Zone::Z;
@@ -322,7 +322,7 @@ impl Gen {
     }
 
     /// A Retry-After value: delta-seconds, an HTTP date, or anything.
-    pub fn retry_after_text(&mut self) -> String {
+    pub(crate) fn retry_after_text(&mut self) -> String {
         match self.below(6) {
             0 => self.below(1000).to_string(),
             1 => format!("{}", self.next()),
@@ -341,7 +341,7 @@ impl Gen {
     }
 
     /// An `api_url`: scheme, host of generated characters, maybe a port and a path.
-    pub fn url_text(&mut self) -> (String, bool) {
+    pub(crate) fn url_text(&mut self) -> (String, bool) {
         let scheme = *self.pick(&[
             "https://", "https://", "HTTPS://", "http://", "ftp://", "", "https:/",
         ]);
@@ -384,7 +384,7 @@ impl Gen {
 
 /// The zone suffix of a generated timestamp.
 #[derive(Debug, Clone, Copy)]
-pub enum Zone {
+pub(crate) enum Zone {
     /// No zone: account time.
     None,
     /// `Z`.
@@ -397,38 +397,38 @@ pub enum Zone {
 
 /// The parts of a generated timestamp, kept so the oracle can compute the expected instant.
 #[derive(Debug, Clone)]
-pub struct StampParts {
+pub(crate) struct StampParts {
     /// Year.
-    pub y: u64,
+    pub(crate) y: u64,
     /// Month (1-12 when valid).
-    pub mo: u64,
+    pub(crate) mo: u64,
     /// Day of month.
-    pub d: u64,
+    pub(crate) d: u64,
     /// Hour.
-    pub h: u64,
+    pub(crate) h: u64,
     /// Minute.
-    pub mi: u64,
+    pub(crate) mi: u64,
     /// Second.
-    pub s: u64,
+    pub(crate) s: u64,
     /// Number of fractional digits.
-    pub frac: Option<usize>,
+    pub(crate) frac: Option<usize>,
     /// Source of the fractional digits.
-    pub frac_digits: u64,
-    pub zone: Zone,
+    pub(crate) frac_digits: u64,
+    pub(crate) zone: Zone,
     /// `T` or space.
-    pub sep: char,
+    pub(crate) sep: char,
     /// `YYYY-MM-DD` alone.
-    pub date_only: bool,
+    pub(crate) date_only: bool,
 }
 
 impl StampParts {
     /// The fractional digits as text.
-    pub fn frac_text(&self) -> String {
+    pub(crate) fn frac_text(&self) -> String {
         let digits = format!("{:020}", self.frac_digits);
         digits[..self.frac.unwrap_or(0).min(20)].to_string()
     }
     /// The timestamp text.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let date = format!("{:04}-{:02}-{:02}", self.y, self.mo, self.d);
         if self.date_only {
             return date;

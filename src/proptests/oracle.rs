@@ -5,7 +5,7 @@ use super::gen::{StampParts, Zone};
 
 /// What a parser must do with an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect<T> {
+pub(crate) enum Expect<T> {
     /// Accept, with this value.
     Accept(T),
     /// Refuse.
@@ -16,14 +16,14 @@ pub enum Expect<T> {
 
 /// True when the text, leading and trailing whitespace aside, holds a character outside ASCII:
 /// none of the documented formats (offsets, timestamps, HTTP dates, ids) has one.
-pub fn has_non_ascii(s: &str) -> bool {
+pub(crate) fn has_non_ascii(s: &str) -> bool {
     !s.trim().is_ascii()
 }
 
 /// The documented `account_timezone` forms: `Z`, `UTC`, or a sign and `H`, `HH`, `HHMM`, `H:MM`,
 /// `HH:MM` in ASCII digits, hours 0..=14, minutes 0..=59. Only sign-led strings are judged both
 /// ways (a zone name may become valid); `Z`/`UTC` must be accepted.
-pub fn offset(s: &str) -> Expect<i32> {
+pub(crate) fn offset(s: &str) -> Expect<i32> {
     let t = s.trim();
     if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
         return Expect::Accept(0);
@@ -61,7 +61,7 @@ fn leap(y: i64) -> bool {
 }
 
 /// Days in a month.
-pub fn days_in_month(y: i64, m: i64) -> i64 {
+pub(crate) fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if leap(y) => 29,
         2 => 28,
@@ -72,7 +72,7 @@ pub fn days_in_month(y: i64, m: i64) -> i64 {
 
 /// Days from 1970-01-01 to a date of year 1 or later, by counting leap years (a different method
 /// from the crate's era arithmetic).
-pub fn days_since_epoch(y: i64, m: i64, d: i64) -> i64 {
+pub(crate) fn days_since_epoch(y: i64, m: i64, d: i64) -> i64 {
     let leaps_before = |y: i64| {
         let n = y - 1;
         n / 4 - n / 100 + n / 400
@@ -85,7 +85,7 @@ pub fn days_since_epoch(y: i64, m: i64, d: i64) -> i64 {
 
 /// The instant (ns since the epoch) a generated timestamp must parse to, read at
 /// `naive_offset_minutes` when it has no zone; or that it must be refused.
-pub fn timestamp(p: &StampParts, naive_offset_minutes: i64) -> Expect<i128> {
+pub(crate) fn timestamp(p: &StampParts, naive_offset_minutes: i64) -> Expect<i128> {
     let (y, mo, d, h, mi, s) = (
         p.y as i64,
         p.mo as i64,
@@ -148,7 +148,7 @@ pub fn timestamp(p: &StampParts, naive_offset_minutes: i64) -> Expect<i128> {
 
 /// Retry-After as delta-seconds (RFC 9110: 1*DIGIT): the wait in ns, capped at 600 s as the
 /// README says; `None` when the value is not delta-seconds.
-pub fn delta_seconds_ns(s: &str) -> Option<u64> {
+pub(crate) fn delta_seconds_ns(s: &str) -> Option<u64> {
     let t = s.trim_matches(|c| c == ' ' || c == '\t');
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -167,14 +167,14 @@ pub fn delta_seconds_ns(s: &str) -> Option<u64> {
 
 /// An `api_key` as the spec describes it: after trimming, 1 to 512 printable ASCII characters
 /// without spaces.
-pub fn api_key(s: &str) -> Option<String> {
+pub(crate) fn api_key(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty() && t.len() <= 512 && t.bytes().all(|b| (0x21..=0x7e).contains(&b)))
         .then(|| t.to_string())
 }
 
 /// A plain decimal number (ASCII digits, at most one point), as config numbers may be given.
-pub fn plain_decimal(s: &str) -> Option<f64> {
+pub(crate) fn plain_decimal(s: &str) -> Option<f64> {
     let t = s.trim();
     let mut parts = t.splitn(2, '.');
     let whole = parts.next().unwrap_or("");
@@ -201,7 +201,7 @@ pub fn plain_decimal(s: &str) -> Option<f64> {
 }
 
 /// The record with MySQL zero dates as values replaced by null (what the README documents).
-pub fn zero_dates_nulled(v: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn zero_dates_nulled(v: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
         Value::String(s)

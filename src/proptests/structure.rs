@@ -3,14 +3,14 @@
 //! refusal must say something, and the key never appears in an error. Seeded per run (see mod.rs).
 
 use super::gen::share;
-use crate::catalog::parse_configured_catalog;
-use crate::cli::parse_args;
-use crate::config::{parse_base_url, Config};
-use crate::datetime::{parse_instant, parse_offset};
-use crate::response::{error_message, parse_page};
-use crate::retry::next_random;
-use crate::state::{parse_state_input, StreamState};
-use crate::streams::fixed_streams;
+use crate::api::catalog::parse_configured_catalog;
+use crate::api::streams::fixed_streams;
+use crate::commands::cli::parse_args;
+use crate::documents::config::{parse_base_url, Config};
+use crate::documents::state::{parse_state_input, StreamState};
+use crate::http::response::{error_message, parse_page};
+use crate::http::retry::next_random;
+use crate::rules::datetime::{parse_instant, parse_offset};
 use serde_json::{json, Map, Value};
 
 const SECRET: &str = "SECRET-KEY-93f1c";
@@ -267,7 +267,7 @@ fn catalog_parser() {
 
 fn has_zero_date(v: &Value) -> bool {
     match v {
-        Value::String(s) => crate::datetime::is_zero_date(s),
+        Value::String(s) => crate::rules::datetime::is_zero_date(s),
         Value::Array(a) => a.iter().any(has_zero_date),
         Value::Object(o) => o.values().any(has_zero_date),
         _ => false,
@@ -287,7 +287,7 @@ fn page_parser() {
         let body = input(&mut g, &valid);
         if let Ok(p) = parse_page(body.as_bytes(), "contacts", &["fieldValues"]) {
             for r in &p.main {
-                let text = crate::response::null_zero_dates_raw(r.get());
+                let text = crate::http::response::null_zero_dates_raw(r.get());
                 // Valid JSON by the grammar (which allows numbers beyond f64, such as 1e309,
                 // that serde_json's Value refuses and the record passes on verbatim).
                 let raw: Box<serde_json::value::RawValue> =
@@ -391,7 +391,7 @@ fn command_line_and_url_parsers() {
                 assert!(b.api_path.ends_with("/api/3"));
                 assert!(!b.authority.contains('@') && !b.authority.contains('?'));
                 assert!(
-                    b.scheme == "https" || crate::config::is_loopback(&b.host),
+                    b.scheme == "https" || crate::documents::config::is_loopback(&b.host),
                     "{url}"
                 );
             }

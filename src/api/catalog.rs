@@ -1,0 +1,129 @@
+//! The discovered catalog (what the connector offers) and the configured catalog (what a run reads).
+
+use crate::api::schemas::schema_for;
+use crate::api::streams::StreamDef;
+use crate::documents::config::{short_json, type_name};
+use serde_json::{json, Value};
+
+/// One Airbyte stream entry of the discovered catalog.
+pub(crate) fn airbyte_stream(def: &StreamDef, schema: Value) -> Value {
+    let mut s = json!({
+        "name": def.name,
+        "json_schema": schema,
+        "supported_sync_modes": if def.supports_incremental() { json!(["full_refresh", "incremental"]) } else { json!(["full_refresh"]) },
+        "source_defined_primary_key": [["id"]],
+        "is_resumable": true,
+    });
+    if let Some(c) = &def.cursor {
+        s["source_defined_cursor"] = json!(true);
+        s["default_cursor_field"] = json!([c]);
+    }
+    s
+}
+
+/// The discovered catalog's streams.
+pub(crate) fn discovered_streams(
+    defs: &[StreamDef],
+    custom_schemas: &[(String, Value)],
+) -> Vec<Value> {
+    defs.iter()
+        .map(|d| {
+            let schema = custom_schemas
+                .iter()
+                .find(|(n, _)| n == &d.name)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_else(|| schema_for(&d.name));
+            airbyte_stream(d, schema)
+        })
+        .collect()
+}
+
+/// A stream chosen by the configured catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Selected {
+    /// Stream name.
+    pub(crate) name: String,
+    /// Incremental (true) or full refresh.
+    pub(crate) incremental: bool,
+    /// What the run does differently from what the catalog asked (logged, not refused).
+    pub(crate) note: Option<String>,
+}
+
+/// Reads a configured catalog. Every stream it names must be one of `known`.
+pub(crate) fn parse_configured_catalog(
+    text: &str,
+    known: &[StreamDef],
+) -> Result<Vec<Selected>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("the catalog is not valid JSON ({e}); pass a configured catalog such as {{\"streams\": [{{\"stream\": {{\"name\": \"contacts\"}}, \"sync_mode\": \"incremental\"}}]}}"))?;
+    let v = v.get("catalog").cloned().unwrap_or(v);
+    let streams = v.get("streams").and_then(Value::as_array).ok_or_else(|| {
+        format!(
+            "the catalog must be an object with a 'streams' list, found {}",
+            type_name(&v)
+        )
+    })?;
+    let mut out: Vec<Selected> = Vec::new();
+    for (i, s) in streams.iter().enumerate() {
+        let name = s
+            .pointer("/stream/name")
+            .or_else(|| s.get("name"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("catalog stream {i} has no stream.name"))?;
+        let def = known.iter().find(|d| d.name == name).ok_or_else(|| {
+            format!("catalog stream {i} names unknown stream '{}'; run discover to see the streams of this account", name.chars().take(80).collect::<String>())
+        })?;
+        let mode = match s.get("sync_mode") {
+            None | Some(Value::Null) => "full_refresh",
+            Some(Value::String(m)) => m.as_str(),
+            Some(other) => {
+                return Err(format!(
+                    "catalog stream '{name}': sync_mode must be a string, found {}",
+                    short_json(other)
+                ))
+            }
+        };
+        // As Airbyte's CDK does: `incremental` on a stream without a cursor reads it in full
+        // (PyAirbyte asks every stream for incremental), and the cursor is source-defined, so a
+        // different `cursor_field` is not used. `destination_sync_mode` is the destination's.
+        let mut note = None;
+        let incremental = match mode {
+            "full_refresh" => false,
+            "incremental" if def.supports_incremental() => true,
+            "incremental" => {
+                note = Some(format!(
+                    "{name}: incremental asked, but the stream has no cursor; it is read in full"
+                ));
+                false
+            }
+            other => {
+                return Err(format!(
+                "catalog stream '{name}': unknown sync_mode '{}'; use full_refresh or incremental",
+                other.chars().take(40).collect::<String>()
+            ))
+            }
+        };
+        if let Some(cf) = s.get("cursor_field").and_then(Value::as_array) {
+            let asked: Vec<&str> = cf.iter().filter_map(Value::as_str).collect();
+            if incremental && !asked.is_empty() && def.cursor.as_deref() != Some(asked[0]) {
+                note = Some(format!(
+                    "{name}: cursor_field {:?} ignored; the cursor is source-defined ({})",
+                    asked,
+                    def.cursor.as_deref().unwrap_or("none")
+                ));
+            }
+        }
+        if out.iter().any(|x| x.name == name) {
+            return Err(format!("catalog names stream '{name}' twice"));
+        }
+        out.push(Selected {
+            name: name.to_string(),
+            incremental,
+            note,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "catalog_tests.rs"]
+mod tests;

@@ -1,0 +1,405 @@
+//! The connector's configuration: parsing, validation and the spec that describes it.
+//!
+//! Every problem is reported with the field's name and what to change, because a config is written
+//! by hand and the person reading the error is the one who must fix it.
+
+use crate::rules::datetime::{parse_instant, parse_offset, Instant};
+use serde_json::{json, Map, Value};
+
+/// Where the account's API lives, split the way wasi:http wants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BaseUrl {
+    /// `https` or `http` (http only for loopback hosts).
+    pub(crate) scheme: String,
+    /// `host[:port]` exactly as the request's authority.
+    pub(crate) authority: String,
+    /// The host alone, lower-cased, without brackets.
+    pub(crate) host: String,
+    /// Path prefix ending in `/api/3` (no trailing slash).
+    pub(crate) api_path: String,
+}
+
+impl BaseUrl {
+    /// The full URL of a relative API path with query, for messages (never carries the key).
+    pub(crate) fn display(&self, path_and_query: &str) -> String {
+        format!("{}://{}{}", self.scheme, self.authority, path_and_query)
+    }
+}
+
+/// A secret string: `Debug` shows `"***"` so a logged or panicking `Config` never prints it.
+/// Reading it takes a deliberate `expose()` (or a `&str` coercion where a key is needed).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub(crate) fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    /// The secret itself, for the one place that sends it (the `Api-Token` header) and for
+    /// masking it in output.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// The account's API base.
+    pub(crate) base: BaseUrl,
+    /// The API key (sent only in the `Api-Token` header; never printed, not even by `Debug`).
+    pub(crate) api_key: Secret,
+    /// Records older than this are not read by incremental streams on their first sync.
+    pub(crate) start_date: Option<Instant>,
+    /// Most request starts in any one second.
+    pub(crate) requests_per_second: f64,
+    /// UTC offset (minutes) used to read timestamps that carry no zone.
+    // Only `start_date` is read in it here; the engine reads zone-less cursors at UTC-12:00
+    // whatever the zone (docs/sync.md), so the field is kept for what the config said.
+    #[allow(dead_code)]
+    pub(crate) account_utc_offset_minutes: i32,
+    /// Seconds before the saved cursor that an incremental read goes back to, for late updates.
+    pub(crate) lookback_window_seconds: i64,
+    /// Attempts per request before a page is given up.
+    pub(crate) max_attempts: u32,
+    /// Total seconds one page may spend waiting between retries.
+    pub(crate) max_retry_wait_seconds: u64,
+    /// Take contact_custom_field_values, contact_tags and contact_lists from contacts pages
+    /// (`include=`) when read together, instead of paging their own lists.
+    pub(crate) sideload_contact_children: bool,
+}
+
+/// A config problem the user must fix; the text names the field and the remedy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConfigError(pub(crate) String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Default rate: ActiveCampaign's documented per-account limit.
+pub(crate) const DEFAULT_RPS: f64 = 5.0;
+
+/// The connector specification (Airbyte `connectionSpecification`).
+pub(crate) fn connection_specification() -> Value {
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "ActiveCampaign Source Spec",
+        "type": "object",
+        "required": ["api_url", "api_key"],
+        "additionalProperties": true,
+        "properties": {
+            "api_url": {
+                "type": "string", "order": 0, "title": "API URL",
+                "description": "Your account's API URL as Settings > Developer shows it, e.g. https://myaccount.api-us1.com (with or without /api/3). https only; plain http is accepted for loopback hosts (tests).",
+                "examples": ["https://myaccount.api-us1.com"]
+            },
+            "api_key": {
+                "type": "string", "order": 1, "title": "API key", "airbyte_secret": true,
+                "description": "The API key from Settings > Developer. Sent only in the Api-Token header."
+            },
+            "start_date": {
+                "type": "string", "order": 2, "title": "Start date",
+                "description": "Optional. On a stream's first incremental sync, skip records whose cursor is older than this (RFC 3339 or YYYY-MM-DD).",
+                "examples": ["2024-01-01T00:00:00Z", "2024-01-01"]
+            },
+            "requests_per_second": {
+                "type": "number", "order": 3, "title": "Requests per second", "default": DEFAULT_RPS,
+                "exclusiveMinimum": 0, "maximum": 100,
+                "description": "Most requests begun in any one second. ActiveCampaign allows 5 per account, shared by every integration: lower it to leave room for others; raise it only if your account has a custom limit."
+            },
+            "account_timezone": {
+                "type": "string", "order": 4, "title": "Account time zone (UTC offset)", "default": "+00:00",
+                "description": "UTC offset of your account (Settings > Account > Time zone), e.g. -05:00. Used to read timestamps the API sends without a zone (YYYY-MM-DD HH:MM:SS).",
+                "examples": ["-05:00", "+01:00"]
+            },
+            "lookback_window_seconds": {
+                "type": "integer", "order": 5, "title": "Lookback window (seconds)", "default": 0, "minimum": 0, "maximum": 2_592_000,
+                "description": "Incremental reads start this many seconds before the saved cursor, to catch late updates. Records in the window are delivered again."
+            },
+            "max_attempts": {
+                "type": "integer", "order": 6, "title": "Attempts per request", "default": 8, "minimum": 1, "maximum": 50,
+                "description": "How often one request is tried on transient failures (5xx, 429, timeouts, broken bodies) before its stream fails."
+            },
+            "sideload_contact_children": {
+                "type": "boolean", "order": 8, "title": "Contact children from contacts pages", "default": true,
+                "description": "When contacts are read in full together with contact_custom_field_values, contact_tags or contact_lists, take those from the contacts pages (include=) instead of paging their own lists: far fewer requests. Turn off if your account answers include= slowly."
+            },
+            "max_retry_wait_seconds": {
+                "type": "integer", "order": 7, "title": "Most retry wait per request (seconds)", "default": 600, "minimum": 1, "maximum": 86_400,
+                "description": "Total time one request may spend waiting between retries before its stream fails."
+            }
+        }
+    })
+}
+
+/// True for hosts that never leave the machine.
+pub(crate) fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host == "::1"
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            let parts: Vec<&str> = rest.split('.').collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.parse::<u8>().is_ok())
+        })
+}
+
+/// Parses and checks `api_url`. Accepts a trailing `/`, `/api/3` or `/api/3/`.
+pub(crate) fn parse_base_url(raw: &str) -> Result<BaseUrl, ConfigError> {
+    let bad = |why: &str| {
+        ConfigError(format!(
+            "config field 'api_url' {why}. Copy the API URL from ActiveCampaign's Settings > Developer, e.g. https://myaccount.api-us1.com"
+        ))
+    };
+    let url = raw.trim();
+    if url.is_empty() {
+        return Err(bad("is empty"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("contains spaces or control characters"));
+    }
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad("has no scheme (it must start with https://)"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(bad("must use https"));
+    }
+    if rest.contains('?') || rest.contains('#') {
+        return Err(bad("must not carry a query string or fragment (the key goes in 'api_key', nothing else belongs in the URL)"));
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return Err(bad(
+            "must not carry credentials (user:password@); put the key in 'api_key'",
+        ));
+    }
+    if authority.is_empty() {
+        return Err(bad("has no host"));
+    }
+    let host = if let Some(inner) = authority.strip_prefix('[') {
+        let end = inner
+            .find(']')
+            .ok_or_else(|| bad("has an unclosed [ in its host"))?;
+        let after = &inner[end + 1..];
+        if !after.is_empty() && !after.starts_with(':') {
+            return Err(bad("has an invalid host"));
+        }
+        inner[..end].to_ascii_lowercase()
+    } else {
+        let (h, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        if let Some(p) = port {
+            if p.parse::<u16>().map_or(true, |n| n == 0) {
+                return Err(bad("has an invalid port"));
+            }
+        }
+        if !h
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            || h.is_empty()
+        {
+            return Err(bad("has an invalid host name"));
+        }
+        h.to_ascii_lowercase()
+    };
+    if scheme == "http" && !is_loopback(&host) {
+        return Err(bad(
+            "uses plain http; the API key must travel encrypted, so use https",
+        ));
+    }
+    let mut path = path.trim_end_matches('/').to_string();
+    if let Some(p) = path.strip_suffix("/api/3") {
+        path = p.to_string();
+    }
+    if !path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c))
+    {
+        return Err(bad("has an invalid path"));
+    }
+    Ok(BaseUrl {
+        scheme,
+        authority: authority.to_ascii_lowercase(),
+        host,
+        api_path: format!("{path}/api/3"),
+    })
+}
+
+fn field_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, ConfigError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(ConfigError(format!(
+            "config field '{key}' must be a string, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+fn field_num(
+    obj: &Map<String, Value>,
+    key: &str,
+    min: f64,
+    max: f64,
+) -> Result<Option<f64>, ConfigError> {
+    let v = match obj.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    match v {
+        Some(x) if x.is_finite() && x >= min && x <= max => Ok(Some(x)),
+        _ => Err(ConfigError(format!(
+            "config field '{key}' must be a number between {min} and {max}, got {}",
+            obj.get(key).map(short_json).unwrap_or_default()
+        ))),
+    }
+}
+
+/// The JSON type of a value, for messages.
+pub(crate) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A JSON value shortened for an error message.
+pub(crate) fn short_json(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+impl Config {
+    /// Parses a config document (JSON text).
+    pub(crate) fn parse(text: &str) -> Result<Config, ConfigError> {
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            ConfigError(format!("the config is not valid JSON ({e}); it must be an object such as {{\"api_url\": \"https://myaccount.api-us1.com\", \"api_key\": \"...\"}}"))
+        })?;
+        Config::from_value(&v)
+    }
+
+    /// Checks a parsed config document. Error text never carries the key, even when another
+    /// field's value happens to contain it.
+    pub(crate) fn from_value(v: &Value) -> Result<Config, ConfigError> {
+        Config::check(v).map_err(|e| match v.get("api_key").and_then(Value::as_str) {
+            Some(key) => ConfigError(
+                crate::output::redact::Redactor::new(key.trim())
+                    .clean(&e.0)
+                    .into_owned(),
+            ),
+            None => e,
+        })
+    }
+
+    fn check(v: &Value) -> Result<Config, ConfigError> {
+        let obj = v.as_object().ok_or_else(|| {
+            ConfigError(format!(
+                "the config must be a JSON object, got {}",
+                type_name(v)
+            ))
+        })?;
+        let api_url = field_str(obj, "api_url")?
+            .ok_or_else(|| ConfigError("config field 'api_url' is missing: add your account's API URL from Settings > Developer".into()))?;
+        let base = parse_base_url(api_url)?;
+        let api_key = field_str(obj, "api_key")?.ok_or_else(|| {
+            ConfigError(
+                "config field 'api_key' is missing: add the API key from Settings > Developer"
+                    .into(),
+            )
+        })?;
+        let api_key = api_key.trim().to_string();
+        if api_key.is_empty() {
+            return Err(ConfigError(
+                "config field 'api_key' is empty: add the API key from Settings > Developer".into(),
+            ));
+        }
+        if api_key.len() > 512 || !api_key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(ConfigError("config field 'api_key' is not a valid key (it must be printable ASCII without spaces); copy it again from Settings > Developer".into()));
+        }
+        let account_utc_offset_minutes = match field_str(obj, "account_timezone")? {
+            None => 0,
+            Some(s) => parse_offset(s).ok_or_else(|| {
+                ConfigError(
+                    "config field 'account_timezone' must be a UTC offset such as -05:00 or +01:00"
+                        .into(),
+                )
+            })?,
+        };
+        let start_date = match field_str(obj, "start_date")? {
+            None => None,
+            Some(s) if s.trim().is_empty() => None,
+            Some(s) => Some(parse_instant(s, account_utc_offset_minutes).ok_or_else(|| {
+                ConfigError(format!(
+                    "config field 'start_date' is not a date: {}; use RFC 3339 (2024-01-01T00:00:00Z) or YYYY-MM-DD",
+                    short_json(&Value::String(s.to_string()))
+                ))
+            })?),
+        };
+        let requests_per_second =
+            field_num(obj, "requests_per_second", 0.001, 100.0)?.unwrap_or(DEFAULT_RPS);
+        let lookback =
+            field_num(obj, "lookback_window_seconds", 0.0, 2_592_000.0)?.unwrap_or(0.0) as i64;
+        let max_attempts = field_num(obj, "max_attempts", 1.0, 50.0)?.unwrap_or(8.0) as u32;
+        let max_wait =
+            field_num(obj, "max_retry_wait_seconds", 1.0, 86_400.0)?.unwrap_or(600.0) as u64;
+        let sideload_contact_children = match obj.get("sideload_contact_children") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "config field 'sideload_contact_children' must be true or false, got {}",
+                    short_json(other)
+                )))
+            }
+        };
+        Ok(Config {
+            base,
+            api_key: Secret::new(api_key),
+            start_date,
+            requests_per_second,
+            account_utc_offset_minutes,
+            lookback_window_seconds: lookback,
+            max_attempts,
+            max_retry_wait_seconds: max_wait,
+            sideload_contact_children,
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

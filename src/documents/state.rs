@@ -1,0 +1,332 @@
+//! Per-stream state: the cursor of the last completed pass and, while a pass is under way, where
+//! to resume it.
+//!
+//! Written as Airbyte STREAM state after every page; read back from the list of STATE messages a
+//! runner saves, or from the older single-object form `{"<stream>": {...}}`.
+
+use crate::documents::config::{short_json, type_name};
+use crate::http::request::IdRange;
+use crate::rules::datetime::{parse_instant, Instant};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// What is kept for one stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StreamState {
+    /// High-water mark of the last completed incremental pass.
+    pub(crate) cursor: Option<Instant>,
+    /// Ids delivered with exactly `cursor`, so they are not delivered again.
+    pub(crate) cursor_ids: Vec<String>,
+    /// Where the unfinished pass stopped (None: no pass under way).
+    pub(crate) resume: Option<Resume>,
+    /// Highest cursor seen so far in the unfinished pass.
+    pub(crate) pass_max: Option<Instant>,
+    /// Ids seen with exactly `pass_max`.
+    pub(crate) pass_max_ids: Vec<String>,
+    /// Server time (less a margin) when the unfinished pass began: records that change while a
+    /// pass runs may be behind it, so the cursor never moves past this instant.
+    pub(crate) pass_start: Option<Instant>,
+}
+
+/// Where an unfinished pass goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resume {
+    /// Offset paging: the first offset not yet delivered.
+    Offset(u64),
+    /// Offset paging: the first offset not yet delivered, and the ids of the last records
+    /// delivered (in list order), so the next run's first page can be checked to continue them.
+    OffsetAfter(u64, Vec<String>),
+    /// Keyset paging: the id ranges still to read (several when read in parallel).
+    Ranges(Vec<IdRange>),
+}
+
+fn id_value(v: &Value, stream: &str, key: &str) -> Result<Option<String>, StateError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s)
+            if !s.is_empty() && s.len() < 40 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(Some(s.clone()))
+        }
+        Value::Number(n) if n.is_u64() => Ok(Some(n.to_string())),
+        other => Err(StateError(format!(
+            "state of stream '{stream}': {key} must be an id (digits), found {}",
+            short_json(other)
+        ))),
+    }
+}
+
+/// A state input problem; the text says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StateError(pub(crate) String);
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+const MAX_IDS: usize = 10_000;
+
+fn ids(v: Option<&Value>, stream: &str, key: &str) -> Result<Vec<String>, StateError> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(a)) if a.len() <= MAX_IDS => a
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                other => Err(StateError(format!(
+                    "state of stream '{stream}': '{key}' must list ids as strings, found {}",
+                    type_name(other)
+                ))),
+            })
+            .collect(),
+        Some(other) => Err(StateError(format!(
+            "state of stream '{stream}': '{key}' must be a list of at most {MAX_IDS} ids, found {}",
+            short_json(other)
+        ))),
+    }
+}
+
+fn instant(v: Option<&Value>, stream: &str, key: &str) -> Result<Option<Instant>, StateError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => parse_instant(s, 0).map(Some).ok_or_else(|| {
+            StateError(format!("state of stream '{stream}': '{key}' is not a timestamp: {}; fix or remove it (removing it re-reads the stream)", short_json(&Value::String(s.clone()))))
+        }),
+        Some(other) => Err(StateError(format!("state of stream '{stream}': '{key}' must be a timestamp string, found {}", type_name(other)))),
+    }
+}
+
+impl StreamState {
+    /// Reads one stream's state object. `cursor_field` lets a Singer-style bookmark
+    /// (`{"udate": "…"}`) stand in for `cursor`, and a bare timestamp string (what singer-io's
+    /// tap-activecampaign writes: `{"bookmarks": {"contacts": "2025-01-01T00:00:00.000000Z"}}`)
+    /// is the cursor itself; on a stream without a cursor it means nothing and is ignored.
+    pub(crate) fn from_value(
+        stream: &str,
+        v: &Value,
+        cursor_field: Option<&str>,
+    ) -> Result<StreamState, StateError> {
+        if v.is_string() {
+            let cursor = match cursor_field {
+                Some(_) => instant(Some(v), stream, "bookmark")?,
+                None => None,
+            };
+            return Ok(StreamState {
+                cursor,
+                ..StreamState::default()
+            });
+        }
+        let obj = v.as_object().ok_or_else(|| {
+            StateError(format!(
+                "state of stream '{stream}' must be an object, found {}",
+                type_name(v)
+            ))
+        })?;
+        let mut st = StreamState {
+            cursor: instant(obj.get("cursor"), stream, "cursor")?,
+            cursor_ids: ids(obj.get("cursor_ids"), stream, "cursor_ids")?,
+            pass_max: instant(obj.get("pass_max"), stream, "pass_max")?,
+            pass_max_ids: ids(obj.get("pass_max_ids"), stream, "pass_max_ids")?,
+            pass_start: instant(obj.get("pass_start"), stream, "pass_start")?,
+            resume: None,
+        };
+        if st.cursor.is_none() {
+            if let Some(f) = cursor_field {
+                st.cursor = instant(obj.get(f), stream, f)?;
+            }
+        }
+        st.resume = match obj.get("resume") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(r)) => Some(if let Some(o) = r.get("offset") {
+                let o = o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?;
+                match r.get("last_ids") {
+                    None | Some(Value::Null) => Resume::Offset(o),
+                    Some(Value::Array(ids)) if ids.len() <= 100 && ids.iter().all(|i| i.as_str().is_some_and(|s| s.len() <= 100)) => Resume::OffsetAfter(o, ids.iter().filter_map(|i| i.as_str().map(String::from)).collect()),
+                    Some(other) => return Err(StateError(format!("state of stream '{stream}': resume.last_ids must be a list of at most 100 id strings, found {}", short_json(other)))),
+                }
+            } else if let Some(a) = r.get("id_greater") {
+                Resume::Ranges(vec![IdRange {
+                    after: id_value(a, stream, "resume.id_greater")?,
+                    below: None,
+                }])
+            } else if let Some(list) = r.get("ranges") {
+                let items = list.as_array().filter(|a| a.len() <= 1000).ok_or_else(|| StateError(format!("state of stream '{stream}': resume.ranges must be a list of at most 1000 ranges")))?;
+                let mut ranges = Vec::new();
+                for item in items {
+                    let after = id_value(
+                        item.get("after").unwrap_or(&Value::Null),
+                        stream,
+                        "resume.ranges[].after",
+                    )?;
+                    let below = id_value(
+                        item.get("below").unwrap_or(&Value::Null),
+                        stream,
+                        "resume.ranges[].below",
+                    )?;
+                    ranges.push(IdRange { after, below });
+                }
+                Resume::Ranges(ranges)
+            } else {
+                return Err(StateError(format!("state of stream '{stream}': resume must hold 'offset', 'id_greater' or 'ranges'")));
+            }),
+            Some(other) => {
+                return Err(StateError(format!(
+                    "state of stream '{stream}': resume must be an object, found {}",
+                    type_name(other)
+                )))
+            }
+        };
+        Ok(st)
+    }
+
+    /// The state object written in STATE messages.
+    pub(crate) fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(c) = self.cursor {
+            m.insert("cursor".into(), json!(c.to_rfc3339()));
+            m.insert("cursor_ids".into(), json!(self.cursor_ids));
+        }
+        if let Some(r) = &self.resume {
+            m.insert("resume".into(), match r {
+                Resume::Offset(o) => json!({"offset": o}),
+                Resume::OffsetAfter(o, ids) => json!({"offset": o, "last_ids": ids}),
+                Resume::Ranges(rs) => json!({"ranges": rs.iter().map(|r| json!({"after": r.after, "below": r.below})).collect::<Vec<_>>()}),
+            });
+            if let Some(p) = self.pass_max {
+                m.insert("pass_max".into(), json!(p.to_rfc3339()));
+                m.insert("pass_max_ids".into(), json!(self.pass_max_ids));
+            }
+            if let Some(p) = self.pass_start {
+                m.insert("pass_start".into(), json!(p.to_rfc3339()));
+            }
+        }
+        Value::Object(m)
+    }
+
+    /// Notes a delivered record's cursor value for the running pass.
+    pub(crate) fn saw(&mut self, at: Instant, id: &str) {
+        match self.pass_max {
+            Some(m) if at < m => {}
+            Some(m) if at == m => {
+                if self.pass_max_ids.len() < MAX_IDS && !self.pass_max_ids.iter().any(|x| x == id) {
+                    self.pass_max_ids.push(id.to_string());
+                }
+            }
+            _ => {
+                self.pass_max = Some(at);
+                self.pass_max_ids = vec![id.to_string()];
+            }
+        }
+    }
+
+    /// Closes a completed pass: the cursor moves to the highest value seen, but not past the
+    /// pass's start (a record updated during the pass, behind the pages already read, has a
+    /// later value than that start; the next pass must still see it).
+    pub(crate) fn finish_pass(&mut self) {
+        self.resume = None;
+        let started = self.pass_start.take();
+        if let Some(p) = self.pass_max.take() {
+            let mut seen = std::mem::take(&mut self.pass_max_ids);
+            let p = match started {
+                Some(s) if p >= s => {
+                    seen.clear();
+                    s
+                }
+                _ => p,
+            };
+            match self.cursor {
+                Some(c) if p < c => {}
+                Some(c) if p == c => {
+                    for id in seen {
+                        if !self.cursor_ids.contains(&id) && self.cursor_ids.len() < MAX_IDS {
+                            self.cursor_ids.push(id);
+                        }
+                    }
+                }
+                _ => {
+                    self.cursor = Some(p);
+                    self.cursor_ids = seen;
+                }
+            }
+        }
+    }
+
+    /// Whether an incremental pass delivers a record with this cursor value and id.
+    /// `floor` is the lower bound for a stream without a cursor yet (start_date);
+    /// `lookback_s` > 0 re-delivers the margin before the cursor.
+    pub(crate) fn wants(
+        &self,
+        at: Option<Instant>,
+        id: &str,
+        floor: Option<Instant>,
+        lookback_s: i64,
+    ) -> bool {
+        let Some(at) = at else { return true };
+        match self.cursor {
+            None => floor.is_none_or(|f| at >= f),
+            Some(c) if lookback_s > 0 => at >= c.plus_seconds(-lookback_s),
+            Some(c) => at > c || (at == c && !self.cursor_ids.iter().any(|x| x == id)),
+        }
+    }
+}
+
+/// Parses the state input into stream name → state object. Accepts a list of Airbyte STATE
+/// messages (STREAM, or GLOBAL's stream_states), or the older single object keyed by stream.
+pub(crate) fn parse_state_input(text: &str) -> Result<BTreeMap<String, Value>, StateError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| StateError(format!("the state is not valid JSON ({e}); pass the last STATE messages a run emitted, as a JSON list, or remove --state to sync from scratch")))?;
+    let mut out = BTreeMap::new();
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let msg = item.get("state").unwrap_or(item);
+                let kind = msg.get("type").and_then(Value::as_str).unwrap_or("");
+                match kind {
+                    "STREAM" => {
+                        let s = msg.get("stream").ok_or_else(|| StateError(format!("state item {i} is of type STREAM but has no 'stream'")))?;
+                        let name = s.pointer("/stream_descriptor/name").and_then(Value::as_str).ok_or_else(|| StateError(format!("state item {i} has no stream_descriptor.name")))?;
+                        out.insert(name.to_string(), s.get("stream_state").cloned().unwrap_or(json!({})));
+                    }
+                    "GLOBAL" => {
+                        let list = msg.pointer("/global/stream_states").and_then(Value::as_array).ok_or_else(|| StateError(format!("state item {i} is GLOBAL without global.stream_states")))?;
+                        for s in list {
+                            let name = s.pointer("/stream_descriptor/name").and_then(Value::as_str).ok_or_else(|| StateError(format!("state item {i} has a stream state without stream_descriptor.name")))?;
+                            out.insert(name.to_string(), s.get("stream_state").cloned().unwrap_or(json!({})));
+                        }
+                    }
+                    "LEGACY" | "" => {
+                        let data = msg.get("data").unwrap_or(msg);
+                        let obj = data.as_object().ok_or_else(|| StateError(format!("state item {i} is not an object")))?;
+                        for (k, v) in obj {
+                            if k != "type" && k != "data" {
+                                out.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                    other => return Err(StateError(format!("state item {i} has unknown type '{}'; expected STREAM", other.chars().take(30).collect::<String>()))),
+                }
+            }
+        }
+        Value::Object(obj) => {
+            let obj = match obj.get("data").and_then(Value::as_object) {
+                Some(d) if obj.get("type").and_then(Value::as_str) == Some("LEGACY") || obj.len() == 1 => d.clone(),
+                _ => obj,
+            };
+            let obj = match obj.get("bookmarks").and_then(Value::as_object) {
+                Some(b) => b.clone(),
+                None => obj,
+            };
+            for (k, v) in obj {
+                out.insert(k, v);
+            }
+        }
+        other => return Err(StateError(format!("the state must be a JSON list of STATE messages or an object keyed by stream, found {}", type_name(&other)))),
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

@@ -1,0 +1,240 @@
+//! Reading one page of a list answer.
+//!
+//! The API's answers vary: `meta.total` is a string, an int or absent; lists can be missing; a 200
+//! can carry an HTML page, an empty body or cut-off JSON. This module turns a body into records or
+//! into an error that says what was wrong, without trusting any of it.
+
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// One record as the API sent it: its JSON text, checked but not taken apart, so it can be passed
+/// on without being rebuilt (the hot path of a read).
+pub(crate) type Record = Box<RawValue>;
+
+/// One page, split by list key.
+#[derive(Debug, Default)]
+pub(crate) struct Page {
+    /// Records under the paging key, in answer order.
+    pub(crate) main: Vec<Record>,
+    /// Records under other requested keys (sideloads), by key.
+    pub(crate) extra: Vec<(String, Vec<Record>)>,
+    /// `meta.total` when the answer gives a usable one.
+    pub(crate) total: Option<u64>,
+}
+
+/// Why a 200 answer could not be read as a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BadPage {
+    /// Empty body, HTML, cut-off or otherwise invalid JSON: worth retrying.
+    NotJson(String),
+    /// A 200 with no list: an empty body, `{}` or an object without the list key (some
+    /// endpoints answer an empty list this way). An empty page once confirmed.
+    Empty(String),
+}
+
+impl std::fmt::Display for BadPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadPage::NotJson(s) | BadPage::Empty(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Replaces MySQL zero dates by null, anywhere in the record: the parsed-value twin of
+/// `null_zero_dates_raw`, which the tests check it against.
+#[cfg(test)]
+pub(crate) fn null_zero_dates(v: &mut Value) {
+    match v {
+        Value::String(s) if crate::rules::datetime::is_zero_date(s) => *v = Value::Null,
+        Value::Array(a) => a.iter_mut().for_each(null_zero_dates),
+        Value::Object(o) => o.values_mut().for_each(null_zero_dates),
+        _ => {}
+    }
+}
+
+/// The record text with MySQL zero dates (`"0000-00-00"`, `"0000-00-00 00:00:00"`) as values
+/// replaced by `null`. Borrowed, without work, when there are none.
+pub(crate) fn null_zero_dates_raw(text: &str) -> Cow<'_, str> {
+    if !text.contains("\"0000-00-00") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\"0000-00-00") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let token = [
+            "\"0000-00-00 00:00:00\"",
+            "\"0000-00-00T00:00:00\"",
+            "\"0000-00-00\"",
+        ]
+        .into_iter()
+        .find(|t| tail.starts_with(t));
+        // A value, not a key: what follows is `,`, `}` or `]`.
+        let is_value = token.is_some_and(|t| {
+            matches!(
+                tail[t.len()..].trim_start().chars().next(),
+                Some(',') | Some('}') | Some(']')
+            )
+        });
+        match token {
+            Some(t) if is_value && !out.ends_with('\\') => {
+                out.push_str("null");
+                rest = &tail[t.len()..];
+            }
+            _ => {
+                out.push('"');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// The `id` of a record, as text ("" when it has none).
+pub(crate) fn record_id(r: &RawValue) -> String {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        #[serde(default)]
+        id: Option<Value>,
+    }
+    id_text(
+        serde_json::from_str::<IdOnly>(r.get())
+            .ok()
+            .and_then(|x| x.id)
+            .as_ref(),
+    )
+}
+
+/// An `id` value as text: ids are strings, sometimes numbers ("" when absent or another type).
+pub(crate) fn id_text(id: Option<&Value>) -> String {
+    match id {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Reads `meta.total` whether it is a string, a number or absent.
+pub(crate) fn meta_total(obj: &Map<String, Value>) -> Option<u64> {
+    match obj.get("meta")?.get("total")? {
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// What a body starts with, for messages: never more than a short, printable prefix.
+pub(crate) fn describe_body(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "an empty body".into();
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let kind = if clean.trim_start().starts_with('<') {
+        "HTML/XML"
+    } else {
+        "text"
+    };
+    format!("{kind} starting '{}' ({} bytes)", clean.trim(), body.len())
+}
+
+/// Parses a page. `page_key` must be present; `extra_keys` are taken when present. Records stay
+/// JSON text; items that are not objects are dropped.
+pub(crate) fn parse_page(
+    body: &[u8],
+    page_key: &str,
+    extra_keys: &[&str],
+) -> Result<Page, BadPage> {
+    let not_json = |why: String| {
+        BadPage::NotJson(format!(
+            "the answer is not a JSON object ({why}); got {}",
+            describe_body(body)
+        ))
+    };
+    let text = std::str::from_utf8(body).map_err(|e| not_json(e.to_string()))?;
+    if text.trim().is_empty() {
+        return Err(BadPage::Empty(format!(
+            "the answer has no '{page_key}' list (an empty body)"
+        )));
+    }
+    let top: BTreeMap<String, &RawValue> =
+        serde_json::from_str(text).map_err(|e| not_json(e.to_string()))?;
+    let total = match top.get("meta") {
+        Some(m) => serde_json::from_str::<Value>(m.get())
+            .ok()
+            .and_then(|meta| {
+                let mut o = Map::new();
+                o.insert("meta".into(), meta);
+                meta_total(&o)
+            }),
+        None => None,
+    };
+    let take = |key: &str| -> Option<Vec<Record>> {
+        let raw = top.get(key)?;
+        let list: Vec<Record> = serde_json::from_str(raw.get()).ok()?;
+        Some(
+            list.into_iter()
+                .filter(|r| r.get().trim_start().starts_with('{'))
+                .collect(),
+        )
+    };
+    let main = take(page_key).ok_or_else(|| {
+        BadPage::Empty(format!(
+            "the answer has no '{page_key}' list; got {}",
+            describe_body(body)
+        ))
+    })?;
+    let extra = extra_keys
+        .iter()
+        .map(|k| (k.to_string(), take(k).unwrap_or_default()))
+        .collect();
+    Ok(Page { main, extra, total })
+}
+
+/// The message an error answer carries, from any of the API's three error shapes, shortened.
+pub(crate) fn error_message(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let msg = if let Some(m) = v.get("message").and_then(Value::as_str) {
+        m.to_string()
+    } else if let Some(errs) = v.get("errors").and_then(Value::as_array) {
+        let parts: Vec<String> = errs
+            .iter()
+            .filter_map(|e| match e {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(o) => {
+                    let title = o.get("title").and_then(Value::as_str).unwrap_or("");
+                    let detail = o.get("detail").and_then(Value::as_str).unwrap_or("");
+                    let t = [title, detail]
+                        .iter()
+                        .filter(|s| !s.is_empty())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(": ");
+                    (!t.is_empty()).then_some(t)
+                }
+                _ => None,
+            })
+            .collect();
+        if parts.is_empty() {
+            return None;
+        }
+        parts.join("; ")
+    } else {
+        return None;
+    };
+    let clean: String = msg.chars().filter(|c| !c.is_control()).take(200).collect();
+    Some(clean)
+}
+
+#[cfg(test)]
+#[path = "response_tests.rs"]
+mod tests;

@@ -1,0 +1,245 @@
+use super::*;
+use serde_json::json;
+
+#[test]
+fn total_in_every_shape() {
+    for (body, want) in [
+        (json!({"meta": {"total": "6"}}), Some(6)),
+        (json!({"meta": {"total": 3}}), Some(3)),
+        (json!({"meta": {}}), None),
+        (json!({}), None),
+        (json!({"meta": {"total": "many"}}), None),
+    ] {
+        assert_eq!(meta_total(body.as_object().unwrap()), want, "{body}");
+    }
+}
+
+#[test]
+fn page_with_sideloads_and_zero_dates() {
+    let body = json!({"fields": [{"id": "1", "cdate": "0000-00-00 00:00:00", "nested": {"d": "0000-00-00"}}],
+        "fieldOptions": [{"id": "7"}], "meta": {"total": "1"}}).to_string();
+    let p = parse_page(body.as_bytes(), "fields", &["fieldOptions", "fieldRels"]).unwrap();
+    assert_eq!(p.main.len(), 1);
+    let rec: Value = serde_json::from_str(&null_zero_dates_raw(p.main[0].get())).unwrap();
+    assert_eq!(rec["cdate"], Value::Null);
+    assert_eq!(rec["nested"]["d"], Value::Null);
+    assert_eq!(record_id(&p.main[0]), "1");
+    assert_eq!(p.extra[0].1.len(), 1);
+    assert!(p.extra[1].1.is_empty());
+    assert_eq!(p.total, Some(1));
+}
+
+#[test]
+fn bad_bodies() {
+    for empty in [
+        &b""[..],
+        b" \n",
+        b"{}",
+        br#"{"meta": {"total": "0"}}"#,
+        br#"{"x": null}"#,
+    ] {
+        assert!(
+            matches!(parse_page(empty, "x", &[]), Err(BadPage::Empty(_))),
+            "{}",
+            String::from_utf8_lossy(empty)
+        );
+    }
+    assert!(matches!(
+        parse_page(b"<html>502</html>", "x", &[]),
+        Err(BadPage::NotJson(_))
+    ));
+    assert!(matches!(
+        parse_page(b"{\"x\": [", "x", &[]),
+        Err(BadPage::NotJson(_))
+    ));
+    assert!(matches!(
+        parse_page(b"[]", "x", &[]),
+        Err(BadPage::NotJson(_))
+    ));
+    assert!(matches!(
+        parse_page(b"null", "x", &[]),
+        Err(BadPage::NotJson(_))
+    ));
+    let e = parse_page(b"<html><body>Bad Gateway</body></html>", "x", &[]).unwrap_err();
+    assert!(e.to_string().contains("HTML"), "{e}");
+}
+
+#[test]
+fn non_objects_in_a_list_are_dropped() {
+    let p = parse_page(br#"{"x": [1, {"id": "1"}, null]}"#, "x", &[]).unwrap();
+    assert_eq!(p.main.len(), 1);
+}
+
+#[test]
+fn a_page_of_several_megabytes_with_odd_values() {
+    // 100 records of ~60 KB each: non-ASCII, nulls, zero dates, links as {} and [].
+    let big = "Zoë 東京 ".repeat(5_000);
+    let recs: Vec<Value> = (0..100)
+        .map(|i| serde_json::json!({"id": i.to_string(), "note": big, "x": null, "d": "0000-00-00", "links": if i % 2 == 0 { serde_json::json!({}) } else { serde_json::json!([]) }}))
+        .collect();
+    let body = serde_json::json!({"contacts": recs, "meta": {"total": 100}}).to_string();
+    assert!(body.len() > 5_000_000);
+    let p = parse_page(body.as_bytes(), "contacts", &[]).unwrap();
+    assert_eq!(p.main.len(), 100);
+    assert_eq!(p.total, Some(100));
+    let v: Value = serde_json::from_str(&null_zero_dates_raw(p.main[7].get())).unwrap();
+    assert_eq!(v["d"], Value::Null);
+    assert!(v["note"].as_str().unwrap().starts_with("Zoë 東京"));
+}
+
+#[test]
+fn zero_dates_in_text() {
+    assert_eq!(
+        null_zero_dates_raw(r#"{"a":"0000-00-00","b":"0000-00-00 00:00:00" , "c":["0000-00-00"]}"#),
+        r#"{"a":null,"b":null , "c":[null]}"#
+    );
+    // Not values: a key, part of a longer string, an escaped quote.
+    for same in [
+        r#"{"0000-00-00":1}"#,
+        r#"{"a":"0000-00-00x"}"#,
+        r#"{"a":"say \"0000-00-00\" ok"}"#,
+    ] {
+        assert_eq!(null_zero_dates_raw(same), same);
+    }
+}
+
+#[test]
+fn error_shapes() {
+    assert_eq!(
+        error_message(br#"{"message":"No Result found"}"#).as_deref(),
+        Some("No Result found")
+    );
+    assert_eq!(
+        error_message(br#"{"errors":[{"status":403,"title":"Forbidden","detail":"You do not have permission to view lists."}]}"#).as_deref(),
+        Some("Forbidden: You do not have permission to view lists.")
+    );
+    assert_eq!(
+        error_message(br#"{"errors":["a","b"]}"#).as_deref(),
+        Some("a; b")
+    );
+    assert_eq!(error_message(b"<html>"), None);
+}
+
+/// Reading answers: zero dates on parsed values and on raw text (each checked against the
+/// other), ids, totals, body descriptions and error messages at their limits.
+mod boundaries {
+    use crate::http::response::{
+        describe_body, error_message, id_text, meta_total, null_zero_dates, null_zero_dates_raw,
+        parse_page, record_id, BadPage,
+    };
+    use serde_json::{json, Value};
+
+    /// Zero dates become null at any depth, as values only; other strings stay.
+    #[test]
+    fn zero_dates_on_values() {
+        let mut v = json!({"a": "0000-00-00", "b": ["0000-00-00 00:00:00", "x", {"c": "0000-00-00T00:00:00"}],
+            "d": "0000-00-01", "e": 5, "0000-00-00": "kept"});
+        null_zero_dates(&mut v);
+        assert_eq!(
+            v,
+            json!({"a": null, "b": [null, "x", {"c": null}], "d": "0000-00-01", "e": 5, "0000-00-00": "kept"})
+        );
+        let mut s = json!("0000-00-00");
+        null_zero_dates(&mut s);
+        assert_eq!(s, Value::Null);
+    }
+
+    /// The text rewrite agrees with the value rewrite on awkward records.
+    #[test]
+    fn zero_dates_raw_agree_with_values() {
+        for text in [
+            r#"{"a":"0000-00-00","b":[ "0000-00-00" ,"0000-00-00 00:00:00"],"c":{"d":"0000-00-00T00:00:00"}}"#,
+            r#"{"0000-00-00":"0000-00-00","x":"0000-00-00 00:00:00x"}"#,
+            r#"{"a":"\"0000-00-00\"","b":"0000-00-00"}"#,
+            r#"{"a":"0000-00-00 00:00","b":"0000-00-00"  }"#,
+            r#"["0000-00-00","0000-00-00"]"#,
+            r#"{"a":"no dates here"}"#,
+        ] {
+            let mut want: Value = serde_json::from_str(text).unwrap();
+            null_zero_dates(&mut want);
+            let got: Value = serde_json::from_str(&null_zero_dates_raw(text)).unwrap();
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    /// Ids as text: strings as they are, numbers printed, anything else (or none) empty.
+    #[test]
+    fn ids_as_text() {
+        assert_eq!(id_text(Some(&json!("12"))), "12");
+        assert_eq!(id_text(Some(&json!(12))), "12");
+        assert_eq!(id_text(Some(&json!(true))), "");
+        assert_eq!(id_text(None), "");
+        let p = parse_page(
+            br#"{"x": [{"id": 7}, {"name": "n"}, {"id": null}]}"#,
+            "x",
+            &[],
+        )
+        .unwrap();
+        let ids: Vec<String> = p.main.iter().map(|r| record_id(r)).collect();
+        assert_eq!(ids, ["7", "", ""]);
+    }
+
+    /// Totals: whole numbers, numeric strings, non-negative floats; nothing else.
+    #[test]
+    fn totals() {
+        let total = |v: Value| meta_total(json!({ "meta": { "total": v } }).as_object().unwrap());
+        assert_eq!(total(json!(0)), Some(0));
+        assert_eq!(total(json!(" 12 ")), Some(12));
+        assert_eq!(total(json!(12.0)), Some(12));
+        assert_eq!(total(json!(-1)), None);
+        assert_eq!(total(json!(-1.5)), None);
+        assert_eq!(total(json!(null)), None);
+        let p = parse_page(br#"{"x": [], "meta": {"total": "3"}}"#, "x", &[]).unwrap();
+        assert_eq!(p.total, Some(3));
+        let p = parse_page(br#"{"x": [], "meta": "odd"}"#, "x", &[]).unwrap();
+        assert_eq!(p.total, None);
+    }
+
+    /// A body described for a message: kind, the first 80 bytes made printable, and its length.
+    #[test]
+    fn bodies_described() {
+        assert_eq!(describe_body(b""), "an empty body");
+        assert_eq!(
+            describe_body(b"  <html>x"),
+            "HTML/XML starting '<html>x' (9 bytes)"
+        );
+        assert_eq!(describe_body(b"a\nb\tc"), "text starting 'a b c' (5 bytes)");
+        let long = "y".repeat(100);
+        assert_eq!(
+            describe_body(long.as_bytes()),
+            format!("text starting '{}' (100 bytes)", "y".repeat(80))
+        );
+        let e = parse_page(b"\xff\xfe", "x", &[]).unwrap_err();
+        assert!(
+            matches!(&e, BadPage::NotJson(m) if m.contains("not a JSON object") && m.contains("(2 bytes)")),
+            "{e}"
+        );
+        let e = parse_page(br#"{"y": []}"#, "x", &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the answer has no 'x' list; got text starting '{\"y\": []}' (9 bytes)"
+        );
+    }
+
+    /// Error messages: every shape, empty parts skipped, control characters dropped, 200 characters.
+    #[test]
+    fn error_messages_at_their_limits() {
+        assert_eq!(
+            error_message(br#"{"errors":[{"title":"T"}]}"#).as_deref(),
+            Some("T")
+        );
+        assert_eq!(
+            error_message(br#"{"errors":[{"detail":"D"}]}"#).as_deref(),
+            Some("D")
+        );
+        assert_eq!(error_message(br#"{"errors":[{"status":1}, 5]}"#), None);
+        assert_eq!(error_message(br#"{"errors":[]}"#), None);
+        assert_eq!(error_message(br#"{"other":1}"#), None);
+        assert_eq!(
+            error_message(br#"{"message":"a\nb"}"#).as_deref(),
+            Some("ab")
+        );
+        let long = format!(r#"{{"message":"{}"}}"#, "é".repeat(300));
+        assert_eq!(error_message(long.as_bytes()), Some("é".repeat(200)));
+    }
+}

@@ -1,0 +1,133 @@
+//! The output format, decided here and only here: the engine emits typed events through
+//! [`Sink`], and a [`Writer`] turns them into the lines of one protocol (Airbyte, or Singer for
+//! records and states), for a [`Terminal`] that only masks the key and moves bytes.
+
+pub(crate) mod airbyte;
+pub(crate) mod redact;
+pub(crate) mod singer;
+
+use crate::engine::{ErrorEvent, RecordEvent, Sink};
+use crate::output::airbyte::{error_line, log_line, record_line, state_line, status_line};
+use crate::output::singer::SingerWriter;
+use serde_json::Value;
+
+/// Where lines go: stdout and stderr, with the key masked in both (the WASI edge in the
+/// component; a recording fake in tests).
+pub(crate) trait Terminal {
+    /// Masks `secret` in everything written from now on.
+    fn mask(&mut self, secret: &str);
+    /// One line on stdout (the protocol stream).
+    fn out(&mut self, line: &str);
+    /// Text for a person on stderr; stdout is flushed first, so the two stay in order.
+    fn err(&mut self, text: &str);
+    /// Makes everything written to stdout so far durable.
+    fn flush(&mut self);
+}
+
+/// The protocol of the records and states written.
+#[derive(Debug)]
+pub(crate) enum Protocol {
+    /// Airbyte messages on stdout, all of them.
+    Airbyte,
+    /// Singer SCHEMA, RECORD and STATE messages on stdout; Airbyte LOG and TRACE lines go to
+    /// stderr, where a Singer pipeline shows them to a person.
+    Singer(SingerWriter),
+}
+
+/// Formats the engine's events in one protocol onto a terminal.
+pub(crate) struct Writer<'t> {
+    term: &'t mut dyn Terminal,
+    protocol: Protocol,
+    progress: bool,
+}
+
+impl<'t> Writer<'t> {
+    /// A writer speaking `protocol`; `progress` writes human progress lines to stderr.
+    pub(crate) fn new(
+        term: &'t mut dyn Terminal,
+        protocol: Protocol,
+        progress: bool,
+    ) -> Writer<'t> {
+        Writer {
+            term,
+            protocol,
+            progress,
+        }
+    }
+
+    /// Switches to `protocol` (a command knows its protocol only once its files are read).
+    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+    }
+
+    /// Masks the key in everything written from now on.
+    pub(crate) fn mask(&mut self, secret: &str) {
+        self.term.mask(secret);
+    }
+
+    /// One whole message of the command itself (SPEC, CONNECTION_STATUS, CATALOG) on stdout.
+    pub(crate) fn message(&mut self, line: &str) {
+        self.term.out(line);
+    }
+
+    /// Text for a person on stderr, whatever the progress setting.
+    pub(crate) fn note(&mut self, text: &str) {
+        self.term.err(text);
+    }
+
+    /// An Airbyte LOG or TRACE line: on stdout for Airbyte, on stderr for Singer.
+    fn side(&mut self, line: &str) {
+        match self.protocol {
+            Protocol::Airbyte => self.term.out(line),
+            Protocol::Singer(_) => self.term.err(line),
+        }
+    }
+}
+
+impl Sink for Writer<'_> {
+    fn record(&mut self, r: &RecordEvent) {
+        let RecordEvent {
+            stream,
+            stream_json,
+            data_json,
+            emitted_at,
+        } = *r;
+        match &mut self.protocol {
+            Protocol::Airbyte => self
+                .term
+                .out(&record_line(stream_json, data_json, emitted_at)),
+            Protocol::Singer(w) => w
+                .record(stream, stream_json, data_json, emitted_at)
+                .iter()
+                .for_each(|l| self.term.out(l)),
+        }
+    }
+    fn state(&mut self, stream: &str, state: &Value, records: u64) {
+        match &mut self.protocol {
+            Protocol::Airbyte => self.term.out(&state_line(stream, state, records)),
+            Protocol::Singer(w) => w.state(stream, state).iter().for_each(|l| self.term.out(l)),
+        }
+    }
+    fn log(&mut self, level: &str, message: &str) {
+        self.side(&log_line(level, message));
+    }
+    fn status(&mut self, stream: &str, status: &str, emitted_at: u64) {
+        self.side(&status_line(stream, status, emitted_at));
+    }
+    fn error(&mut self, e: &ErrorEvent, emitted_at: u64) {
+        self.side(&error_line(
+            e.stream, e.message, e.internal, e.kind, emitted_at,
+        ));
+    }
+    fn checkpoint(&mut self) {
+        self.term.flush();
+    }
+    fn progress(&mut self, text: &str) {
+        if self.progress {
+            self.term.err(text);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

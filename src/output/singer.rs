@@ -1,0 +1,247 @@
+//! Singer mode: the same streams, cursors and guarantees, spoken the way Singer taps speak
+//! (`--discover` catalog with metadata, SCHEMA before RECORDs, STATE with bookmarks).
+
+use crate::rules::datetime::Instant;
+use serde_json::{json, Map, Value};
+
+/// A stream a Singer catalog selected, with what its SCHEMA message needs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SingerStream {
+    /// Stream name.
+    pub(crate) name: String,
+    /// JSON schema.
+    pub(crate) schema: Value,
+    /// Key properties.
+    pub(crate) key_properties: Vec<String>,
+    /// Replication key, when the stream syncs incrementally.
+    pub(crate) bookmark: Option<String>,
+    /// INCREMENTAL (true) or FULL_TABLE.
+    pub(crate) incremental: bool,
+}
+
+/// The Singer catalog for an Airbyte CATALOG message: one entry per stream, with the standard
+/// metadata (table-key-properties, valid-replication-keys, forced-replication-method).
+pub(crate) fn singer_catalog(airbyte: &Value) -> Value {
+    let streams = airbyte
+        .pointer("/catalog/streams")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let entries: Vec<Value> = streams
+        .iter()
+        .map(|s| {
+            let name = s["name"].as_str().unwrap_or("");
+            let cursor = s.pointer("/default_cursor_field/0").and_then(Value::as_str);
+            let mut top = json!({"inclusion": "available", "selected-by-default": true, "table-key-properties": ["id"],
+                "forced-replication-method": if cursor.is_some() { "INCREMENTAL" } else { "FULL_TABLE" }});
+            if let Some(c) = cursor {
+                top["valid-replication-keys"] = json!([c]);
+            }
+            let mut metadata = vec![json!({"breadcrumb": [], "metadata": top})];
+            if let Some(props) = s.pointer("/json_schema/properties").and_then(Value::as_object) {
+                for p in props.keys() {
+                    let automatic = p == "id" || Some(p.as_str()) == cursor;
+                    metadata.push(json!({"breadcrumb": ["properties", p], "metadata": {"inclusion": if automatic { "automatic" } else { "available" }}}));
+                }
+            }
+            let mut e = json!({"tap_stream_id": name, "stream": name, "schema": s["json_schema"], "key_properties": ["id"],
+                "replication_method": if cursor.is_some() { "INCREMENTAL" } else { "FULL_TABLE" }, "metadata": metadata});
+            if let Some(c) = cursor {
+                e["replication_key"] = json!(c);
+            }
+            e
+        })
+        .collect();
+    json!({"streams": entries})
+}
+
+/// The Singer catalog as `--discover` prints it: indented, as Singer taps print theirs, so no
+/// line comes near the 64 KiB a line may have when Meltano reads the tap's output through asyncio
+/// (one line of the whole catalog is several hundred KB and fails discovery).
+pub(crate) fn catalog_text(airbyte: &Value) -> String {
+    let catalog = singer_catalog(airbyte);
+    serde_json::to_string_pretty(&catalog).unwrap_or_else(|_| catalog.to_string())
+}
+
+/// The top-level (empty breadcrumb) metadata of a catalog entry.
+fn top_metadata(entry: &Value) -> Option<&Map<String, Value>> {
+    entry
+        .get("metadata")?
+        .as_array()?
+        .iter()
+        .find(|m| {
+            m.get("breadcrumb")
+                .and_then(Value::as_array)
+                .is_some_and(|b| b.is_empty())
+        })?
+        .get("metadata")?
+        .as_object()
+}
+
+/// The selected streams of a Singer catalog (stream-level `selected`, or `selected` in the
+/// top-level metadata; `--properties` style catalogs too).
+pub(crate) fn selected_streams(text: &str) -> Result<Vec<SingerStream>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("the catalog is not valid JSON ({e}); pass the catalog --discover printed, with the streams to sync marked \"selected\": true in their metadata"))?;
+    let entries = v
+        .get("streams")
+        .and_then(Value::as_array)
+        .ok_or("the catalog must be an object with a 'streams' list (the output of --discover)")?;
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let name = e
+            .get("tap_stream_id")
+            .or_else(|| e.get("stream"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("catalog stream {i} has no tap_stream_id"))?;
+        let meta = top_metadata(e);
+        let selected = e
+            .get("selected")
+            .and_then(Value::as_bool)
+            .or_else(|| {
+                meta.and_then(|m| m.get("selected"))
+                    .and_then(Value::as_bool)
+            })
+            .unwrap_or(false);
+        if !selected {
+            continue;
+        }
+        let method = meta
+            .and_then(|m| m.get("replication-method"))
+            .or_else(|| e.get("replication_method"))
+            .and_then(Value::as_str);
+        let key = e
+            .get("replication_key")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .or_else(|| {
+                meta.and_then(|m| m.get("valid-replication-keys"))
+                    .and_then(|k| k.get(0))
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            });
+        let incremental = match method {
+            Some("FULL_TABLE") => false,
+            Some("INCREMENTAL") | None => key.is_some(),
+            Some(other) => return Err(format!("catalog stream '{name}': unknown replication method '{}'; use INCREMENTAL or FULL_TABLE", other.chars().take(30).collect::<String>())),
+        };
+        if method == Some("INCREMENTAL") && key.is_none() {
+            return Err(format!("catalog stream '{name}' asks for INCREMENTAL replication, but it has no replication key; use FULL_TABLE"));
+        }
+        let key_properties = e
+            .get("key_properties")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_else(|| vec!["id".to_string()]);
+        out.push(SingerStream {
+            name: name.to_string(),
+            schema: e
+                .get("schema")
+                .cloned()
+                .unwrap_or_else(|| json!({"type": "object"})),
+            key_properties,
+            bookmark: if incremental { key } else { None },
+            incremental,
+        });
+    }
+    if out.is_empty() {
+        return Err("the catalog selects no stream: mark the streams to sync with \"selected\": true in their top-level metadata".into());
+    }
+    Ok(out)
+}
+
+/// The Airbyte configured catalog for the selected streams, so the one read path serves both modes.
+pub(crate) fn as_configured_catalog(streams: &[SingerStream]) -> String {
+    let list: Vec<Value> = streams
+        .iter()
+        .map(|s| json!({"stream": {"name": s.name}, "sync_mode": if s.incremental { "incremental" } else { "full_refresh" }}))
+        .collect();
+    json!({"streams": list}).to_string()
+}
+
+/// A SCHEMA message.
+pub(crate) fn schema_message(s: &SingerStream) -> String {
+    let mut m = json!({"type": "SCHEMA", "stream": s.name, "schema": s.schema, "key_properties": s.key_properties});
+    if let Some(b) = &s.bookmark {
+        m["bookmark_properties"] = json!([b]);
+    }
+    m.to_string()
+}
+
+/// A RECORD message around a record's JSON text.
+pub(crate) fn record_message(stream_json: &str, data_json: &str, emitted_at_ms: u64) -> String {
+    let extracted = Instant(emitted_at_ms as i128 * 1_000_000).to_rfc3339();
+    let mut s = String::with_capacity(data_json.len() + stream_json.len() + 80);
+    s.push_str("{\"type\":\"RECORD\",\"stream\":");
+    s.push_str(stream_json);
+    s.push_str(",\"record\":");
+    s.push_str(data_json);
+    s.push_str(",\"time_extracted\":\"");
+    s.push_str(&extracted);
+    s.push_str("\"}");
+    s
+}
+
+/// A STATE message carrying every stream's bookmark.
+pub(crate) fn state_message(bookmarks: &Map<String, Value>) -> String {
+    json!({"type": "STATE", "value": {"bookmarks": bookmarks}}).to_string()
+}
+
+/// Turns the engine's records and states into Singer messages: SCHEMA before a stream's first
+/// message, STATE with every stream's bookmark (those not synced this run kept as they were).
+#[derive(Debug, Default)]
+pub(crate) struct SingerWriter {
+    streams: Vec<SingerStream>,
+    announced: std::collections::HashSet<String>,
+    bookmarks: Map<String, Value>,
+}
+
+impl SingerWriter {
+    /// A writer for these streams, starting from the input state's bookmarks.
+    pub(crate) fn new(streams: Vec<SingerStream>, bookmarks: Map<String, Value>) -> SingerWriter {
+        SingerWriter {
+            streams,
+            announced: Default::default(),
+            bookmarks,
+        }
+    }
+
+    fn announce(&mut self, stream: &str, out: &mut Vec<String>) {
+        if self.announced.insert(stream.to_string()) {
+            if let Some(s) = self.streams.iter().find(|s| s.name == stream) {
+                out.push(schema_message(s));
+            }
+        }
+    }
+
+    /// Lines for one record.
+    pub(crate) fn record(
+        &mut self,
+        stream: &str,
+        stream_json: &str,
+        data_json: &str,
+        emitted_at_ms: u64,
+    ) -> Vec<String> {
+        let mut out = Vec::with_capacity(1);
+        self.announce(stream, &mut out);
+        out.push(record_message(stream_json, data_json, emitted_at_ms));
+        out
+    }
+
+    /// Lines for one stream's new state.
+    pub(crate) fn state(&mut self, stream: &str, state: &Value) -> Vec<String> {
+        let mut out = Vec::with_capacity(1);
+        self.announce(stream, &mut out);
+        self.bookmarks.insert(stream.to_string(), state.clone());
+        out.push(state_message(&self.bookmarks));
+        out
+    }
+}
+
+#[cfg(test)]
+#[path = "singer_tests.rs"]
+mod tests;

@@ -1,0 +1,12 @@
+//! Whole reads through `engine::read` (or `connector::read`) against a scripted server, one file
+//! per behaviour. Helpers live in `crate::test_support`.
+
+mod churn_and_quirks;
+mod cursors_and_zones;
+mod failures;
+mod offset_repairs;
+mod paging;
+mod planning;
+mod reporting;
+mod retries_and_rate;
+mod whole_reads;

@@ -1,0 +1,414 @@
+//! Paging: pages in flight, turns between streams, resumes, the end of a list, ranges and stealing.
+
+use crate::documents::state::Resume;
+use crate::http::request::IdRange;
+use crate::test_support::reads::*;
+
+/// At 1 request/s one stream keeps two pages in flight (1.6 × the rate, at least 2); at 5/s, 8.
+#[test]
+fn pages_in_flight_follow_the_rate() {
+    for (rps, lanes) in [(1, 2), (5, 8)] {
+        let cfg = client_config(json!({"requests_per_second": rps}));
+        let mut t = Counting {
+            inner: Fake::new(5 * SECOND, tags(3000)),
+            most: 0,
+        };
+        let mut client = Client::new(&mut t, &cfg);
+        let mut sink = Lines::default();
+        read(
+            &mut client,
+            &cfg,
+            vec![tags_job(StreamState::default())],
+            &mut sink,
+        );
+        assert_eq!(ids(&sink.0, "tags"), (1..=3000).collect::<Vec<_>>());
+        assert_eq!(t.most, lanes, "{rps}/s");
+    }
+}
+
+/// A full-refresh pass resumes at the saved offset and ends with an empty state.
+#[test]
+fn an_offset_pass_resumes_where_it_stopped() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, tags(250));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let state = StreamState {
+        resume: Some(Resume::Offset(200)),
+        ..Default::default()
+    };
+    read(&mut client, &cfg, vec![tags_job(state)], &mut sink);
+    assert_eq!(ids(&sink.0, "tags"), (201..=250).collect::<Vec<_>>());
+    assert!(
+        fake.starts[0].1.contains("offset=200"),
+        "{}",
+        fake.starts[0].1
+    );
+}
+
+/// Keyset resumes: an empty range list starts over; two saved ranges are read as they are,
+/// without probing for the newest id again.
+#[test]
+fn keyset_resumes() {
+    let contacts = |p: &str| {
+        let q = |k: &str| -> Option<u64> {
+            p.split(&format!("{k}="))
+                .nth(1)?
+                .split('&')
+                .next()?
+                .parse()
+                .ok()
+        };
+        let (after, below) = (
+            q("id_greater").unwrap_or(0),
+            q("id_less").unwrap_or(u64::MAX),
+        );
+        let mut list: Vec<u64> = (1..=450u64)
+            .filter(|&i| i > after && i < below)
+            .take(100)
+            .collect();
+        if p.contains("orders%5Bid%5D=DESC") {
+            list = vec![450];
+        }
+        let recs: Vec<Value> = list.iter().map(|i| json!({"id": i.to_string()})).collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({"contacts": recs}).to_string().into_bytes(),
+        })
+    };
+    let job = |resume| Job {
+        def: fixed_streams()
+            .into_iter()
+            .find(|d| d.name == "contacts")
+            .unwrap(),
+        incremental: false,
+        state: StreamState {
+            resume: Some(resume),
+            ..Default::default()
+        },
+    };
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, contacts);
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let s = read(
+        &mut client,
+        &cfg,
+        vec![job(Resume::Ranges(vec![]))],
+        &mut sink,
+    );
+    assert!(s.streams[0].failure.is_none(), "{:?}", s.streams);
+    let mut got = ids(&sink.0, "contacts");
+    got.sort();
+    assert_eq!(got, (1..=450).collect::<Vec<_>>());
+
+    let mut fake = Fake::new(1_000_000, contacts);
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let ranges = vec![
+        IdRange {
+            after: Some("0".into()),
+            below: Some("101".into()),
+        },
+        IdRange {
+            after: Some("300".into()),
+            below: None,
+        },
+    ];
+    read(
+        &mut client,
+        &cfg,
+        vec![job(Resume::Ranges(ranges))],
+        &mut sink,
+    );
+    let mut got = ids(&sink.0, "contacts");
+    got.sort();
+    assert_eq!(got, (1..=100).chain(301..=450).collect::<Vec<_>>());
+    assert!(
+        !fake.starts.iter().any(|(_, p)| p.contains("DESC")),
+        "a resumed split pass does not probe again: {:?}",
+        fake.starts
+    );
+}
+
+/// The run keeps at most 4 × the rate requests in flight (at least 2, at most 32), across streams.
+#[test]
+fn requests_in_flight_are_capped_by_the_rate() {
+    for (rps, cap) in [(1, 4), (5, 20)] {
+        let cfg = client_config(json!({"requests_per_second": rps}));
+        let list = |p: &str| {
+            let off: u64 = p
+                .split("offset=")
+                .nth(1)
+                .and_then(|v| v.split('&').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let recs: Vec<Value> = (off + 1..=1000.min(off + 100))
+                .map(|i| json!({"id": i.to_string()}))
+                .collect();
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: json!({"records": recs, "meta": {"total": "1000"}})
+                    .to_string()
+                    .into_bytes(),
+            })
+        };
+        let mut t = Counting {
+            inner: Fake::new(10 * SECOND, list),
+            most: 0,
+        };
+        let jobs = (1..=4)
+            .map(|i| Job {
+                def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
+                incremental: false,
+                state: StreamState::default(),
+            })
+            .collect();
+        let mut client = Client::new(&mut t, &cfg);
+        let mut sink = Lines::default();
+        let s = read(&mut client, &cfg, jobs, &mut sink);
+        assert!(s.streams.iter().all(|x| x.records == 1000), "{s:?}");
+        assert_eq!(t.most, cap, "{rps}/s");
+    }
+}
+
+/// Streams take turns: with the budget as the limit, starts alternate between two long streams
+/// instead of one stream taking every slot until it ends.
+#[test]
+fn streams_take_turns_for_the_budget() {
+    let cfg = client_config(json!({"requests_per_second": 2}));
+    let list = |p: &str| {
+        let off: u64 = p
+            .split("offset=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let recs: Vec<Value> = (off + 1..=2000.min(off + 100))
+            .map(|i| json!({"id": i.to_string()}))
+            .collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({"records": recs}).to_string().into_bytes(),
+        })
+    };
+    for n in [2, 3] {
+        let mut fake = Fake::new(100_000_000, list);
+        let jobs = (1..=n)
+            .map(|i| Job {
+                def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
+                incremental: false,
+                state: StreamState::default(),
+            })
+            .collect();
+        let mut client = Client::new(&mut fake, &cfg);
+        read(&mut client, &cfg, jobs, &mut Lines::default());
+        let order: Vec<usize> = fake
+            .starts
+            .iter()
+            .take(12)
+            .map(|(_, p)| {
+                let id = p.split("customObjects/records/").nth(1).unwrap();
+                id[..1].parse().unwrap()
+            })
+            .collect();
+        let want: Vec<usize> = (0..12).map(|k| k % n + 1).collect();
+        assert_eq!(order, want, "{n} streams");
+    }
+}
+
+/// Without a total, a short page ends an offset list: no request past it.
+#[test]
+fn a_short_page_without_a_total_ends_the_list() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, |p: &str| {
+        let off: u64 = p
+            .split("offset=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let recs: Vec<Value> = (off + 1..=150.min(off + 100))
+            .map(|i| json!({"id": i.to_string()}))
+            .collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({ "tags": recs }).to_string().into_bytes(),
+        })
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut sink,
+    );
+    assert_eq!(ids(&sink.0, "tags"), (1..=150).collect::<Vec<_>>());
+    assert_eq!(fake.starts.len(), 2, "{:?}", fake.starts);
+}
+
+/// Contacts added after the newest-id probe (ids above the probe's answer) are still read: the
+/// last parallel range is open-ended.
+#[test]
+fn contacts_added_after_the_probe_are_read() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, |p: &str| {
+        let q = |k: &str| -> Option<u64> {
+            p.split(&format!("{k}="))
+                .nth(1)?
+                .split('&')
+                .next()?
+                .parse()
+                .ok()
+        };
+        let (after, below) = (
+            q("id_greater").unwrap_or(0),
+            q("id_less").unwrap_or(u64::MAX),
+        );
+        let ids: Vec<u64> = if p.contains("DESC") {
+            vec![1000] // the newest when probed; 200 more arrive meanwhile
+        } else {
+            (1..=1200u64)
+                .filter(|&i| i > after && i < below)
+                .take(100)
+                .collect()
+        };
+        let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({ "contacts": recs }).to_string().into_bytes(),
+        })
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![job_of("contacts", false, StreamState::default())],
+        &mut sink,
+    );
+    drop(client);
+    let mut got = ids(&sink.0, "contacts");
+    got.sort();
+    assert_eq!(got, (1..=1200).collect::<Vec<_>>());
+    assert!(
+        fake.starts.iter().any(|(_, p)| p.contains("id_less=")),
+        "ranges were used"
+    );
+}
+
+/// Keyset paging ends on an empty page (an exact multiple of 100) and fails, naming the id, when
+/// the server ignores id_greater.
+#[test]
+fn keyset_paging_ends_and_checks_progress() {
+    let cfg = client_config(json!({"requests_per_second": 1}));
+    let run = |server: Answer| {
+        let mut fake = Fake::new(1_000_000, |_: &str| answer(200, &[]));
+        let mut server = server;
+        fake.answer = Box::new(move |p: &str| server(p).map_err(Into::into));
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![job_of("contacts", false, StreamState::default())],
+            &mut sink,
+        );
+        (s, ids(&sink.0, "contacts"))
+    };
+    let (s, mut got) = run(Box::new(keyset_server(200, 200, false)));
+    assert!(s.streams[0].failure.is_none(), "{s:?}");
+    got.sort();
+    assert_eq!(got, (1..=200).collect::<Vec<_>>());
+    let (s, _) = run(Box::new(keyset_server(300, 300, true)));
+    let (_, why) = s.streams[0].failure.clone().unwrap();
+    assert!(
+        why.contains("keyset paging did not advance past id Some(\"100\")"),
+        "{why}"
+    );
+}
+
+/// Idle lanes take over half of the widest waiting range: ids packed at the start of a wide id
+/// space are read in parallel, not one page per latency, and never more than the lanes at once.
+#[test]
+fn idle_lanes_steal_work() {
+    let cfg = client_config(json!({}));
+    let mut t = Counting {
+        inner: Fake::new(SECOND, keyset_server(3000, 10_000, false)),
+        most: 0,
+    };
+    let mut client = Client::new(&mut t, &cfg);
+    let mut sink = Lines::default();
+    let s = read(
+        &mut client,
+        &cfg,
+        vec![job_of("contacts", false, StreamState::default())],
+        &mut sink,
+    );
+    let mut got = ids(&sink.0, "contacts");
+    got.sort();
+    assert_eq!(got, (1..=3000).collect::<Vec<_>>());
+    // Measured: 19.6 s with stealing from the widest range; 21 s stealing from another; 32 s
+    // without stealing (each range's pages one latency after another).
+    assert!(
+        s.millis < 20_000,
+        "{} ms, {} requests",
+        s.millis,
+        s.requests
+    );
+    assert!(s.requests <= 47, "{} requests", s.requests);
+    assert_eq!(t.most, 8, "pages in flight: the lanes at 5/s");
+}
+
+/// While a keyset pass runs, each STATE lists the ranges still to read; the last closes the pass.
+#[test]
+fn keyset_states_list_the_open_ranges() {
+    let cfg = client_config(json!({"requests_per_second": 1}));
+    let mut fake = Fake::new(1_000_000, keyset_server(150, 150, false));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![job_of("contacts", false, StreamState::default())],
+        &mut sink,
+    );
+    let states: Vec<Value> = sink
+        .0
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "STATE")
+        .map(|v| v["state"]["stream"]["stream_state"].clone())
+        .collect();
+    assert_eq!(
+        states[0]["resume"]["ranges"][0]["after"],
+        json!("100"),
+        "{states:?}"
+    );
+    assert_eq!(states.last(), Some(&json!({})), "{states:?}");
+}
+
+/// A full-refresh pass ends with an empty state, whatever state it started from (a cursor left by
+/// an earlier incremental sync is dropped, not carried on).
+#[test]
+fn a_full_refresh_pass_ends_with_an_empty_state() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, tags(50));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(&mut client, &cfg, vec![tags_job(with_cursor())], &mut sink);
+    let last = sink
+        .0
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .rfind(|v| v["type"] == "STATE")
+        .unwrap();
+    assert_eq!(last["state"]["stream"]["stream_state"], json!({}));
+    assert_eq!(ids(&sink.0, "tags").len(), 50);
+}

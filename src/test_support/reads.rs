@@ -1,0 +1,319 @@
+//! The engine's rules through `engine::read` on the scripted transport (fast native scenarios):
+//! shared helpers here, the tests by topic in the submodules.
+
+pub(crate) use super::{t, SECOND};
+pub(crate) use crate::api::streams::fixed_streams;
+pub(crate) use crate::documents::config::Config;
+pub(crate) use crate::documents::state::StreamState;
+pub(crate) use crate::engine::{read, Client, HttpResponse, Job, Transport, TransportError};
+pub(crate) use crate::test_support::{Fake, Lines};
+pub(crate) use serde_json::{json, Value};
+pub(crate) use std::cell::RefCell;
+pub(crate) use std::rc::Rc;
+
+/// A `Date` the scripted server sends with every answer.
+pub(crate) const SERVER_DATE: &str = "Fri, 01 Mar 2024 12:00:00 GMT";
+
+/// Runs one incremental `deals` read (cursor `mdate`, server filter `filters[updated_after]`,
+/// one short page) and returns the paths requested and the last state written.
+pub(crate) fn deals_pass(
+    extra_config: Value,
+    state: StreamState,
+    mdates: &[&str],
+) -> (Vec<String>, Value) {
+    let mut cfg =
+        json!({"api_url": "http://127.0.0.1:1", "api_key": "k", "requests_per_second": 5});
+    for (k, v) in extra_config.as_object().unwrap() {
+        cfg[k] = v.clone();
+    }
+    let cfg = Config::parse(&cfg.to_string()).unwrap();
+    let recs: Vec<Value> = mdates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| json!({"id": (i + 1).to_string(), "mdate": d}))
+        .collect();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let log = seen.clone();
+    let mut fake = Fake::new(SECOND, move |p: &str| {
+        log.borrow_mut().push(p.to_string());
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![("date".into(), SERVER_DATE.into())],
+            body: json!({"deals": recs, "meta": {"total": recs.len().to_string()}})
+                .to_string()
+                .into_bytes(),
+        })
+    });
+    let job = Job {
+        def: fixed_streams()
+            .into_iter()
+            .find(|d| d.name == "deals")
+            .unwrap(),
+        incremental: true,
+        state,
+    };
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let summary = read(&mut client, &cfg, vec![job], &mut sink);
+    assert!(summary.streams[0].failure.is_none(), "{:?}", summary);
+    let last_state = sink
+        .0
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .rfind(|v| v["type"] == "STATE")
+        .map(|v| v["state"]["stream"]["stream_state"].clone())
+        .unwrap();
+    let paths = seen.borrow().clone();
+    (paths, last_state)
+}
+
+/// The `filters[updated_after]` value of a requested path, decoded.
+pub(crate) fn updated_after(path: &str) -> Option<String> {
+    let q = path.split_once('?')?.1;
+    q.split('&').find_map(|kv| {
+        kv.strip_prefix("filters%5Bupdated_after%5D=")
+            .map(|v| v.replace("%3A", ":").replace("%2B", "+"))
+    })
+}
+
+/// A config for the client tests.
+pub(crate) fn client_config(extra: Value) -> Config {
+    let mut cfg =
+        json!({"api_url": "http://127.0.0.1:1", "api_key": "k", "requests_per_second": 5});
+    for (k, v) in extra.as_object().unwrap() {
+        cfg[k] = v.clone();
+    }
+    Config::parse(&cfg.to_string()).unwrap()
+}
+
+/// An answer with a status and headers.
+pub(crate) fn answer(status: u16, headers: &[(&str, &str)]) -> Result<HttpResponse, String> {
+    Ok(HttpResponse {
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: b"{}".to_vec(),
+    })
+}
+
+/// A transport that counts the most requests in flight at once.
+pub(crate) struct Counting {
+    pub(crate) inner: Fake,
+    pub(crate) most: usize,
+}
+
+/// The scripted transport, counting what is pending after each start.
+impl Transport for Counting {
+    fn start(&mut self, ticket: u64, path: &str) -> Result<(), TransportError> {
+        self.inner.start(ticket, path)?;
+        self.most = self.most.max(self.inner.pending.len());
+        Ok(())
+    }
+    fn wait(&mut self, deadline: u64) -> Vec<(u64, Result<HttpResponse, TransportError>)> {
+        self.inner.wait(deadline)
+    }
+    fn now_ns(&mut self) -> u64 {
+        self.inner.now_ns()
+    }
+    fn wall_ms(&mut self) -> u64 {
+        self.inner.wall_ms()
+    }
+}
+
+/// A `tags` list of `n` records (ids 1..=n), offset paging, with its total.
+pub(crate) fn tags(n: u64) -> impl FnMut(&str) -> Result<HttpResponse, String> {
+    move |p: &str| {
+        let off: u64 = p
+            .split("offset=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let recs: Vec<Value> = (off + 1..=n.min(off + 100))
+            .map(|i| json!({"id": i.to_string()}))
+            .collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({"tags": recs, "meta": {"total": n.to_string()}})
+                .to_string()
+                .into_bytes(),
+        })
+    }
+}
+
+/// A full-refresh `tags` job with a saved state.
+pub(crate) fn tags_job(state: StreamState) -> Job {
+    Job {
+        def: fixed_streams()
+            .into_iter()
+            .find(|d| d.name == "tags")
+            .unwrap(),
+        incremental: false,
+        state,
+    }
+}
+
+/// The ids of a stream's RECORD lines, in output order.
+pub(crate) fn ids(lines: &[String], stream: &str) -> Vec<u64> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "RECORD" && v["record"]["stream"] == stream)
+        .filter_map(|v| v["record"]["data"]["id"].as_str()?.parse().ok())
+        .collect()
+}
+
+/// Runs `jobs` against a server whose every list is empty; returns the paths requested.
+pub(crate) fn plan_paths(cfg: Value, jobs: Vec<Job>) -> Vec<String> {
+    let cfg = client_config(cfg);
+    let seen = Rc::new(RefCell::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let mut fake = Fake::new(1_000_000, move |p: &str| {
+        log.borrow_mut().push(p.to_string());
+        let body = json!({"contacts": [], "contactTags": [], "deals": [], "fields": [],
+            "fieldOptions": [], "fieldRels": [], "records": [], "tags": []});
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: body.to_string().into_bytes(),
+        })
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let s = read(&mut client, &cfg, jobs, &mut Lines::default());
+    assert!(
+        s.streams.iter().all(|x| x.failure.is_none()),
+        "{:?}",
+        s.streams
+    );
+    let paths = seen.borrow().clone();
+    paths
+}
+
+/// A job for a fixed stream.
+pub(crate) fn job_of(name: &str, incremental: bool, state: StreamState) -> Job {
+    let def = fixed_streams()
+        .into_iter()
+        .find(|d| d.name == name)
+        .unwrap();
+    Job {
+        def,
+        incremental,
+        state,
+    }
+}
+
+/// A state whose cursor is 2024-03-01T00:00:00Z.
+pub(crate) fn with_cursor() -> StreamState {
+    StreamState {
+        cursor: Some(t("2024-03-01T00:00:00Z")),
+        ..Default::default()
+    }
+}
+
+/// The requested paths of one API path.
+pub(crate) fn request_for<'a>(paths: &'a [String], path: &str) -> Vec<&'a String> {
+    paths
+        .iter()
+        .filter(|p| p.contains(&format!("/{path}?")))
+        .collect()
+}
+
+/// The server filter's query key, as encoded in a path.
+pub(crate) const FILTER: &str = "filters%5Bupdated_after%5D=";
+
+/// A scripted answer by path.
+pub(crate) type Answer = Box<dyn FnMut(&str) -> Result<HttpResponse, String>>;
+
+/// A scripted answer by page offset.
+pub(crate) type ByOffset = Box<dyn FnMut(u64) -> Result<HttpResponse, TransportError>>;
+
+/// A read of custom objects `o1`, `o2`, … (one per answer function, by schema id) with `extra`
+/// config; returns the summary, the output lines and the starts (time, path).
+pub(crate) fn read_objects(
+    extra: Value,
+    answers: Vec<ByOffset>,
+) -> (crate::engine::ReadSummary, Vec<String>, Vec<(u64, String)>) {
+    let cfg = client_config(extra);
+    let n = answers.len();
+    let answers = Rc::new(RefCell::new(answers));
+    let mut fake = Fake::typed(1_000_000, move |p: &str| {
+        let id: usize = p
+            .split("customObjects/records/")
+            .nth(1)
+            .and_then(|r| r.split('?').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        let off: u64 = p
+            .split("offset=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        (answers.borrow_mut()[id - 1])(off)
+    });
+    let jobs = (1..=n)
+        .map(|i| Job {
+            def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
+            incremental: false,
+            state: StreamState::default(),
+        })
+        .collect();
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let s = read(&mut client, &cfg, jobs, &mut sink);
+    (s, sink.0, fake.starts)
+}
+
+/// A 200 page of custom-object records with ids `first..=last` (empty when first > last).
+pub(crate) fn page(first: u64, last: u64) -> Result<HttpResponse, String> {
+    let recs: Vec<Value> = (first..=last)
+        .map(|i| json!({"id": i.to_string()}))
+        .collect();
+    Ok(HttpResponse {
+        status: 200,
+        headers: vec![],
+        body: json!({"records": recs}).to_string().into_bytes(),
+    })
+}
+
+/// A contacts answer over ids `1..=last` honouring id_greater / id_less (unless `ignore_after`),
+/// and a probe answering `probe`.
+pub(crate) fn keyset_server(
+    last: u64,
+    probe: u64,
+    ignore_after: bool,
+) -> impl FnMut(&str) -> Result<HttpResponse, String> {
+    move |p: &str| {
+        let q = |k: &str| -> Option<u64> {
+            p.split(&format!("{k}="))
+                .nth(1)?
+                .split('&')
+                .next()?
+                .parse()
+                .ok()
+        };
+        let after = if ignore_after {
+            0
+        } else {
+            q("id_greater").unwrap_or(0)
+        };
+        let below = q("id_less").unwrap_or(u64::MAX);
+        let ids: Vec<u64> = if p.contains("DESC") {
+            vec![probe]
+        } else {
+            (1..=last)
+                .filter(|&i| i > after && i < below)
+                .take(100)
+                .collect()
+        };
+        let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({ "contacts": recs }).to_string().into_bytes(),
+        })
+    }
+}
