@@ -16,19 +16,19 @@ sed -i 's|^members = .*|members = ["."]|' "$work/Cargo.toml"
 
 # name ;; file ;; exact text ;; replacement   (each text must occur exactly once in its file)
 mutants=(
-  'StreamState::saw: at < m -> at <= m ;; src/state.rs ;; Some(m) if at < m => {} ;; Some(m) if at <= m => {}'
-  'finish_pass: p < c -> p <= c ;; src/state.rs ;; Some(c) if p < c => {} ;; Some(c) if p <= c => {}'
-  'limiter SAFETY_MARGIN 0.03 -> 0 ;; src/limiter.rs ;; SAFETY_MARGIN: f64 = 0.03; ;; SAFETY_MARGIN: f64 = 0.0;'
+  'StreamState::saw: at < m -> at <= m ;; src/documents/state.rs ;; Some(m) if at < m => {} ;; Some(m) if at <= m => {}'
+  'finish_pass: p < c -> p <= c ;; src/documents/state.rs ;; Some(c) if p < c => {} ;; Some(c) if p <= c => {}'
+  'limiter SAFETY_MARGIN 0.03 -> 0 ;; src/http/limiter.rs ;; SAFETY_MARGIN: f64 = 0.03; ;; SAFETY_MARGIN: f64 = 0.0;'
   'no one-day server-filter margin ;; src/engine/task.rs ;; base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339()) ;; base.map(|b| b.to_rfc3339())'
   'server filter ignores lookback_window_seconds ;; src/engine/task.rs ;; .map(|c| c.plus_seconds(-config.lookback_window_seconds.max(job.def.lookback_s))) ;; .map(|c| c.plus_seconds(-job.def.lookback_s))'
   'pass start = Date without the 5 s margin ;; src/engine/run.rs ;; date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S) ;; date.plus_seconds(-elapsed_s)'
   'pass start = Date without the elapsed-time margin ;; src/engine/run.rs ;; date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S) ;; date.plus_seconds(-PASS_START_MARGIN_S)'
   'pass start = Date without either margin ;; src/engine/run.rs ;; date.plus_seconds(-elapsed_s - PASS_START_MARGIN_S) ;; date.plus_seconds(0 * elapsed_s)'
-  'lookback boundary >= -> > ;; src/state.rs ;; at >= c.plus_seconds(-lookback_s) ;; at > c.plus_seconds(-lookback_s)'
-  'pass-start cap >= -> > ;; src/state.rs ;; Some(s) if p >= s => { ;; Some(s) if p > s => {'
-  'limiter window 1 s -> 2 s (our starts counted) ;; src/limiter.rs ;; .filter(|&&t| t + SECOND + ARRIVAL_SLACK_NS > start && t <= hi) ;; .filter(|&&t| t + 2 * SECOND + ARRIVAL_SLACK_NS > start && t <= hi)'
-  'limiter window 1 s -> 2 s (pause length) ;; src/limiter.rs ;; let window_end = start + ARRIVAL_SLACK_NS + SECOND; ;; let window_end = start + ARRIVAL_SLACK_NS + 2 * SECOND;'
-  'offset hours limit 14 -> 23 ;; src/datetime.rs ;; (0..=14).contains(&h) ;; (0..=23).contains(&h)'
+  'lookback boundary >= -> > ;; src/documents/state.rs ;; at >= c.plus_seconds(-lookback_s) ;; at > c.plus_seconds(-lookback_s)'
+  'pass-start cap >= -> > ;; src/documents/state.rs ;; Some(s) if p >= s => { ;; Some(s) if p > s => {'
+  'limiter window 1 s -> 2 s (our starts counted) ;; src/http/limiter.rs ;; .filter(|&&t| t + SECOND + ARRIVAL_SLACK_NS > start && t <= hi) ;; .filter(|&&t| t + 2 * SECOND + ARRIVAL_SLACK_NS > start && t <= hi)'
+  'limiter window 1 s -> 2 s (pause length) ;; src/http/limiter.rs ;; let window_end = start + ARRIVAL_SLACK_NS + SECOND; ;; let window_end = start + ARRIVAL_SLACK_NS + 2 * SECOND;'
+  'offset hours limit 14 -> 23 ;; src/rules/datetime.rs ;; (0..=14).contains(&h) ;; (0..=23).contains(&h)'
 )
 
 caught=0
