@@ -6,29 +6,7 @@ use crate::documents::config::Config;
 use crate::failure::Failure;
 use crate::failure::FailureType;
 use crate::http::limiter::Limiter;
-use crate::http::retry::{backoff_ns, classify, next_random, Verdict, SECOND};
-
-/// What one request may still spend on retries: attempts, waiting time, and the 403s seen
-/// (shared by [`Client::get`] and the engine's page slots).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct RetryBudget {
-    /// Tries that failed (429s not counted: they cost waiting time only).
-    pub(super) attempts: u32,
-    /// Time waited between tries so far, nanoseconds.
-    pub(super) waited_ns: u64,
-    /// 403 answers so far.
-    pub(super) forbidden: u32,
-}
-
-impl RetryBudget {
-    /// Counts a failed try; a 429 (`pause_all`) is the account's budget, not this request's
-    /// fault: it costs waiting time (bounded), not an attempt.
-    pub(super) fn charge(&mut self, pause_all: bool) {
-        if !pause_all {
-            self.attempts += 1;
-        }
-    }
-}
+use crate::http::retry::{classify, Again, NextTry, RetryBudget, RetryPolicy, Verdict, SECOND};
 
 /// What [`Client::try_start`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,10 +25,8 @@ pub(crate) struct Client<'t> {
     pub(crate) transport: &'t mut dyn Transport,
     /// The run's one rate budget.
     pub(super) limiter: Limiter,
-    /// Tries per request (from the config, at least one).
-    max_attempts: u32,
-    /// Waiting time per request before giving up (from the config).
-    max_wait_ns: u64,
+    /// The retry bounds (from the config), for one-off requests and page slots alike.
+    pub(super) policy: RetryPolicy,
     /// A request with this key succeeded: later 403s are intermittent, not a wrong key.
     pub(super) key_worked: bool,
     next_ticket: u64,
@@ -113,8 +89,7 @@ impl<'t> Client<'t> {
         Client {
             transport,
             limiter: Limiter::new(config.requests_per_second),
-            max_attempts: config.max_attempts.max(1),
-            max_wait_ns: config.max_retry_wait_seconds.saturating_mul(SECOND),
+            policy: RetryPolicy::new(config.max_attempts, config.max_retry_wait_seconds),
             key_worked: false,
             next_ticket: 1,
             requests: 0,
@@ -162,14 +137,14 @@ impl<'t> Client<'t> {
         }
     }
 
-    /// Whether waiting `delay_ns` more for another try stays within the retry bounds; if so it
-    /// is spent from `budget`.
-    pub(super) fn may_wait(&self, budget: &mut RetryBudget, delay_ns: u64) -> bool {
-        if budget.attempts >= self.max_attempts || budget.waited_ns + delay_ns > self.max_wait_ns {
-            return false;
+    /// Starts the wait before a retry: `delay_ns` from now, and for a 429 other clients caused,
+    /// every request of the run waits too. Returns when the retry may begin.
+    pub(super) fn hold_for_retry(&mut self, delay_ns: u64, pause_all: bool) -> u64 {
+        let until = self.transport.now_ns() + delay_ns;
+        if pause_all && !self.own_429 {
+            self.limiter.pause_until(until);
         }
-        budget.waited_ns += delay_ns;
-        true
+        until
     }
 
     /// Honours `RateLimit-Remaining: 0` when other clients, not this run, used the budget, and
@@ -338,51 +313,8 @@ impl<'t> Client<'t> {
         }
         let mut budget = RetryBudget::default();
         loop {
-            let ticket = loop {
-                match self.try_start(&full) {
-                    Start::Begun(t) => break Ok(t),
-                    Start::Failed(e) => break Err(e),
-                    Start::Later(at) => {
-                        self.wait_keeping_prefetch(at);
-                    }
-                }
-            };
-            let ticket_id = ticket.as_ref().ok().copied();
-            let result = match ticket {
-                Ok(t) => loop {
-                    let deadline = self.transport.now_ns() + 3600 * SECOND;
-                    if let Some((_, r)) = self
-                        .wait_beginning_prefetches(deadline)
-                        .into_iter()
-                        .find(|(k, _)| *k == t)
-                    {
-                        break r;
-                    }
-                },
-                Err(StartError::Refused(why)) => {
-                    return Err(Failure {
-                        kind: FailureType::System,
-                        message: why,
-                    })
-                }
-                Err(StartError::Network(e)) => Err(e),
-            };
-            let verdict = match &result {
-                Err(e) => network_verdict(e),
-                Ok(r) => {
-                    if let Some(t) = ticket_id {
-                        let _ = self.note_headers(t, r);
-                    }
-                    classify(
-                        r.status,
-                        &r.body,
-                        r.header("retry-after"),
-                        self.key_worked || retry_forbidden,
-                        budget.forbidden,
-                    )
-                }
-            };
-            match verdict {
+            let (result, verdict) = self.try_once(&full, retry_forbidden, budget.forbidden)?;
+            let again = match verdict {
                 Verdict::Use => {
                     self.key_worked = true;
                     return result.map_err(|e| Failure {
@@ -396,34 +328,18 @@ impl<'t> Client<'t> {
                     pause_all,
                     why,
                 } => {
-                    // A 429 is the account's budget, not this request's fault: it costs waiting
-                    // time (bounded), not an attempt.
-                    budget.charge(pause_all);
-                    let was_forbidden = result.as_ref().is_ok_and(|r| r.status == 403);
-                    if was_forbidden {
-                        budget.forbidden += 1;
-                    }
-                    // A 403 is either intermittent (gone in a moment) or real: don't wait long on it.
-                    let delay = if was_forbidden {
-                        budget.forbidden as u64 * SECOND / 2
-                    } else {
-                        after_ns.unwrap_or_else(|| {
-                            backoff_ns(budget.attempts, next_random(&mut self.random))
-                        })
-                    };
-                    if !self.may_wait(&mut budget, delay) {
-                        return Err(Failure {
-                            kind: FailureType::Transient,
-                            message: format!(
-                                "gave up after {} attempts; last failure: {why}",
-                                budget.attempts
-                            ),
-                        });
-                    }
-                    let until = self.transport.now_ns() + delay;
-                    if pause_all && !self.own_429 {
-                        self.limiter.pause_until(until);
-                    }
+                    let status = result.as_ref().map_or(0, |r| r.status);
+                    Again::retry(status, after_ns, pause_all, why)
+                }
+            };
+            let what = format!("the request for {path}");
+            match (self.policy).after_failure(&mut budget, &again, &mut self.random, &what) {
+                NextTry::GiveUp(failure) => return Err(failure),
+                NextTry::After {
+                    delay_ns,
+                    pause_all,
+                } => {
+                    let until = self.hold_for_retry(delay_ns, pause_all);
                     // Answers to prefetches arriving meanwhile are kept, not dropped.
                     while self.transport.now_ns() < until {
                         self.wait_beginning_prefetches(until);
@@ -431,5 +347,59 @@ impl<'t> Client<'t> {
                 }
             }
         }
+    }
+
+    /// One try of a one-off request: begun when the budget allows, its answer awaited and
+    /// classified. A request refused before it was sent fails at once.
+    fn try_once(
+        &mut self,
+        full: &str,
+        retry_forbidden: bool,
+        forbidden_so_far: u32,
+    ) -> Result<(Result<HttpResponse, TransportError>, Verdict), Failure> {
+        let ticket = loop {
+            match self.try_start(full) {
+                Start::Begun(t) => break t,
+                Start::Later(at) => {
+                    self.wait_keeping_prefetch(at);
+                }
+                Start::Failed(StartError::Refused(why)) => {
+                    return Err(Failure {
+                        kind: FailureType::System,
+                        message: why,
+                    })
+                }
+                Start::Failed(StartError::Network(e)) => {
+                    let verdict = network_verdict(&e);
+                    return Ok((Err(e), verdict));
+                }
+            }
+        };
+        let result = loop {
+            let deadline = self.transport.now_ns() + 3600 * SECOND;
+            if let Some((_, r)) = self
+                .wait_beginning_prefetches(deadline)
+                .into_iter()
+                .find(|(k, _)| *k == ticket)
+            {
+                break r;
+            }
+        };
+        let verdict = match &result {
+            Err(e) => network_verdict(e),
+            Ok(r) => {
+                let _ = self.note_headers(ticket, r);
+                let may_retry_403 = self.key_worked || retry_forbidden;
+                let retry_after = r.header("retry-after");
+                classify(
+                    r.status,
+                    &r.body,
+                    retry_after,
+                    may_retry_403,
+                    forbidden_so_far,
+                )
+            }
+        };
+        Ok((result, verdict))
     }
 }

@@ -2,8 +2,8 @@
 //! parallel ranges once the newest id is known, and idle lanes take half of the widest range.
 
 use super::emit::PageEnd;
-use super::lifecycle::describe_pos;
 use super::run::Run;
+use super::task::describe_pos;
 use super::task::{lanes, Slot, SlotPhase, Task};
 use crate::documents::state::Resume;
 use crate::failure::FailureType;

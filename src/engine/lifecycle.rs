@@ -1,11 +1,10 @@
 //! A task's lifecycle: a page's retry (within its retry budget), completion, failure.
 
-use super::run::{Again, Run};
-use super::task::{SlotPhase, Status, Task};
+use super::run::Run;
+use super::task::{describe_pos, SlotPhase, Status, Task};
 use super::ErrorEvent;
 use crate::failure::FailureType;
-use crate::http::request::{IdRange, Position};
-use crate::http::retry::{backoff_ns, next_random, FORBIDDEN_RETRIES};
+use crate::http::retry::{Again, NextTry};
 
 impl Run<'_, '_> {
     /// Marks a task complete.
@@ -32,44 +31,30 @@ impl Run<'_, '_> {
 
     /// Schedules a retry of one page, or fails the task when the bounds are reached.
     pub(super) fn retry(&mut self, t: &mut Task, j: usize, again: Again) {
-        let Again {
-            after_ns,
-            pause_all,
-            why,
-        } = again;
         let s = &mut t.slots[j];
-        // A 429 costs waiting time (bounded by max_retry_wait_seconds), not an attempt.
-        s.budget.charge(pause_all);
-        let delay = after_ns
-            .unwrap_or_else(|| backoff_ns(s.budget.attempts, next_random(&mut self.client.random)));
-        if !self.client.may_wait(&mut s.budget, delay) {
-            let msg = format!(
-                "gave up on {} after {} attempts; last failure: {why}",
-                describe_pos(&s.pos),
-                s.budget.attempts
-            );
-            let kind = if s.budget.forbidden >= FORBIDDEN_RETRIES {
-                FailureType::Config
-            } else {
-                FailureType::Transient
-            };
-            return self.fail(t, kind, msg);
-        }
-        let now = self.client.transport.now_ns();
-        if pause_all && !self.client.own_429 {
-            self.client.limiter.pause_until(now + delay);
-        }
-        s.phase = SlotPhase::Ready {
-            not_before: now + delay,
+        let pos = describe_pos(&s.pos);
+        let policy = self.client.policy;
+        let delay = match policy.after_failure(&mut s.budget, &again, &mut self.client.random, &pos)
+        {
+            NextTry::GiveUp(failure) => return self.fail(t, failure.kind, failure.message),
+            NextTry::After {
+                delay_ns,
+                pause_all,
+            } => {
+                s.phase = SlotPhase::Ready {
+                    not_before: self.client.hold_for_retry(delay_ns, pause_all),
+                };
+                delay_ns
+            }
         };
         let attempt = s.budget.attempts;
-        let pos = describe_pos(&s.pos);
         for o in &t.outs {
             self.sink.log(
                 "WARN",
                 &format!(
-                    "{}: {pos} failed ({why}); retry {attempt} in {} ms",
+                    "{}: {pos} failed ({}); retry {attempt} in {} ms",
                     o.stream,
+                    again.why,
                     delay / 1_000_000
                 ),
             );
@@ -95,17 +80,5 @@ impl Run<'_, '_> {
         }
         t.stats.failure = Some((kind, why));
         self.sink.checkpoint();
-    }
-}
-
-/// Names a page request for messages.
-pub(super) fn describe_pos(p: &Position) -> String {
-    match p {
-        Position::Offset(o) => format!("the page at offset {o}"),
-        Position::Keyset(IdRange { after: None, .. }) => "the first page".into(),
-        Position::Keyset(IdRange {
-            after: Some(id), ..
-        }) => format!("the page after id {id}"),
-        Position::Newest => "the newest-id request".into(),
     }
 }

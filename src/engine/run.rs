@@ -2,8 +2,7 @@
 //! tasks in turn, and hands each finished request to its task.
 
 use super::client::{network_verdict, Client, Start, StartError};
-use super::lifecycle::describe_pos;
-use super::task::{plan, SlotPhase, Status, Task};
+use super::task::{describe_pos, plan, SlotPhase, Status, Task};
 use super::{
     HttpResponse, Job, ReadSummary, Sink, StreamSummary, TransportError, EMPTY_CONFIRMATIONS,
     PASS_START_MARGIN_S,
@@ -12,7 +11,7 @@ use crate::documents::config::Config;
 use crate::failure::FailureType;
 use crate::http::request::{page_path, Position};
 use crate::http::response::{parse_page, BadPage, Page};
-use crate::http::retry::{classify, Verdict, SECOND};
+use crate::http::retry::{classify, Again, Verdict, SECOND};
 use crate::rules::datetime::parse_http_date;
 
 /// One read's context: the client, the config and the sink every part of the engine uses.
@@ -27,33 +26,6 @@ pub(super) struct Run<'r, 't> {
 
 /// A finished request: its ticket and what came back.
 pub(super) type Finished = (u64, Result<HttpResponse, TransportError>);
-
-/// Why a page is asked again, and when.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Again {
-    /// The server's wait (Retry-After), if it named one; otherwise backoff.
-    pub(super) after_ns: Option<u64>,
-    /// A 429: every request waits, and it costs time rather than an attempt.
-    pub(super) pause_all: bool,
-    /// What failed, for the log.
-    pub(super) why: String,
-}
-
-impl Again {
-    /// After a network failure.
-    pub(super) fn network(e: &TransportError) -> Again {
-        Again::now(format!("network failure: {e}"))
-    }
-
-    /// With backoff and no pause of the other requests.
-    pub(super) fn now(why: String) -> Again {
-        Again {
-            after_ns: None,
-            pause_all: false,
-            why,
-        }
-    }
-}
 
 /// Reads the jobs to the run.sink. Never returns early: a stream that fails is reported and the others
 /// go on.
@@ -124,7 +96,7 @@ pub(crate) fn read(
                 }
                 Start::Failed(StartError::Network(e)) => match network_verdict(&e) {
                     Verdict::Fail { kind, why } => run.fail(t, kind, why),
-                    _ => run.retry(t, j, Again::network(&e)),
+                    _ => run.retry(t, j, Again::now(format!("network failure: {e}"))),
                 },
                 Start::Failed(StartError::Refused(why)) => run.fail(t, FailureType::System, why),
             }
@@ -202,7 +174,7 @@ impl Run<'_, '_> {
                 self.client.start_times.remove(&ticket);
                 return match network_verdict(&e) {
                     Verdict::Fail { kind, why } => self.fail(t, kind, why),
-                    _ => self.retry(t, j, Again::network(&e)),
+                    _ => self.retry(t, j, Again::now(format!("network failure: {e}"))),
                 };
             }
             Ok(r) => r,
@@ -222,20 +194,7 @@ impl Run<'_, '_> {
                 after_ns,
                 pause_all,
                 why,
-            } => {
-                if resp.status == 403 {
-                    t.slots[j].budget.forbidden += 1;
-                }
-                self.retry(
-                    t,
-                    j,
-                    Again {
-                        after_ns,
-                        pause_all,
-                        why,
-                    },
-                )
-            }
+            } => self.retry(t, j, Again::retry(resp.status, after_ns, pause_all, why)),
             Verdict::Fail { kind, why } => {
                 let why = format!("{}: {why}", describe_pos(&t.slots[j].pos));
                 self.fail(t, kind, why)

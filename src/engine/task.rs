@@ -1,13 +1,13 @@
 //! Planning: jobs grouped into tasks, one paged list each, and the state a task pages with.
 
-use super::client::RetryBudget;
 use super::{Job, SERVER_FILTER_MARGIN_S};
 use crate::api::streams::{Paging, ServerFilter, StreamDef};
 use crate::documents::config::Config;
 use crate::documents::state::{Resume, StreamState};
 use crate::failure::FailureType;
-use crate::http::request::{Position, PAGE_LIMIT};
+use crate::http::request::{IdRange, Position, PAGE_LIMIT};
 use crate::http::response::Page;
+use crate::http::retry::RetryBudget;
 use crate::http::retry::SECOND;
 use crate::rules::datetime::Instant;
 use crate::rules::paging::Chain;
@@ -325,4 +325,16 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         }
     }
     tasks
+}
+
+/// Names a page request for messages.
+pub(super) fn describe_pos(p: &Position) -> String {
+    match p {
+        Position::Offset(o) => format!("the page at offset {o}"),
+        Position::Keyset(IdRange { after: None, .. }) => "the first page".into(),
+        Position::Keyset(IdRange {
+            after: Some(id), ..
+        }) => format!("the page after id {id}"),
+        Position::Newest => "the newest-id request".into(),
+    }
 }

@@ -1,7 +1,7 @@
 //! What to do with each answer: use it, retry it (after how long), or give up with a class of
 //! failure and a message a person can act on.
 
-use crate::failure::FailureType;
+use crate::failure::{Failure, FailureType};
 use crate::http::response::error_message;
 
 /// Nanoseconds in a second.
@@ -82,3 +82,123 @@ pub(crate) fn next_random(state: &mut u64) -> u64 {
 #[cfg(test)]
 #[path = "retry_tests.rs"]
 mod tests;
+
+/// Why a request is asked again, and when: what a [`Verdict::Retry`] (or a network failure, or
+/// an answer that could not be read) says about the next try.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Again {
+    /// The server's wait (Retry-After), if it named one; otherwise backoff.
+    pub(crate) after_ns: Option<u64>,
+    /// A 429: every request waits, and it costs time rather than an attempt.
+    pub(crate) pause_all: bool,
+    /// A 403 on a key that worked: retried soon, a few times (see [`FORBIDDEN_RETRIES`]).
+    pub(crate) forbidden: bool,
+    /// What failed, for the log.
+    pub(crate) why: String,
+}
+
+impl Again {
+    /// With backoff and no pause of the other requests.
+    pub(crate) fn now(why: String) -> Again {
+        Again {
+            after_ns: None,
+            pause_all: false,
+            forbidden: false,
+            why,
+        }
+    }
+
+    /// From a verdict to retry an answer with `status`.
+    pub(crate) fn retry(status: u16, after_ns: Option<u64>, pause_all: bool, why: String) -> Again {
+        Again {
+            after_ns,
+            pause_all,
+            forbidden: status == 403,
+            why,
+        }
+    }
+}
+
+/// What one request may still spend on retries: attempts, waiting time, and the 403s seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RetryBudget {
+    /// Tries that failed (429s not counted: they cost waiting time only).
+    pub(crate) attempts: u32,
+    /// Time waited between tries so far, nanoseconds.
+    pub(crate) waited_ns: u64,
+    /// 403 answers so far.
+    pub(crate) forbidden: u32,
+}
+
+/// The one retry policy of a run, for one-off requests (the key check, the schemas) and page
+/// requests alike: charge the budget, choose the wait, or give up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RetryPolicy {
+    /// Tries per request (at least one).
+    pub(crate) max_attempts: u32,
+    /// Waiting time per request before giving up.
+    pub(crate) max_wait_ns: u64,
+}
+
+/// The policy's answer to one failed try.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum NextTry {
+    /// Try again after `delay_ns`; `pause_all`: every request of the run waits too (a 429).
+    After { delay_ns: u64, pause_all: bool },
+    /// The bounds are reached.
+    GiveUp(Failure),
+}
+
+impl RetryPolicy {
+    /// A policy from the config's bounds.
+    pub(crate) fn new(max_attempts: u32, max_retry_wait_seconds: u64) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: max_attempts.max(1),
+            max_wait_ns: max_retry_wait_seconds.saturating_mul(SECOND),
+        }
+    }
+
+    /// Charges one failed try of `what` (a request, named for the message) to `budget` and says
+    /// when to try again. `random` feeds the backoff's jitter and is drawn only for backoff.
+    pub(crate) fn after_failure(
+        &self,
+        budget: &mut RetryBudget,
+        again: &Again,
+        random: &mut u64,
+        what: &str,
+    ) -> NextTry {
+        // A 429 is the account's budget, not this request's fault: it costs waiting time
+        // (bounded), not an attempt.
+        if !again.pause_all {
+            budget.attempts += 1;
+        }
+        if again.forbidden {
+            budget.forbidden += 1;
+        }
+        // A 403 is either intermittent (gone in a moment) or real: don't wait long on it.
+        let delay_ns = if again.forbidden {
+            budget.forbidden as u64 * SECOND / 2
+        } else {
+            again
+                .after_ns
+                .unwrap_or_else(|| backoff_ns(budget.attempts, next_random(random)))
+        };
+        if budget.attempts >= self.max_attempts || budget.waited_ns + delay_ns > self.max_wait_ns {
+            let kind = if budget.forbidden >= FORBIDDEN_RETRIES {
+                FailureType::Config
+            } else {
+                FailureType::Transient
+            };
+            let message = format!(
+                "gave up on {what} after {} attempts; last failure: {}",
+                budget.attempts, again.why
+            );
+            return NextTry::GiveUp(Failure { kind, message });
+        }
+        budget.waited_ns += delay_ns;
+        NextTry::After {
+            delay_ns,
+            pause_all: again.pause_all,
+        }
+    }
+}

@@ -224,3 +224,81 @@ mod boundaries {
         assert_eq!(s, 3u64.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     }
 }
+
+/// The one retry policy, as both the client and the page slots use it.
+mod policy {
+    use crate::failure::FailureType;
+    use crate::http::retry::{Again, NextTry, RetryBudget, RetryPolicy, SECOND};
+
+    fn delay(n: &NextTry) -> u64 {
+        match n {
+            NextTry::After { delay_ns, .. } => *delay_ns,
+            NextTry::GiveUp(f) => panic!("gave up: {}", f.message),
+        }
+    }
+
+    #[test]
+    fn a_429_costs_waiting_time_not_an_attempt() {
+        let policy = RetryPolicy::new(2, 100);
+        let mut budget = RetryBudget::default();
+        let again = Again::retry(429, Some(7 * SECOND), true, "rate limited".into());
+        for _ in 0..10 {
+            let next = policy.after_failure(&mut budget, &again, &mut 1, "p");
+            assert_eq!(
+                next,
+                NextTry::After {
+                    delay_ns: 7 * SECOND,
+                    pause_all: true
+                }
+            );
+        }
+        assert_eq!((budget.attempts, budget.waited_ns), (0, 70 * SECOND));
+        // The waiting time is bounded: 70 s waited, 7 more would pass 100 s.
+        let mut budget = RetryBudget {
+            waited_ns: 94 * SECOND,
+            ..budget
+        };
+        let next = policy.after_failure(&mut budget, &again, &mut 1, "p");
+        assert!(matches!(next, NextTry::GiveUp(_)), "{next:?}");
+    }
+
+    #[test]
+    fn forbidden_retries_wait_half_a_second_more_each_time_then_are_a_config_failure() {
+        let policy = RetryPolicy::new(3, 100);
+        let mut budget = RetryBudget::default();
+        let again = Again::retry(403, None, false, "forbidden".into());
+        let a = policy.after_failure(&mut budget, &again, &mut 1, "p");
+        let b = policy.after_failure(&mut budget, &again, &mut 1, "p");
+        assert_eq!((delay(&a), delay(&b)), (SECOND / 2, SECOND));
+        match policy.after_failure(&mut budget, &again, &mut 1, "the page at offset 0") {
+            NextTry::GiveUp(f) => {
+                assert_eq!(f.kind, FailureType::Config);
+                assert_eq!(
+                    f.message,
+                    "gave up on the page at offset 0 after 3 attempts; last failure: forbidden"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn other_failures_back_off_and_give_up_as_transient_at_max_attempts() {
+        let policy = RetryPolicy::new(2, 100);
+        let mut budget = RetryBudget::default();
+        let again = Again::now("server error (503)".into());
+        let first = delay(&policy.after_failure(&mut budget, &again, &mut 1, "p"));
+        assert!((750_000_000..=1_250_000_000).contains(&first), "{first}");
+        match policy.after_failure(&mut budget, &again, &mut 1, "p") {
+            NextTry::GiveUp(f) => assert_eq!(f.kind, FailureType::Transient),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(budget.attempts, 2);
+    }
+
+    #[test]
+    fn at_least_one_try_whatever_the_config_says() {
+        assert_eq!(RetryPolicy::new(0, 1).max_attempts, 1);
+        assert_eq!(RetryPolicy::new(1, 2).max_wait_ns, 2 * SECOND);
+    }
+}

@@ -153,7 +153,8 @@ mod client_rules {
         let mut client = Client::new(&mut fake, &cfg);
         let e = client.get("tags").unwrap_err();
         assert!(
-            e.message.starts_with("gave up after 2 attempts"),
+            e.message
+                .starts_with("gave up on the request for tags after 2 attempts"),
             "{}",
             e.message
         );
