@@ -32,3 +32,30 @@ pub(crate) struct Failure {
     /// What happened and what to do.
     pub(crate) message: String,
 }
+
+impl Failure {
+    /// A failure of a class.
+    pub(crate) fn new(kind: FailureType, message: String) -> Failure {
+        Failure { kind, message }
+    }
+
+    /// A failure the user must fix (config, catalog, state, command line).
+    pub(crate) fn config(message: String) -> Failure {
+        Failure {
+            kind: FailureType::Config,
+            message,
+        }
+    }
+}
+
+impl From<crate::documents::config::ConfigError> for Failure {
+    fn from(e: crate::documents::config::ConfigError) -> Failure {
+        Failure::config(e.0)
+    }
+}
+
+impl From<crate::documents::state::StateError> for Failure {
+    fn from(e: crate::documents::state::StateError) -> Failure {
+        Failure::config(e.0)
+    }
+}

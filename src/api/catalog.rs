@@ -1,7 +1,7 @@
 //! The discovered catalog (what the connector offers) and the configured catalog (what a run reads).
 
 use crate::api::schemas::schema_for;
-use crate::api::streams::StreamDef;
+use crate::api::streams::{custom_object_stream, StreamDef};
 use crate::documents::config::{short_json, type_name};
 use serde_json::{json, Value};
 
@@ -122,6 +122,75 @@ pub(crate) fn parse_configured_catalog(
         });
     }
     Ok(out)
+}
+
+/// Names of custom object streams start so (see [`custom_object_stream`]).
+const CUSTOM_PREFIX: &str = "custom_object_";
+
+/// What a read is asked for, from the configured catalog, parsed once and checked before any
+/// request. Custom object streams are checked by name and mode only: their schemas come from
+/// the account after the key check, and every custom object stream has the same cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReadPlan {
+    /// The streams the catalog selects, in its order; `None`: no catalog, every stream in full.
+    selected: Option<Vec<Selected>>,
+}
+
+impl ReadPlan {
+    /// The plan of a catalog (or of none) over the fixed streams and any custom object stream.
+    pub(crate) fn new(catalog: Option<&str>, fixed: &[StreamDef]) -> Result<ReadPlan, String> {
+        let Some(text) = catalog else {
+            return Ok(ReadPlan { selected: None });
+        };
+        let named: Vec<StreamDef> = serde_json::from_str::<Value>(text)
+            .ok()
+            .map(|v| v.get("catalog").cloned().unwrap_or(v))
+            .and_then(|v| v.get("streams").and_then(Value::as_array).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s.pointer("/stream/name").or_else(|| s.get("name")))
+            .filter_map(Value::as_str)
+            .filter(|n| n.starts_with(CUSTOM_PREFIX))
+            .map(|n| StreamDef {
+                name: n.to_string(),
+                ..custom_object_stream("", "")
+            })
+            .collect();
+        let known: Vec<StreamDef> = fixed.iter().cloned().chain(named).collect();
+        let selected = parse_configured_catalog(text, &known)?;
+        Ok(ReadPlan {
+            selected: Some(selected),
+        })
+    }
+
+    /// Whether the account's custom object schemas are needed: no catalog (every stream), a
+    /// catalog naming a custom object stream, or a saved custom object state.
+    pub(crate) fn wants_custom<'a>(&self, mut saved: impl Iterator<Item = &'a String>) -> bool {
+        match &self.selected {
+            None => true,
+            Some(s) => {
+                s.iter().any(|s| s.name.starts_with(CUSTOM_PREFIX))
+                    || saved.any(|k| k.starts_with(CUSTOM_PREFIX))
+            }
+        }
+    }
+
+    /// The streams to read, with their mode, among `known` (the catalog's order, or `known`'s).
+    /// A selected stream missing from `known` is in the list too: the caller reports it.
+    pub(crate) fn streams(&self, known: &[StreamDef]) -> Vec<(String, bool)> {
+        match &self.selected {
+            None => known.iter().map(|d| (d.name.clone(), false)).collect(),
+            Some(s) => s.iter().map(|s| (s.name.clone(), s.incremental)).collect(),
+        }
+    }
+
+    /// What the read does differently from what the catalog asked, a line per stream.
+    pub(crate) fn notes(&self) -> impl Iterator<Item = &str> {
+        self.selected
+            .iter()
+            .flatten()
+            .filter_map(|s| s.note.as_deref())
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,16 @@
 //! The four operations (spec, check, discover, read) over any transport and sink, shared by the
 //! WIT exports and the command line.
 
-use crate::api::catalog::{discovered_streams, parse_configured_catalog};
+use crate::api::catalog::{discovered_streams, ReadPlan};
 use crate::api::schemas::custom_object_schema;
 use crate::api::streams::{custom_object_stream, fixed_streams, StreamDef};
 use crate::documents::config::Config;
 use crate::documents::state::{parse_state_input, StreamState};
 use crate::engine::{
-    first_pages, lanes, read as read_jobs, Client, ErrorEvent, Job, ReadSummary, Sink,
+    first_pages, lanes, read as read_jobs, report_failed_stream, Client, Job, ReadSummary, Sink,
     StreamSummary, Transport,
 };
+use crate::engine::{Level, StreamStatus};
 use crate::failure::{Failure, FailureType};
 use crate::output::airbyte::{catalog_message, spec_message};
 use serde_json::Value;
@@ -20,16 +21,9 @@ pub(crate) fn spec() -> Value {
     spec_message(crate::documents::config::connection_specification())
 }
 
-fn config_failure(message: String) -> Failure {
-    Failure {
-        kind: FailureType::Config,
-        message,
-    }
-}
-
 /// Parses the config text, as a failure the caller can report.
 pub(crate) fn load_config(text: &str) -> Result<Config, Failure> {
-    Config::parse(text).map_err(|e| config_failure(e.0))
+    Ok(Config::parse(text)?)
 }
 
 /// Result of check: whether the account answered, and what a person should know.
@@ -141,10 +135,9 @@ pub(crate) fn discover(transport: &mut dyn Transport, config: &Config) -> Result
 }
 
 /// A stream to read in a mode, with its saved state.
-fn job(def: StreamDef, incremental: bool, saved: &BTreeMap<String, Value>) -> Result<Job, Failure> {
+fn job(def: StreamDef, incremental: bool, saved: &SavedStates) -> Result<Job, Failure> {
     let state = match saved.get(&def.name) {
-        Some(v) => StreamState::from_value(&def.name, v, def.cursor.as_deref())
-            .map_err(|e| config_failure(e.0))?,
+        Some(v) => StreamState::from_value(&def.name, v, def.cursor.as_deref())?,
         None => StreamState::default(),
     };
     Ok(Job {
@@ -154,8 +147,93 @@ fn job(def: StreamDef, incremental: bool, saved: &BTreeMap<String, Value>) -> Re
     })
 }
 
+/// A stream the plan asks for that the account did not list, and why.
+type Unread = (String, Failure);
+
+/// The saved state of each stream, as the runner passed it.
+type SavedStates = BTreeMap<String, Value>;
+
 fn unknown_in_state(name: &str) -> Failure {
-    config_failure(format!("the state names unknown stream '{}'; remove it from the state file (or run discover to see this account's streams)", name.chars().take(80).collect::<String>()))
+    Failure::config(format!("the state names unknown stream '{}'; remove it from the state file (or run discover to see this account's streams)", name.chars().take(80).collect::<String>()))
+}
+
+/// Checks every saved stream state against its stream before any request. A custom object
+/// stream's state is checked against any custom object stream (they share their cursor).
+fn check_saved_states(saved: &SavedStates, fixed: &[StreamDef]) -> Result<(), Failure> {
+    for (name, v) in saved {
+        let def = match fixed.iter().find(|d| &d.name == name) {
+            Some(d) => d.clone(),
+            None if name.starts_with("custom_object_") => custom_object_stream("", ""),
+            None => return Err(unknown_in_state(name)),
+        };
+        StreamState::from_value(name, v, def.cursor.as_deref())?;
+    }
+    Ok(())
+}
+
+/// Begins, as the budget allows, the first pages of the first fixed streams while the key
+/// check's answer is on its way; the read takes them over. A slow API would otherwise leave the
+/// budget idle for that round trip (a second at 1,000 ms: five requests' worth).
+fn prefetch_first_pages(
+    client: &mut Client,
+    config: &Config,
+    plan: &ReadPlan,
+    saved: &SavedStates,
+) -> Result<(), Failure> {
+    let fixed = fixed_streams();
+    let mut early_jobs = Vec::new();
+    for (name, incremental) in plan.streams(&fixed) {
+        if let Some(def) = fixed.iter().find(|d| d.name == name) {
+            early_jobs.push(job(def.clone(), incremental, saved)?);
+        }
+    }
+    for path in first_pages(&early_jobs, config, &config.base.api_path, lanes(config)) {
+        client.prefetch_full(path);
+    }
+    Ok(())
+}
+
+/// The streams the account has (the fixed ones, and its custom objects when `wants_custom`),
+/// and why its custom object schemas could not be read, if so (logged).
+fn account_streams(
+    client: &mut Client,
+    sink: &mut dyn Sink,
+    wants_custom: bool,
+) -> (Vec<StreamDef>, Option<Failure>) {
+    if !wants_custom {
+        return (fixed_streams(), None);
+    }
+    let (defs, _, note) = all_streams(client);
+    if let Some(n) = &note {
+        sink.log(Level::Warn, &n.message);
+    }
+    (defs, note)
+}
+
+/// The jobs of the plan's streams the account has, and the streams it asks for that the account
+/// did not list (a custom object's schema unreadable, or deleted since the catalog was made):
+/// those fail alone, and the others are read.
+fn jobs_of_plan(
+    plan: &ReadPlan,
+    known: &[StreamDef],
+    saved: &SavedStates,
+    schemas_failure: Option<&Failure>,
+) -> Result<(Vec<Job>, Vec<Unread>), Failure> {
+    let mut unread = Vec::new();
+    let mut jobs = Vec::new();
+    for (name, incremental) in plan.streams(known) {
+        match known.iter().find(|d| d.name == name) {
+            Some(def) => jobs.push(job(def.clone(), incremental, saved)?),
+            None => {
+                let failure = match schemas_failure {
+                    Some(f) => Failure { kind: f.kind, message: format!("{}; this stream was not read, the other streams were", f.message) },
+                    None => Failure::config(format!("the account has no custom object schema for stream '{name}' any more (deleted since the catalog was made); run discover and update the catalog")),
+                };
+                unread.push((name, failure));
+            }
+        }
+    }
+    Ok((jobs, unread))
 }
 
 /// Reads the configured catalog (every stream in full when there is none) from the saved state.
@@ -168,117 +246,26 @@ pub(crate) fn read(
     catalog: Option<&str>,
     state: Option<&str>,
 ) -> Result<ReadSummary, Failure> {
-    let saved = match state {
-        Some(text) => parse_state_input(text).map_err(|e| config_failure(e.0))?,
+    let saved: SavedStates = match state {
+        Some(text) => parse_state_input(text)?,
         None => Default::default(),
     };
     // Everything that can be checked without the network is checked first.
-    let fixed = fixed_streams();
-    let mut provisional = fixed.clone();
-    let custom_names = |text: &str| -> Vec<String> {
-        let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-        let v = v.get("catalog").cloned().unwrap_or(v);
-        v.get("streams")
-            .and_then(Value::as_array)
-            .map_or(vec![], |a| {
-                a.iter()
-                    .filter_map(|s| {
-                        s.pointer("/stream/name")
-                            .or_else(|| s.get("name"))
-                            .and_then(Value::as_str)
-                    })
-                    .filter(|n| n.starts_with("custom_object_"))
-                    .map(String::from)
-                    .collect()
-            })
-    };
-    // The fixed streams to read, known before the key check (custom ones need the schemas).
-    let mut early: Vec<(String, bool)> = fixed.iter().map(|d| (d.name.clone(), false)).collect();
-    if let Some(text) = catalog {
-        for n in custom_names(text) {
-            provisional.push(StreamDef {
-                name: n,
-                ..custom_object_stream("", "")
-            });
-        }
-        early = parse_configured_catalog(text, &provisional)
-            .map_err(config_failure)?
-            .into_iter()
-            .map(|s| (s.name, s.incremental))
-            .collect();
-    }
-    for (name, v) in &saved {
-        let def = fixed.iter().find(|d| &d.name == name).cloned();
-        let def = match def {
-            Some(d) => d,
-            None if name.starts_with("custom_object_") => custom_object_stream("", ""),
-            None => return Err(unknown_in_state(name)),
-        };
-        StreamState::from_value(name, v, def.cursor.as_deref()).map_err(|e| config_failure(e.0))?;
-    }
+    let plan = ReadPlan::new(catalog, &fixed_streams()).map_err(Failure::config)?;
+    check_saved_states(&saved, &fixed_streams())?;
     let mut client = Client::new(transport, config);
-    let wants_custom = match catalog {
-        None => true,
-        Some(text) => {
-            !custom_names(text).is_empty() || saved.keys().any(|k| k.starts_with("custom_object_"))
-        }
-    };
+    let wants_custom = plan.wants_custom(saved.keys());
     if wants_custom {
         // One round trip for the key check and the first schemas page, not two.
         client.prefetch(CUSTOM_SCHEMAS_FIRST_PAGE);
     }
-    // The first pages of the first fixed streams begin, as the budget allows, while the key
-    // check's answer is on its way; the read takes them over. A slow API would otherwise leave
-    // the budget idle for that round trip (a second at 1,000 ms: five requests' worth).
-    let mut early_jobs = Vec::new();
-    for (name, incremental) in early {
-        if let Some(def) = fixed.iter().find(|d| d.name == name) {
-            early_jobs.push(job(def.clone(), incremental, &saved)?);
-        }
-    }
-    for path in first_pages(&early_jobs, config, &config.base.api_path, lanes(config)) {
-        client.prefetch_full(path);
-    }
+    prefetch_first_pages(&mut client, config, &plan, &saved)?;
     client.verify_key().map_err(|f| Failure {
         kind: f.kind,
         message: format!("cannot read {}: {}", config.base.host, f.message),
     })?;
-    let mut known = fixed.clone();
-    let mut schemas_failure = None;
-    if wants_custom {
-        let (defs, _, note) = all_streams(&mut client);
-        known = defs;
-        if let Some(n) = &note {
-            sink.log("WARN", &n.message);
-        }
-        schemas_failure = note;
-    }
-    // Custom object streams the catalog names but the account did not list (schemas
-    // unreadable, or deleted since the catalog was made) fail alone; the others are read.
-    let missing: Vec<String> = catalog
-        .map(custom_names)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|n| !known.iter().any(|d| &d.name == n))
-        .collect();
-    let mut with_missing = known.clone();
-    with_missing.extend(missing.iter().map(|n| StreamDef {
-        name: n.clone(),
-        ..custom_object_stream("", "")
-    }));
-    let selected: Vec<(String, bool)> = match catalog {
-        Some(text) => parse_configured_catalog(text, &with_missing)
-            .map_err(config_failure)?
-            .into_iter()
-            .map(|s| {
-                if let Some(n) = &s.note {
-                    sink.log("INFO", n);
-                }
-                (s.name, s.incremental)
-            })
-            .collect(),
-        None => known.iter().map(|d| (d.name.clone(), false)).collect(),
-    };
+    let (known, schemas_failure) = account_streams(&mut client, sink, wants_custom);
+    plan.notes().for_each(|n| sink.log(Level::Info, n));
     // A custom object stream's state outlives its schema (gone, or unreadable now): it is kept
     // for when the schema is back, not an error.
     if let Some(name) = saved
@@ -287,45 +274,21 @@ pub(crate) fn read(
     {
         return Err(unknown_in_state(name));
     }
-    let mut unread: Vec<(String, FailureType, String)> = Vec::new();
-    let mut jobs = Vec::new();
-    for (name, incremental) in selected {
-        if missing.contains(&name) {
-            let (kind, why) = match &schemas_failure {
-                Some(f) => (f.kind, format!("{}; this stream was not read, the other streams were", f.message)),
-                None => (FailureType::Config, format!("the account has no custom object schema for stream '{name}' any more (deleted since the catalog was made); run discover and update the catalog")),
-            };
-            unread.push((name, kind, why));
-            continue;
-        }
-        let Some(def) = known.iter().find(|d| d.name == name).cloned() else {
-            continue;
-        };
-        jobs.push(job(def, incremental, &saved)?);
-    }
+    let (jobs, unread) = jobs_of_plan(&plan, &known, &saved, schemas_failure.as_ref())?;
     let at = client.transport.wall_ms();
-    for (name, kind, why) in &unread {
-        sink.status(name, "STARTED", at);
-        let message = format!("stream '{name}' failed: {why}");
-        let error = ErrorEvent {
-            stream: Some(name),
-            message: &message,
-            internal: why,
-            kind: *kind,
-        };
-        sink.error(&error, at);
-        sink.status(name, "INCOMPLETE", at);
-        sink.progress(&message);
+    for (name, failure) in &unread {
+        sink.status(name, StreamStatus::Started, at);
+        report_failed_stream(sink, name, failure, at);
     }
     let mut summary = read_jobs(&mut client, config, jobs, sink);
     summary
         .streams
-        .extend(unread.into_iter().map(|(name, kind, why)| StreamSummary {
+        .extend(unread.into_iter().map(|(name, failure)| StreamSummary {
             name,
             records: 0,
             requests: 0,
             millis: 0,
-            failure: Some((kind, why)),
+            failure: Some(failure),
         }));
     Ok(summary)
 }
@@ -335,7 +298,7 @@ pub(crate) fn worst_failure(summary: &ReadSummary) -> Option<FailureType> {
     let kinds: Vec<FailureType> = summary
         .streams
         .iter()
-        .filter_map(|s| s.failure.as_ref().map(|f| f.0))
+        .filter_map(|s| s.failure.as_ref().map(|f| f.kind))
         .collect();
     [
         FailureType::System,

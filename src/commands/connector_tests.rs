@@ -261,7 +261,7 @@ fn a_custom_object_schema_outage_fails_only_those_streams() {
         assert!(by["tags"].failure.is_none());
         assert_eq!(by["tags"].records, 1);
         assert_eq!(
-            by["custom_object_ticket"].failure.as_ref().map(|f| f.0),
+            by["custom_object_ticket"].failure.as_ref().map(|f| f.kind),
             Some(kind),
             "{status}"
         );

@@ -9,7 +9,7 @@ use crate::commands::cli::{parse_args, Command, USAGE};
 use crate::documents::config::Config;
 use crate::documents::state::parse_state_input;
 use crate::engine::{ErrorEvent, ReadSummary, Sink, Transport};
-use crate::failure::{Failure, FailureType};
+use crate::failure::Failure;
 use crate::output::airbyte::connection_status;
 use crate::output::singer::{as_configured_catalog, catalog_text, selected_streams, SingerWriter};
 use crate::output::{Protocol, Terminal, Writer};
@@ -44,7 +44,7 @@ pub(crate) fn run(args: &[String], host: &mut dyn Host, term: &mut dyn Terminal)
         Ok(c) => c,
         Err(e) => {
             // A runner reads failures from stdout, so a bad command line is reported there too.
-            report(&mut w, host, &config_failure(e));
+            report(&mut w, host, &Failure::config(e));
             w.note(&format!("\n{USAGE}"));
             return false;
         }
@@ -72,14 +72,6 @@ pub(crate) fn run(args: &[String], host: &mut dyn Host, term: &mut dyn Terminal)
             catalog,
             state,
         } => cx.singer_sync(&config, &catalog, state.as_deref()),
-    }
-}
-
-/// A failure the user must fix.
-fn config_failure(message: String) -> Failure {
-    Failure {
-        kind: FailureType::Config,
-        message,
     }
 }
 
@@ -114,7 +106,7 @@ impl Cx<'_, '_> {
         let text = self
             .host
             .read_file("config", path)
-            .map_err(config_failure)?;
+            .map_err(Failure::config)?;
         let cfg = connector::load_config(&text)?;
         self.w.mask(cfg.api_key.expose());
         Ok(cfg)
@@ -124,7 +116,7 @@ impl Cx<'_, '_> {
     fn optional(&mut self, what: &str, path: Option<&str>) -> Result<Option<String>, Failure> {
         path.map(|p| self.host.read_file(what, p))
             .transpose()
-            .map_err(config_failure)
+            .map_err(Failure::config)
     }
 
     fn check(&mut self, path: &str) -> bool {
@@ -192,13 +184,13 @@ impl Cx<'_, '_> {
                 .host
                 .read_file("catalog", catalog)
                 .and_then(|text| selected_streams(&text))
-                .map_err(config_failure)?;
+                .map_err(Failure::config)?;
             let state = self.optional("state", state)?;
             let bookmarks = state
                 .as_deref()
                 .map(parse_state_input)
                 .transpose()
-                .map_err(|e| config_failure(e.0))?
+                .map_err(Failure::from)?
                 .unwrap_or_default()
                 .into_iter()
                 .collect();
@@ -259,7 +251,7 @@ fn summary_text(s: &ReadSummary) -> String {
     for x in &s.streams {
         let status = match &x.failure {
             None => "ok".to_string(),
-            Some((k, _)) => format!("FAILED ({})", k.as_str()),
+            Some(f) => format!("FAILED ({})", f.kind.as_str()),
         };
         text.push_str(&format!(
             "{:<34} {:>9} {:>8} {:>9.1}  {status}\n",

@@ -4,6 +4,7 @@
 use super::run::Run;
 use super::task::{Task, PROGRESS_EVERY_NS};
 use super::RecordEvent;
+use super::{Level, StreamStatus};
 use crate::documents::state::{Resume, StreamState};
 use crate::http::response::{id_text, null_zero_dates_raw, Page, Record};
 use crate::output::airbyte::json_string;
@@ -33,7 +34,8 @@ impl Run<'_, '_> {
         for o in t.outs.iter_mut() {
             if !o.started {
                 o.started = true;
-                self.sink.status(&o.stream, "RUNNING", emitted_at);
+                self.sink
+                    .status(&o.stream, StreamStatus::Running, emitted_at);
             }
             let Some(records) = lists.iter().find(|(k, _)| *k == o.list_key).map(|(_, r)| r) else {
                 continue;
@@ -81,7 +83,7 @@ impl Run<'_, '_> {
                     String::new()
                 };
                 self.sink.log(
-                    "INFO",
+                    Level::Info,
                     &format!(
                         "{}: {} records so far{of}, {} pages",
                         o.stream, o.records, t.stats.pages

@@ -5,8 +5,9 @@ use super::emit::PageEnd;
 use super::run::Run;
 use super::task::describe_pos;
 use super::task::{lanes, Slot, SlotPhase, Task};
+use super::Level;
 use crate::documents::state::Resume;
-use crate::failure::FailureType;
+use crate::failure::{Failure, FailureType};
 use crate::http::request::{IdRange, Position, PAGE_LIMIT};
 use crate::http::response::{record_id, Page};
 use crate::rules::keyset::fence;
@@ -80,23 +81,25 @@ impl Run<'_, '_> {
             Ok(f) => f,
             Err(why) => {
                 let why = format!("{}: {why}", describe_pos(&Position::Keyset(range)));
-                return self.fail(t, FailureType::System, why);
+                return self.fail(t, Failure::new(FailureType::System, why));
             }
         };
         if n > 0 && fenced.last.is_none() && !fenced.closed {
             return self.fail(
                 t,
-                FailureType::System,
-                format!(
-                    "keyset paging did not advance past id {:?}; the API ignored id_greater",
-                    range.after
+                Failure::new(
+                    FailureType::System,
+                    format!(
+                        "keyset paging did not advance past id {:?}; the API ignored id_greater",
+                        range.after
+                    ),
                 ),
             );
         }
         if fenced.dropped > 0 && !t.ranges.warned_fence {
             t.ranges.warned_fence = true;
             for o in &t.outs {
-                self.sink.log("WARN", &format!("{}: the API sent {} records outside the id range asked for ({:?} < id < {:?}); they were dropped (their own range delivers them)", o.stream, fenced.dropped, range.after, range.below));
+                self.sink.log(Level::Warn, &format!("{}: the API sent {} records outside the id range asked for ({:?} < id < {:?}); they were dropped (their own range delivers them)", o.stream, fenced.dropped, range.after, range.below));
             }
         }
         let page = fenced.page;

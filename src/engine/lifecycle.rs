@@ -1,9 +1,10 @@
 //! A task's lifecycle: a page's retry (within its retry budget), completion, failure.
 
+use super::report_failed_stream;
 use super::run::Run;
 use super::task::{describe_pos, SlotPhase, Status, Task};
-use super::ErrorEvent;
-use crate::failure::FailureType;
+use super::{Level, StreamStatus};
+use crate::failure::Failure;
 use crate::http::retry::{Again, NextTry};
 
 impl Run<'_, '_> {
@@ -14,13 +15,13 @@ impl Run<'_, '_> {
         t.stats.end_ns = self.client.transport.now_ns();
         for o in &t.outs {
             self.sink.log(
-                "INFO",
+                Level::Info,
                 &format!(
                     "{}: complete, {} records in {} pages",
                     o.stream, o.records, t.stats.pages
                 ),
             );
-            self.sink.status(&o.stream, "COMPLETE", at);
+            self.sink.status(&o.stream, StreamStatus::Complete, at);
             self.sink.progress(&format!(
                 "{}: complete, {} records, {} requests",
                 o.stream, o.records, t.stats.requests
@@ -36,7 +37,7 @@ impl Run<'_, '_> {
         let policy = self.client.policy;
         let delay = match policy.after_failure(&mut s.budget, &again, &mut self.client.random, &pos)
         {
-            NextTry::GiveUp(failure) => return self.fail(t, failure.kind, failure.message),
+            NextTry::GiveUp(failure) => return self.fail(t, failure),
             NextTry::After {
                 delay_ns,
                 pause_all,
@@ -50,7 +51,7 @@ impl Run<'_, '_> {
         let attempt = s.budget.attempts;
         for o in &t.outs {
             self.sink.log(
-                "WARN",
+                Level::Warn,
                 &format!(
                     "{}: {pos} failed ({}); retry {attempt} in {} ms",
                     o.stream,
@@ -62,23 +63,14 @@ impl Run<'_, '_> {
     }
 
     /// Ends a task's streams with an error; what they emitted so far, state included, stays valid.
-    pub(super) fn fail(&mut self, t: &mut Task, kind: FailureType, why: String) {
+    pub(super) fn fail(&mut self, t: &mut Task, failure: Failure) {
         let at = self.client.transport.wall_ms();
         t.status = Status::Failed;
         t.stats.end_ns = self.client.transport.now_ns();
         for o in &t.outs {
-            let message = format!("stream '{}' failed: {why}", o.stream);
-            let error = ErrorEvent {
-                stream: Some(&o.stream),
-                message: &message,
-                internal: &why,
-                kind,
-            };
-            self.sink.error(&error, at);
-            self.sink.status(&o.stream, "INCOMPLETE", at);
-            self.sink.progress(&message);
+            report_failed_stream(self.sink, &o.stream, &failure, at);
         }
-        t.stats.failure = Some((kind, why));
+        t.stats.failure = Some(failure);
         self.sink.checkpoint();
     }
 }

@@ -25,7 +25,7 @@ pub(crate) use task::{first_pages, lanes};
 
 use crate::api::streams::StreamDef;
 use crate::documents::state::StreamState;
-use crate::failure::FailureType;
+use crate::failure::{Failure, FailureType};
 use serde_json::Value;
 
 /// An HTTP answer, body fully read.
@@ -96,22 +96,82 @@ pub(crate) trait Transport {
     fn wall_ms(&mut self) -> u64;
 }
 
+/// How much a log message matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// What happened, for the record.
+    Info,
+    /// Something a person should look at; the read goes on.
+    Warn,
+}
+
+impl Level {
+    /// Airbyte's (and the log's) spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+        }
+    }
+}
+
+/// Where a stream is in its read, as Airbyte's stream status traces say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamStatus {
+    /// Its first request is about to be made.
+    Started,
+    /// Its first records are out.
+    Running,
+    /// Every record of the pass is out.
+    Complete,
+    /// It failed: what it emitted, state included, stays valid, but the pass is not complete.
+    Incomplete,
+}
+
+impl StreamStatus {
+    /// Airbyte's spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            StreamStatus::Started => "STARTED",
+            StreamStatus::Running => "RUNNING",
+            StreamStatus::Complete => "COMPLETE",
+            StreamStatus::Incomplete => "INCOMPLETE",
+        }
+    }
+}
+
 /// Where messages go.
 pub(crate) trait Sink {
     /// One record.
     fn record(&mut self, record: &RecordEvent);
     /// One stream's state; `records`: the stream's records since its previous state.
     fn state(&mut self, stream: &str, state: &Value, records: u64);
-    /// A log message at `level` (INFO, WARN).
-    fn log(&mut self, level: &str, message: &str);
-    /// A stream's status (STARTED, RUNNING, COMPLETE, INCOMPLETE).
-    fn status(&mut self, stream: &str, status: &str, emitted_at: u64);
+    /// A log message.
+    fn log(&mut self, level: Level, message: &str);
+    /// A stream's status.
+    fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64);
     /// An error; `stream` names the failed stream when there is one.
     fn error(&mut self, error: &ErrorEvent, emitted_at: u64);
     /// Makes everything written so far durable (called after each STATE).
     fn checkpoint(&mut self);
     /// Human-readable progress (stderr in the CLI).
     fn progress(&mut self, text: &str);
+}
+
+/// Tells that a stream failed: its error, its INCOMPLETE status and a progress line. What it
+/// emitted before, state included, stays valid. For the streams the engine read and for those a
+/// read could not begin.
+pub(crate) fn report_failed_stream(sink: &mut dyn Sink, stream: &str, failure: &Failure, at: u64) {
+    let message = format!("stream '{stream}' failed: {}", failure.message);
+    let error = ErrorEvent {
+        stream: Some(stream),
+        message: &message,
+        internal: &failure.message,
+        kind: failure.kind,
+    };
+    sink.error(&error, at);
+    sink.status(stream, StreamStatus::Incomplete, at);
+    sink.progress(&message);
 }
 
 /// A record event: the record's JSON text as the API sent it (zero dates nulled), for a stream.
@@ -152,7 +212,7 @@ pub(crate) struct StreamSummary {
     /// Wall time from its first request to its end, milliseconds.
     pub(crate) millis: u64,
     /// The failure, when the stream did not complete.
-    pub(crate) failure: Option<(FailureType, String)>,
+    pub(crate) failure: Option<Failure>,
 }
 
 /// Outcome of a read.

@@ -4,8 +4,9 @@
 use super::emit::PageEnd;
 use super::run::Run;
 use super::task::{lanes, Slot, SlotPhase, Task, RESUME_IDS};
+use super::Level;
 use crate::documents::state::Resume;
-use crate::failure::FailureType;
+use crate::failure::{Failure, FailureType};
 use crate::http::request::{Position, PAGE_LIMIT};
 use crate::http::response::{record_id, Page, Record};
 use crate::rules::paging::{Step, MAX_REPAIRS};
@@ -34,17 +35,17 @@ impl Run<'_, '_> {
             let ids: Vec<String> = page.main.iter().map(|r| record_id(r)).collect();
             match t.offset.chain.judge(o, &ids, page.total) {
                 Step::Repeated => {
-                    return self.fail(t, FailureType::System, format!("the API returned the same page for offsets {} and {o}; it seems to ignore paging", t.offset.chain.want().0.saturating_sub(1)));
+                    return self.fail(t, Failure::new(FailureType::System, format!("the API returned the same page for offsets {} and {o}; it seems to ignore paging", t.offset.chain.want().0.saturating_sub(1))));
                 }
                 Step::Back => {
                     // Kept: it may join once an earlier page is read again.
                     t.offset.buffer.insert(o, page);
                     if t.offset.chain.repairs > MAX_REPAIRS {
-                        return self.fail(t, FailureType::Transient, format!("the list kept changing under the read ({MAX_REPAIRS} pages read again); run again when it is quieter"));
+                        return self.fail(t, Failure::new(FailureType::Transient, format!("the list kept changing under the read ({MAX_REPAIRS} pages read again); run again when it is quieter")));
                     }
                     if t.offset.chain.repairs == 1 {
                         for out in &t.outs {
-                            self.sink.log("WARN", &format!("{}: the page at offset {o} does not continue the one before (records were deleted meanwhile); reading again from offset {} so nothing is skipped", out.stream, t.offset.chain.want().1));
+                            self.sink.log(Level::Warn, &format!("{}: the page at offset {o} does not continue the one before (records were deleted meanwhile); reading again from offset {} so nothing is skipped", out.stream, t.offset.chain.want().1));
                         }
                     }
                 }
@@ -55,7 +56,7 @@ impl Run<'_, '_> {
                 } => {
                     if disorder {
                         for out in &t.outs {
-                            self.sink.log("WARN", &format!("{}: ids do not rise from page to page (the API ignores the order); reading on with overlapping pages and skipping ids already delivered", out.stream));
+                            self.sink.log(Level::Warn, &format!("{}: ids do not rise from page to page (the API ignores the order); reading on with overlapping pages and skipping ids already delivered", out.stream));
                         }
                     }
                     let page = keep_records(t, page, &keep);
@@ -70,7 +71,7 @@ impl Run<'_, '_> {
                     if end {
                         if t.offset.chain.repairs > 0 {
                             for out in &t.outs {
-                                self.sink.log("INFO", &format!("{}: {} pages were read again because the list changed during the read", out.stream, t.offset.chain.repairs));
+                                self.sink.log(Level::Info, &format!("{}: {} pages were read again because the list changed during the read", out.stream, t.offset.chain.repairs));
                             }
                         }
                         t.offset.buffer.clear();

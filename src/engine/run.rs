@@ -7,8 +7,9 @@ use super::{
     HttpResponse, Job, ReadSummary, Sink, StreamSummary, TransportError, EMPTY_CONFIRMATIONS,
     PASS_START_MARGIN_S,
 };
+use super::{Level, StreamStatus};
 use crate::documents::config::Config;
-use crate::failure::FailureType;
+use crate::failure::{Failure, FailureType};
 use crate::http::request::{page_path, Position};
 use crate::http::response::{parse_page, BadPage, Page};
 use crate::http::retry::{classify, Again, Verdict, SECOND};
@@ -47,7 +48,7 @@ pub(crate) fn read(
     let now_ms = run.client.transport.wall_ms();
     for t in &tasks {
         for o in &t.outs {
-            run.sink.status(&o.stream, "STARTED", now_ms);
+            run.sink.status(&o.stream, StreamStatus::Started, now_ms);
         }
     }
     let mut rr = 0usize;
@@ -95,10 +96,12 @@ pub(crate) fn read(
                     in_flight += 1;
                 }
                 Start::Failed(StartError::Network(e)) => match network_verdict(&e) {
-                    Verdict::Fail { kind, why } => run.fail(t, kind, why),
+                    Verdict::Fail { kind, why } => run.fail(t, Failure::new(kind, why)),
                     _ => run.retry(t, j, Again::now(format!("network failure: {e}"))),
                 },
-                Start::Failed(StartError::Refused(why)) => run.fail(t, FailureType::System, why),
+                Start::Failed(StartError::Refused(why)) => {
+                    run.fail(t, Failure::new(FailureType::System, why))
+                }
             }
         }
         if tasks.iter().all(|t| t.status != Status::Running) {
@@ -121,8 +124,10 @@ pub(crate) fn read(
             for t in tasks.iter_mut().filter(|t| t.status == Status::Running) {
                 run.fail(
                     t,
-                    FailureType::System,
-                    "the read stalled with no request to make (a bug)".into(),
+                    Failure::new(
+                        FailureType::System,
+                        "the read stalled with no request to make (a bug)".into(),
+                    ),
                 );
             }
             break;
@@ -173,14 +178,14 @@ impl Run<'_, '_> {
             Err(e) => {
                 self.client.start_times.remove(&ticket);
                 return match network_verdict(&e) {
-                    Verdict::Fail { kind, why } => self.fail(t, kind, why),
+                    Verdict::Fail { kind, why } => self.fail(t, Failure::new(kind, why)),
                     _ => self.retry(t, j, Again::now(format!("network failure: {e}"))),
                 };
             }
             Ok(r) => r,
         };
         if let Some(note) = self.client.note_headers(ticket, &resp) {
-            self.sink.log("INFO", &format!("rate: {note}"));
+            self.sink.log(Level::Info, &format!("rate: {note}"));
         }
         self.note_pass_start(t, &resp);
         match classify(
@@ -197,7 +202,7 @@ impl Run<'_, '_> {
             } => self.retry(t, j, Again::retry(resp.status, after_ns, pause_all, why)),
             Verdict::Fail { kind, why } => {
                 let why = format!("{}: {why}", describe_pos(&t.slots[j].pos));
-                self.fail(t, kind, why)
+                self.fail(t, Failure::new(kind, why))
             }
             Verdict::Use => {
                 let extra: Vec<&str> = t

@@ -4,7 +4,7 @@ use super::{Job, SERVER_FILTER_MARGIN_S};
 use crate::api::streams::{Paging, ServerFilter, StreamDef};
 use crate::documents::config::Config;
 use crate::documents::state::{Resume, StreamState};
-use crate::failure::FailureType;
+use crate::failure::Failure;
 use crate::http::request::{IdRange, Position, PAGE_LIMIT};
 use crate::http::response::Page;
 use crate::http::retry::RetryBudget;
@@ -170,7 +170,7 @@ pub(super) struct TaskStats {
     /// When it ended.
     pub(super) end_ns: u64,
     /// Why it failed, when it did.
-    pub(super) failure: Option<(FailureType, String)>,
+    pub(super) failure: Option<Failure>,
     /// When it last logged progress.
     pub(super) last_progress_ns: u64,
 }

@@ -3,6 +3,7 @@
 //! Records are written by hand around the API's own JSON (no re-wrapping into a new `Value`),
 //! because they are the hot path; everything else goes through `serde_json::json!`.
 
+use crate::engine::{Level, StreamStatus};
 use crate::failure::FailureType;
 use serde_json::{json, Value};
 
@@ -33,14 +34,14 @@ pub(crate) fn state_line(stream: &str, stream_state: &Value, records: u64) -> St
 }
 
 /// A LOG line.
-pub(crate) fn log_line(level: &str, message: &str) -> String {
-    json!({"type": "LOG", "log": {"level": level, "message": message}}).to_string()
+pub(crate) fn log_line(level: Level, message: &str) -> String {
+    json!({"type": "LOG", "log": {"level": level.as_str(), "message": message}}).to_string()
 }
 
 /// Stream status values of TRACE STREAM_STATUS.
-pub(crate) fn status_line(stream: &str, status: &str, emitted_at: u64) -> String {
+pub(crate) fn status_line(stream: &str, status: StreamStatus, emitted_at: u64) -> String {
     json!({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": emitted_at as f64,
-        "stream_status": {"stream_descriptor": {"name": stream}, "status": status}}})
+        "stream_status": {"stream_descriptor": {"name": stream}, "status": status.as_str()}}})
     .to_string()
 }
 

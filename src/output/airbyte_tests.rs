@@ -50,11 +50,15 @@ mod boundaries {
     #[test]
     fn log_status_and_error_lines() {
         assert_eq!(
-            parse(&log_line("WARN", "a \"quoted\" note")),
+            parse(&log_line(crate::engine::Level::Warn, "a \"quoted\" note")),
             json!({"type": "LOG", "log": {"level": "WARN", "message": "a \"quoted\" note"}})
         );
         assert_eq!(
-            parse(&status_line("tags", "COMPLETE", 1_700_000_000_123)),
+            parse(&status_line(
+                "tags",
+                crate::engine::StreamStatus::Complete,
+                1_700_000_000_123
+            )),
             json!({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 1_700_000_000_123.0,
                 "stream_status": {"stream_descriptor": {"name": "tags"}, "status": "COMPLETE"}}})
         );

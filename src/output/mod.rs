@@ -6,7 +6,7 @@ pub(crate) mod airbyte;
 pub(crate) mod redact;
 pub(crate) mod singer;
 
-use crate::engine::{ErrorEvent, RecordEvent, Sink};
+use crate::engine::{ErrorEvent, Level, RecordEvent, Sink, StreamStatus};
 use crate::output::airbyte::{error_line, log_line, record_line, state_line, status_line};
 use crate::output::singer::SingerWriter;
 use serde_json::Value;
@@ -108,10 +108,10 @@ impl Sink for Writer<'_> {
             Protocol::Singer(w) => w.state(stream, state).iter().for_each(|l| self.term.out(l)),
         }
     }
-    fn log(&mut self, level: &str, message: &str) {
+    fn log(&mut self, level: Level, message: &str) {
         self.side(&log_line(level, message));
     }
-    fn status(&mut self, stream: &str, status: &str, emitted_at: u64) {
+    fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64) {
         self.side(&status_line(stream, status, emitted_at));
     }
     fn error(&mut self, e: &ErrorEvent, emitted_at: u64) {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::engine::{Level, StreamStatus};
 use crate::failure::FailureType;
 use crate::output::singer::{selected_streams, SingerWriter};
 use crate::test_support::Screen;
@@ -28,8 +29,8 @@ fn airbyte_puts_every_message_on_stdout() {
     let mut w = Writer::new(&mut screen, Protocol::Airbyte, true);
     w.record(&tag_record());
     w.state("tags", &json!({"x": 1}), 1);
-    w.log("WARN", "careful");
-    w.status("tags", "COMPLETE", 8);
+    w.log(Level::Warn, "careful");
+    w.status("tags", StreamStatus::Complete, 8);
     w.error(&error(), 9);
     w.checkpoint();
     w.progress("half way");
@@ -38,8 +39,8 @@ fn airbyte_puts_every_message_on_stdout() {
         vec![
             record_line("\"tags\"", r#"{"id":"1"}"#, 7),
             state_line("tags", &json!({"x": 1}), 1),
-            log_line("WARN", "careful"),
-            status_line("tags", "COMPLETE", 8),
+            log_line(crate::engine::Level::Warn, "careful"),
+            status_line("tags", crate::engine::StreamStatus::Complete, 8),
             error_line(
                 Some("tags"),
                 "stream 'tags' failed: gone",
@@ -76,8 +77,8 @@ fn singer_puts_records_and_states_on_stdout_and_the_rest_on_stderr() {
     )));
     w.record(&tag_record());
     w.state("tags", &json!({"x": 1}), 1);
-    w.log("INFO", "hello");
-    w.status("tags", "COMPLETE", 8);
+    w.log(Level::Info, "hello");
+    w.status("tags", StreamStatus::Complete, 8);
     let types: Vec<String> = screen
         .out
         .iter()
@@ -87,8 +88,8 @@ fn singer_puts_records_and_states_on_stdout_and_the_rest_on_stderr() {
     assert_eq!(
         screen.err,
         vec![
-            log_line("INFO", "hello"),
-            status_line("tags", "COMPLETE", 8)
+            log_line(crate::engine::Level::Info, "hello"),
+            status_line("tags", crate::engine::StreamStatus::Complete, 8)
         ]
     );
 }
@@ -98,7 +99,7 @@ fn the_terminal_masks_the_key() {
     let mut screen = Screen::default();
     let mut w = Writer::new(&mut screen, Protocol::Airbyte, true);
     w.mask("SECRETKEY");
-    w.log("WARN", "the key SECRETKEY leaked");
+    w.log(Level::Warn, "the key SECRETKEY leaked");
     w.progress("SECRETKEY");
     assert!(!screen.out[0].contains("SECRETKEY"));
     assert!(!screen.err[0].contains("SECRETKEY"));

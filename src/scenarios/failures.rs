@@ -62,7 +62,7 @@ fn requests_that_cannot_start() {
     let mut client = Client::new(&mut t, &cfg);
     let s = read(&mut client, &cfg, jobs, &mut Lines::default());
     let (fatal, flaky, fine) = (&s.streams[0], &s.streams[1], &s.streams[2]);
-    let (kind, why) = fatal.failure.clone().unwrap();
+    let crate::failure::Failure { kind, message: why } = fatal.failure.clone().unwrap();
     assert_eq!(kind, crate::failure::FailureType::Config);
     assert!(why.contains("does not resolve"), "{why}");
     assert_eq!(fatal.requests, 1);
@@ -81,7 +81,7 @@ fn a_failing_page_in_a_read() {
         vec![Box::new(|_| answer(503, &[]).map_err(Into::into))],
     );
     assert_eq!(starts.len(), 3);
-    let (kind, why) = s.streams[0].failure.clone().unwrap();
+    let crate::failure::Failure { kind, message: why } = s.streams[0].failure.clone().unwrap();
     assert_eq!(kind, crate::failure::FailureType::Transient);
     assert!(
         why.starts_with(
@@ -190,7 +190,7 @@ fn failures_name_the_page() {
             vec![job_of("contacts", false, StreamState::default())],
             &mut Lines::default(),
         );
-        s.streams[0].failure.clone().unwrap().1
+        s.streams[0].failure.clone().unwrap().message
     };
     assert!(run(Box::new(contacts(None, false))).starts_with("the first page: not found (404)"));
     assert!(
@@ -222,7 +222,7 @@ fn lost_answers_in_a_read() {
             }),
         ],
     );
-    let (kind, why) = s.streams[0].failure.clone().unwrap();
+    let crate::failure::Failure { kind, message: why } = s.streams[0].failure.clone().unwrap();
     assert_eq!(kind, crate::failure::FailureType::Config);
     assert!(why.contains("certificate was refused"), "{why}");
     assert_eq!(s.streams[0].requests, 1);
@@ -245,7 +245,7 @@ fn forbidden_pages_in_a_read() {
             }
         })],
     );
-    let (kind, why) = s.streams[0].failure.clone().unwrap();
+    let crate::failure::Failure { kind, message: why } = s.streams[0].failure.clone().unwrap();
     assert_eq!(kind, crate::failure::FailureType::Config);
     assert!(
         why.contains("access denied (403)") && why.starts_with("the page at offset "),

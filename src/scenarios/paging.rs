@@ -327,7 +327,10 @@ fn keyset_paging_ends_and_checks_progress() {
     got.sort();
     assert_eq!(got, (1..=200).collect::<Vec<_>>());
     let (s, _) = run(Box::new(keyset_server(300, 300, true)));
-    let (_, why) = s.streams[0].failure.clone().unwrap();
+    let crate::failure::Failure {
+        kind: _,
+        message: why,
+    } = s.streams[0].failure.clone().unwrap();
     assert!(
         why.contains("keyset paging did not advance past id Some(\"100\")"),
         "{why}"

@@ -101,10 +101,10 @@ impl crate::engine::Sink for Progress {
     fn state(&mut self, stream: &str, state: &serde_json::Value, records: u64) {
         self.keep(|l| l.state(stream, state, records));
     }
-    fn log(&mut self, level: &str, message: &str) {
+    fn log(&mut self, level: crate::engine::Level, message: &str) {
         self.keep(|l| l.log(level, message));
     }
-    fn status(&mut self, stream: &str, status: &str, emitted_at: u64) {
+    fn status(&mut self, stream: &str, status: crate::engine::StreamStatus, emitted_at: u64) {
         self.keep(|l| l.status(stream, status, emitted_at));
     }
     fn error(&mut self, e: &crate::engine::ErrorEvent, emitted_at: u64) {

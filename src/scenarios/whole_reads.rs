@@ -180,7 +180,10 @@ fn a_failing_stream_is_isolated_and_named() {
     );
     let acc = &s.streams[0];
     assert_eq!(acc.name, "accounts");
-    assert_eq!(acc.failure.as_ref().map(|f| f.0), Some(FailureType::Config));
+    assert_eq!(
+        acc.failure.as_ref().map(|f| f.kind),
+        Some(FailureType::Config)
+    );
     assert!(s.streams[1].failure.is_none());
     assert!(sink
         .0
@@ -417,7 +420,7 @@ fn rate_limiting_uses_waiting_time_not_attempts() {
     let mut client = Client::new(&mut fake, &cfg);
     let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
     assert_eq!(
-        s.streams[0].failure.as_ref().map(|f| f.0),
+        s.streams[0].failure.as_ref().map(|f| f.kind),
         Some(FailureType::Transient)
     );
 }
@@ -467,7 +470,7 @@ fn a_server_ignoring_offsets_is_caught() {
     let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
     assert_eq!(s.requests, 2);
     assert_eq!(
-        s.streams[0].failure.as_ref().map(|f| f.0),
+        s.streams[0].failure.as_ref().map(|f| f.kind),
         Some(FailureType::System)
     );
 }

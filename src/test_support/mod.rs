@@ -117,11 +117,11 @@ impl Sink for Lines {
         self.0
             .push(crate::output::airbyte::state_line(stream, state, records));
     }
-    fn log(&mut self, level: &str, message: &str) {
+    fn log(&mut self, level: crate::engine::Level, message: &str) {
         self.0
             .push(crate::output::airbyte::log_line(level, message));
     }
-    fn status(&mut self, stream: &str, status: &str, emitted_at: u64) {
+    fn status(&mut self, stream: &str, status: crate::engine::StreamStatus, emitted_at: u64) {
         self.0.push(crate::output::airbyte::status_line(
             stream, status, emitted_at,
         ));

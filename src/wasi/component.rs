@@ -39,15 +39,7 @@ fn summary(s: ReadSummary, secret: &str) -> wit::ReadSummary {
                 records: x.records,
                 requests: x.requests,
                 millis: x.millis,
-                failure: x.failure.map(|(k, m)| {
-                    to_wit(
-                        Failure {
-                            kind: k,
-                            message: m,
-                        },
-                        secret,
-                    )
-                }),
+                failure: x.failure.map(|f| to_wit(f, secret)),
             })
             .collect(),
         requests: s.requests,
