@@ -34,6 +34,9 @@ mod http;
 mod output;
 mod rules;
 
+// The one item other crates use: ac-host applies the same address rule.
+pub use rules::address;
+
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Every problem is reported with the field's name and what to change, because a config is written
 //! by hand and the person reading the error is the one who must fix it.
 
+use crate::rules::address::is_loopback_host;
 use crate::rules::datetime::{parse_instant, parse_offset, Instant};
 use serde_json::{json, Map, Value};
 
@@ -149,26 +150,16 @@ pub(crate) fn connection_specification() -> Value {
     })
 }
 
-/// True for hosts that never leave the machine.
-pub(crate) fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host == "::1"
-        || host.strip_prefix("127.").is_some_and(|rest| {
-            let parts: Vec<&str> = rest.split('.').collect();
-            parts.len() == 3
-                && parts
-                    .iter()
-                    .all(|p| !p.is_empty() && p.parse::<u8>().is_ok())
-        })
+/// An `api_url` problem, with where to find the right value.
+fn bad_url(why: &str) -> ConfigError {
+    ConfigError(format!(
+        "config field 'api_url' {why}. Copy the API URL from ActiveCampaign's Settings > Developer, e.g. https://myaccount.api-us1.com"
+    ))
 }
 
 /// Parses and checks `api_url`. Accepts a trailing `/`, `/api/3` or `/api/3/`.
 pub(crate) fn parse_base_url(raw: &str) -> Result<BaseUrl, ConfigError> {
-    let bad = |why: &str| {
-        ConfigError(format!(
-            "config field 'api_url' {why}. Copy the API URL from ActiveCampaign's Settings > Developer, e.g. https://myaccount.api-us1.com"
-        ))
-    };
+    let bad = bad_url;
     let url = raw.trim();
     if url.is_empty() {
         return Err(bad("is empty"));
@@ -190,43 +181,8 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<BaseUrl, ConfigError> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    if authority.contains('@') {
-        return Err(bad(
-            "must not carry credentials (user:password@); put the key in 'api_key'",
-        ));
-    }
-    if authority.is_empty() {
-        return Err(bad("has no host"));
-    }
-    let host = if let Some(inner) = authority.strip_prefix('[') {
-        let end = inner
-            .find(']')
-            .ok_or_else(|| bad("has an unclosed [ in its host"))?;
-        let after = &inner[end + 1..];
-        if !after.is_empty() && !after.starts_with(':') {
-            return Err(bad("has an invalid host"));
-        }
-        inner[..end].to_ascii_lowercase()
-    } else {
-        let (h, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        };
-        if let Some(p) = port {
-            if p.parse::<u16>().map_or(true, |n| n == 0) {
-                return Err(bad("has an invalid port"));
-            }
-        }
-        if !h
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-            || h.is_empty()
-        {
-            return Err(bad("has an invalid host name"));
-        }
-        h.to_ascii_lowercase()
-    };
-    if scheme == "http" && !is_loopback(&host) {
+    let host = parse_host(authority)?;
+    if scheme == "http" && !is_loopback_host(&host) {
         return Err(bad(
             "uses plain http; the API key must travel encrypted, so use https",
         ));
@@ -247,6 +203,47 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<BaseUrl, ConfigError> {
         host,
         api_path: format!("{path}/api/3"),
     })
+}
+
+/// The host of an `api_url`'s authority (`host`, `host:port`, `[v6]` or `[v6]:port`), lower
+/// case, without brackets.
+fn parse_host(authority: &str) -> Result<String, ConfigError> {
+    let bad = bad_url;
+    if authority.contains('@') {
+        return Err(bad(
+            "must not carry credentials (user:password@); put the key in 'api_key'",
+        ));
+    }
+    if authority.is_empty() {
+        return Err(bad("has no host"));
+    }
+    if let Some(inner) = authority.strip_prefix('[') {
+        let end = inner
+            .find(']')
+            .ok_or_else(|| bad("has an unclosed [ in its host"))?;
+        let after = &inner[end + 1..];
+        if !after.is_empty() && !after.starts_with(':') {
+            return Err(bad("has an invalid host"));
+        }
+        return Ok(inner[..end].to_ascii_lowercase());
+    }
+    let (h, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    if let Some(p) = port {
+        if p.parse::<u16>().map_or(true, |n| n == 0) {
+            return Err(bad("has an invalid port"));
+        }
+    }
+    if !h
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        || h.is_empty()
+    {
+        return Err(bad("has an invalid host name"));
+    }
+    Ok(h.to_ascii_lowercase())
 }
 
 fn field_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, ConfigError> {

@@ -71,7 +71,15 @@ impl Run<'_, '_> {
             }
         }
         self.emit_states(t, resume);
-        if now.saturating_sub(t.stats.last_progress_ns) >= PROGRESS_EVERY_NS {
+        self.report_progress(t, total, now);
+    }
+
+    /// Logs and shows each stream's progress, every [`PROGRESS_EVERY_NS`] of a task.
+    fn report_progress(&mut self, t: &mut Task, total: Option<u64>, now: u64) {
+        if now.saturating_sub(t.stats.last_progress_ns) < PROGRESS_EVERY_NS {
+            return;
+        }
+        {
             t.stats.last_progress_ns = now;
             let elapsed_s =
                 (now.saturating_sub(t.stats.first_ns.unwrap_or(now)) as f64 / 1e9).max(0.001);

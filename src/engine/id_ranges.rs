@@ -106,34 +106,7 @@ impl Run<'_, '_> {
         let lanes = lanes(self.config);
         // A range whose end the server already showed (ids past `below`) is read to its end.
         if n == PAGE_LIMIT && !fenced.closed {
-            let last = fenced.last.unwrap_or(0);
-            let open_ended = range.below.is_none();
-            match t.ranges.max_id {
-                // A long open-ended pass: split the rest of the id space into parallel ranges.
-                Some(max) if open_ended && !t.ranges.split && lanes > 1 => {
-                    t.ranges.split = true;
-                    t.slots.extend(
-                        split_open_range(last, max, lanes as u64)
-                            .into_iter()
-                            .map(|r| Slot::new(Position::Keyset(r))),
-                    );
-                }
-                _ => {
-                    t.slots.push(Slot::new(Position::Keyset(IdRange {
-                        after: Some(last.to_string()),
-                        below: range.below.clone(),
-                    })));
-                    // First full page of an open-ended pass: ask how far the ids go.
-                    if open_ended
-                        && !t.ranges.split
-                        && t.ranges.max_id.is_none()
-                        && lanes > 1
-                        && !t.slots.iter().any(|s| s.pos == Position::Newest)
-                    {
-                        t.slots.push(Slot::new(Position::Newest));
-                    }
-                }
-            }
+            plan_after_full_page(t, &range, fenced.last.unwrap_or(0), lanes);
         }
         steal(t, lanes);
         let open: Vec<IdRange> = t
@@ -193,6 +166,39 @@ impl Run<'_, '_> {
             // Every range ended before the probe came back: close the pass.
             self.emit_states(t, None);
             self.finish(t);
+        }
+    }
+}
+
+/// After a full page of `range` ending at id `last`: the next page of the range, or, for a long
+/// open-ended pass whose newest id is known, the rest of the id space split into parallel
+/// ranges; the first full page of an open-ended pass also asks how far the ids go.
+fn plan_after_full_page(t: &mut Task, range: &IdRange, last: u64, lanes: usize) {
+    let open_ended = range.below.is_none();
+    match t.ranges.max_id {
+        // A long open-ended pass: split the rest of the id space into parallel ranges.
+        Some(max) if open_ended && !t.ranges.split && lanes > 1 => {
+            t.ranges.split = true;
+            t.slots.extend(
+                split_open_range(last, max, lanes as u64)
+                    .into_iter()
+                    .map(|r| Slot::new(Position::Keyset(r))),
+            );
+        }
+        _ => {
+            t.slots.push(Slot::new(Position::Keyset(IdRange {
+                after: Some(last.to_string()),
+                below: range.below.clone(),
+            })));
+            // First full page of an open-ended pass: ask how far the ids go.
+            if open_ended
+                && !t.ranges.split
+                && t.ranges.max_id.is_none()
+                && lanes > 1
+                && !t.slots.iter().any(|s| s.pos == Position::Newest)
+            {
+                t.slots.push(Slot::new(Position::Newest));
+            }
         }
     }
 }

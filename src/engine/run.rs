@@ -28,8 +28,50 @@ pub(super) struct Run<'r, 't> {
 /// A finished request: its ticket and what came back.
 pub(super) type Finished = (u64, Result<HttpResponse, TransportError>);
 
-/// Reads the jobs to the run.sink. Never returns early: a stream that fails is reported and the others
-/// go on.
+/// The scheduler's own state: the tasks, whose turn it is, and the requests in flight.
+struct Lanes {
+    tasks: Vec<Task>,
+    /// The task to look at first for the next start (tasks take turns).
+    rr: usize,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+impl Lanes {
+    fn any_running(&self) -> bool {
+        self.tasks.iter().any(|t| t.status == Status::Running)
+    }
+
+    /// The first task, from `rr` on, with a page ready to start at `now`, and that page.
+    fn next_ready(&self, now: u64) -> Option<(usize, usize)> {
+        let n = self.tasks.len();
+        (0..n).map(|i| (self.rr + i) % n).find_map(|i| {
+            let t = &self.tasks[i];
+            if t.status != Status::Running {
+                return None;
+            }
+            t.slots
+                .iter()
+                .position(
+                    |s| matches!(s.phase, SlotPhase::Ready { not_before } if not_before <= now),
+                )
+                .map(|j| (i, j))
+        })
+    }
+
+    /// The task and slot waiting for `ticket`.
+    fn waiting_for(&self, ticket: u64) -> Option<(usize, usize)> {
+        self.tasks.iter().enumerate().find_map(|(i, t)| {
+            t.slots
+                .iter()
+                .position(|s| s.phase == SlotPhase::InFlight { ticket })
+                .map(|j| (i, j))
+        })
+    }
+}
+
+/// Reads the jobs to the sink. Never returns early: a stream that fails is reported and the
+/// others go on.
 pub(crate) fn read(
     client: &mut Client,
     config: &Config,
@@ -43,130 +85,127 @@ pub(crate) fn read(
     };
     let run_start = run.client.transport.now_ns();
     run.client.stop_prefetching();
-    let mut tasks = plan(jobs, run.config);
-    let max_in_flight = ((run.config.requests_per_second * 4.0).ceil() as usize).clamp(2, 32);
+    let mut lanes = Lanes {
+        tasks: plan(jobs, run.config),
+        rr: 0,
+        in_flight: 0,
+        max_in_flight: ((run.config.requests_per_second * 4.0).ceil() as usize).clamp(2, 32),
+    };
     let now_ms = run.client.transport.wall_ms();
-    for t in &tasks {
-        for o in &t.outs {
-            run.sink.status(&o.stream, StreamStatus::Started, now_ms);
+    for o in lanes.tasks.iter().flat_map(|t| &t.outs) {
+        run.sink.status(&o.stream, StreamStatus::Started, now_ms);
+    }
+    loop {
+        let mut next_wake = run.start_ready(&mut lanes);
+        if !lanes.any_running() {
+            break;
+        }
+        // With every lane busy, only a finished request can let another start: wait for one
+        // (a ready page's time would make this loop spin).
+        if lanes.in_flight < lanes.max_in_flight {
+            next_wake = next_wake.min(run.earliest_ready(&lanes.tasks));
+        }
+        if lanes.in_flight == 0 && next_wake == u64::MAX {
+            // Nothing can move: every running task is waiting for nothing. Cannot happen; end
+            // rather than spin.
+            for t in lanes
+                .tasks
+                .iter_mut()
+                .filter(|t| t.status == Status::Running)
+            {
+                let why = "the read stalled with no request to make (a bug)";
+                run.fail(t, Failure::new(FailureType::System, why.into()));
+            }
+            break;
+        }
+        for (ticket, result) in run.client.wait(next_wake) {
+            lanes.in_flight = lanes.in_flight.saturating_sub(1);
+            let Some((i, j)) = lanes.waiting_for(ticket) else {
+                continue;
+            };
+            if lanes.tasks[i].status == Status::Running {
+                run.handle(&mut lanes.tasks[i], j, (ticket, result));
+            }
         }
     }
-    let mut rr = 0usize;
-    let mut in_flight = 0usize;
-    loop {
-        // Start what the budget allows, taking tasks in turn.
-        let mut next_wake = u64::MAX;
-        while in_flight < max_in_flight {
-            let now = run.client.transport.now_ns();
-            let n = tasks.len();
-            let pick = (0..n).map(|i| (rr + i) % n).find_map(|i| {
-                let t = &tasks[i];
-                if t.status != Status::Running {
-                    return None;
-                }
-                t.slots
-                    .iter()
-                    .position(
-                        |s| matches!(s.phase, SlotPhase::Ready { not_before } if not_before <= now),
-                    )
-                    .map(|j| (i, j))
-            });
-            let Some((i, j)) = pick else { break };
-            let t = &tasks[i];
+    let millis = (run.client.transport.now_ns().saturating_sub(run_start)) / 1_000_000;
+    ReadSummary {
+        streams: lanes.tasks.iter().flat_map(stream_summaries).collect(),
+        requests: run.client.requests(),
+        millis,
+    }
+}
+
+/// The summary of each stream a task fed.
+fn stream_summaries(t: &Task) -> impl Iterator<Item = StreamSummary> + '_ {
+    t.outs.iter().map(|o| StreamSummary {
+        name: o.stream.clone(),
+        records: o.records,
+        requests: t.stats.requests,
+        millis: t
+            .stats
+            .first_ns
+            .map_or(0, |f| t.stats.end_ns.max(f).saturating_sub(f) / 1_000_000),
+        failure: t.stats.failure.clone(),
+    })
+}
+
+impl Run<'_, '_> {
+    /// Starts what the budget allows, taking tasks in turn; returns when the budget has room
+    /// again if it ran out (`u64::MAX` otherwise).
+    fn start_ready(&mut self, lanes: &mut Lanes) -> u64 {
+        while lanes.in_flight < lanes.max_in_flight {
+            let now = self.client.transport.now_ns();
+            let Some((i, j)) = lanes.next_ready(now) else {
+                break;
+            };
+            let t = &lanes.tasks[i];
             let path = page_path(
-                &run.client.api_path,
+                &self.client.api_path,
                 &t.def,
                 &t.slots[j].pos,
                 t.since.as_deref(),
                 &t.include,
             );
-            let started = run.client.try_start(&path);
+            let started = self.client.try_start(&path);
             if let Start::Later(slot) = started {
-                next_wake = next_wake.min(slot);
-                break;
+                return slot;
             }
-            rr = (i + 1) % n;
-            let t = &mut tasks[i];
+            lanes.rr = (i + 1) % lanes.tasks.len();
+            let t = &mut lanes.tasks[i];
             t.stats.requests += 1;
             t.stats.first_ns.get_or_insert(now);
             match started {
                 Start::Later(_) => {}
                 Start::Begun(ticket) => {
                     t.slots[j].phase = SlotPhase::InFlight { ticket };
-                    in_flight += 1;
+                    lanes.in_flight += 1;
                 }
                 Start::Failed(StartError::Network(e)) => match network_verdict(&e) {
-                    Verdict::Fail { kind, why } => run.fail(t, Failure::new(kind, why)),
-                    _ => run.retry(t, j, Again::now(format!("network failure: {e}"))),
+                    Verdict::Fail { kind, why } => self.fail(t, Failure::new(kind, why)),
+                    _ => self.retry(t, j, Again::now(format!("network failure: {e}"))),
                 },
                 Start::Failed(StartError::Refused(why)) => {
-                    run.fail(t, Failure::new(FailureType::System, why))
+                    self.fail(t, Failure::new(FailureType::System, why))
                 }
             }
         }
-        if tasks.iter().all(|t| t.status != Status::Running) {
-            break;
-        }
-        // With every lane busy, only a finished request can let another start: wait for one
-        // (a ready page's time would make this loop spin).
-        if in_flight < max_in_flight {
-            for t in tasks.iter().filter(|t| t.status == Status::Running) {
-                for s in &t.slots {
-                    if let SlotPhase::Ready { not_before } = s.phase {
-                        next_wake = next_wake.min(not_before.max(run.client.limiter.next_slot()));
-                    }
-                }
-            }
-        }
-        if in_flight == 0 && next_wake == u64::MAX {
-            // Nothing can move: every running task is waiting for nothing. Cannot happen; end
-            // rather than spin.
-            for t in tasks.iter_mut().filter(|t| t.status == Status::Running) {
-                run.fail(
-                    t,
-                    Failure::new(
-                        FailureType::System,
-                        "the read stalled with no request to make (a bug)".into(),
-                    ),
-                );
-            }
-            break;
-        }
-        let finished = run.client.wait(next_wake);
-        for (ticket, result) in finished {
-            in_flight = in_flight.saturating_sub(1);
-            let found = tasks.iter().enumerate().find_map(|(i, t)| {
-                t.slots
-                    .iter()
-                    .position(|s| s.phase == SlotPhase::InFlight { ticket })
-                    .map(|j| (i, j))
-            });
-            let Some((i, j)) = found else { continue };
-            if tasks[i].status == Status::Running {
-                run.handle(&mut tasks[i], j, (ticket, result));
-            }
-        }
+        u64::MAX
     }
-    let end = run.client.transport.now_ns();
-    let mut streams = Vec::new();
-    for t in &tasks {
-        for o in &t.outs {
-            streams.push(StreamSummary {
-                name: o.stream.clone(),
-                records: o.records,
-                requests: t.stats.requests,
-                millis: t
-                    .stats
-                    .first_ns
-                    .map_or(0, |f| t.stats.end_ns.max(f).saturating_sub(f) / 1_000_000),
-                failure: t.stats.failure.clone(),
-            });
-        }
-    }
-    ReadSummary {
-        streams,
-        requests: run.client.requests(),
-        millis: end.saturating_sub(run_start) / 1_000_000,
+
+    /// When the first page waiting for its time (or for the budget) may start.
+    fn earliest_ready(&self, tasks: &[Task]) -> u64 {
+        let budget = self.client.limiter.next_slot();
+        tasks
+            .iter()
+            .filter(|t| t.status == Status::Running)
+            .flat_map(|t| &t.slots)
+            .filter_map(|s| match s.phase {
+                SlotPhase::Ready { not_before } => Some(not_before.max(budget)),
+                _ => None,
+            })
+            .min()
+            .unwrap_or(u64::MAX)
     }
 }
 

@@ -391,7 +391,7 @@ fn command_line_and_url_parsers() {
                 assert!(b.api_path.ends_with("/api/3"));
                 assert!(!b.authority.contains('@') && !b.authority.contains('?'));
                 assert!(
-                    b.scheme == "https" || crate::documents::config::is_loopback(&b.host),
+                    b.scheme == "https" || crate::rules::address::is_loopback_host(&b.host),
                     "{url}"
                 );
             }

@@ -1,5 +1,7 @@
-//! Pure rules: offset paging under churn, keyset fences, timestamps. No I/O, no engine.
+//! Pure rules: offset paging under churn, keyset fences, timestamps, the address rule. No I/O, no
+//! engine.
 
+pub mod address;
 pub(crate) mod datetime;
 pub(crate) mod keyset;
 pub(crate) mod paging;

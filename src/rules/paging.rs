@@ -138,6 +138,36 @@ impl Chain {
         self.prev_offset + self.prev.as_ref().map_or(0, |p| p.len() as u64)
     }
 
+    /// The page did not join: records were deleted before it. Asks for more overlap, then for
+    /// pages further back than the last one taken.
+    fn widen_after_shift(&mut self) {
+        self.repairs += 1;
+        let len = self.prev.as_ref().map_or(0, |p| p.len() as u64);
+        // Shifts come in bursts (every page in flight saw a few more deletes), so the overlap
+        // grows by a quarter page at once, not by doubling from one record.
+        let wider = (self.overlap * 2).max(len / 4);
+        match self.deep {
+            Some(b) => self.deep = Some(b.saturating_mul(2)),
+            None if wider < len => self.overlap = wider,
+            None if self.overlap + 1 < len => self.overlap = len - 1,
+            None => self.deep = Some(len.max(1)),
+        }
+    }
+
+    /// Whether a page's numeric ids (`None`: not all numeric) still rise, within the page and
+    /// from its first new record (at `start`) on past what was delivered.
+    fn still_rising(&self, nums: Option<&[u64]>, joined: bool, start: usize) -> bool {
+        nums.is_some_and(|v| {
+            v.windows(2).all(|w| w[0] < w[1])
+                && match (joined, self.frontier, v.get(start)) {
+                    // The highest id delivered may follow the overlap again (a page stepped
+                    // back past it); ids below it would be out of order.
+                    (true, Some(f), Some(&first_new)) => first_new >= f,
+                    _ => true,
+                }
+        })
+    }
+
     /// Judges the page read at `offset` (its record ids in answer order, and its `meta.total`).
     pub(crate) fn judge(&mut self, offset: u64, ids: &[String], total: Option<u64>) -> Step {
         let n = ids.len() as u64;
@@ -150,19 +180,7 @@ impl Chain {
         });
         let joins = self.prev.is_none() || offset == 0 || anchor.is_some();
         if !joins {
-            // Records were deleted before this page: ask for more overlap, then for pages
-            // further back than the last one taken.
-            self.repairs += 1;
-            let len = self.prev.as_ref().map_or(0, |p| p.len() as u64);
-            // Shifts come in bursts (every page in flight saw a few more deletes), so the
-            // overlap grows by a quarter page at once, not by doubling from one record.
-            let wider = (self.overlap * 2).max(len / 4);
-            match self.deep {
-                Some(b) => self.deep = Some(b.saturating_mul(2)),
-                None if wider < len => self.overlap = wider,
-                None if self.overlap + 1 < len => self.overlap = len - 1,
-                None => self.deep = Some(len.max(1)),
-            }
+            self.widen_after_shift();
             return Step::Back;
         }
         if n == PAGE_LIMIT && self.prev.as_deref() == Some(ids) && offset > 0 {
@@ -180,23 +198,12 @@ impl Chain {
         self.deep = None;
         let start = anchor.map_or(0, |(_, i)| i + 1);
         let nums = numeric(ids);
-        let mut disorder = false;
-        if self.ascending {
-            let rising = nums.as_ref().is_some_and(|v| {
-                v.windows(2).all(|w| w[0] < w[1])
-                    && match (anchor, self.frontier, v.get(start)) {
-                        // The highest id delivered may follow the overlap again (a page
-                        // stepped back past it); ids below it would be out of order.
-                        (Some(_), Some(f), Some(&first_new)) => first_new >= f,
-                        _ => true,
-                    }
-            });
-            if !rising {
-                self.ascending = false;
-                disorder = true;
-                // Earlier pages are behind the anchor; the previous page's ids guard the overlap.
-                self.seen.extend(self.prev.iter().flatten().cloned());
-            }
+        let disorder =
+            self.ascending && !self.still_rising(nums.as_deref(), anchor.is_some(), start);
+        if disorder {
+            self.ascending = false;
+            // Earlier pages are behind the anchor; the previous page's ids guard the overlap.
+            self.seen.extend(self.prev.iter().flatten().cloned());
         }
         let keep: Vec<usize> = (start..ids.len())
             .filter(|&i| {
