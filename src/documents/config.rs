@@ -94,8 +94,79 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
-/// Default rate: ActiveCampaign's documented per-account limit.
-pub(crate) const DEFAULT_RPS: f64 = 5.0;
+/// A numeric config field: its bounds (inclusive) and default, stated once for the spec and for
+/// the check.
+pub(crate) struct NumberField {
+    pub(crate) key: &'static str,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    pub(crate) default: f64,
+    /// Whether the spec calls it an integer (the check takes the whole part).
+    pub(crate) integer: bool,
+}
+
+impl NumberField {
+    /// The field's bounds and default as JSON schema keywords, for the spec.
+    fn spec(&self) -> Value {
+        let number = |x: f64| {
+            if self.integer {
+                json!(x as i64)
+            } else {
+                json!(x)
+            }
+        };
+        json!({
+            "type": if self.integer { "integer" } else { "number" },
+            "default": number(self.default), "minimum": number(self.min), "maximum": number(self.max),
+        })
+    }
+}
+
+/// Most request starts in any second; the default is ActiveCampaign's documented per-account limit.
+pub(crate) const REQUESTS_PER_SECOND: NumberField = NumberField {
+    key: "requests_per_second",
+    min: 0.001,
+    max: 100.0,
+    default: 5.0,
+    integer: false,
+};
+/// Seconds before the saved cursor an incremental read starts (at most 30 days).
+pub(crate) const LOOKBACK_WINDOW_SECONDS: NumberField = NumberField {
+    key: "lookback_window_seconds",
+    min: 0.0,
+    max: 2_592_000.0,
+    default: 0.0,
+    integer: true,
+};
+/// Tries per request.
+pub(crate) const MAX_ATTEMPTS: NumberField = NumberField {
+    key: "max_attempts",
+    min: 1.0,
+    max: 50.0,
+    default: 8.0,
+    integer: true,
+};
+/// Waiting time per request between retries (at most a day).
+pub(crate) const MAX_RETRY_WAIT_SECONDS: NumberField = NumberField {
+    key: "max_retry_wait_seconds",
+    min: 1.0,
+    max: 86_400.0,
+    default: 600.0,
+    integer: true,
+};
+/// Default of `sideload_contact_children`.
+const SIDELOAD_CONTACT_CHILDREN: bool = true;
+/// Default of `account_timezone`.
+const ACCOUNT_TIMEZONE: &str = "+00:00";
+
+/// Adds `extra` (title, order, description) to a numeric field's spec.
+fn number_spec(field: &NumberField, extra: Value) -> Value {
+    let mut spec = field.spec();
+    if let (Some(s), Value::Object(e)) = (spec.as_object_mut(), extra) {
+        s.extend(e);
+    }
+    spec
+}
 
 /// The connector specification (Airbyte `connectionSpecification`).
 pub(crate) fn connection_specification() -> Value {
@@ -120,32 +191,31 @@ pub(crate) fn connection_specification() -> Value {
                 "description": "Optional. On a stream's first incremental sync, skip records whose cursor is older than this (RFC 3339 or YYYY-MM-DD).",
                 "examples": ["2024-01-01T00:00:00Z", "2024-01-01"]
             },
-            "requests_per_second": {
-                "type": "number", "order": 3, "title": "Requests per second", "default": DEFAULT_RPS,
-                "exclusiveMinimum": 0, "maximum": 100,
+            "requests_per_second": number_spec(&REQUESTS_PER_SECOND, json!({
+                "order": 3, "title": "Requests per second",
                 "description": "Most requests begun in any one second. ActiveCampaign allows 5 per account, shared by every integration: lower it to leave room for others; raise it only if your account has a custom limit."
-            },
+            })),
             "account_timezone": {
-                "type": "string", "order": 4, "title": "Account time zone (UTC offset)", "default": "+00:00",
+                "type": "string", "order": 4, "title": "Account time zone (UTC offset)", "default": ACCOUNT_TIMEZONE,
                 "description": "UTC offset of your account (Settings > Account > Time zone), e.g. -05:00. Used to read timestamps the API sends without a zone (YYYY-MM-DD HH:MM:SS).",
                 "examples": ["-05:00", "+01:00"]
             },
-            "lookback_window_seconds": {
-                "type": "integer", "order": 5, "title": "Lookback window (seconds)", "default": 0, "minimum": 0, "maximum": 2_592_000,
+            "lookback_window_seconds": number_spec(&LOOKBACK_WINDOW_SECONDS, json!({
+                "order": 5, "title": "Lookback window (seconds)",
                 "description": "Incremental reads start this many seconds before the saved cursor, to catch late updates. Records in the window are delivered again."
-            },
-            "max_attempts": {
-                "type": "integer", "order": 6, "title": "Attempts per request", "default": 8, "minimum": 1, "maximum": 50,
+            })),
+            "max_attempts": number_spec(&MAX_ATTEMPTS, json!({
+                "order": 6, "title": "Attempts per request",
                 "description": "How often one request is tried on transient failures (5xx, 429, timeouts, broken bodies) before its stream fails."
-            },
+            })),
             "sideload_contact_children": {
-                "type": "boolean", "order": 8, "title": "Contact children from contacts pages", "default": true,
+                "type": "boolean", "order": 8, "title": "Contact children from contacts pages", "default": SIDELOAD_CONTACT_CHILDREN,
                 "description": "When contacts are read in full together with contact_custom_field_values, contact_tags or contact_lists, take those from the contacts pages (include=) instead of paging their own lists: far fewer requests. Turn off if your account answers include= slowly."
             },
-            "max_retry_wait_seconds": {
-                "type": "integer", "order": 7, "title": "Most retry wait per request (seconds)", "default": 600, "minimum": 1, "maximum": 86_400,
+            "max_retry_wait_seconds": number_spec(&MAX_RETRY_WAIT_SECONDS, json!({
+                "order": 7, "title": "Most retry wait per request (seconds)",
                 "description": "Total time one request may spend waiting between retries before its stream fails."
-            }
+            }))
         }
     })
 }
@@ -257,20 +327,17 @@ fn field_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a st
     }
 }
 
-fn field_num(
-    obj: &Map<String, Value>,
-    key: &str,
-    min: f64,
-    max: f64,
-) -> Result<Option<f64>, ConfigError> {
+/// A numeric field's value (its default when absent or null), within its bounds.
+fn field_num(obj: &Map<String, Value>, field: &NumberField) -> Result<f64, ConfigError> {
+    let NumberField { key, min, max, .. } = *field;
     let v = match obj.get(key) {
-        None | Some(Value::Null) => return Ok(None),
+        None | Some(Value::Null) => return Ok(field.default),
         Some(Value::Number(n)) => n.as_f64(),
         Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
         Some(_) => None,
     };
     match v {
-        Some(x) if x.is_finite() && x >= min && x <= max => Ok(Some(x)),
+        Some(x) if x.is_finite() && x >= min && x <= max => Ok(x),
         _ => Err(ConfigError(format!(
             "config field '{key}' must be a number between {min} and {max}, got {}",
             obj.get(key).map(short_json).unwrap_or_default()
@@ -366,15 +433,12 @@ impl Config {
                 ))
             })?),
         };
-        let requests_per_second =
-            field_num(obj, "requests_per_second", 0.001, 100.0)?.unwrap_or(DEFAULT_RPS);
-        let lookback =
-            field_num(obj, "lookback_window_seconds", 0.0, 2_592_000.0)?.unwrap_or(0.0) as i64;
-        let max_attempts = field_num(obj, "max_attempts", 1.0, 50.0)?.unwrap_or(8.0) as u32;
-        let max_wait =
-            field_num(obj, "max_retry_wait_seconds", 1.0, 86_400.0)?.unwrap_or(600.0) as u64;
+        let requests_per_second = field_num(obj, &REQUESTS_PER_SECOND)?;
+        let lookback = field_num(obj, &LOOKBACK_WINDOW_SECONDS)? as i64;
+        let max_attempts = field_num(obj, &MAX_ATTEMPTS)? as u32;
+        let max_wait = field_num(obj, &MAX_RETRY_WAIT_SECONDS)? as u64;
         let sideload_contact_children = match obj.get("sideload_contact_children") {
-            None | Some(Value::Null) => true,
+            None | Some(Value::Null) => SIDELOAD_CONTACT_CHILDREN,
             Some(Value::Bool(b)) => *b,
             Some(other) => {
                 return Err(ConfigError(format!(

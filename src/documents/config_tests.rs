@@ -332,7 +332,8 @@ mod boundaries {
         assert_eq!(spec["required"], json!(["api_url", "api_key"]));
         assert_eq!(p["api_key"]["airbyte_secret"], json!(true));
         assert_eq!(p["requests_per_second"]["default"], json!(5.0));
-        assert_eq!(p["requests_per_second"]["maximum"], json!(100));
+        assert_eq!(p["requests_per_second"]["maximum"], json!(100.0));
+        assert_eq!(p["requests_per_second"]["minimum"], json!(0.001));
         assert_eq!(p["lookback_window_seconds"]["maximum"], json!(2_592_000));
         assert_eq!(p["max_attempts"]["default"], json!(8));
         assert_eq!(p["max_attempts"]["maximum"], json!(50));
