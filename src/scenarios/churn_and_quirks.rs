@@ -457,3 +457,30 @@ fn a_resumed_pass_rereads_when_records_were_deleted_between_the_runs() {
         "299 and 300 not skipped"
     );
 }
+
+/// A whole read against a server that ignores offsets.
+mod whole_reads {
+
+    use crate::engine::*;
+    use crate::failure::FailureType;
+
+    use crate::test_support::{config, job, ok, Fake, Lines};
+    use serde_json::json;
+    use serde_json::Value;
+
+    #[test]
+    fn a_server_ignoring_offsets_is_caught() {
+        let mut fake = Fake::new(1, |_p: &str| {
+            let recs: Vec<Value> = (1..=100).map(|i| json!({"id": i.to_string()})).collect();
+            ok(json!({"tags": recs}))
+        });
+        let cfg = config(50.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
+        assert_eq!(s.requests, 2);
+        assert_eq!(
+            s.streams[0].failure.as_ref().map(|f| f.kind),
+            Some(FailureType::System)
+        );
+    }
+}

@@ -263,3 +263,82 @@ fn forbidden_pages_in_a_read() {
         "{starts:?}"
     );
 }
+
+/// Whole reads where one stream or request fails.
+mod whole_reads {
+
+    use crate::engine::*;
+    use crate::failure::FailureType;
+
+    use crate::test_support::{config, job, ok, Fake, Lines};
+    use serde_json::json;
+
+    #[test]
+    fn a_failing_stream_is_isolated_and_named() {
+        let mut fake = Fake::new(1, |p: &str| {
+            if p.contains("/accounts") {
+                Ok(HttpResponse {
+                    status: 403,
+                    headers: vec![],
+                    body: br#"{"errors":[{"status":403,"title":"Forbidden"}]}"#.to_vec(),
+                })
+            } else {
+                ok(json!({"tags": [{"id": "1"}], "meta": {"total": "1"}}))
+            }
+        });
+        let cfg = config(50.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![job("accounts"), job("tags")],
+            &mut sink,
+        );
+        let acc = &s.streams[0];
+        assert_eq!(acc.name, "accounts");
+        assert_eq!(
+            acc.failure.as_ref().map(|f| f.kind),
+            Some(FailureType::Config)
+        );
+        assert!(s.streams[1].failure.is_none());
+        assert!(sink
+            .0
+            .iter()
+            .any(|l| l.contains("\"ERROR\"") && l.contains("accounts")));
+    }
+
+    #[test]
+    fn a_host_that_does_not_resolve_fails_at_once() {
+        let mut fake = Fake::typed(1, |_p: &str| {
+            Err(TransportError::Permanent(
+                "the host name does not resolve (DNS error); check 'api_url'".into(),
+            ))
+        });
+        let cfg = config(50.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let e = client.get("users/me").unwrap_err();
+        assert_eq!(e.kind, FailureType::Config);
+        assert!(e.message.contains("does not resolve"));
+        assert_eq!(fake.starts.len(), 1, "not retried");
+        let mut fake = Fake::new(1, |_p: &str| Err("connection refused".to_string()));
+        let mut client = Client::new(&mut fake, &cfg);
+        assert!(client.get("users/me").is_err());
+        assert!(fake.starts.len() > 1, "refused connections are retried");
+    }
+
+    #[test]
+    fn a_request_off_the_accounts_api_is_refused_not_sent() {
+        let mut fake = Fake::new(1, |_p: &str| ok(json!({"user": {"username": "u"}})));
+        let cfg = config(50.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let e = client.get("../../evil").unwrap_err();
+        assert_eq!(e.kind, FailureType::System);
+        assert!(e.message.contains("refused"), "{}", e.message);
+        let e = client
+            .get("https://evil.example.com/api/3/users/me")
+            .unwrap_err();
+        assert!(e.message.contains("refused"));
+        assert!(fake.starts.is_empty(), "nothing was sent");
+    }
+}

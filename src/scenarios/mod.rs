@@ -9,4 +9,3 @@ mod paging;
 mod planning;
 mod reporting;
 mod retries_and_rate;
-mod whole_reads;

@@ -415,3 +415,188 @@ fn a_full_refresh_pass_ends_with_an_empty_state() {
     assert_eq!(last["state"]["stream"]["stream_state"], json!({}));
     assert_eq!(ids(&sink.0, "tags").len(), 50);
 }
+
+/// Whole reads of offset and keyset lists: ends, parallel pages, id ranges, resumes.
+mod whole_reads {
+
+    use crate::documents::state::{Resume, StreamState};
+    use crate::engine::*;
+
+    use crate::http::request::IdRange;
+    use crate::http::retry::SECOND;
+    use crate::test_support::{config, job, ok, query, records, Fake, Lines};
+    use serde_json::json;
+    use serde_json::Value;
+
+    use crate::test_support::reads::{contacts_answer, list};
+
+    #[test]
+    fn pages_until_short_page_and_uses_total() {
+        let mut fake = Fake::new(300_000_000, list("tags", 250));
+        let cfg = config(5.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
+        assert_eq!(s.requests, 3);
+        assert_eq!(s.streams[0].records, 250);
+        let ids = records(&sink.0, "tags");
+        assert_eq!(ids.len(), 250);
+        assert_eq!(
+            ids.iter().collect::<std::collections::BTreeSet<_>>().len(),
+            250
+        );
+        assert!(s.streams[0].failure.is_none());
+    }
+
+    #[test]
+    fn a_list_ends_on_a_short_page_not_on_the_count() {
+        // Pages at offsets 0, 99, 198 overlap by one record: 198 records end on the second
+        // (short) page, 200 need a third.
+        for (n, want) in [(198, 2), (200, 3)] {
+            let mut fake = Fake::new(1, list("tags", n));
+            let cfg = config(5.0);
+            let mut client = Client::new(&mut fake, &cfg);
+            let mut sink = Lines::default();
+            let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
+            assert_eq!(s.requests, want, "{n} records");
+            assert_eq!(records(&sink.0, "tags").len() as u64, n);
+        }
+    }
+
+    #[test]
+    fn keyset_paging_and_state_resume() {
+        let answer = |p: &str| {
+            let after: u64 = query(p, "id_greater")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0);
+            let recs: Vec<Value> = (after + 1..=230u64.min(after + 100))
+                .map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00-05:00"}))
+                .collect();
+            ok(json!({"contacts": recs, "meta": {"total": "230"}}))
+        };
+        let mut fake = Fake::new(1, answer);
+        let cfg = config(5.0);
+        let st = StreamState {
+            resume: Some(Resume::Ranges(vec![IdRange {
+                after: Some("100".into()),
+                below: None,
+            }])),
+            ..Default::default()
+        };
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![Job {
+                def: job("contacts").def,
+                incremental: true,
+                state: st,
+            }],
+            &mut sink,
+        );
+        assert_eq!(s.streams[0].records, 130);
+        assert!(fake.starts[0].1.contains("id_greater=100"));
+        let last_state: Value = sink
+            .0
+            .iter()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["type"] == "STATE")
+            .unwrap();
+        assert_eq!(
+            last_state["state"]["stream"]["stream_state"]["cursor"],
+            "2024-01-01T05:00:00Z"
+        );
+        assert!(last_state["state"]["stream"]["stream_state"]
+            .get("resume")
+            .is_none());
+    }
+
+    #[test]
+    fn a_big_offset_list_is_paged_in_parallel_and_emitted_in_order() {
+        let mut fake = Fake::new(1_000_000_000, list("tags", 1_050));
+        let cfg = config(5.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
+        assert_eq!(s.requests, 11);
+        let ids: Vec<u64> = records(&sink.0, "tags")
+            .iter()
+            .map(|i| i.parse().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            (1..=1050).collect::<Vec<u64>>(),
+            "every record once, in order"
+        );
+        // Offsets in the state only move forward.
+        let offsets: Vec<u64> = sink
+            .0
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["state"]["stream"]["stream_state"]["resume"]["offset"].as_u64())
+            .collect();
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+        // 11 requests at 5/s with up to 3 s latency: far less than 11 sequential round trips.
+        assert!(s.millis < 10_000, "{}", s.millis);
+        let starts: Vec<u64> = fake.starts.iter().map(|s| s.0).collect();
+        assert!(crate::http::limiter::max_in_window(&starts, SECOND) <= 5);
+    }
+
+    #[test]
+    fn contacts_split_into_parallel_id_ranges_and_carry_their_children() {
+        // Ids with gaps, denser at the start: every one must arrive exactly once.
+        let ids: Vec<u64> = (1..=900)
+            .chain((901..=6000).filter(|i| i % 3 == 0))
+            .collect();
+        let mut fake = Fake::new(1_000_000_000, contacts_answer(ids.clone()));
+        let cfg = config(5.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![job("contacts"), job("contact_tags")],
+            &mut sink,
+        );
+        assert!(
+            s.streams.iter().all(|x| x.failure.is_none()),
+            "{:?}",
+            s.streams
+        );
+        let mut got: Vec<u64> = records(&sink.0, "contacts")
+            .iter()
+            .map(|i| i.parse().unwrap())
+            .collect();
+        got.sort();
+        assert_eq!(got, ids);
+        assert_eq!(
+            records(&sink.0, "contact_tags").len(),
+            ids.len(),
+            "children came with their contacts"
+        );
+        let pages = (ids.len() as u64).div_ceil(100);
+        assert!(
+            s.requests <= pages + lanes(&cfg) as u64,
+            "{} requests for {pages} pages",
+            s.requests
+        );
+        assert!(
+            fake.starts.iter().all(|(_, p)| p.contains("/contacts?")),
+            "no separate contactTags requests"
+        );
+        assert!(
+            fake.starts.iter().any(|(_, p)| p.contains("id_less=")),
+            "ranges were used"
+        );
+        // About requests ÷ rate plus a few round trips (first page, probe, uneven ranges), not
+        // pages × latency (≈ 52 s here).
+        assert!(
+            s.millis < (s.requests * 1000 / 5 + 12_000),
+            "{} ms for {} requests",
+            s.millis,
+            s.requests
+        );
+    }
+}

@@ -324,3 +324,40 @@ fn full_refresh_streams_get_no_pass_start() {
         "{states:?}"
     );
 }
+
+/// Whole reads that share one list between streams.
+mod whole_reads {
+
+    use crate::engine::*;
+
+    use crate::test_support::{config, job, ok, Fake, Lines};
+    use serde_json::json;
+
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn fields_family_shares_one_request() {
+        let mut fake = Fake::new(1, |_p: &str| {
+            ok(
+                json!({"fields": [{"id": "1"}], "fieldOptions": [{"id": "5"}, {"id": "6"}], "fieldRels": [{"id": "9"}], "meta": {"total": "1"}}),
+            )
+        });
+        let cfg = config(5.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let jobs = vec![
+            job("contact_custom_fields"),
+            job("contact_custom_field_options"),
+            job("contact_custom_field_rels"),
+        ];
+        let s = read(&mut client, &cfg, jobs, &mut sink);
+        assert_eq!(s.requests, 1);
+        let by: BTreeMap<String, u64> = s
+            .streams
+            .iter()
+            .map(|x| (x.name.clone(), x.records))
+            .collect();
+        assert_eq!(by["contact_custom_field_options"], 2);
+        assert_eq!(by["contact_custom_field_rels"], 1);
+    }
+}

@@ -264,3 +264,155 @@ mod client_rules {
         }
     }
 }
+
+/// Whole reads under the rate budget and transient failures.
+mod whole_reads {
+    use crate::api::streams::fixed_streams;
+    use crate::documents::config::Config;
+    use crate::documents::state::StreamState;
+    use crate::engine::*;
+    use crate::failure::FailureType;
+
+    use crate::http::retry::SECOND;
+    use crate::test_support::{config, job, ok, records, Fake, Lines};
+    use serde_json::json;
+
+    use crate::test_support::reads::list;
+
+    #[test]
+    fn rate_budget_holds_across_parallel_streams() {
+        let mut fake = Fake::new(1_000_000_000, |p: &str| {
+            let key = p
+                .split('/')
+                .nth(3)
+                .unwrap_or("")
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            ok(json!({key: [{"id": "1"}], "meta": {"total": "1"}}))
+        });
+        let cfg = config(5.0);
+        let jobs: Vec<Job> = [
+            "tags", "users", "lists", "groups", "goals", "sms", "forms", "scores", "segments",
+            "webhooks",
+        ]
+        .iter()
+        .map(|n| job(n))
+        .collect();
+        let mut client = Client::new(&mut fake, &cfg);
+        let s = read(&mut client, &cfg, jobs, &mut Lines::default());
+        assert_eq!(s.requests, 10);
+        let starts: Vec<u64> = fake.starts.iter().map(|s| s.0).collect();
+        assert!(crate::http::limiter::max_in_window(&starts, SECOND) <= 5);
+        // Latency overlapped: 10 requests of 1–3 s finish in about 10/5 s + 3 s, not 20 s.
+        assert!(s.millis < 5_500, "{}", s.millis);
+    }
+
+    #[test]
+    fn with_every_lane_busy_the_loop_waits_instead_of_spinning() {
+        let mut fake = Fake::new(5_000_000_000, |p: &str| {
+            let key = p
+                .split('/')
+                .nth(3)
+                .unwrap_or("")
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            ok(json!({key: [{"id": "1"}], "meta": {"total": "1"}}))
+        });
+        let cfg = config(100.0);
+        let jobs: Vec<Job> = fixed_streams()
+            .into_iter()
+            .filter(|d| d.path != "fields")
+            .take(45)
+            .map(|d| Job {
+                def: d,
+                incremental: false,
+                state: StreamState::default(),
+            })
+            .collect();
+        let mut client = Client::new(&mut fake, &cfg);
+        let s = read(&mut client, &cfg, jobs, &mut Lines::default());
+        assert!(s.streams.iter().all(|x| x.failure.is_none()));
+        assert!(
+            fake.waits < 200,
+            "{} waits for {} requests",
+            fake.waits,
+            s.requests
+        );
+    }
+
+    #[test]
+    fn transient_failures_are_retried_and_nothing_is_lost() {
+        let mut inner = list("tags", 150);
+        let mut n = 0;
+        let mut fake = Fake::new(1, move |p: &str| {
+            n += 1;
+            match n {
+                1 => Ok(HttpResponse {
+                    status: 503,
+                    headers: vec![],
+                    body: b"<html>busy</html>".to_vec(),
+                }),
+                2 => Ok(HttpResponse {
+                    status: 200,
+                    headers: vec![],
+                    body: b"{\"tags\": [".to_vec(),
+                }),
+                3 => Err("connection reset".into()),
+                4 => Ok(HttpResponse {
+                    status: 429,
+                    headers: vec![("retry-after".into(), "2".into())],
+                    body: vec![],
+                }),
+                _ => inner(p),
+            }
+        });
+        let cfg = config(5.0);
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
+        assert!(s.streams[0].failure.is_none(), "{:?}", s.streams[0].failure);
+        assert_eq!(records(&sink.0, "tags").len(), 150);
+        assert_eq!(s.requests, 6);
+    }
+
+    #[test]
+    fn rate_limiting_uses_waiting_time_not_attempts() {
+        let mut n = 0;
+        let mut fake = Fake::new(1, move |_p: &str| {
+            n += 1;
+            if n <= 5 {
+                Ok(HttpResponse {
+                    status: 429,
+                    headers: vec![("retry-after".into(), "1".into())],
+                    body: vec![],
+                })
+            } else {
+                ok(json!({"tags": [{"id": "1"}], "meta": {"total": "1"}}))
+            }
+        });
+        let cfg = Config::parse(&json!({"api_url": "http://127.0.0.1:1", "api_key": "k", "max_attempts": 2, "max_retry_wait_seconds": 60}).to_string()).unwrap();
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(&mut client, &cfg, vec![job("tags")], &mut sink);
+        assert!(s.streams[0].failure.is_none(), "{:?}", s.streams[0].failure);
+        assert_eq!(records(&sink.0, "tags").len(), 1);
+        // …but the wait is bounded.
+        let mut fake = Fake::new(1, |_p: &str| {
+            Ok(HttpResponse {
+                status: 429,
+                headers: vec![("retry-after".into(), "30".into())],
+                body: vec![],
+            })
+        });
+        let mut client = Client::new(&mut fake, &cfg);
+        let s = read(&mut client, &cfg, vec![job("tags")], &mut Lines::default());
+        assert_eq!(
+            s.streams[0].failure.as_ref().map(|f| f.kind),
+            Some(FailureType::Transient)
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The engine's rules through `engine::read` on the scripted transport (fast native scenarios):
 //! shared helpers here, the tests by topic in the submodules.
 
+use super::{ok, query};
 pub(crate) use super::{t, SECOND};
 pub(crate) use crate::api::streams::fixed_streams;
 pub(crate) use crate::documents::config::Config;
@@ -315,5 +316,50 @@ pub(crate) fn keyset_server(
             headers: vec![],
             body: json!({ "contacts": recs }).to_string().into_bytes(),
         })
+    }
+}
+
+/// A list endpoint over `n` records with ids 1..=n, offset paging.
+pub(crate) fn list(key: &'static str, n: u64) -> impl FnMut(&str) -> Result<HttpResponse, String> {
+    move |path: &str| {
+        let off: u64 = query(path, "offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        let recs: Vec<Value> = (off + 1..=n.min(off + 100)).map(|i| json!({"id": i.to_string(), "udate": format!("2024-01-01T00:00:{:02}Z", i % 60)})).collect();
+        ok(json!({key: recs, "meta": {"total": n.to_string()}}))
+    }
+}
+
+/// A contacts endpoint over the given ids with keyset paging and `include=contactTags`.
+pub(crate) fn contacts_answer(ids: Vec<u64>) -> impl FnMut(&str) -> Result<HttpResponse, String> {
+    move |p: &str| {
+        let after: u64 = query(p, "id_greater")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        let below: u64 = query(p, "id_less")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(u64::MAX);
+        let mut page: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|&i| i > after && i < below)
+            .take(100)
+            .collect();
+        if p.contains("orders%5Bid%5D=DESC") {
+            page = ids.iter().copied().max().into_iter().collect();
+        }
+        let total = ids.iter().filter(|&&i| i > after && i < below).count();
+        let recs: Vec<Value> = page
+            .iter()
+            .map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00Z"}))
+            .collect();
+        let mut body = json!({"contacts": recs, "meta": {"total": total.to_string()}});
+        if query(p, "include").is_some_and(|v| v.contains("contactTags")) {
+            body["contactTags"] = json!(page
+                .iter()
+                .map(|i| json!({"id": format!("t{i}"), "contact": i.to_string()}))
+                .collect::<Vec<_>>());
+        }
+        ok(body)
     }
 }
