@@ -52,13 +52,7 @@ fn requests_that_cannot_start() {
         }),
         flaky_done: false,
     };
-    let jobs = (1..=3)
-        .map(|i| Job {
-            def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
-            incremental: false,
-            state: StreamState::default(),
-        })
-        .collect();
+    let jobs = crate::test_support::reads::custom_object_jobs(3);
     let mut client = Client::new(&mut t, &cfg);
     let s = read(&mut client, &cfg, jobs, &mut Lines::default());
     let (fatal, flaky, fine) = (&s.streams[0], &s.streams[1], &s.streams[2]);

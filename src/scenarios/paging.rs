@@ -138,12 +138,7 @@ fn requests_in_flight_are_capped_by_the_rate() {
     for (rps, cap) in [(1, 4), (5, 20)] {
         let cfg = client_config(json!({"requests_per_second": rps}));
         let list = |p: &str| {
-            let off: u64 = p
-                .split("offset=")
-                .nth(1)
-                .and_then(|v| v.split('&').next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
+            let off: u64 = crate::test_support::offset_of(p);
             let recs: Vec<Value> = (off + 1..=1000.min(off + 100))
                 .map(|i| json!({"id": i.to_string()}))
                 .collect();
@@ -159,13 +154,7 @@ fn requests_in_flight_are_capped_by_the_rate() {
             inner: Fake::new(10 * SECOND, list),
             most: 0,
         };
-        let jobs = (1..=4)
-            .map(|i| Job {
-                def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
-                incremental: false,
-                state: StreamState::default(),
-            })
-            .collect();
+        let jobs = crate::test_support::reads::custom_object_jobs(4);
         let mut client = Client::new(&mut t, &cfg);
         let mut sink = Lines::default();
         let s = read(&mut client, &cfg, jobs, &mut sink);
@@ -180,12 +169,7 @@ fn requests_in_flight_are_capped_by_the_rate() {
 fn streams_take_turns_for_the_budget() {
     let cfg = client_config(json!({"requests_per_second": 2}));
     let list = |p: &str| {
-        let off: u64 = p
-            .split("offset=")
-            .nth(1)
-            .and_then(|v| v.split('&').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let off: u64 = crate::test_support::offset_of(p);
         let recs: Vec<Value> = (off + 1..=2000.min(off + 100))
             .map(|i| json!({"id": i.to_string()}))
             .collect();
@@ -197,13 +181,7 @@ fn streams_take_turns_for_the_budget() {
     };
     for n in [2, 3] {
         let mut fake = Fake::new(100_000_000, list);
-        let jobs = (1..=n)
-            .map(|i| Job {
-                def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
-                incremental: false,
-                state: StreamState::default(),
-            })
-            .collect();
+        let jobs = crate::test_support::reads::custom_object_jobs(n);
         let mut client = Client::new(&mut fake, &cfg);
         read(&mut client, &cfg, jobs, &mut Lines::default());
         let order: Vec<usize> = fake
@@ -225,12 +203,7 @@ fn streams_take_turns_for_the_budget() {
 fn a_short_page_without_a_total_ends_the_list() {
     let cfg = client_config(json!({}));
     let mut fake = Fake::new(1_000_000, |p: &str| {
-        let off: u64 = p
-            .split("offset=")
-            .nth(1)
-            .and_then(|v| v.split('&').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let off: u64 = crate::test_support::offset_of(p);
         let recs: Vec<Value> = (off + 1..=150.min(off + 100))
             .map(|i| json!({"id": i.to_string()}))
             .collect();

@@ -186,3 +186,10 @@ pub(crate) const SECOND: u64 = 1_000_000_000;
 pub(crate) fn t(s: &str) -> crate::rules::datetime::Instant {
     crate::rules::datetime::parse_instant(s, 0).unwrap()
 }
+
+/// The `offset` of a requested path (0 when it has none).
+pub(crate) fn offset_of(path: &str) -> u64 {
+    query(path, "offset")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}

@@ -126,12 +126,7 @@ impl Transport for Counting {
 /// A `tags` list of `n` records (ids 1..=n), offset paging, with its total.
 pub(crate) fn tags(n: u64) -> impl FnMut(&str) -> Result<HttpResponse, String> {
     move |p: &str| {
-        let off: u64 = p
-            .split("offset=")
-            .nth(1)
-            .and_then(|v| v.split('&').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let off: u64 = crate::test_support::offset_of(p);
         let recs: Vec<Value> = (off + 1..=n.min(off + 100))
             .map(|i| json!({"id": i.to_string()}))
             .collect();
@@ -247,21 +242,10 @@ pub(crate) fn read_objects(
             .and_then(|r| r.split('?').next())
             .and_then(|v| v.parse().ok())
             .unwrap();
-        let off: u64 = p
-            .split("offset=")
-            .nth(1)
-            .and_then(|v| v.split('&').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let off: u64 = crate::test_support::offset_of(p);
         (answers.borrow_mut()[id - 1])(off)
     });
-    let jobs = (1..=n)
-        .map(|i| Job {
-            def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
-            incremental: false,
-            state: StreamState::default(),
-        })
-        .collect();
+    let jobs = custom_object_jobs(n);
     let mut client = Client::new(&mut fake, &cfg);
     let mut sink = Lines::default();
     let s = read(&mut client, &cfg, jobs, &mut sink);
@@ -362,4 +346,15 @@ pub(crate) fn contacts_answer(ids: Vec<u64>) -> impl FnMut(&str) -> Result<HttpR
         }
         ok(body)
     }
+}
+
+/// Full-refresh jobs of custom objects `o1` … `on` (schema ids 1 … n).
+pub(crate) fn custom_object_jobs(n: usize) -> Vec<Job> {
+    (1..=n)
+        .map(|i| Job {
+            def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
+            incremental: false,
+            state: StreamState::default(),
+        })
+        .collect()
 }
