@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Drafts src/schemas.json from sample records (JSON object: stream -> list of records).
+"""Drafts src/api/schemas.json from sample records (JSON object: stream -> list of records).
 
 Used once to draft the schemas from the test server's data, which follows the API's documented
 examples; the result is reviewed and committed. Rules: `id` is a string; every other field may
