@@ -64,31 +64,31 @@ unit:
 	cargo test --lib -p source-activecampaign
 
 ## mutants: mutation testing of the pure core with cargo-mutants (installed once, pinned) and the
-## hand-made rule mutants; not part of test (about an hour on 2 cores, see README). Narrow it with
+## hand-made rule mutants; not part of test (about an hour on 2 cores, see docs/mutation-testing.md). Narrow it with
 ## MUTANTS_ARGS="--re src/state", speed it with MUTANTS_JOBS=2
 mutants:
 	@if ! cargo mutants --version 2>/dev/null | grep -q "^cargo-mutants $(MUTANTS_VERSION)$$"; then \
 	  echo "installing cargo-mutants $(MUTANTS_VERSION) (once; takes a few minutes)"; \
 	  cargo install cargo-mutants --version $(MUTANTS_VERSION) --locked; \
 	fi
-	bash tests/scripts/mutants.sh $(OUT)/mutants $(MUTANTS_ARGS)
+	bash scripts/mutants.sh $(OUT)/mutants $(MUTANTS_ARGS)
 
 ## demo: a full sync of a bundled sample account (test server on loopback, no account needed)
 demo: tools build $(SERVER)
-	bash tests/scripts/demo.sh $(COMPONENT) $(SERVER) $(OUT)/demo
+	bash scripts/demo.sh $(COMPONENT) $(SERVER) $(OUT)/demo
 
 ## sync: the main job against a real account: make sync CONFIG=path/to/config.json [OUT=dir]
 sync: tools build
 	@test -n "$(CONFIG)" || { echo "usage: make sync CONFIG=config.json [OUT=out]"; exit 2; }
-	bash tests/scripts/sync.sh $(COMPONENT) "$(CONFIG)" $(OUT)/sync
+	bash scripts/sync.sh $(COMPONENT) "$(CONFIG)" $(OUT)/sync
 
 ## sync-demo: make sync twice against the bundled test server (full, then incremental)
 sync-demo: tools build $(SERVER)
-	bash tests/scripts/sync_demo.sh $(COMPONENT) $(SERVER) $(OUT)/sync-demo
+	bash scripts/sync_demo.sh $(COMPONENT) $(SERVER) $(OUT)/sync-demo
 
-## bench: throughput and cost figures against the test server (see README)
+## bench: throughput and cost figures against the test server (see docs/benchmarks.md)
 bench: tools build $(SERVER)
-	bash tests/scripts/bench.sh $(COMPONENT) $(SERVER) $(OUT)/bench
+	bash scripts/bench.sh $(COMPONENT) $(SERVER) $(OUT)/bench
 
 ## host: ac-host, the wasmtime host (host/; one profile, `host`, for build, test and bench, so
 ## wasmtime is compiled once)
@@ -98,7 +98,7 @@ host:
 ## bench-host: 1, 8 and 50 accounts at once through ac-host, each its own key and rate limit on one
 ## test server (SERVERS=each: a test-server process per account)
 bench-host: build host $(SERVER)
-	python3 tests/scripts/bench_host.py $(HOST) $(COMPONENT) $(SERVER) $(OUT)/bench-host
+	python3 scripts/bench_host.py $(HOST) $(COMPONENT) $(SERVER) $(OUT)/bench-host
 
 clean:
 	cargo clean

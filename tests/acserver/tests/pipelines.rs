@@ -57,7 +57,7 @@ fn two_make_syncs_first_full_then_incremental() {
     let out = s.dir.join("out");
     let sync = || {
         let o = Command::new("bash")
-            .arg(repo().join("tests/scripts/sync.sh"))
+            .arg(repo().join("scripts/sync.sh"))
             .arg(component())
             .arg(&cfg)
             .arg(&out)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make mutants: cargo-mutants over the pure core (the modules in .cargo/mutants.toml), tested by
-# the native unit tests, then the hand-made rule mutants (tests/scripts/hand_mutants.sh).
+# the native unit tests, then the hand-made rule mutants (scripts/hand_mutants.sh).
 # Prints caught / missed / unviable / timeout counts, the missed mutants, and the score
 # caught / (viable - equivalent); equivalent mutants (tests/mutants-equivalent.txt, each with its
 # reason) are subtracted. Fails when the score is under 90 % or a hand mutant survives.
@@ -9,7 +9,7 @@ set -euo pipefail
 out="${1:?usage: mutants.sh OUT_DIR [cargo-mutants args]}"
 shift
 out="$(realpath -m "$out")"
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 mkdir -p "$out"
 start=$(date +%s)
@@ -23,11 +23,11 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ] && [ "$rc" -ne 3 ]; then
   exit "$rc"
 fi
 set +e
-python3 tests/scripts/mutants_score.py tests/mutants-equivalent.txt "$(($(date +%s) - start))" \
+python3 scripts/mutants_score.py tests/mutants-equivalent.txt "$(($(date +%s) - start))" \
   "$out/mutants.out/outcomes.json"
 score_rc=$?
 echo
-bash tests/scripts/hand_mutants.sh "$out/hand-target"
+bash scripts/hand_mutants.sh "$out/hand-target"
 hand_rc=$?
 set -e
 [ "$score_rc" -eq 0 ] && [ "$hand_rc" -eq 0 ]

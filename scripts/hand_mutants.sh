@@ -4,7 +4,7 @@
 # and the mutant counts as caught only if a test fails. Prints the failing tests per mutant.
 # Usage: hand_mutants.sh [target-dir]   (exit 1 if any mutant is missed or no longer applies)
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 target="$(realpath -m "${1:-$root/target/hand-mutants}")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -51,7 +51,7 @@ if text.count(old) != 1:
     sys.exit(1)
 open(path, "w").write(text.replace(old, new))
 PY
-    echo "NO LONGER APPLIES  $name  ($file: text not found once; update tests/scripts/hand_mutants.sh)"
+    echo "NO LONGER APPLIES  $name  ($file: text not found once; update scripts/hand_mutants.sh)"
     broken=$((broken + 1))
     continue
   fi
