@@ -14,67 +14,67 @@ use std::time::{Duration, Instant};
 
 /// What to read for one account.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     /// Account name (the output sub-folder in `run`).
-    pub name: String,
+    pub(crate) name: String,
     /// The config JSON text.
-    pub config: String,
+    pub(crate) config: String,
     /// The configured catalog JSON text, if any.
-    pub catalog: Option<String>,
+    pub(crate) catalog: Option<String>,
     /// Output folder.
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 /// Host-side limits of every account.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Linear memory per instance, bytes.
-    pub memory_limit: usize,
+    pub(crate) memory_limit: usize,
     /// Wall time per account.
-    pub deadline: Duration,
+    pub(crate) deadline: Duration,
     /// Origins allowed instead of the config's `api_url` (tests and proxies); None: the rule.
-    pub allow_override: Option<Vec<Origin>>,
+    pub(crate) allow_override: Option<Vec<Origin>>,
 }
 
 /// What happened to one account.
 #[derive(Debug, Serialize, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Account name.
-    pub account: String,
+    pub(crate) account: String,
     /// Whether everything asked was read and saved, with nothing refused.
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// What went wrong, and what to do.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// Records saved in this run.
-    pub records: u64,
+    pub(crate) records: u64,
     /// STATE messages saved in this run.
-    pub states: u64,
+    pub(crate) states: u64,
     /// Time spent saving them (flush + state.json replace), ms.
-    pub saving_ms: f64,
+    pub(crate) saving_ms: f64,
     /// Requests let through.
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Requests refused by the egress check, per origin.
-    pub refused: std::collections::BTreeMap<String, u64>,
+    pub(crate) refused: std::collections::BTreeMap<String, u64>,
     /// Most requests begun in any one second.
-    pub max_requests_in_one_second: usize,
+    pub(crate) max_requests_in_one_second: usize,
     /// Mean time from a request's start to its response headers, ms.
-    pub headers_ms_mean: f64,
+    pub(crate) headers_ms_mean: f64,
     /// Largest time from a request's start to its response headers, ms.
-    pub headers_ms_max: f64,
+    pub(crate) headers_ms_max: f64,
     /// Rate budget of this account (requests per second).
-    pub rate: u32,
+    pub(crate) rate: u32,
     /// Wall time of the read, ms.
-    pub wall_ms: u64,
+    pub(crate) wall_ms: u64,
     /// Time to instantiate the component, ms (fractional).
-    pub instantiate_ms: f64,
+    pub(crate) instantiate_ms: f64,
     /// Linear memory of the instance right after instantiation, bytes.
-    pub initial_memory_bytes: usize,
+    pub(crate) initial_memory_bytes: usize,
     /// Peak linear memory of the instance, bytes.
-    pub peak_memory_bytes: usize,
+    pub(crate) peak_memory_bytes: usize,
     /// Per-stream records, requests and failures as `read` reported them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub streams: Vec<Value>,
+    pub(crate) streams: Vec<Value>,
 }
 
 /// Reads the parts of the config the host needs: the origin and the rate budget.
@@ -99,7 +99,12 @@ fn host_view_of_config(config: &str, manifest: &Manifest) -> Result<(Origin, u32
 }
 
 /// Runs one account to its end; never panics on bad input, always returns a report.
-pub async fn run(pre: &SourcePre<Guest>, manifest: &Manifest, policy: &Policy, job: Job) -> Report {
+pub(crate) async fn run(
+    pre: &SourcePre<Guest>,
+    manifest: &Manifest,
+    policy: &Policy,
+    job: Job,
+) -> Report {
     let mut report = Report {
         account: job.name.clone(),
         ..Default::default()

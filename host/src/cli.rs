@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
 /// Usage text.
-pub const USAGE: &str = "usage:
+pub(crate) const USAGE: &str = "usage:
   ac-host spec     [--connector connector.json]
   ac-host check    [--connector F] --config F
   ac-host discover [--connector F] --config F
@@ -26,7 +26,7 @@ config and catalog given as objects or as file paths) into DIR/<name>/, all at o
 
 /// The command asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print the SPEC message.
     Spec,
     /// Try the config.
@@ -41,33 +41,33 @@ pub enum Command {
 
 /// Parsed arguments.
 #[derive(Debug, Clone)]
-pub struct Args {
+pub(crate) struct Args {
     /// The command.
-    pub command: Command,
+    pub(crate) command: Command,
     /// connector.json.
-    pub connector: PathBuf,
+    pub(crate) connector: PathBuf,
     /// Component override.
-    pub component: Option<PathBuf>,
+    pub(crate) component: Option<PathBuf>,
     /// Config file.
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Catalog file.
-    pub catalog: Option<PathBuf>,
+    pub(crate) catalog: Option<PathBuf>,
     /// Accounts file.
-    pub accounts: Option<PathBuf>,
+    pub(crate) accounts: Option<PathBuf>,
     /// Output folder.
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// (index, count).
-    pub shard: (usize, usize),
+    pub(crate) shard: (usize, usize),
     /// Memory per instance, bytes.
-    pub memory_limit: usize,
+    pub(crate) memory_limit: usize,
     /// Deadline per account, seconds.
-    pub deadline_secs: u64,
+    pub(crate) deadline_secs: u64,
     /// Allow-list override.
-    pub allow: Vec<String>,
+    pub(crate) allow: Vec<String>,
     /// Pooling allocator.
-    pub pooling: bool,
+    pub(crate) pooling: bool,
     /// Compiled-code cache folder.
-    pub cache_dir: Option<PathBuf>,
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 fn parse_shard(v: &str) -> Result<(usize, usize)> {
@@ -82,7 +82,7 @@ fn parse_shard(v: &str) -> Result<(usize, usize)> {
 }
 
 /// Parses the command line (without the program name). `Ok(None)` asks for the usage text.
-pub fn parse(argv: &[String]) -> Result<Option<Args>> {
+pub(crate) fn parse(argv: &[String]) -> Result<Option<Args>> {
     let mut it = argv.iter();
     let command = match it.next().map(String::as_str) {
         None | Some("--help" | "-h" | "help") => return Ok(None),
