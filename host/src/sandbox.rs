@@ -24,7 +24,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub(crate) use exports::activecampaign::source::connector::{FailureKind, ReadSummary};
+pub(crate) use exports::activecampaign::source::connector::{Failure, FailureKind, ReadSummary};
 
 /// How often the epoch ticks: the granularity of the deadline and of the guest's yields to other
 /// accounts on the same thread.
