@@ -6,6 +6,8 @@
 //! the `send_request` hook; a refused request never leaves the process and is counted and named in
 //! the account's report.
 
+// The connector's own address rule, so the component and the host accept the same hosts.
+use source_activecampaign::address::is_loopback_host;
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -36,15 +38,6 @@ fn default_port(scheme: &str) -> u16 {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .map(|a| a.is_loopback())
-            .unwrap_or(false)
-}
-
 impl Origin {
     /// The origin of a URL such as the config's `api_url`; errors say what to fix.
     pub(crate) fn parse(url: &str) -> Result<Origin> {
@@ -59,7 +52,7 @@ impl Origin {
             bail!("{url:?} has no host");
         };
         let host = auth.host().to_ascii_lowercase();
-        if scheme == "http" && !is_loopback(&host) {
+        if scheme == "http" && !is_loopback_host(&host) {
             bail!("{url:?}: plain http is allowed only to a loopback host (127.0.0.1, localhost); use https");
         }
         let port = auth.port_u16().unwrap_or_else(|| default_port(&scheme));
