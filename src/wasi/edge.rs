@@ -31,6 +31,18 @@ pub(crate) struct WasiTransport {
     pending: Vec<(u64, FutureIncomingResponse, Pollable)>,
 }
 
+impl Drop for WasiTransport {
+    /// Requests still in flight when the read ends (a page begun ahead of its turn that the read
+    /// did not need) go with the transport. A pollable is a child resource of its future, so it
+    /// is dropped first: the other order traps in the host ("resource has children").
+    fn drop(&mut self) {
+        for (_, future, pollable) in self.pending.drain(..) {
+            drop(pollable);
+            drop(future);
+        }
+    }
+}
+
 impl WasiTransport {
     /// A transport bound to the config's host; no request can go elsewhere.
     pub(crate) fn new(config: &Config) -> WasiTransport {
