@@ -79,39 +79,37 @@ impl Run<'_, '_> {
         if now.saturating_sub(t.stats.last_progress_ns) < PROGRESS_EVERY_NS {
             return;
         }
-        {
-            t.stats.last_progress_ns = now;
-            let elapsed_s =
-                (now.saturating_sub(t.stats.first_ns.unwrap_or(now)) as f64 / 1e9).max(0.001);
-            for o in &t.outs {
-                let main = o.list_key == t.def.page_key;
-                let of = if main {
-                    total.map(|n| format!(" of about {n}")).unwrap_or_default()
-                } else {
-                    String::new()
-                };
-                self.sink.log(
-                    Level::Info,
-                    &format!(
-                        "{}: {} records so far{of}, {} pages",
-                        o.stream, o.records, t.stats.pages
-                    ),
-                );
-                let left = match total {
-                    Some(n) if main && o.records > 0 && n > o.records => {
-                        let eta = (n - o.records) as f64 / (o.records as f64 / elapsed_s);
-                        format!(", about {} left (~{:.0} s)", n - o.records, eta)
-                    }
-                    _ => String::new(),
-                };
-                self.sink.progress(&format!(
-                    "{}: {} records, {} pages, {:.1} requests/s{left}",
-                    o.stream,
-                    o.records,
-                    t.stats.pages,
-                    t.stats.requests as f64 / elapsed_s
-                ));
-            }
+        t.stats.last_progress_ns = now;
+        let elapsed_s =
+            (now.saturating_sub(t.stats.first_ns.unwrap_or(now)) as f64 / 1e9).max(0.001);
+        for o in &t.outs {
+            let main = o.list_key == t.def.page_key;
+            let of = if main {
+                total.map(|n| format!(" of about {n}")).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            self.sink.log(
+                Level::Info,
+                &format!(
+                    "{}: {} records so far{of}, {} pages",
+                    o.stream, o.records, t.stats.pages
+                ),
+            );
+            let left = match total {
+                Some(n) if main && o.records > 0 && n > o.records => {
+                    let eta = (n - o.records) as f64 / (o.records as f64 / elapsed_s);
+                    format!(", about {} left (~{:.0} s)", n - o.records, eta)
+                }
+                _ => String::new(),
+            };
+            self.sink.progress(&format!(
+                "{}: {} records, {} pages, {:.1} requests/s{left}",
+                o.stream,
+                o.records,
+                t.stats.pages,
+                t.stats.requests as f64 / elapsed_s
+            ));
         }
     }
 
