@@ -573,3 +573,44 @@ mod whole_reads {
         );
     }
 }
+
+/// A pass resumed with a bounded range and the open-ended one: once the newest id is known, only
+/// the open-ended range is split; the bounded range keeps its end, so every contact comes once.
+#[test]
+fn a_resumed_bounded_range_is_never_split_past_its_end() {
+    use crate::documents::state::Resume;
+    use crate::http::request::IdRange;
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(1_000_000, keyset_server(3000, 3000, false));
+    let ranges = vec![
+        IdRange {
+            after: None,
+            below: Some("1001".into()),
+        },
+        IdRange {
+            after: Some("1000".into()),
+            below: None,
+        },
+    ];
+    let job = Job {
+        def: fixed_streams()
+            .into_iter()
+            .find(|d| d.name == "contacts")
+            .unwrap(),
+        incremental: false,
+        state: StreamState {
+            resume: Some(Resume::Ranges(ranges)),
+            ..Default::default()
+        },
+    };
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let s = read(&mut client, &cfg, vec![job], &mut sink);
+    assert!(s.streams[0].failure.is_none(), "{s:?}");
+    let got = ids(&sink.0, "contacts");
+    let mut sorted = got.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), got.len(), "some contact came twice");
+    assert_eq!(sorted, (1..=3000).collect::<Vec<u64>>());
+}
