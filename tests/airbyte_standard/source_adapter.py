@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import subprocess
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from airbyte_cdk.models import (
     AirbyteCatalog,
@@ -128,6 +128,3 @@ class WasmSource(Source):
         if self.config_path is None:
             raise RuntimeError("no --config file was read")
         return self.config_path
-
-    def streams(self, config: Mapping[str, Any]) -> Iterable[Any]:  # not used by the suite
-        return []
