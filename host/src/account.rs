@@ -3,78 +3,81 @@
 use crate::egress::{Egress, Origin, RateGate};
 use crate::manifest::Manifest;
 use crate::outdir::OutDir;
-use crate::sandbox::{new_store, FailureKind, Guest, ReadSummary, SourcePre};
+use crate::sandbox::{new_store, Failure, FailureKind, Guest, ReadSummary, SourcePre};
 use crate::sink::{self, LineSink};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use tokio::time::error::Elapsed;
+use wasmtime::Store;
 
 /// What to read for one account.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     /// Account name (the output sub-folder in `run`).
-    pub name: String,
+    pub(crate) name: String,
     /// The config JSON text.
-    pub config: String,
+    pub(crate) config: String,
     /// The configured catalog JSON text, if any.
-    pub catalog: Option<String>,
+    pub(crate) catalog: Option<String>,
     /// Output folder.
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 /// Host-side limits of every account.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Linear memory per instance, bytes.
-    pub memory_limit: usize,
+    pub(crate) memory_limit: usize,
     /// Wall time per account.
-    pub deadline: Duration,
+    pub(crate) deadline: Duration,
     /// Origins allowed instead of the config's `api_url` (tests and proxies); None: the rule.
-    pub allow_override: Option<Vec<Origin>>,
+    pub(crate) allow_override: Option<Vec<Origin>>,
 }
 
 /// What happened to one account.
 #[derive(Debug, Serialize, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Account name.
-    pub account: String,
+    pub(crate) account: String,
     /// Whether everything asked was read and saved, with nothing refused.
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// What went wrong, and what to do.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// Records saved in this run.
-    pub records: u64,
+    pub(crate) records: u64,
     /// STATE messages saved in this run.
-    pub states: u64,
+    pub(crate) states: u64,
     /// Time spent saving them (flush + state.json replace), ms.
-    pub saving_ms: f64,
+    pub(crate) saving_ms: f64,
     /// Requests let through.
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Requests refused by the egress check, per origin.
-    pub refused: std::collections::BTreeMap<String, u64>,
+    pub(crate) refused: std::collections::BTreeMap<String, u64>,
     /// Most requests begun in any one second.
-    pub max_requests_in_one_second: usize,
+    pub(crate) max_requests_in_one_second: usize,
     /// Mean time from a request's start to its response headers, ms.
-    pub headers_ms_mean: f64,
+    pub(crate) headers_ms_mean: f64,
     /// Largest time from a request's start to its response headers, ms.
-    pub headers_ms_max: f64,
+    pub(crate) headers_ms_max: f64,
     /// Rate budget of this account (requests per second).
-    pub rate: u32,
+    pub(crate) rate: u32,
     /// Wall time of the read, ms.
-    pub wall_ms: u64,
+    pub(crate) wall_ms: u64,
     /// Time to instantiate the component, ms (fractional).
-    pub instantiate_ms: f64,
+    pub(crate) instantiate_ms: f64,
     /// Linear memory of the instance right after instantiation, bytes.
-    pub initial_memory_bytes: usize,
+    pub(crate) initial_memory_bytes: usize,
     /// Peak linear memory of the instance, bytes.
-    pub peak_memory_bytes: usize,
+    pub(crate) peak_memory_bytes: usize,
     /// Per-stream records, requests and failures as `read` reported them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub streams: Vec<Value>,
+    pub(crate) streams: Vec<Value>,
 }
 
 /// Reads the parts of the config the host needs: the origin and the rate budget.
@@ -99,7 +102,12 @@ fn host_view_of_config(config: &str, manifest: &Manifest) -> Result<(Origin, u32
 }
 
 /// Runs one account to its end; never panics on bad input, always returns a report.
-pub async fn run(pre: &SourcePre<Guest>, manifest: &Manifest, policy: &Policy, job: Job) -> Report {
+pub(crate) async fn run(
+    pre: &SourcePre<Guest>,
+    manifest: &Manifest,
+    policy: &Policy,
+    job: Job,
+) -> Report {
     let mut report = Report {
         account: job.name.clone(),
         ..Default::default()
@@ -111,6 +119,40 @@ pub async fn run(pre: &SourcePre<Guest>, manifest: &Manifest, policy: &Policy, j
     report
 }
 
+/// What a call that reached the component gave back.
+struct Called {
+    /// Time to instantiate the component.
+    instantiate: Duration,
+    /// Linear memory right after instantiation, bytes.
+    initial_memory: usize,
+    /// `read`'s answer.
+    answer: Result<ReadSummary, Failure>,
+}
+
+/// The call's end: `Err(Elapsed)` when the deadline cut it short, `Ok(Err(_))` when it trapped.
+type Outcome = Result<wasmtime::Result<Called>, Elapsed>;
+
+/// What the store recorded about why it stopped the instance.
+struct Stops {
+    /// Bytes the instance asked for over its memory limit, if it did.
+    memory_asked: Option<usize>,
+    /// The memory limit, bytes.
+    memory_max: usize,
+    /// Whether the wall deadline trapped it.
+    deadline_hit: bool,
+}
+
+impl Stops {
+    fn of(guest: &Guest) -> Stops {
+        Stops {
+            memory_asked: guest.limits.hit,
+            memory_max: guest.limits.max,
+            deadline_hit: guest.deadline_hit,
+        }
+    }
+}
+
+/// Sets up the account's output, egress and store, calls `read`, then fills the report in.
 async fn run_inner(
     pre: &SourcePre<Guest>,
     manifest: &Manifest,
@@ -124,22 +166,8 @@ async fn run_inner(
     let state = out.state_text();
     let (stdout, writer) = sink::spawn_writer(LineSink::new(out, &job.out))
         .context("cannot start the output writer thread")?;
-    let stderr_path = job.out.join("stderr.log");
-    let stderr = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&stderr_path)
-        .with_context(|| format!("cannot open {}", stderr_path.display()))?;
-    let egress = Egress {
-        allow: Arc::new(
-            policy
-                .allow_override
-                .clone()
-                .unwrap_or_else(|| vec![origin]),
-        ),
-        gate: Arc::new(RateGate::new(rate)),
-        log: Arc::default(),
-    };
+    let stderr = open_stderr_log(&job.out)?;
+    let egress = egress_for(policy, origin, rate);
     let start = Instant::now();
     let deadline = start + policy.deadline;
     let mut store = new_store(
@@ -150,107 +178,195 @@ async fn run_inner(
         policy.memory_limit,
         deadline,
     );
-    // Waiting on the network is not wasm execution, so the epoch alone cannot stop a run that is
-    // blocked on a request: the same deadline also bounds the whole call.
-    let outcome = tokio::time::timeout_at(deadline.into(), async {
-        let t = Instant::now();
-        let inst = pre.instantiate_async(&mut store).await?;
-        let inst_time = t.elapsed();
-        let inst_mem = store.data().limits.now;
-        let r = inst
-            .activecampaign_source_connector()
-            .call_read(
-                &mut store,
-                &job.config,
-                job.catalog.as_deref(),
-                state.as_deref(),
-            )
-            .await;
-        Ok::<_, wasmtime::Error>((inst_time, inst_mem, r?))
-    })
-    .await;
+    let outcome = call_read(pre, &mut store, &job, state.as_deref(), deadline).await;
     report.wall_ms = start.elapsed().as_millis() as u64;
-    let (mem_hit, mem_max, deadline_hit) = {
-        let g = store.data();
-        report.peak_memory_bytes = g.limits.peak;
-        (g.limits.hit, g.limits.max, g.deadline_hit)
-    };
+    let stops = Stops::of(store.data());
+    report.peak_memory_bytes = store.data().limits.peak;
     // Dropping the store drops the component's stdout handles; then the writer thread drains
     // what is queued and hands the sink back.
     drop(store);
     drop(stdout);
-    {
-        let log = egress.log.lock().unwrap_or_else(|e| e.into_inner());
-        report.requests = log.allowed;
-        report.refused = log.refused.clone();
-        report.max_requests_in_one_second = log.max_in_one_second();
-        (report.headers_ms_mean, report.headers_ms_max) = log.headers_ms();
+    count_requests(&egress, report);
+    let mut sink = join_writer(writer).await?;
+    let mut problems = save_output(&mut sink, report);
+    let output_failed = sink.failed.is_some();
+    problems.extend(outcome_problems(
+        outcome,
+        &stops,
+        policy.deadline,
+        output_failed,
+        report,
+    ));
+    problems.extend(refused_problem(report));
+    conclude(report, problems, sink.last_error.as_deref());
+    Ok(())
+}
+
+/// The component's stderr goes to `stderr.log` in the output folder, appended across runs.
+fn open_stderr_log(out: &Path) -> Result<std::fs::File> {
+    let path = out.join("stderr.log");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// The egress check of one account: the config's origin (or the override) at its rate.
+fn egress_for(policy: &Policy, origin: Origin, rate: u32) -> Egress {
+    Egress {
+        allow: Arc::new(
+            policy
+                .allow_override
+                .clone()
+                .unwrap_or_else(|| vec![origin]),
+        ),
+        gate: Arc::new(RateGate::new(rate)),
+        log: Arc::default(),
     }
-    let mut sink = tokio::task::spawn_blocking(move || writer.join())
+}
+
+/// Instantiates the component and calls `read`, both within `deadline`.
+async fn call_read(
+    pre: &SourcePre<Guest>,
+    store: &mut Store<Guest>,
+    job: &Job,
+    state: Option<&str>,
+    deadline: Instant,
+) -> Outcome {
+    // Waiting on the network is not wasm execution, so the epoch alone cannot stop a run that is
+    // blocked on a request: the same deadline also bounds the whole call.
+    tokio::time::timeout_at(deadline.into(), async {
+        let t = Instant::now();
+        let inst = pre.instantiate_async(&mut *store).await?;
+        let instantiate = t.elapsed();
+        let initial_memory = store.data().limits.now;
+        let answer = inst
+            .activecampaign_source_connector()
+            .call_read(&mut *store, &job.config, job.catalog.as_deref(), state)
+            .await?;
+        Ok::<_, wasmtime::Error>(Called {
+            instantiate,
+            initial_memory,
+            answer,
+        })
+    })
+    .await
+}
+
+/// Copies the egress log's counts into the report.
+fn count_requests(egress: &Egress, report: &mut Report) {
+    let log = egress.log.lock().unwrap_or_else(|e| e.into_inner());
+    report.requests = log.allowed;
+    report.refused = log.refused.clone();
+    report.max_requests_in_one_second = log.max_in_one_second();
+    (report.headers_ms_mean, report.headers_ms_max) = log.headers_ms();
+}
+
+/// Waits, off the async worker threads, until the writer thread hands the sink back.
+async fn join_writer(writer: JoinHandle<LineSink>) -> Result<LineSink> {
+    tokio::task::spawn_blocking(move || writer.join())
         .await
         .ok()
         .and_then(|r| r.ok())
-        .context("the output writer thread failed")?;
+        .context("the output writer thread failed")
+}
+
+/// Flushes the output, copies what was saved into the report, and says what could not be saved.
+fn save_output(sink: &mut LineSink, report: &mut Report) -> Vec<String> {
     let flushed = sink.out.flush();
     report.records = sink.out.records;
     report.states = sink.out.states_saved;
     report.saving_ms = sink.out.saving.as_secs_f64() * 1000.0;
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
     if let Some(f) = &sink.failed {
         problems.push(format!("the host could not save the output: {f}"));
     }
     if let Err(e) = flushed {
         problems.push(format!("the host could not save the output: {e:#}"));
     }
-    match outcome {
-        Err(_) => problems.push(deadline_text(policy.deadline)),
+    problems
+}
+
+/// What went wrong in the call itself, with the per-stream summary put into the report.
+fn outcome_problems(
+    outcome: Outcome,
+    stops: &Stops,
+    deadline: Duration,
+    output_failed: bool,
+    report: &mut Report,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let called = match outcome {
+        Err(_) => return vec![deadline_text(deadline)],
         Ok(Err(e)) => {
-            if let Some(asked) = mem_hit {
-                problems.push(format!(
-                    "memory limit reached: the instance asked for {:.1} MB of linear memory, over its limit of {:.1} MB (--memory-mb); the state saved before it is kept",
-                    asked as f64 / 1e6,
-                    mem_max as f64 / 1e6
-                ));
-            } else if deadline_hit {
-                problems.push(deadline_text(policy.deadline));
-            } else if sink.failed.is_none() {
-                problems.push(format!("the component stopped: {e:#}"));
-            }
+            return trap_problem(&e, stops, deadline, output_failed)
+                .into_iter()
+                .collect()
         }
-        Ok(Ok((inst, mem, Err(f)))) => {
-            report.instantiate_ms = inst.as_secs_f64() * 1000.0;
-            report.initial_memory_bytes = mem;
-            problems.push(format!("{}: {}", kind_text(f.kind), f.message));
-        }
-        Ok(Ok((inst, mem, Ok(summary)))) => {
-            report.instantiate_ms = inst.as_secs_f64() * 1000.0;
-            report.initial_memory_bytes = mem;
-            summarize(&summary, report, &mut problems);
-        }
+        Ok(Ok(called)) => called,
+    };
+    report.instantiate_ms = called.instantiate.as_secs_f64() * 1000.0;
+    report.initial_memory_bytes = called.initial_memory;
+    match called.answer {
+        Err(f) => problems.push(format!("{}: {}", kind_text(f.kind), f.message)),
+        Ok(summary) => summarize(&summary, report, &mut problems),
     }
-    if !report.refused.is_empty() {
-        let list: Vec<String> = report
-            .refused
-            .iter()
-            .map(|(o, n)| format!("{o} ({n}x)"))
-            .collect();
-        problems.push(format!(
-            "egress refused {} request(s) to hosts outside the allow-list: {}",
-            report.refused.values().sum::<u64>(),
-            list.join(", ")
-        ));
+    problems
+}
+
+/// Why the instance trapped, in the user's terms. None when the output could not be saved: the
+/// trap is then only the consequence, and that failure is already reported.
+fn trap_problem(
+    e: &wasmtime::Error,
+    stops: &Stops,
+    deadline: Duration,
+    output_failed: bool,
+) -> Option<String> {
+    if let Some(asked) = stops.memory_asked {
+        Some(format!(
+            "memory limit reached: the instance asked for {:.1} MB of linear memory, over its limit of {:.1} MB (--memory-mb); the state saved before it is kept",
+            asked as f64 / 1e6,
+            stops.memory_max as f64 / 1e6
+        ))
+    } else if stops.deadline_hit {
+        Some(deadline_text(deadline))
+    } else if !output_failed {
+        Some(format!("the component stopped: {e:#}"))
+    } else {
+        None
     }
+}
+
+/// Requests the egress check refused, per origin.
+fn refused_problem(report: &Report) -> Option<String> {
+    if report.refused.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = report
+        .refused
+        .iter()
+        .map(|(o, n)| format!("{o} ({n}x)"))
+        .collect();
+    Some(format!(
+        "egress refused {} request(s) to hosts outside the allow-list: {}",
+        report.refused.values().sum::<u64>(),
+        list.join(", ")
+    ))
+}
+
+/// Sets `ok` or the error; the component's last error is added when no problem already says it.
+fn conclude(report: &mut Report, mut problems: Vec<String>, last_error: Option<&str>) {
     if problems.is_empty() {
         report.ok = true;
-    } else {
-        if let Some(last) = &sink.last_error {
-            if !problems.iter().any(|p| p.contains(last.as_str())) {
-                problems.push(format!("last error the component reported: {last}"));
-            }
-        }
-        report.error = Some(problems.join("; "));
+        return;
     }
-    Ok(())
+    if let Some(last) = last_error {
+        if !problems.iter().any(|p| p.contains(last)) {
+            problems.push(format!("last error the component reported: {last}"));
+        }
+    }
+    report.error = Some(problems.join("; "));
 }
 
 fn deadline_text(d: Duration) -> String {

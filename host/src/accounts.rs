@@ -7,13 +7,13 @@ use std::path::Path;
 
 /// One account as listed: its name, config text and catalog text.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Account {
+pub(crate) struct Account {
     /// Name, also the output sub-folder.
-    pub name: String,
+    pub(crate) name: String,
     /// Config JSON text.
-    pub config: String,
+    pub(crate) config: String,
     /// Catalog JSON text.
-    pub catalog: Option<String>,
+    pub(crate) catalog: Option<String>,
 }
 
 /// A config or catalog given inline (an object) or as a path (relative to the accounts file).
@@ -34,7 +34,7 @@ fn document(v: &Value, base: &Path, what: &str, name: &str) -> Result<String> {
 }
 
 /// Parses the list; names must be unique and usable as folder names.
-pub fn parse(text: &str, base: &Path) -> Result<Vec<Account>> {
+pub(crate) fn parse(text: &str, base: &Path) -> Result<Vec<Account>> {
     let v: Value = serde_json::from_str(text).context("the accounts file is not JSON")?;
     let Value::Array(items) = v else {
         bail!("the accounts file must be a JSON list of {{\"name\", \"config\", \"catalog\"?}}");
@@ -76,7 +76,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<Account>> {
 }
 
 /// The accounts of shard `i` of `n`: every n-th, starting at position i.
-pub fn shard(accounts: Vec<Account>, (i, n): (usize, usize)) -> Vec<Account> {
+pub(crate) fn shard(accounts: Vec<Account>, (i, n): (usize, usize)) -> Vec<Account> {
     accounts
         .into_iter()
         .enumerate()

@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
 /// Usage text.
-pub const USAGE: &str = "usage:
+pub(crate) const USAGE: &str = "usage:
   ac-host spec     [--connector connector.json]
   ac-host check    [--connector F] --config F
   ac-host discover [--connector F] --config F
@@ -26,7 +26,7 @@ config and catalog given as objects or as file paths) into DIR/<name>/, all at o
 
 /// The command asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print the SPEC message.
     Spec,
     /// Try the config.
@@ -41,33 +41,33 @@ pub enum Command {
 
 /// Parsed arguments.
 #[derive(Debug, Clone)]
-pub struct Args {
+pub(crate) struct Args {
     /// The command.
-    pub command: Command,
+    pub(crate) command: Command,
     /// connector.json.
-    pub connector: PathBuf,
+    pub(crate) connector: PathBuf,
     /// Component override.
-    pub component: Option<PathBuf>,
+    pub(crate) component: Option<PathBuf>,
     /// Config file.
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Catalog file.
-    pub catalog: Option<PathBuf>,
+    pub(crate) catalog: Option<PathBuf>,
     /// Accounts file.
-    pub accounts: Option<PathBuf>,
+    pub(crate) accounts: Option<PathBuf>,
     /// Output folder.
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// (index, count).
-    pub shard: (usize, usize),
+    pub(crate) shard: (usize, usize),
     /// Memory per instance, bytes.
-    pub memory_limit: usize,
+    pub(crate) memory_limit: usize,
     /// Deadline per account, seconds.
-    pub deadline_secs: u64,
+    pub(crate) deadline_secs: u64,
     /// Allow-list override.
-    pub allow: Vec<String>,
+    pub(crate) allow: Vec<String>,
     /// Pooling allocator.
-    pub pooling: bool,
+    pub(crate) pooling: bool,
     /// Compiled-code cache folder.
-    pub cache_dir: Option<PathBuf>,
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 fn parse_shard(v: &str) -> Result<(usize, usize)> {
@@ -82,38 +82,20 @@ fn parse_shard(v: &str) -> Result<(usize, usize)> {
 }
 
 /// Parses the command line (without the program name). `Ok(None)` asks for the usage text.
-pub fn parse(argv: &[String]) -> Result<Option<Args>> {
+pub(crate) fn parse(argv: &[String]) -> Result<Option<Args>> {
     let mut it = argv.iter();
-    let command = match it.next().map(String::as_str) {
-        None | Some("--help" | "-h" | "help") => return Ok(None),
-        Some("spec") => Command::Spec,
-        Some("check") => Command::Check,
-        Some("discover") => Command::Discover,
-        Some("read") => Command::Read,
-        Some("run") => Command::Run,
-        Some(other) => bail!("unknown command {other:?} (spec, check, discover, read, run)"),
+    let Some(command) = parse_command(it.next().map(String::as_str))? else {
+        return Ok(None);
     };
-    let mut a = Args {
-        command,
-        connector: PathBuf::from("connector.json"),
-        component: None,
-        config: None,
-        catalog: None,
-        accounts: None,
-        out: None,
-        shard: (0, 1),
-        memory_limit: 256 * 1024 * 1024,
-        deadline_secs: 6 * 3600,
-        allow: Vec::new(),
-        pooling: false,
-        cache_dir: None,
-    };
+    let mut a = Args::defaults(command);
     while let Some(flag) = it.next() {
-        let (flag, inline) = match flag.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (flag.as_str(), None),
-        };
-        let mut val = || -> Result<String> {
+        let (flag, inline) = split_inline_value(flag);
+        if matches!(flag, "--help" | "-h") {
+            return Ok(None);
+        }
+        // The value is taken only by options that have one, so `--pooling` does not eat the
+        // next argument.
+        let value = || -> Result<String> {
             match &inline {
                 Some(v) => Ok(v.clone()),
                 None => it
@@ -122,60 +104,118 @@ pub fn parse(argv: &[String]) -> Result<Option<Args>> {
                     .with_context(|| format!("{flag} needs a value")),
             }
         };
+        a.apply_option(flag, value)?;
+    }
+    a.require_inputs()?;
+    Ok(Some(a))
+}
+
+/// The command word; `Ok(None)` for none at all or a request for help.
+fn parse_command(word: Option<&str>) -> Result<Option<Command>> {
+    let command = match word {
+        None | Some("--help" | "-h" | "help") => return Ok(None),
+        Some("spec") => Command::Spec,
+        Some("check") => Command::Check,
+        Some("discover") => Command::Discover,
+        Some("read") => Command::Read,
+        Some("run") => Command::Run,
+        Some(other) => bail!("unknown command {other:?} (spec, check, discover, read, run)"),
+    };
+    Ok(Some(command))
+}
+
+/// Splits `--flag=value` into the flag and its value; any other argument has no inline value.
+fn split_inline_value(arg: &str) -> (&str, Option<String>) {
+    match arg.split_once('=') {
+        Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+        _ => (arg, None),
+    }
+}
+
+fn parse_memory_mb(v: &str) -> Result<usize> {
+    let mb: f64 = v
+        .trim()
+        .parse()
+        .ok()
+        .filter(|m: &f64| *m > 0.0 && *m <= 4096.0)
+        .with_context(|| {
+            format!("--memory-mb {v:?}: expected a number of megabytes between 0 and 4096")
+        })?;
+    Ok((mb * 1024.0 * 1024.0) as usize)
+}
+
+fn parse_deadline_secs(v: &str) -> Result<u64> {
+    v.trim().parse().ok().filter(|s| *s > 0).with_context(|| {
+        format!("--deadline-secs {v:?}: expected a whole number of seconds above 0")
+    })
+}
+
+impl Args {
+    /// The arguments of `command` before any option is read.
+    fn defaults(command: Command) -> Args {
+        Args {
+            command,
+            connector: PathBuf::from("connector.json"),
+            component: None,
+            config: None,
+            catalog: None,
+            accounts: None,
+            out: None,
+            shard: (0, 1),
+            memory_limit: 256 * 1024 * 1024,
+            deadline_secs: 6 * 3600,
+            allow: Vec::new(),
+            pooling: false,
+            cache_dir: None,
+        }
+    }
+
+    /// Sets what `flag` names; `value` gives the flag's value when it takes one.
+    fn apply_option(
+        &mut self,
+        flag: &str,
+        mut value: impl FnMut() -> Result<String>,
+    ) -> Result<()> {
         match flag {
-            "--help" | "-h" => return Ok(None),
-            "--connector" => a.connector = val()?.into(),
-            "--component" => a.component = Some(val()?.into()),
-            "--config" => a.config = Some(val()?.into()),
-            "--catalog" => a.catalog = Some(val()?.into()),
-            "--accounts" => a.accounts = Some(val()?.into()),
-            "--out" => a.out = Some(val()?.into()),
-            "--shard" => a.shard = parse_shard(&val()?)?,
-            "--memory-mb" => {
-                let v = val()?;
-                let mb: f64 = v
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|m: &f64| *m > 0.0 && *m <= 4096.0)
-                    .with_context(|| {
-                        format!(
-                            "--memory-mb {v:?}: expected a number of megabytes between 0 and 4096"
-                        )
-                    })?;
-                a.memory_limit = (mb * 1024.0 * 1024.0) as usize;
-            }
-            "--deadline-secs" => {
-                let v = val()?;
-                a.deadline_secs = v.trim().parse().ok().filter(|s| *s > 0).with_context(|| {
-                    format!("--deadline-secs {v:?}: expected a whole number of seconds above 0")
-                })?;
-            }
-            "--allow" => a.allow.push(val()?),
-            "--pooling" => a.pooling = true,
-            "--cache-dir" => a.cache_dir = Some(val()?.into()),
+            "--connector" => self.connector = value()?.into(),
+            "--component" => self.component = Some(value()?.into()),
+            "--config" => self.config = Some(value()?.into()),
+            "--catalog" => self.catalog = Some(value()?.into()),
+            "--accounts" => self.accounts = Some(value()?.into()),
+            "--out" => self.out = Some(value()?.into()),
+            "--shard" => self.shard = parse_shard(&value()?)?,
+            "--memory-mb" => self.memory_limit = parse_memory_mb(&value()?)?,
+            "--deadline-secs" => self.deadline_secs = parse_deadline_secs(&value()?)?,
+            "--allow" => self.allow.push(value()?),
+            "--pooling" => self.pooling = true,
+            "--cache-dir" => self.cache_dir = Some(value()?.into()),
             other => bail!("unknown option {other:?}; see ac-host --help"),
         }
+        Ok(())
     }
-    let need = |what: &Option<PathBuf>, name: &str| -> Result<()> {
-        if what.is_none() {
-            bail!("{name} is needed for this command; see ac-host --help");
+
+    /// Refuses a command whose required files or folders were not given.
+    fn require_inputs(&self) -> Result<()> {
+        let need = |what: &Option<PathBuf>, name: &str| -> Result<()> {
+            if what.is_none() {
+                bail!("{name} is needed for this command; see ac-host --help");
+            }
+            Ok(())
+        };
+        match self.command {
+            Command::Spec => {}
+            Command::Check | Command::Discover => need(&self.config, "--config")?,
+            Command::Read => {
+                need(&self.config, "--config")?;
+                need(&self.out, "--out")?;
+            }
+            Command::Run => {
+                need(&self.accounts, "--accounts")?;
+                need(&self.out, "--out")?;
+            }
         }
         Ok(())
-    };
-    match a.command {
-        Command::Spec => {}
-        Command::Check | Command::Discover => need(&a.config, "--config")?,
-        Command::Read => {
-            need(&a.config, "--config")?;
-            need(&a.out, "--out")?;
-        }
-        Command::Run => {
-            need(&a.accounts, "--accounts")?;
-            need(&a.out, "--out")?;
-        }
     }
-    Ok(Some(a))
 }
 
 #[cfg(test)]

@@ -6,20 +6,22 @@
 //! the `send_request` hook; a refused request never leaves the process and is counted and named in
 //! the account's report.
 
+// The connector's own address rule, so the component and the host accept the same hosts.
 use anyhow::{bail, Result};
+use source_activecampaign::address::is_loopback_host;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One origin the component may contact: scheme, host (lower case) and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
+pub(crate) struct Origin {
     /// `http` or `https`.
-    pub scheme: String,
+    pub(crate) scheme: String,
     /// Host name or address, lower case, brackets kept for IPv6.
-    pub host: String,
+    pub(crate) host: String,
     /// Port, the scheme's default when the URL has none.
-    pub port: u16,
+    pub(crate) port: u16,
 }
 
 impl std::fmt::Display for Origin {
@@ -36,18 +38,9 @@ fn default_port(scheme: &str) -> u16 {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .map(|a| a.is_loopback())
-            .unwrap_or(false)
-}
-
 impl Origin {
     /// The origin of a URL such as the config's `api_url`; errors say what to fix.
-    pub fn parse(url: &str) -> Result<Origin> {
+    pub(crate) fn parse(url: &str) -> Result<Origin> {
         let uri: http::Uri = url.trim().parse().map_err(|_| {
             anyhow::anyhow!("{url:?} is not a URL like https://ACCOUNT.api-us1.com")
         })?;
@@ -59,7 +52,7 @@ impl Origin {
             bail!("{url:?} has no host");
         };
         let host = auth.host().to_ascii_lowercase();
-        if scheme == "http" && !is_loopback(&host) {
+        if scheme == "http" && !is_loopback_host(&host) {
             bail!("{url:?}: plain http is allowed only to a loopback host (127.0.0.1, localhost); use https");
         }
         let port = auth.port_u16().unwrap_or_else(|| default_port(&scheme));
@@ -67,7 +60,7 @@ impl Origin {
     }
 
     /// Whether a request to this scheme and authority goes to this origin.
-    pub fn admits(&self, scheme: &str, authority: &str) -> bool {
+    pub(crate) fn admits(&self, scheme: &str, authority: &str) -> bool {
         let Ok(auth) = authority.parse::<http::uri::Authority>() else {
             return false;
         };
@@ -79,25 +72,25 @@ impl Origin {
 
 /// What the egress check saw for one account; shared between the hook and the report.
 #[derive(Debug, Default)]
-pub struct EgressLog {
+pub(crate) struct EgressLog {
     /// Requests let through.
-    pub allowed: u64,
+    pub(crate) allowed: u64,
     /// Refused requests per origin (`scheme://host:port`).
-    pub refused: BTreeMap<String, u64>,
+    pub(crate) refused: BTreeMap<String, u64>,
     /// Start times of the requests let through, for the most begun in any one second.
-    pub starts: Vec<Instant>,
+    pub(crate) starts: Vec<Instant>,
     /// Time from each request's start to its response headers.
-    pub to_headers: Vec<Duration>,
+    pub(crate) to_headers: Vec<Duration>,
 }
 
 impl EgressLog {
     /// Refused requests in all.
-    pub fn refused_total(&self) -> u64 {
+    pub(crate) fn refused_total(&self) -> u64 {
         self.refused.values().sum()
     }
 
     /// Mean and largest time from a request's start to its response headers, ms.
-    pub fn headers_ms(&self) -> (f64, f64) {
+    pub(crate) fn headers_ms(&self) -> (f64, f64) {
         let n = self.to_headers.len().max(1) as f64;
         let sum: f64 = self
             .to_headers
@@ -113,7 +106,7 @@ impl EgressLog {
     }
 
     /// The most requests begun within any one second.
-    pub fn max_in_one_second(&self) -> usize {
+    pub(crate) fn max_in_one_second(&self) -> usize {
         // Logged as their answers came, so not always in the order they were written.
         let mut starts = self.starts.clone();
         starts.sort();
@@ -138,7 +131,7 @@ impl EgressLog {
 /// next requests are spaced from when it really went out, so the server never sees them bunched.
 /// Until then it counts as going out now.
 #[derive(Debug)]
-pub struct RateGate {
+pub(crate) struct RateGate {
     rps: usize,
     window: Duration,
     state: Mutex<GateState>,
@@ -154,7 +147,7 @@ struct GateState {
 impl RateGate {
     /// A gate of `rps` requests per second. The window is a little over a second so that a
     /// request's travel time cannot put rps + 1 of them into one second at the server.
-    pub fn new(rps: u32) -> RateGate {
+    pub(crate) fn new(rps: u32) -> RateGate {
         RateGate {
             rps: rps.max(1) as usize,
             window: Duration::from_millis(1050),
@@ -163,7 +156,7 @@ impl RateGate {
     }
 
     /// Waits until one more request may begin, and books it; write it, then confirm the booking.
-    pub async fn acquire(self: &Arc<Self>) -> Booking {
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Booking {
         loop {
             let wait = {
                 let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -206,7 +199,7 @@ impl RateGate {
 /// One request's place in its account's [`RateGate`]. Confirmed when its first bytes are
 /// written, or when dropped unwritten (then it counts from the drop, which errs on the safe side).
 #[derive(Debug)]
-pub struct Booking {
+pub(crate) struct Booking {
     gate: Arc<RateGate>,
     id: u64,
     written: std::sync::OnceLock<Instant>,
@@ -214,7 +207,7 @@ pub struct Booking {
 
 impl Booking {
     /// Marks the request written now (only the first call counts).
-    pub fn confirm(&self) {
+    pub(crate) fn confirm(&self) {
         let mut first = false;
         let at = *self.written.get_or_init(|| {
             first = true;
@@ -226,7 +219,7 @@ impl Booking {
     }
 
     /// When the request was written, if it was.
-    pub fn written_at(&self) -> Option<Instant> {
+    pub(crate) fn written_at(&self) -> Option<Instant> {
         self.written.get().copied()
     }
 }
@@ -239,18 +232,18 @@ impl Drop for Booking {
 
 /// The check the `send_request` hook applies: the allow-list, the rate gate and the log.
 #[derive(Debug, Clone)]
-pub struct Egress {
+pub(crate) struct Egress {
     /// Origins the component may contact.
-    pub allow: Arc<Vec<Origin>>,
+    pub(crate) allow: Arc<Vec<Origin>>,
     /// This account's rate gate.
-    pub gate: Arc<RateGate>,
+    pub(crate) gate: Arc<RateGate>,
     /// This account's egress log.
-    pub log: Arc<Mutex<EgressLog>>,
+    pub(crate) log: Arc<Mutex<EgressLog>>,
 }
 
 impl Egress {
     /// Decides on one request (scheme and authority from its URI); books it either way.
-    pub fn decide(&self, scheme: &str, authority: &str) -> bool {
+    pub(crate) fn decide(&self, scheme: &str, authority: &str) -> bool {
         let ok = self.allow.iter().any(|o| o.admits(scheme, authority));
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if ok {

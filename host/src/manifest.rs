@@ -9,19 +9,19 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// The interface the host was built against (`bindgen!` over wit/world.wit).
-pub const INTERFACE: &str = "activecampaign:source/connector@0.1.0";
+pub(crate) const INTERFACE: &str = "activecampaign:source/connector@0.1.0";
 /// The functions the host calls through that interface.
 const FUNCTIONS: [&str; 4] = ["spec", "check", "discover", "read"];
 
 /// What the host takes from `connector.json`.
 #[derive(Debug, Clone)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// The component file (the manifest's `component`, relative to the manifest's folder).
-    pub component: PathBuf,
+    pub(crate) component: PathBuf,
     /// Requests per second per account when the config does not say (`rate_limit`).
-    pub requests_per_second: u32,
+    pub(crate) requests_per_second: u32,
     /// The config field that overrides it (`rate_limit.config_field`).
-    pub rate_field: String,
+    pub(crate) rate_field: String,
 }
 
 #[derive(Deserialize)]
@@ -48,7 +48,7 @@ struct RawRate {
 
 impl Manifest {
     /// Reads and checks `connector.json`; `component` overrides the component path.
-    pub fn load(path: &Path, component: Option<&Path>) -> Result<Manifest> {
+    pub(crate) fn load(path: &Path, component: Option<&Path>) -> Result<Manifest> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the connector manifest {}", path.display()))?;
         let raw: Raw = serde_json::from_str(&text).with_context(|| {

@@ -14,17 +14,17 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Where one account's records and state go.
-pub struct OutDir {
+pub(crate) struct OutDir {
     root: PathBuf,
     files: HashMap<String, BufWriter<File>>,
     /// Latest state per stream (Airbyte STREAM state objects), keyed by stream name.
     states: BTreeMap<String, Value>,
     /// Records written in this run.
-    pub records: u64,
+    pub(crate) records: u64,
     /// STATE messages saved in this run.
-    pub states_saved: u64,
+    pub(crate) states_saved: u64,
     /// Time spent flushing records and replacing state.json (the cost of checkpoints).
-    pub saving: std::time::Duration,
+    pub(crate) saving: std::time::Duration,
 }
 
 /// A stream name usable as a file name (the connector's names are `[a-z0-9_]`; anything else is
@@ -52,7 +52,7 @@ fn state_stream(state: &Value) -> Option<&str> {
 
 impl OutDir {
     /// Opens (creating) the folder and loads `state.json` if there is one.
-    pub fn open(root: &Path) -> Result<OutDir> {
+    pub(crate) fn open(root: &Path) -> Result<OutDir> {
         std::fs::create_dir_all(root.join("streams"))
             .with_context(|| format!("cannot create the output folder {}", root.display()))?;
         let mut states = BTreeMap::new();
@@ -87,7 +87,7 @@ impl OutDir {
     }
 
     /// The saved state to pass to `read` (None when nothing was saved yet).
-    pub fn state_text(&self) -> Option<String> {
+    pub(crate) fn state_text(&self) -> Option<String> {
         if self.states.is_empty() {
             return None;
         }
@@ -116,7 +116,7 @@ impl OutDir {
     }
 
     /// Appends one record (the record's `data` JSON) to its stream's file.
-    pub fn record(&mut self, stream: &str, data: &str) -> Result<()> {
+    pub(crate) fn record(&mut self, stream: &str, data: &str) -> Result<()> {
         let f = self.file(stream)?;
         f.write_all(data.as_bytes())?;
         f.write_all(b"\n")?;
@@ -126,7 +126,7 @@ impl OutDir {
 
     /// Saves a STATE message's `state` object: flushes the records before it, then replaces
     /// `state.json` atomically.
-    pub fn state(&mut self, state: Value) -> Result<()> {
+    pub(crate) fn state(&mut self, state: Value) -> Result<()> {
         let t = std::time::Instant::now();
         let r = self.save_state(state);
         self.saving += t.elapsed();
@@ -151,7 +151,7 @@ impl OutDir {
     }
 
     /// Flushes every stream file (at the end of a run; records after the last STATE are kept).
-    pub fn flush(&mut self) -> Result<()> {
+    pub(crate) fn flush(&mut self) -> Result<()> {
         for f in self.files.values_mut() {
             f.flush()?;
         }

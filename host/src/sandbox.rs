@@ -24,36 +24,36 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::activecampaign::source::connector::{FailureKind, ReadSummary};
+pub(crate) use exports::activecampaign::source::connector::{Failure, FailureKind, ReadSummary};
 
 /// How often the epoch ticks: the granularity of the deadline and of the guest's yields to other
 /// accounts on the same thread.
-pub const EPOCH_TICK: Duration = Duration::from_millis(20);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(20);
 
 /// Engine-wide settings.
 #[derive(Debug, Clone)]
-pub struct EngineOptions {
+pub(crate) struct EngineOptions {
     /// Use the pooling allocator sized for this many instances (None: allocate on demand).
-    pub pooling: Option<u32>,
+    pub(crate) pooling: Option<u32>,
     /// Linear memory limit per instance, bytes.
-    pub memory_limit: usize,
+    pub(crate) memory_limit: usize,
     /// Keep compiled code here between runs (None: compile every time). The folder must be as
     /// trusted as the host binary: its files are loaded as native code.
-    pub cache_dir: Option<std::path::PathBuf>,
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
 }
 
 /// The compiled component, linked and ready to instantiate, shared by all accounts.
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The engine (its epoch ticks in a background thread).
-    pub engine: Engine,
+    pub(crate) engine: Engine,
     /// The pre-instantiated component.
-    pub pre: SourcePre<Guest>,
+    pub(crate) pre: SourcePre<Guest>,
     /// Time taken to compile (or load) the component.
-    pub compile: Duration,
+    pub(crate) compile: Duration,
 }
 
 /// Builds the engine, compiles the component and links WASI and wasi:http.
-pub fn load(component: &Path, opts: &EngineOptions) -> Result<Loaded> {
+pub(crate) fn load(component: &Path, opts: &EngineOptions) -> Result<Loaded> {
     let mut cfg = Config::new();
     cfg.epoch_interruption(true);
     if let Some(n) = opts.pooling {
@@ -134,15 +134,15 @@ fn compile(engine: &Engine, path: &Path, cache: Option<&Path>) -> Result<Compone
 
 /// The memory limit of one instance, with what it saw.
 #[derive(Debug, Default)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Most bytes of linear memory the instance may have.
-    pub max: usize,
+    pub(crate) max: usize,
     /// Bytes of linear memory now (all memories of the instance).
-    pub now: usize,
+    pub(crate) now: usize,
     /// Highest `now` seen.
-    pub peak: usize,
+    pub(crate) peak: usize,
     /// Bytes asked for when the limit refused growth.
-    pub hit: Option<usize>,
+    pub(crate) hit: Option<usize>,
 }
 
 impl wasmtime::ResourceLimiter for Limits {
@@ -179,9 +179,9 @@ impl wasmtime::ResourceLimiter for Limits {
 }
 
 /// The `wasi:http` hooks of one instance: every outgoing request passes the egress check.
-pub struct Hooks {
+pub(crate) struct Hooks {
     /// The allow-list, rate gate and log of this account.
-    pub egress: Egress,
+    pub(crate) egress: Egress,
 }
 
 impl WasiHttpHooks for Hooks {
@@ -265,15 +265,15 @@ fn io_runtime() -> &'static tokio::runtime::Handle {
 }
 
 /// The state of one instance's store.
-pub struct Guest {
+pub(crate) struct Guest {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: Hooks,
     /// Its memory limit.
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// Set when the wall deadline stopped it.
-    pub deadline_hit: bool,
+    pub(crate) deadline_hit: bool,
 }
 
 impl WasiView for Guest {
@@ -298,7 +298,7 @@ impl WasiHttpView for Guest {
 /// A store for one account: stdout into `stdout`, stderr into `stderr`, nothing else
 /// reachable but `wasi:http` through the egress check, `memory_limit` bytes of memory, and a trap
 /// once `deadline` passes.
-pub fn new_store(
+pub(crate) fn new_store(
     engine: &Engine,
     stdout: SinkStdout,
     stderr: impl wasmtime_wasi::cli::StdoutStream + 'static,

@@ -32,7 +32,7 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
 
 /// Sends `req` (already allowed by `egress`) and returns the response once its headers are in;
 /// the body streams after that.
-pub async fn send(
+pub(crate) async fn send(
     mut req: http::Request<WasiBody>,
     options: Option<RequestOptions>,
     egress: &Egress,

@@ -26,16 +26,16 @@ const MAX_LINE: usize = 64 * 1024 * 1024;
 const WRITE_BUDGET: usize = 1024 * 1024;
 
 /// Where the lines go, shared by every stdout handle the component opens.
-pub struct LineSink {
+pub(crate) struct LineSink {
     partial: Vec<u8>,
     /// The account's output folder.
-    pub out: OutDir,
+    pub(crate) out: OutDir,
     messages: Option<File>,
     messages_path: std::path::PathBuf,
     /// The last TRACE error message's text, for the report.
-    pub last_error: Option<String>,
+    pub(crate) last_error: Option<String>,
     /// Set when saving failed; the run is then a failure even if the component went on.
-    pub failed: Option<String>,
+    pub(crate) failed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,7 +55,7 @@ struct RecordPart<'a> {
 
 impl LineSink {
     /// A sink writing into `out`; LOG and TRACE lines go to `out`'s `messages.jsonl`.
-    pub fn new(out: OutDir, root: &std::path::Path) -> LineSink {
+    pub(crate) fn new(out: OutDir, root: &std::path::Path) -> LineSink {
         LineSink {
             partial: Vec::new(),
             out,
@@ -67,7 +67,7 @@ impl LineSink {
     }
 
     /// Takes bytes as they come; handles every complete line.
-    pub fn feed(&mut self, bytes: &[u8]) -> Result<(), String> {
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Result<(), String> {
         if let Some(f) = &self.failed {
             return Err(f.clone());
         }
@@ -160,14 +160,14 @@ const QUEUE: usize = 256;
 /// blocked worker would stall every other account on it). The queue is bounded, so a component
 /// that writes faster than the disk waits (`check_write` says 0 until there is room).
 #[derive(Clone)]
-pub struct SinkStdout {
+pub(crate) struct SinkStdout {
     tx: tokio::sync::mpsc::Sender<Bytes>,
     failed: Arc<Mutex<Option<String>>>,
 }
 
 /// Starts the writer thread of `sink`; returns the stdout to give the component and the thread,
 /// which hands the sink back once every [`SinkStdout`] clone is dropped and the queue is drained.
-pub fn spawn_writer(
+pub(crate) fn spawn_writer(
     mut sink: LineSink,
 ) -> std::io::Result<(SinkStdout, std::thread::JoinHandle<LineSink>)> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(QUEUE);

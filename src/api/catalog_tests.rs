@@ -132,3 +132,78 @@ mod boundaries {
         assert_eq!(two.len(), 2);
     }
 }
+
+/// The read plan: the catalog parsed once, custom object streams taken by name.
+mod read_plan {
+    use crate::api::catalog::ReadPlan;
+    use crate::api::streams::{custom_object_stream, fixed_streams};
+
+    #[test]
+    fn without_a_catalog_every_known_stream_is_read_in_full_and_custom_objects_are_wanted() {
+        let plan = ReadPlan::new(None, &fixed_streams()).unwrap();
+        let known = vec![
+            fixed_streams()[0].clone(),
+            custom_object_stream("ticket", "1"),
+        ];
+        let streams = plan.streams(&known);
+        assert_eq!(
+            streams,
+            vec![
+                (known[0].name.clone(), false),
+                ("custom_object_ticket".to_string(), false)
+            ]
+        );
+        assert!(plan.wants_custom(std::iter::empty()));
+        assert_eq!(plan.notes().count(), 0);
+    }
+
+    #[test]
+    fn a_catalog_keeps_its_order_modes_and_notes_and_names_custom_streams_it_has_no_schema_for() {
+        let catalog = r#"{"streams":[
+            {"stream":{"name":"tags"},"sync_mode":"incremental"},
+            {"stream":{"name":"custom_object_gone"},"sync_mode":"incremental"},
+            {"stream":{"name":"deals"},"sync_mode":"incremental","cursor_field":["cdate"]}]}"#;
+        let plan = ReadPlan::new(Some(catalog), &fixed_streams()).unwrap();
+        assert_eq!(
+            plan.streams(&fixed_streams()),
+            vec![
+                ("tags".to_string(), false),
+                ("custom_object_gone".to_string(), true),
+                ("deals".to_string(), true)
+            ]
+        );
+        let notes: Vec<&str> = plan.notes().collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("tags: incremental asked"), "{notes:?}");
+        assert!(notes[1].starts_with("deals: cursor_field"), "{notes:?}");
+        assert!(plan.wants_custom(std::iter::empty()));
+    }
+
+    #[test]
+    fn custom_objects_are_wanted_for_a_catalog_only_when_it_or_the_state_names_one() {
+        let catalog = r#"{"streams":[{"stream":{"name":"tags"}}]}"#;
+        let plan = ReadPlan::new(Some(catalog), &fixed_streams()).unwrap();
+        assert!(!plan.wants_custom(std::iter::empty()));
+        let saved = ["tags".to_string(), "custom_object_ticket".to_string()];
+        assert!(plan.wants_custom(saved.iter()));
+        assert!(!plan.wants_custom(saved[..1].iter()));
+    }
+
+    #[test]
+    fn a_bad_catalog_is_refused_before_any_request() {
+        for (catalog, says) in [
+            ("not json", "not valid JSON"),
+            (
+                r#"{"streams":[{"stream":{"name":"nope"}}]}"#,
+                "unknown stream 'nope'",
+            ),
+            (
+                r#"{"streams":[{"stream":{"name":"tags"}},{"stream":{"name":"tags"}}]}"#,
+                "twice",
+            ),
+        ] {
+            let e = ReadPlan::new(Some(catalog), &fixed_streams()).unwrap_err();
+            assert!(e.contains(says), "{catalog}: {e}");
+        }
+    }
+}
