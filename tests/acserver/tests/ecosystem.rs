@@ -11,7 +11,7 @@ use ac_test_server::Server;
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const KEY: &str = "eco-key-7f3a11";
