@@ -11,7 +11,7 @@ SERVER           := target/release/ac-test-server
 HOST             := target/host/ac-host
 OUT              ?= out
 
-.PHONY: all build tools lint pyenv test unit mutants demo sync sync-demo bench host bench-host clean
+.PHONY: all build tools lint pyenv test conformance unit mutants demo sync sync-demo bench host bench-host clean
 
 all: build
 
@@ -52,12 +52,18 @@ lint:
 
 ## test: the Python tools' self-test (what the targets and models accept), unit tests (native)
 ## and integration tests through the wasmtime CLI, including the checks with Airbyte's protocol
-## models, real Singer targets, and the README's Meltano project and PyAirbyte snippet run twice;
+## models, real Singer targets, the README's Meltano project and PyAirbyte snippet run twice, and
+## the conformance checkers (singer-check-tap, airbyte-cdk's standard tests, pyab validate);
 ## then ac-host's unit and integration tests (host/tests), built once in the `host` profile
 test: lint tools build pyenv
 	bash tests/python/selftest.sh
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --exclude ac-host --lib --bins --tests
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --profile host -p ac-host
+
+## conformance: only the ecosystems' own checkers (singer-check-tap, airbyte-cdk's standard source
+## tests and their negative control, pyab validate) on the test server; `make test` runs them too
+conformance: tools build pyenv
+	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test -p ac-test-server --test conformance
 
 ## unit: native unit tests only (milliseconds)
 unit:

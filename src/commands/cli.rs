@@ -19,10 +19,11 @@ pub(crate) enum Command {
     },
     /// Singer mode: print a Singer catalog.
     SingerDiscover { config: String },
-    /// Singer mode: sync the streams a Singer catalog selects.
+    /// Singer mode: sync the streams a Singer catalog selects (no catalog: the streams discovery
+    /// marks `selected-by-default`, which is every stream).
     SingerSync {
         config: String,
-        catalog: String,
+        catalog: Option<String>,
         state: Option<String>,
     },
 }
@@ -45,13 +46,16 @@ commands:
 Singer mode (for Meltano and other Singer pipelines), the way Singer taps are run:
   --config FILE --discover               print a Singer catalog (select streams in its metadata;
                                          --catalog and --state are ignored here, as Singer taps do)
-  --config FILE --catalog FILE [--state FILE]
-                                         sync the selected streams: SCHEMA, RECORD, STATE
-                                         messages (--properties is accepted for --catalog)
+  --config FILE [--catalog FILE] [--state FILE]
+                                         sync the selected streams (a stream without \"selected\"
+                                         follows its \"selected-by-default\"; no catalog: every
+                                         stream): SCHEMA, RECORD, STATE messages on stdout, all
+                                         else on stderr (--properties is accepted for --catalog)
 
-Files are paths inside the sandbox (give wasmtime --dir HOST_DIR::/data and pass /data/...).
+Files are paths inside the sandbox (give wasmtime --dir HOST_DIR::/data and pass /data/...); a
+relative path is taken from $PWD when it is set (wasmtime --env PWD=\"$PWD\" --dir /::/).
 Exit code: 0 when everything asked was done; 1 otherwise. The last TRACE ERROR message on stdout
-(and the text on stderr) says what failed and its class: config_error (you must act: config, key,
+(Singer mode: on stderr) and the text on stderr say what failed and its class: config_error (you must act: config, key,
 plan feature, catalog, state), transient_error (retry later), system_error (a bug: report it).";
 
 /// Options read from a command line: the file options and whether `--discover` was given.
@@ -124,19 +128,26 @@ fn parse_singer(args: &[String]) -> Result<Command, String> {
     let config = f.config.ok_or("Singer mode needs --config FILE")?;
     // As Singer taps do, a mode ignores the options it does not use: Meltano runs
     // `--config F --state F --discover` once it holds state.
-    match (f.discover, f.catalog) {
-        (true, _) => Ok(Command::SingerDiscover { config }),
-        (false, Some(catalog)) => Ok(Command::SingerSync { config, catalog, state: f.state }),
-        (false, None) => Err("Singer mode needs --discover, or --catalog FILE to sync (the catalog --discover printed, with streams selected)".into()),
-    }
+    Ok(if f.discover {
+        Command::SingerDiscover { config }
+    } else {
+        Command::SingerSync {
+            config,
+            catalog: f.catalog,
+            state: f.state,
+        }
+    })
+}
+
+/// Whether a command line is in Singer mode: it starts with an option, not a command word.
+pub(crate) fn singer_mode(args: &[String]) -> bool {
+    args.first()
+        .is_some_and(|a| a.starts_with("--") && a != "--help")
 }
 
 /// Parses arguments (without the program name).
 pub(crate) fn parse_args(args: &[String]) -> Result<Command, String> {
-    if args
-        .first()
-        .is_some_and(|a| a.starts_with("--") && a != "--help")
-    {
+    if singer_mode(args) {
         return parse_singer(args);
     }
     let Some(cmd) = args.first() else {

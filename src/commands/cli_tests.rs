@@ -43,7 +43,7 @@ fn singer_mode() {
         p(&["--config", "c", "--properties", "k", "--state", "s"]),
         Ok(Command::SingerSync {
             config: "c".into(),
-            catalog: "k".into(),
+            catalog: Some("k".into()),
             state: Some("s".into())
         })
     );
@@ -51,7 +51,7 @@ fn singer_mode() {
         p(&["--config=c", "--catalog=k"]),
         Ok(Command::SingerSync {
             config: "c".into(),
-            catalog: "k".into(),
+            catalog: Some("k".into()),
             state: None
         })
     );
@@ -65,8 +65,24 @@ fn singer_mode() {
             "{a:?}: options discovery does not use are ignored"
         );
     }
+    assert_eq!(
+        p(&["--config", "c", "--state", "s"]),
+        Ok(Command::SingerSync {
+            config: "c".into(),
+            catalog: None,
+            state: Some("s".into())
+        }),
+        "no catalog: the default streams (issue 21)"
+    );
+    assert!(
+        crate::commands::cli::singer_mode(&["--config".to_string()])
+            && !crate::commands::cli::singer_mode(&["--help".to_string()])
+    );
+    assert!(!crate::commands::cli::singer_mode(&[
+        "read".to_string(),
+        "--config".to_string()
+    ]));
     for (a, want) in [
-        (vec!["--config", "c"], "needs --discover"),
         (vec!["--discover"], "needs --config"),
         (vec!["--config", "c", "--nope"], "unknown option"),
     ] {
@@ -139,7 +155,7 @@ mod boundaries {
             ]),
             Ok(Command::SingerSync {
                 config: "c.json".into(),
-                catalog: "p.json".into(),
+                catalog: Some("p.json".into()),
                 state: Some("s.json".into())
             })
         );
@@ -168,8 +184,10 @@ mod boundaries {
         }
         let e = p(&["--config", "c.json", "--discover", "--bogus"]).unwrap_err();
         assert!(e.contains("unknown option '--bogus'"), "{e}");
-        let e = p(&["--config", "c.json"]).unwrap_err();
-        assert!(e.contains("Singer mode needs --discover"), "{e}");
+        assert!(matches!(
+            p(&["--config", "c.json"]),
+            Ok(Command::SingerSync { catalog: None, .. })
+        ));
     }
 
     /// Options after the value: each is read once, in any order; a missing value is named.

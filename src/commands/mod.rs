@@ -5,13 +5,15 @@
 pub(crate) mod cli;
 pub(crate) mod connector;
 
-use crate::commands::cli::{parse_args, Command, USAGE};
+use crate::commands::cli::{parse_args, singer_mode, Command, USAGE};
 use crate::documents::config::Config;
 use crate::documents::state::parse_state_input;
 use crate::engine::{ErrorEvent, ReadSummary, Sink, Transport};
 use crate::failure::Failure;
 use crate::output::airbyte::connection_status;
-use crate::output::singer::{as_configured_catalog, catalog_text, selected_streams, SingerWriter};
+use crate::output::singer::{
+    as_configured_catalog, catalog_text, default_streams, selected_streams, SingerWriter,
+};
 use crate::output::{Protocol, Terminal, Writer};
 
 /// Largest file read from the command line.
@@ -28,18 +30,36 @@ pub(crate) trait Host {
     fn wall_ms(&mut self) -> u64;
 }
 
+/// The path to open for `path` as given on the command line: a relative path is joined to `pwd`
+/// (the caller's working directory, which the sandbox does not know by itself) when that is an
+/// absolute path; anything else is kept as given.
+pub(crate) fn resolve_path(path: &str, pwd: Option<&str>) -> String {
+    match pwd {
+        Some(dir) if dir.starts_with('/') && !path.starts_with('/') => {
+            format!("{}/{path}", dir.trim_end_matches('/'))
+        }
+        _ => path.to_string(),
+    }
+}
+
 /// Reads a file named on the command line through `std::fs`, with an error that names it.
 pub(crate) fn read_std_file(what: &str, path: &str) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open the {what} file '{path}': {e}; pass a path inside a directory given to wasmtime with --dir HOST::/data"))?;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open the {what} file '{path}': {e}; pass a path inside a directory given to wasmtime with --dir HOST::/data (a relative path is taken from $PWD: give wasmtime --env PWD=\"$PWD\" --dir /::/)"))?;
     if meta.len() > MAX_FILE {
         return Err(format!("the {what} file '{path}' is larger than 64 MB"));
     }
     std::fs::read_to_string(path).map_err(|e| format!("cannot read the {what} file '{path}': {e}"))
 }
 
-/// Runs one command line (without the program name); `true` means exit 0.
+/// Runs one command line (without the program name); `true` means exit 0. In Singer mode stdout
+/// carries only Singer messages from the start: errors, even of the command line, go to stderr.
 pub(crate) fn run(args: &[String], host: &mut dyn Host, term: &mut dyn Terminal) -> bool {
-    let mut w = Writer::new(term, Protocol::Airbyte, true);
+    let protocol = if singer_mode(args) {
+        Protocol::Singer(SingerWriter::default())
+    } else {
+        Protocol::Airbyte
+    };
+    let mut w = Writer::new(term, protocol, true);
     let cmd = match parse_args(args) {
         Ok(c) => c,
         Err(e) => {
@@ -71,11 +91,12 @@ pub(crate) fn run(args: &[String], host: &mut dyn Host, term: &mut dyn Terminal)
             config,
             catalog,
             state,
-        } => cx.singer_sync(&config, &catalog, state.as_deref()),
+        } => cx.singer_sync(&config, catalog.as_deref(), state.as_deref()),
     }
 }
 
-/// Prints a run-level failure as an Airbyte TRACE error and on stderr.
+/// Prints a run-level failure as an Airbyte TRACE error (on stdout, or on stderr in Singer mode)
+/// and as text on stderr.
 fn report(w: &mut Writer, host: &mut dyn Host, f: &Failure) {
     let error = ErrorEvent {
         stream: None,
@@ -178,13 +199,11 @@ impl Cx<'_, '_> {
         self.finish_read(result)
     }
 
-    fn singer_sync(&mut self, path: &str, catalog: &str, state: Option<&str>) -> bool {
+    /// Singer sync: the catalog's selected streams, or without a catalog the streams discovery
+    /// marks `selected-by-default` (all of them).
+    fn singer_sync(&mut self, path: &str, catalog: Option<&str>, state: Option<&str>) -> bool {
         let files = self.load(path).and_then(|cfg| {
-            let streams = self
-                .host
-                .read_file("catalog", catalog)
-                .and_then(|text| selected_streams(&text))
-                .map_err(Failure::config)?;
+            let catalog = self.optional("catalog", catalog)?;
             let state = self.optional("state", state)?;
             let bookmarks = state
                 .as_deref()
@@ -194,16 +213,31 @@ impl Cx<'_, '_> {
                 .unwrap_or_default()
                 .into_iter()
                 .collect();
-            Ok((cfg, streams, state, bookmarks))
+            Ok((cfg, catalog, state, bookmarks))
         });
-        let (cfg, streams, state, bookmarks) = match files {
+        let (cfg, catalog, state, bookmarks) = match files {
             Ok(f) => f,
             Err(f) => return self.fail(&f),
         };
+        let mut t = self.host.transport(&cfg);
+        let streams = match &catalog {
+            Some(text) => selected_streams(text).map_err(Failure::config),
+            None => connector::discover(t.as_mut(), &cfg)
+                .and_then(|c| default_streams(&c).map_err(Failure::config)),
+        };
+        let streams = match streams {
+            Ok(s) => s,
+            Err(f) => return self.fail(&f),
+        };
+        if catalog.is_none() {
+            self.w.progress(&format!(
+                "no --catalog: syncing the {} streams discovery marks selected-by-default (all)",
+                streams.len()
+            ));
+        }
         let configured = as_configured_catalog(&streams);
         self.w
             .set_protocol(Protocol::Singer(SingerWriter::new(streams, bookmarks)));
-        let mut t = self.host.transport(&cfg);
         let result = connector::read(
             t.as_mut(),
             &mut self.w,

@@ -1,6 +1,6 @@
 //! Native tests of every command's output and failures (files, network and terminal faked).
 
-use crate::commands::{read_std_file, run, Host};
+use crate::commands::{read_std_file, resolve_path, run, Host};
 use crate::documents::config::Config;
 use crate::engine::{HttpResponse, Transport};
 use crate::test_support::Screen;
@@ -249,20 +249,111 @@ fn singer_sync_writes_singer_messages_and_logs_on_stderr() {
     assert!(screen.err.iter().any(|l| l.contains("STREAM_STATUS")));
 }
 
+/// A Singer run: stdout holds only Singer messages, whatever happened.
+fn singer_types(screen: &Screen) -> Vec<String> {
+    let t = types(screen);
+    let singer = ["SCHEMA", "RECORD", "STATE", "ACTIVATE_VERSION"];
+    assert!(t.iter().all(|x| singer.contains(&x.as_str())), "{t:?}");
+    t
+}
+
 #[test]
-fn singer_sync_with_a_bad_catalog_or_state_fails_on_stdout() {
+fn singer_sync_without_a_catalog_syncs_every_stream() {
+    // Issue 21: singer-check-tap runs `TAP --config F`, as the Singer spec allows.
+    let (ok, screen) = cli(&mut TestHost::new(), "--config /data/config.json");
+    assert!(ok, "{:?}", screen.err);
+    let t = singer_types(&screen);
+    assert_eq!(t.first().map(String::as_str), Some("SCHEMA"));
+    let schemas: Vec<String> = messages(&screen)
+        .iter()
+        .filter(|m| m["type"] == "SCHEMA")
+        .map(|m| m["stream"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(schemas.len(), crate::api::streams::fixed_streams().len());
+    assert!(messages(&screen)
+        .iter()
+        .any(|m| m["type"] == "RECORD" && m["stream"] == "tags" && m["record"]["id"] == "1"));
+    assert!(screen.err.iter().any(|l| l.contains("selected-by-default")));
+}
+
+#[test]
+fn singer_sync_honours_a_discovered_catalog_through_selected_by_default() {
+    let (ok, screen) = cli(
+        &mut TestHost::new(),
+        "--config /data/config.json --discover",
+    );
+    assert!(ok);
+    let mut catalog: Value = serde_json::from_str(&screen.out.join("\n")).unwrap();
+    let mut host = TestHost::new().with("/data/discovered.json", &catalog.to_string());
+    let line = "--config /data/config.json --catalog /data/discovered.json";
+    let (ok, screen) = cli(&mut host, line);
+    assert!(ok, "{:?}", screen.err);
+    assert!(singer_types(&screen).contains(&"RECORD".to_string()));
+    // An explicit `selected: false` still wins over `selected-by-default`.
+    let streams = catalog["streams"].as_array_mut().unwrap();
+    for s in streams.iter_mut().filter(|s| s["stream"] != "tags") {
+        s["metadata"][0]["metadata"]["selected"] = json!(false);
+    }
+    let mut host = host.with("/data/discovered.json", &catalog.to_string());
+    let (ok, screen) = cli(&mut host, line);
+    assert!(ok);
+    let streams: std::collections::BTreeSet<String> = messages(&screen)
+        .iter()
+        .filter_map(|m| m["stream"].as_str().map(String::from))
+        .collect();
+    assert_eq!(streams.into_iter().collect::<Vec<_>>(), vec!["tags"]);
+}
+
+#[test]
+fn singer_input_errors_go_to_stderr_and_stdout_stays_singer() {
+    // Issue 21: these printed an Airbyte TRACE line on stdout, where a Singer target reads.
+    let none = json!({"streams": [{"tap_stream_id": "tags", "schema": {},
+        "metadata": [{"breadcrumb": [], "metadata": {"selected": false}}]}]});
     let mut host = TestHost::new()
         .with("/data/bad.json", "not json")
+        .with("/data/none.json", &none.to_string())
         .with("/data/catalog.json", r#"{"streams": []}"#)
         .with("/data/state.json", "[1]");
-    for line in [
-        "--config /data/config.json --catalog /data/bad.json",
-        "--config /data/config.json --catalog /data/catalog.json --state /data/state.json",
+    for (line, want) in [
+        (
+            "--config /data/config.json --catalog /data/bad.json",
+            "not valid JSON",
+        ),
+        (
+            "--config /data/config.json --catalog /data/none.json",
+            "selects no stream",
+        ),
+        (
+            "--config /data/config.json --catalog /data/missing.json",
+            "cannot open the catalog file",
+        ),
+        ("--config /data/missing.json", "cannot open the config file"),
+        (
+            "--config /data/missing.json --discover",
+            "cannot open the config file",
+        ),
+        (
+            "--config /data/config.json --catalog /data/catalog.json --state /data/state.json",
+            "state",
+        ),
+        ("--config /data/config.json --nope", "unknown option"),
     ] {
         let (ok, screen) = cli(&mut host, line);
         assert!(!ok, "{line}");
-        assert_eq!(trace_error(&screen).0, "config_error", "{line}");
+        assert!(screen.out.is_empty(), "{line}: stdout {:?}", screen.out);
+        let err = screen.err.join("\n");
+        assert!(
+            err.contains(want) && err.contains("config_error"),
+            "{line}: {err}"
+        );
     }
+}
+
+#[test]
+fn airbyte_input_errors_stay_on_stdout() {
+    let (ok, screen) = cli(&mut TestHost::new(), "read --config /data/missing.json");
+    assert!(!ok);
+    assert_eq!(trace_error(&screen).0, "config_error");
 }
 
 #[test]
@@ -274,4 +365,26 @@ fn std_files_are_read_or_named_in_the_error() {
     std::fs::remove_file(&path).unwrap();
     let e = read_std_file("state", &p).unwrap_err();
     assert!(e.contains("state file") && e.contains(&p), "{e}");
+}
+
+#[test]
+fn relative_paths_are_taken_from_pwd() {
+    assert_eq!(
+        resolve_path("config.json", Some("/home/me")),
+        "/home/me/config.json"
+    );
+    assert_eq!(
+        resolve_path("d/s.json", Some("/home/me/")),
+        "/home/me/d/s.json"
+    );
+    assert_eq!(
+        resolve_path("../c.json", Some("/w/sub")),
+        "/w/sub/../c.json"
+    );
+    assert_eq!(
+        resolve_path("/data/c.json", Some("/home/me")),
+        "/data/c.json"
+    );
+    assert_eq!(resolve_path("c.json", None), "c.json");
+    assert_eq!(resolve_path("c.json", Some("relative")), "c.json");
 }

@@ -79,7 +79,7 @@ fn top_metadata(entry: &Value) -> Option<&Map<String, Value>> {
 }
 
 /// The selected streams of a Singer catalog (stream-level `selected`, or `selected` in the
-/// top-level metadata; `--properties` style catalogs too).
+/// top-level metadata, else its `selected-by-default`; `--properties` style catalogs too).
 pub(crate) fn selected_streams(text: &str) -> Result<Vec<SingerStream>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("the catalog is not valid JSON ({e}); pass the catalog --discover printed, with the streams to sync marked \"selected\": true in their metadata"))?;
     let entries = v
@@ -94,13 +94,14 @@ pub(crate) fn selected_streams(text: &str) -> Result<Vec<SingerStream>, String> 
             .and_then(Value::as_str)
             .ok_or_else(|| format!("catalog stream {i} has no tap_stream_id"))?;
         let meta = top_metadata(e);
+        let flag = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_bool);
+        // `selected` wins; a stream without it follows its `selected-by-default`, as the Singer
+        // spec and Meltano read a catalog (a catalog straight from --discover syncs every stream).
         let selected = e
             .get("selected")
             .and_then(Value::as_bool)
-            .or_else(|| {
-                meta.and_then(|m| m.get("selected"))
-                    .and_then(Value::as_bool)
-            })
+            .or_else(|| flag("selected"))
+            .or_else(|| flag("selected-by-default"))
             .unwrap_or(false);
         if !selected {
             continue;
@@ -149,9 +150,15 @@ pub(crate) fn selected_streams(text: &str) -> Result<Vec<SingerStream>, String> 
         });
     }
     if out.is_empty() {
-        return Err("the catalog selects no stream: mark the streams to sync with \"selected\": true in their top-level metadata".into());
+        return Err("the catalog selects no stream: mark the streams to sync with \"selected\": true in their top-level metadata (or leave \"selected\" out where \"selected-by-default\" is true)".into());
     }
     Ok(out)
+}
+
+/// The streams to sync when no catalog is given: those the discovered catalog (an Airbyte CATALOG
+/// message) marks `selected-by-default`, which is every stream, the account's custom objects too.
+pub(crate) fn default_streams(airbyte: &Value) -> Result<Vec<SingerStream>, String> {
+    selected_streams(&singer_catalog(airbyte).to_string())
 }
 
 /// The Airbyte configured catalog for the selected streams, so the one read path serves both modes.

@@ -15,6 +15,11 @@ fn discover_then_select() {
         cat["streams"][0]["metadata"][0]["metadata"]["forced-replication-method"],
         "INCREMENTAL"
     );
+    let all = selected_streams(&cat.to_string()).unwrap();
+    assert_eq!(all.len(), 2, "no `selected`: `selected-by-default` decides");
+    assert_eq!(default_streams(&airbyte()).unwrap(), all);
+    cat["streams"][0]["metadata"][0]["metadata"]["selected"] = json!(false);
+    cat["streams"][1]["metadata"][0]["metadata"]["selected-by-default"] = json!(false);
     assert!(selected_streams(&cat.to_string())
         .unwrap_err()
         .contains("selects no stream"));

@@ -2,7 +2,7 @@
 //! files, stdout/stderr with the key masked. Nothing here decides anything: the engine, the
 //! output writers and the commands do.
 
-use crate::commands::{read_std_file, Host};
+use crate::commands::{read_std_file, resolve_path, Host};
 use crate::documents::config::Config;
 use crate::engine::{HttpResponse, Transport, TransportError};
 use crate::output::redact::Redactor;
@@ -269,8 +269,11 @@ impl Drop for StdTerminal {
 pub(crate) struct WasiHost;
 
 impl Host for WasiHost {
+    /// A relative path is the caller's: joined to `PWD` when the host passed it (the README's
+    /// wrapper does), since the sandbox has no working directory of its own.
     fn read_file(&mut self, what: &str, path: &str) -> Result<String, String> {
-        read_std_file(what, path)
+        let pwd = std::env::var("PWD").ok();
+        read_std_file(what, &resolve_path(path, pwd.as_deref()))
     }
     fn transport(&mut self, config: &Config) -> Box<dyn Transport> {
         Box::new(WasiTransport::new(config))

@@ -5,6 +5,10 @@
 #   .venv/duckdb   requirements-duckdb.txt   target-duckdb (jsonschema 4, duckdb 1.0.0)
 #   .venv/meltano  requirements-meltano.txt  Meltano 4.4.1 (the ecosystem test's `meltano run`)
 #   .venv/pyairbyte requirements-pyairbyte.txt PyAirbyte (`airbyte` 0.71.3, pydantic 2, duckdb 1.4)
+#   .venv/singertools requirements-singertools.txt singer-tools 0.4.1 (`singer-check-tap`; it pins
+#                  attrs 16.3.0 and jsonschema 2.6.0, so it shares an environment with nothing)
+#   .venv/cdk      requirements-cdk.txt      airbyte-cdk 7.39.1 and pytest (the standard source
+#                  tests, tests/airbyte_standard/)
 # target-jsonl pins jsonschema==2.6.0 and target-duckdb needs jsonschema>=3.2.0, so the two
 # targets cannot share an environment (see README.md). Meltano and PyAirbyte get one each too:
 # PyAirbyte brings pydantic 2 and duckdb 1.4, the protocol-models env pydantic 1, target-duckdb
@@ -19,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 venvs="$root/.venv"
 PY=${PYTHON:-python3}
-ENVS=(airbyte jsonl duckdb meltano pyairbyte)
+ENVS=(airbyte jsonl duckdb meltano pyairbyte singertools cdk)
 PIP_OPTS=(install --quiet --disable-pip-version-check --no-input --retries 2 --timeout 60)
 
 die() { echo "setup_venv: $*" >&2; exit 1; }

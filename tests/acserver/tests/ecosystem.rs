@@ -11,48 +11,13 @@ use ac_test_server::Server;
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const KEY: &str = "eco-key-7f3a11";
 
 fn server(contacts: usize) -> Server {
     unthrottled_server(KEY, 97, contacts)
-}
-
-/// The text of the fenced block that follows `<!-- test: NAME ` in README.md.
-fn readme_block(name: &str) -> String {
-    let text = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
-    let marker = format!("<!-- test: {name} ");
-    let at = text
-        .find(&marker)
-        .unwrap_or_else(|| panic!("README.md has no `{marker}` marker"));
-    let rest = &text[at..];
-    let fence = rest.find("\n```").expect("a fenced block after the marker") + 1;
-    let body = fence + rest[fence..].find('\n').expect("fence line") + 1;
-    let end = body + rest[body..].find("\n```").expect("closing fence") + 1;
-    rest[body..end].to_string()
-}
-
-/// A program of one of the Python environments.
-fn venv_bin(env: &str, tool: &str) -> PathBuf {
-    let p = repo().join(".venv").join(env).join("bin").join(tool);
-    assert!(
-        p.exists(),
-        "{} is missing: run `make pyenv` (bash tests/python/setup_venv.sh)",
-        p.display()
-    );
-    p
-}
-
-/// The README's wrapper script, executable, beside a link to the built component.
-fn install_wrapper(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let script = dir.join("source-activecampaign");
-    std::fs::write(&script, readme_block("source-activecampaign")).expect("script");
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    std::os::unix::fs::symlink(component(), dir.join("source_activecampaign.wasm"))
-        .expect("link the component");
 }
 
 /// Fails with the command's last output lines unless it succeeded.
@@ -175,7 +140,8 @@ fn assert_second_run(
 
 #[test]
 fn readme_blocks_are_found() {
-    assert!(readme_block("source-activecampaign").contains("exec wasmtime run -S http --dir /::/"));
+    assert!(readme_block("source-activecampaign")
+        .contains("exec wasmtime run -S http --dir /::/ --env PWD=\"$PWD\""));
     assert!(readme_block("meltano.yml").contains("name: tap-activecampaign-wasm"));
     assert!(readme_block("pyairbyte.py").contains("local_executable=\"./source-activecampaign\""));
 }

@@ -207,10 +207,11 @@ fn tap_activecampaign_state_with_bare_string_bookmarks_resumes() {
     assert_eq!(disc.code, 0, "{}", disc.stderr);
     let mut catalog: Value = serde_json::from_str(&disc.stdout).expect("catalog");
     let wanted = ["contacts", "deals", "tags"];
+    // Every stream is selected-by-default, so the others are deselected explicitly, as Meltano
+    // does (its rules start from `!*.*`).
     for e in catalog["streams"].as_array_mut().expect("streams") {
-        if wanted.contains(&e["stream"].as_str().unwrap_or("")) {
-            e["metadata"][0]["metadata"]["selected"] = json!(true);
-        }
+        let selected = wanted.contains(&e["stream"].as_str().unwrap_or(""));
+        e["metadata"][0]["metadata"]["selected"] = json!(selected);
     }
     let cat = s.write("cat.json", &catalog.to_string());
     // Everything the server holds changed at or before now(); what changes next is later.

@@ -360,3 +360,38 @@ pub fn unthrottled_server(key: &str, seed: u64, contacts: usize) -> ac_test_serv
     };
     Server::start(cfg, Dataset::generate(seed, contacts)).expect("start test server")
 }
+
+/// The text of the fenced block that follows `<!-- test: NAME ` in README.md.
+pub fn readme_block(name: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let marker = format!("<!-- test: {name} ");
+    let at = text
+        .find(&marker)
+        .unwrap_or_else(|| panic!("README.md has no `{marker}` marker"));
+    let rest = &text[at..];
+    let fence = rest.find("\n```").expect("a fenced block after the marker") + 1;
+    let body = fence + rest[fence..].find('\n').expect("fence line") + 1;
+    let end = body + rest[body..].find("\n```").expect("closing fence") + 1;
+    rest[body..end].to_string()
+}
+
+/// A program of one of the Python environments.
+pub fn venv_bin(env: &str, tool: &str) -> PathBuf {
+    let p = repo().join(".venv").join(env).join("bin").join(tool);
+    assert!(
+        p.exists(),
+        "{} is missing: run `make pyenv` (bash tests/python/setup_venv.sh)",
+        p.display()
+    );
+    p
+}
+
+/// The README's wrapper script, executable, beside a link to the built component.
+pub fn install_wrapper(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("source-activecampaign");
+    std::fs::write(&script, readme_block("source-activecampaign")).expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::os::unix::fs::symlink(component(), dir.join("source_activecampaign.wasm"))
+        .expect("link the component");
+}
