@@ -7,8 +7,8 @@
 //! the account's report.
 
 // The connector's own address rule, so the component and the host accept the same hosts.
-use source_activecampaign::address::is_loopback_host;
 use anyhow::{bail, Result};
+use source_activecampaign::address::is_loopback_host;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -264,6 +264,10 @@ impl Run<'_, '_> {
                     other => other,
                 };
                 match parsed {
+                    Err(BadPage::Unusable(why)) => {
+                        let why = format!("{}: {why}", describe_pos(&t.slots[j].pos));
+                        self.fail(t, Failure::new(FailureType::System, why))
+                    }
                     Err(bad) => self.retry(t, j, Again::now(bad.to_string())),
                     Ok(page) => {
                         self.client.key_worked = true;

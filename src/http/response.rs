@@ -29,15 +29,23 @@ pub(crate) struct Page {
 pub(crate) enum BadPage {
     /// Empty body, HTML, cut-off or otherwise invalid JSON: worth retrying.
     NotJson(String),
-    /// A 200 with no list: an empty body, `{}` or an object without the list key (some
-    /// endpoints answer an empty list this way). An empty page once confirmed.
+    /// A 200 with no list: an empty body, `{}` or an object without the list key (or with it
+    /// null; some endpoints answer an empty list this way). An empty page once confirmed.
     Empty(String),
+    /// Valid JSON the connector cannot use without losing records: a list key holding neither a
+    /// list nor an object of records, an item that is not a record, a record nested deeper than
+    /// [`MAX_DEPTH`]. Asking again would not help: the stream fails, never COMPLETE.
+    Unusable(String),
 }
+
+/// How deep a record may nest (the record itself is level 1): deeper ones fail their stream,
+/// since the Python tools downstream cannot read such a line.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 impl std::fmt::Display for BadPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BadPage::NotJson(s) | BadPage::Empty(s) => f.write_str(s),
+            BadPage::NotJson(s) | BadPage::Empty(s) | BadPage::Unusable(s) => f.write_str(s),
         }
     }
 }
@@ -148,7 +156,9 @@ pub(crate) fn describe_body(body: &[u8]) -> String {
 }
 
 /// Parses a page. `page_key` must be present; `extra_keys` are taken when present. Records stay
-/// JSON text; items that are not objects are dropped.
+/// JSON text. A list may come as an object whose values are the records (PHP's `json_encode` of
+/// an array with gaps in its keys); anything else that is not a list of records is
+/// [`BadPage::Unusable`].
 pub(crate) fn parse_page(
     body: &[u8],
     page_key: &str,
@@ -178,26 +188,121 @@ pub(crate) fn parse_page(
             }),
         None => None,
     };
-    let take = |key: &str| -> Option<Vec<Record>> {
-        let raw = top.get(key)?;
-        let list: Vec<Record> = serde_json::from_str(raw.get()).ok()?;
-        Some(
-            list.into_iter()
-                .filter(|r| r.get().trim_start().starts_with('{'))
-                .collect(),
-        )
+    let take = |key: &str| match top.get(key) {
+        Some(raw) => take_list(key, raw),
+        None => Ok(None),
     };
-    let main = take(page_key).ok_or_else(|| {
+    let main = take(page_key)?.ok_or_else(|| {
         BadPage::Empty(format!(
             "the answer has no '{page_key}' list; got {}",
             describe_body(body)
         ))
     })?;
-    let extra = extra_keys
-        .iter()
-        .map(|k| (k.to_string(), take(k).unwrap_or_default()))
-        .collect();
+    let mut extra = Vec::with_capacity(extra_keys.len());
+    for k in extra_keys {
+        extra.push((k.to_string(), take(k)?.unwrap_or_default()));
+    }
     Ok(Page { main, extra, total })
+}
+
+/// What kind of JSON value a text starts, for messages.
+fn json_kind(text: &str) -> &'static str {
+    match text.trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "a list",
+        Some(b'"') => "a string",
+        Some(b't') | Some(b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// The records of one list key: a list, or an object whose values are records (in key order:
+/// numeric keys by value, then the others by text). `None` when the key is null.
+fn take_list(key: &str, raw: &RawValue) -> Result<Option<Vec<Record>>, BadPage> {
+    let text = raw.get();
+    let items: Vec<(String, Record)> = match text.trim_start().as_bytes().first() {
+        Some(b'n') => return Ok(None),
+        Some(b'[') => serde_json::from_str::<Vec<Record>>(text)
+            .map_err(|e| BadPage::NotJson(format!("the answer's '{key}' list: {e}")))?
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (format!("item {i}"), r))
+            .collect(),
+        Some(b'{') => {
+            let map: BTreeMap<String, Record> = serde_json::from_str(text)
+                .map_err(|e| BadPage::NotJson(format!("the answer's '{key}' object: {e}")))?;
+            let mut items: Vec<(String, Record)> = map.into_iter().collect();
+            items.sort_by(|(a, _), (b, _)| {
+                let n = |k: &str| k.parse::<u64>().ok();
+                (n(a).is_none(), n(a), a).cmp(&(n(b).is_none(), n(b), b))
+            });
+            items
+                .into_iter()
+                .map(|(k, r)| {
+                    (
+                        format!("key {}", crate::output::airbyte::json_string(&k)),
+                        r,
+                    )
+                })
+                .collect()
+        }
+        _ => {
+            return Err(BadPage::Unusable(format!(
+                "the answer's '{key}' is {}, not a list of records",
+                json_kind(text)
+            )))
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (at, r) in items {
+        if !r.get().trim_start().starts_with('{') {
+            return Err(BadPage::Unusable(format!(
+                "{at} of the answer's '{key}' is {}, not a record",
+                json_kind(r.get())
+            )));
+        }
+        if nested_deeper_than(r.get(), MAX_DEPTH) {
+            let id = record_id(&r);
+            return Err(BadPage::Unusable(format!(
+                "record {} ({at} of '{key}') is nested deeper than {MAX_DEPTH} levels; \
+                 the tools downstream cannot read it",
+                crate::output::airbyte::json_string(&id)
+            )));
+        }
+        out.push(r);
+    }
+    Ok(Some(out))
+}
+
+/// True when a JSON text nests objects and lists deeper than `max` levels (the value itself is
+/// level 1). Brackets inside strings do not count.
+pub(crate) fn nested_deeper_than(text: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The message an error answer carries, from any of the API's three error shapes, shortened.

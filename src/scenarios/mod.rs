@@ -4,6 +4,7 @@
 mod churn_and_quirks;
 mod cursors_and_zones;
 mod failures;
+mod odd_shapes;
 mod offset_repairs;
 mod paging;
 mod planning;
