@@ -275,3 +275,25 @@ fn std_files_are_read_or_named_in_the_error() {
     let e = read_std_file("state", &p).unwrap_err();
     assert!(e.contains("state file") && e.contains(&p), "{e}");
 }
+
+/// Issue 18: the summary says how many records of a stream carried no cursor field.
+#[test]
+fn the_summary_counts_records_without_a_cursor() {
+    let s = crate::engine::ReadSummary {
+        streams: vec![crate::engine::StreamSummary {
+            name: "campaigns".into(),
+            records: 3,
+            requests: 1,
+            millis: 5,
+            failure: None,
+            uncursored: 2,
+        }],
+        requests: 1,
+        millis: 5,
+    };
+    let text = super::summary_text(&s);
+    assert!(
+        text.contains("ok; 2 records without a cursor field (read again every sync)"),
+        "{text}"
+    );
+}

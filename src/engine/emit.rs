@@ -47,12 +47,15 @@ impl Run<'_, '_> {
                 if o.incremental {
                     // Only incremental streams take records apart, for their id and cursor.
                     let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                    let at: Option<Instant> = o
-                        .cursor
-                        .as_deref()
-                        .and_then(|c| v.get(c))
-                        .and_then(Value::as_str)
-                        .and_then(cursor_instant);
+                    // The first cursor field the record carries wins.
+                    let at: Option<Instant> = o.cursors.iter().find_map(|c| {
+                        v.get(c.as_str())
+                            .and_then(Value::as_str)
+                            .and_then(cursor_instant)
+                    });
+                    if at.is_none() && !o.cursors.is_empty() {
+                        o.uncursored += 1;
+                    }
                     let id = id_text(v.get("id"));
                     if !o.state.wants(at, &id, floor, lookback) {
                         continue;

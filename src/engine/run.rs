@@ -147,6 +147,7 @@ fn stream_summaries(t: &Task) -> impl Iterator<Item = StreamSummary> + '_ {
             .first_ns
             .map_or(0, |f| t.stats.end_ns.max(f).saturating_sub(f) / 1_000_000),
         failure: t.stats.failure.clone(),
+        uncursored: o.uncursored,
     })
 }
 
