@@ -296,7 +296,7 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
     let filter = build_filter(def.name, q, quirks)?;
     let (limit, offset) = (q.limit(), q.offset());
     let reordered: Vec<Value>;
-    let recs = if quirks.ignore_order {
+    let recs = if quirks.ignore_order || quirks.ignore_contacts_order {
         reordered = quirks
             .served_order(def.name, ds.slice(def.name))
             .into_iter()

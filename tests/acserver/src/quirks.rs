@@ -41,6 +41,9 @@ pub struct Quirks {
     /// Offset-paged lists (every fixed stream but contacts) come in a stable order that is not
     /// by id, whatever `orders[...]` asks.
     pub ignore_order: bool,
+    /// Contacts come in a stable order that is not by id, whatever `orders[id]=...` asks
+    /// (`id_greater` and offsets still honoured): keyset paging cannot work (issue 18).
+    pub ignore_contacts_order: bool,
     /// `id_less` is ignored on contacts.
     pub ignore_id_less: bool,
     /// Pages with no records are answered in this shape.
@@ -67,6 +70,7 @@ impl Quirks {
             "total-double" => self.total = Some(TotalQuirk::Double),
             "ignore-order" => self.ignore_order = true,
             "ignore-id-less" => self.ignore_id_less = true,
+            "ignore-contacts-order" => self.ignore_contacts_order = true,
             "empty-braces" => self.empty_as = Some(EmptyShape::Braces),
             "empty-body" => self.empty_as = Some(EmptyShape::EmptyBody),
             "empty-no-list" => self.empty_as = Some(EmptyShape::NoListKey),
@@ -114,7 +118,8 @@ impl Quirks {
     /// Records of a stream in the order served to offset paging.
     pub fn served_order<'a>(&self, stream: &str, recs: &'a [Value]) -> Vec<&'a Value> {
         let mut v: Vec<&Value> = recs.iter().collect();
-        if self.ignore_order && stream != "contacts" {
+        let contacts = stream == "contacts";
+        if (self.ignore_order && !contacts) || (self.ignore_contacts_order && contacts) {
             v.sort_by_key(|r| hash_str(r.get("id").and_then(Value::as_str).unwrap_or("")));
         }
         v
@@ -133,6 +138,7 @@ mod tests {
             "total-zero",
             "ignore-order",
             "ignore-id-less",
+            "ignore-contacts-order",
             "empty-body",
             "schemas-503",
             "object-lists",
@@ -147,6 +153,7 @@ mod tests {
         assert_eq!(q.churn_every, 3);
         assert_eq!(q.churn_streams, ["tags", "contacts"]);
         assert!(q.ignore_order && q.ignore_id_less && q.schemas_unavailable && q.object_lists);
+        assert!(q.ignore_contacts_order);
         assert_eq!(
             (&q.string_lists[..], &q.deep_records[..]),
             (&["tags".to_string()][..], &["deals".to_string()][..])
@@ -180,6 +187,8 @@ mod tests {
         assert_ne!(mixed, plain);
         assert_eq!(mixed, ids(q.served_order("tags", &recs)), "stable");
         assert_eq!(ids(q.served_order("contacts", &recs)), plain);
+        q.ignore_contacts_order = true;
+        assert_eq!(ids(q.served_order("contacts", &recs)), mixed);
     }
 
     #[test]

@@ -471,3 +471,31 @@ fn a_string_list_and_a_deep_record_fail_their_streams_only() {
         Some(srv.with_dataset(|d| d.ids("users")).len())
     );
 }
+
+/// Issue 18: a server that ignores `orders[id]=ASC` on contacts: keyset paging is impossible, so
+/// contacts fall back to the churn-safe offset paging with one warning, and every contact (and
+/// every contact child riding on the contact pages) is delivered once, COMPLETE, exit 0, in both
+/// modes.
+#[test]
+fn a_server_ignoring_the_contacts_order_falls_back_to_offset_paging() {
+    let _g = serial();
+    let q = Quirks {
+        ignore_contacts_order: true,
+        ..Quirks::default()
+    };
+    let mut runs = read_both_modes("contacts-order", q.clone(), 300, false);
+    runs.extend(read_modes("contacts-order", q, 300, true, &[false]));
+    for run in runs {
+        let warnings = run
+            .of_type("LOG")
+            .into_iter()
+            .filter(|m| {
+                m["log"]["level"] == "WARN"
+                    && m["log"]["message"].as_str().is_some_and(|t| {
+                        t.starts_with("contacts: ") && t.contains("reading it with offset paging")
+                    })
+            })
+            .count();
+        assert_eq!(warnings, 1, "one fallback warning for contacts");
+    }
+}
