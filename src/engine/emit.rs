@@ -6,7 +6,7 @@ use super::task::{Task, PROGRESS_EVERY_NS};
 use super::RecordEvent;
 use super::{Level, StreamStatus};
 use crate::documents::state::{Resume, StreamState};
-use crate::http::response::{id_text, null_zero_dates_raw, Page, Record};
+use crate::http::response::{id_text, null_zero_dates_raw, string_id_raw, Page, Record};
 use crate::output::airbyte::json_string;
 use crate::rules::datetime::{cursor_instant, Instant};
 use serde_json::Value;
@@ -43,7 +43,8 @@ impl Run<'_, '_> {
             let stream_json = json_string(&o.stream);
             let lookback = self.config.lookback_window_seconds.max(o.lookback_s);
             for r in records {
-                let text = null_zero_dates_raw(r.get());
+                let dated = null_zero_dates_raw(r.get());
+                let text = string_id_raw(&dated);
                 if o.incremental {
                     // Only incremental streams take records apart, for their id and cursor.
                     let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

@@ -102,6 +102,57 @@ pub(crate) fn null_zero_dates_raw(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The record text with a top-level numeric `id` written as a string (`"id": 333` becomes
+/// `"id": "333"`): primary keys come out as strings in every stream, as the API sends them almost
+/// everywhere, so deduplication downstream never sees `333` and `"333"` as two rows. Borrowed,
+/// without work, when the id is already a string or absent.
+pub(crate) fn string_id_raw(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && b.get(start..=i) == Some(&b"\"id\""[..]) {
+                    let mut j = i + 1;
+                    while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+                        j += 1;
+                    }
+                    if b.get(j) != Some(&b':') {
+                        i += 1;
+                        continue;
+                    }
+                    j += 1;
+                    while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+                        j += 1;
+                    }
+                    let mut k = j;
+                    while b
+                        .get(k)
+                        .is_some_and(|c| c.is_ascii_digit() || b"-+.eE".contains(c))
+                    {
+                        k += 1;
+                    }
+                    if k == j {
+                        // A string, null or anything else: left as it is.
+                        return Cow::Borrowed(text);
+                    }
+                    return Cow::Owned(format!("{}\"{}\"{}", &text[..j], &text[j..k], &text[k..]));
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Cow::Borrowed(text)
+}
+
 /// The `id` of a record, as text ("" when it has none).
 pub(crate) fn record_id(r: &RawValue) -> String {
     #[derive(serde::Deserialize)]

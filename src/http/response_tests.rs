@@ -376,3 +376,34 @@ mod boundaries {
         assert_eq!(error_message(long.as_bytes()), Some("é".repeat(200)));
     }
 }
+
+/// Primary keys come out as strings: a top-level numeric `id` is quoted; string, null, nested and
+/// look-alike ids are left as they are, and nothing else in the text changes.
+#[test]
+fn numeric_ids_become_strings() {
+    for (text, want) in [
+        (r#"{"id":333}"#, r#"{"id":"333"}"#),
+        (
+            r#"{"name": "x", "id" : 12 , "n": 5}"#,
+            r#"{"name": "x", "id" : "12" , "n": 5}"#,
+        ),
+        (r#"{"id":-1.5e3}"#, r#"{"id":"-1.5e3"}"#),
+        (
+            r#"{"links": {"id": 7}, "s": "\"id\": 9", "id": 18446744073709551616}"#,
+            r#"{"links": {"id": 7}, "s": "\"id\": 9", "id": "18446744073709551616"}"#,
+        ),
+        (
+            r#"{"a": [{"id": 1}], "id": "4"}"#,
+            r#"{"a": [{"id": 1}], "id": "4"}"#,
+        ),
+        (r#"{"x": "id", "id": null}"#, r#"{"x": "id", "id": null}"#),
+        (r#"{"x": 1}"#, r#"{"x": 1}"#),
+        (r#"{"x": "\\", "id": 2}"#, r#"{"x": "\\", "id": "2"}"#),
+    ] {
+        let got = string_id_raw(text);
+        assert_eq!(got, want, "{text}");
+        let parsed: Value = serde_json::from_str(&got).unwrap();
+        assert!(!parsed["id"].is_number(), "{got}");
+        assert_eq!(matches!(got, Cow::Borrowed(_)), text == want, "{text}");
+    }
+}

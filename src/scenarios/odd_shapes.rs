@@ -174,3 +174,34 @@ fn a_record_nested_too_deep_fails_its_stream_by_id() {
     assert!(!lines.iter().any(|v| v["record"]["data"]["id"] == "202"));
     assert!(lines.iter().any(|v| v["type"] == "STATE"));
 }
+
+/// Primary keys come out as strings (one type per stream): integer ids on a page are delivered
+/// as `"7"`, never `7`, so `7` and `"7"` cannot become two rows downstream.
+#[test]
+fn integer_ids_are_delivered_as_strings() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(SECOND / 100, |_: &str| {
+        ok(json!({"tags": [{"id": 7, "tag": "a"}, {"id": "8", "tag": "b"}], "meta": {"total": 2}}))
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    let s = read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut sink,
+    );
+    assert!(s.streams[0].failure.is_none());
+    let recs: Vec<Value> = parsed(&sink.0)
+        .into_iter()
+        .filter(|v| v["type"] == "RECORD")
+        .map(|v| v["record"]["data"].clone())
+        .collect();
+    assert_eq!(
+        recs,
+        [
+            json!({"id": "7", "tag": "a"}),
+            json!({"id": "8", "tag": "b"})
+        ]
+    );
+}
