@@ -112,6 +112,15 @@ def main():
                 manifest["fixtures"][extra] = {"file": file, "from": f"GET {src_path}",
                                                "example": ex_name, "repairs": repairs}
                 break
+    # The streams each fixture feeds, with their documented records: what the replay test expects.
+    for name, path, key, page_key in streams():
+        fixture = manifest["fixtures"].get("/" + path)
+        if not fixture:
+            continue
+        body = json.loads((OUT / fixture["file"]).read_text())
+        recs = body.get(key)
+        if isinstance(recs, list) and recs:
+            fixture.setdefault("streams", {})[name] = key
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"{len(manifest['fixtures'])} fixtures in {OUT}")
 

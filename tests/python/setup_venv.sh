@@ -5,6 +5,9 @@
 #   .venv/duckdb   requirements-duckdb.txt   target-duckdb (jsonschema 4, duckdb 1.0.0)
 #   .venv/meltano  requirements-meltano.txt  Meltano 4.4.1 (the ecosystem test's `meltano run`)
 #   .venv/pyairbyte requirements-pyairbyte.txt PyAirbyte (`airbyte` 0.71.3, pydantic 2, duckdb 1.4)
+#   .venv/csv      requirements-csv.txt      meltanolabs-target-csv 0.5.0 (Meltano SDK: validates
+#                                            every record against its SCHEMA; jsonschema 4 for the
+#                                            replay test's Draft 7 check)
 # target-jsonl pins jsonschema==2.6.0 and target-duckdb needs jsonschema>=3.2.0, so the two
 # targets cannot share an environment (see README.md). Meltano and PyAirbyte get one each too:
 # PyAirbyte brings pydantic 2 and duckdb 1.4, the protocol-models env pydantic 1, target-duckdb
@@ -19,7 +22,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 venvs="$root/.venv"
 PY=${PYTHON:-python3}
-ENVS=(airbyte jsonl duckdb meltano pyairbyte)
+ENVS=(airbyte jsonl duckdb meltano pyairbyte csv)
 PIP_OPTS=(install --quiet --disable-pip-version-check --no-input --retries 2 --timeout 60)
 
 die() { echo "setup_venv: $*" >&2; exit 1; }
