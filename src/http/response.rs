@@ -102,46 +102,43 @@ pub(crate) fn null_zero_dates_raw(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The record text with a top-level numeric `id` written as a string (`"id": 333` becomes
-/// `"id": "333"`): primary keys come out as strings in every stream, as the API sends them almost
-/// everywhere, so deduplication downstream never sees `333` and `"333"` as two rows. Borrowed,
-/// without work, when the id is already a string or absent.
-pub(crate) fn string_id_raw(text: &str) -> Cow<'_, str> {
+/// The raw text of a record's top-level `id` value: a string with its quotes, a number or
+/// literal token, or the first character of an object or list. Found by scanning the text, so a
+/// record that serde_json will not take apart (a lone surrogate in any string, a number out of
+/// range) still has its id.
+fn top_level_id(text: &str) -> Option<&str> {
     let b = text.as_bytes();
+    let string_end = |mut i: usize| {
+        i += 1;
+        while i < b.len() && b[i] != b'"' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        i
+    };
+    let skip_ws = |mut j: usize| {
+        while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        j
+    };
     let (mut depth, mut i) = (0usize, 0usize);
     while i < b.len() {
         match b[i] {
             b'"' => {
                 let start = i;
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                if depth == 1 && b.get(start..=i) == Some(&b"\"id\""[..]) {
-                    let mut j = i + 1;
-                    while b.get(j).is_some_and(u8::is_ascii_whitespace) {
-                        j += 1;
-                    }
-                    if b.get(j) != Some(&b':') {
-                        i += 1;
-                        continue;
-                    }
-                    j += 1;
-                    while b.get(j).is_some_and(u8::is_ascii_whitespace) {
-                        j += 1;
-                    }
-                    let mut k = j;
-                    while b
-                        .get(k)
-                        .is_some_and(|c| c.is_ascii_digit() || b"-+.eE".contains(c))
-                    {
-                        k += 1;
-                    }
-                    if k == j {
-                        // A string, null or anything else: left as it is.
-                        return Cow::Borrowed(text);
-                    }
-                    return Cow::Owned(format!("{}\"{}\"{}", &text[..j], &text[j..k], &text[k..]));
+                i = string_end(i);
+                let j = skip_ws(i + 1);
+                if depth == 1 && b.get(start..=i) == Some(&b"\"id\""[..]) && b.get(j) == Some(&b':')
+                {
+                    let j = skip_ws(j + 1);
+                    let end = match b.get(j)? {
+                        b'"' => string_end(j) + 1,
+                        b'{' | b'[' => j + 1,
+                        _ => (j..b.len())
+                            .find(|&k| !(b[k].is_ascii_alphanumeric() || b"-+.".contains(&b[k])))
+                            .unwrap_or(b.len()),
+                    };
+                    return text.get(j..end);
                 }
             }
             b'{' | b'[' => depth += 1,
@@ -150,22 +147,32 @@ pub(crate) fn string_id_raw(text: &str) -> Cow<'_, str> {
         }
         i += 1;
     }
-    Cow::Borrowed(text)
+    None
 }
 
-/// The `id` of a record, as text ("" when it has none).
-pub(crate) fn record_id(r: &RawValue) -> String {
-    #[derive(serde::Deserialize)]
-    struct IdOnly {
-        #[serde(default)]
-        id: Option<Value>,
+/// The record text with a top-level numeric `id` written as a string (`"id": 333` becomes
+/// `"id": "333"`): primary keys come out as strings in every stream, as the API sends them almost
+/// everywhere, so deduplication downstream never sees `333` and `"333"` as two rows. Borrowed,
+/// without work, when the id is already a string or absent.
+pub(crate) fn string_id_raw(text: &str) -> Cow<'_, str> {
+    match top_level_id(text) {
+        Some(v) if v.starts_with(|c: char| c.is_ascii_digit() || c == '-') => {
+            let j = v.as_ptr() as usize - text.as_ptr() as usize;
+            let k = j + v.len();
+            Cow::Owned(format!("{}\"{v}\"{}", &text[..j], &text[k..]))
+        }
+        _ => Cow::Borrowed(text),
     }
-    id_text(
-        serde_json::from_str::<IdOnly>(r.get())
-            .ok()
-            .and_then(|x| x.id)
-            .as_ref(),
-    )
+}
+
+/// The `id` of a record, as text ("" when it has none, or it is null, an object or a list): a
+/// string's value, or a number as written.
+pub(crate) fn record_id(r: &RawValue) -> String {
+    match top_level_id(r.get()) {
+        Some(v) if v.starts_with('"') => serde_json::from_str::<String>(v).unwrap_or_default(),
+        Some(v) if v.starts_with(|c: char| c.is_ascii_digit() || c == '-') => v.to_string(),
+        _ => String::new(),
+    }
 }
 
 /// An `id` value as text: ids are strings, sometimes numbers ("" when absent or another type).
@@ -222,6 +229,8 @@ pub(crate) fn parse_page(
         ))
     };
     let text = std::str::from_utf8(body).map_err(|e| not_json(e.to_string()))?;
+    // A byte order mark before the JSON (some proxies add one) is not part of the answer.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(BadPage::Empty(format!(
             "the answer has no '{page_key}' list (an empty body)"

@@ -407,3 +407,23 @@ fn numeric_ids_become_strings() {
         assert_eq!(matches!(got, Cow::Borrowed(_)), text == want, "{text}");
     }
 }
+
+/// A record's id is found by scanning, so records serde_json will not take apart (a lone
+/// surrogate in any string, a number out of range) keep theirs; ids of other types are "".
+#[test]
+fn ids_of_records_serde_json_refuses() {
+    let id = |t: &str| record_id(&serde_json::value::RawValue::from_string(t.into()).unwrap());
+    assert_eq!(id(r#"{"s": "\ud800", "id": "7"}"#), "7");
+    assert_eq!(id(r#"{"n": 1e400, "id": 8}"#), "8");
+    assert_eq!(id(r#"{"id": "a\"b"}"#), "a\"b");
+    assert_eq!(id(r#"{"x": {"id": "1"}, "id" : -3.5}"#), "-3.5");
+    for none in [
+        r#"{"id": null}"#,
+        r#"{"id": {"a": 1}}"#,
+        r#"{"id": [1]}"#,
+        r#"{"x": 1}"#,
+        r#"{"id": true}"#,
+    ] {
+        assert_eq!(id(none), "", "{none}");
+    }
+}
