@@ -1,6 +1,6 @@
 //! One account's read: instantiate, call `read` through the typed interface, classify the end.
 
-use crate::egress::{Egress, Origin, RateGate};
+use crate::egress::{AddressPolicy, Egress, Origin, RateGate};
 use crate::manifest::Manifest;
 use crate::outdir::OutDir;
 use crate::sandbox::{new_store, Failure, FailureKind, Guest, ReadSummary, SourcePre};
@@ -37,6 +37,8 @@ pub(crate) struct Policy {
     pub(crate) deadline: Duration,
     /// Origins allowed instead of the config's `api_url` (tests and proxies); None: the rule.
     pub(crate) allow_override: Option<Vec<Origin>>,
+    /// `--allow-private`: connections may go to private and loopback addresses too.
+    pub(crate) allow_private: bool,
 }
 
 /// What happened to one account.
@@ -215,6 +217,7 @@ fn open_stderr_log(out: &Path) -> Result<std::fs::File> {
 /// The egress check of one account: the config's origin (or the override) at its rate.
 fn egress_for(policy: &Policy, origin: Origin, rate: u32) -> Egress {
     Egress {
+        addresses: AddressPolicy::new(&origin.host, policy.allow_private),
         allow: Arc::new(
             policy
                 .allow_override
@@ -349,7 +352,7 @@ fn refused_problem(report: &Report) -> Option<String> {
         .map(|(o, n)| format!("{o} ({n}x)"))
         .collect();
     Some(format!(
-        "egress refused {} request(s) to hosts outside the allow-list: {}",
+        "egress refused {} request(s) (hosts outside the allow-list, or addresses not on the public internet): {}",
         report.refused.values().sum::<u64>(),
         list.join(", ")
     ))

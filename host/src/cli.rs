@@ -16,6 +16,9 @@ options:
   --deadline-secs N    wall time per account (default 21600 = 6 h)
   --allow URL          allow this origin instead of the config's api_url (repeatable; for proxies
                        and tests)
+  --allow-private      connect to private, link-local and loopback addresses too (a proxy inside
+                       a trusted network); by default only public ones, and loopback when the
+                       config's api_url names a loopback host
   --shard I/N          run only the accounts whose position p (from 0) has p % N == I
   --pooling            pre-allocate instances with wasmtime's pooling allocator
   --cache-dir DIR      keep the compiled component in DIR between runs (DIR must be as trusted as
@@ -64,6 +67,8 @@ pub(crate) struct Args {
     pub(crate) deadline_secs: u64,
     /// Allow-list override.
     pub(crate) allow: Vec<String>,
+    /// `--allow-private`: connect to non-public addresses too.
+    pub(crate) allow_private: bool,
     /// Pooling allocator.
     pub(crate) pooling: bool,
     /// Compiled-code cache folder.
@@ -165,6 +170,7 @@ impl Args {
             memory_limit: 256 * 1024 * 1024,
             deadline_secs: 6 * 3600,
             allow: Vec::new(),
+            allow_private: false,
             pooling: false,
             cache_dir: None,
         }
@@ -188,6 +194,7 @@ impl Args {
             "--deadline-secs" => self.deadline_secs = parse_deadline_secs(&value()?)?,
             "--allow" => self.allow.push(value()?),
             "--pooling" => self.pooling = true,
+            "--allow-private" => self.allow_private = true,
             "--cache-dir" => self.cache_dir = Some(value()?.into()),
             other => bail!("unknown option {other:?}; see ac-host --help"),
         }
@@ -234,6 +241,11 @@ mod tests {
         assert_eq!(a.command, Command::Read);
         assert_eq!(a.memory_limit, 2_621_440);
         assert_eq!(a.allow, vec!["http://127.0.0.1:1"]);
+        assert!(!a.allow_private);
+        let a = args("read --config c.json --out o --allow-private")
+            .unwrap()
+            .unwrap();
+        assert!(a.allow_private);
         let a = args("run --accounts a.json --out=o --shard 2/3 --pooling")
             .unwrap()
             .unwrap();

@@ -8,8 +8,9 @@
 
 // The connector's own address rule, so the component and the host accept the same hosts.
 use anyhow::{bail, Result};
-use source_activecampaign::address::is_loopback_host;
+use source_activecampaign::address::{is_loopback_host, non_public_kind};
 use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,38 @@ impl Origin {
         scheme.eq_ignore_ascii_case(&self.scheme)
             && auth.host().eq_ignore_ascii_case(&self.host)
             && auth.port_u16().unwrap_or_else(|| default_port(scheme)) == self.port
+    }
+}
+
+/// Which resolved addresses a connection may go to: public ones always; loopback when the
+/// config's `api_url` names a loopback host (a test server); every other non-public address
+/// (private, link-local, unique-local, IPv4-mapped forms, …) only with `--allow-private`.
+/// Checked on the resolved address of every connection, before it is opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AddressPolicy {
+    /// Loopback addresses allowed (the config's `api_url` is loopback).
+    pub(crate) loopback: bool,
+    /// Every address allowed (`--allow-private`).
+    pub(crate) private: bool,
+}
+
+impl AddressPolicy {
+    /// The policy for a config's `api_url` host (brackets kept or not) and `--allow-private`.
+    pub(crate) fn new(api_url_host: &str, allow_private: bool) -> AddressPolicy {
+        AddressPolicy {
+            loopback: is_loopback_host(api_url_host),
+            private: allow_private,
+        }
+    }
+
+    /// `Err(kind)` when the connection must not go to `ip`.
+    pub(crate) fn check(&self, ip: IpAddr) -> std::result::Result<(), &'static str> {
+        match non_public_kind(ip) {
+            None => Ok(()),
+            Some(_) if self.private => Ok(()),
+            Some("loopback" | "loopback (IPv4-mapped)") if self.loopback => Ok(()),
+            Some(kind) => Err(kind),
+        }
     }
 }
 
@@ -239,6 +272,8 @@ pub(crate) struct Egress {
     pub(crate) gate: Arc<RateGate>,
     /// This account's egress log.
     pub(crate) log: Arc<Mutex<EgressLog>>,
+    /// Which resolved addresses connections may go to.
+    pub(crate) addresses: AddressPolicy,
 }
 
 impl Egress {
@@ -254,6 +289,36 @@ impl Egress {
                 .or_insert(0) += 1;
         }
         ok
+    }
+
+    /// Of the addresses `host` resolved to, those a connection may go to; when there are none,
+    /// the refusal is counted in the log (by origin, with the address and its kind) and its
+    /// message returned.
+    pub(crate) fn permitted(
+        &self,
+        origin: &str,
+        resolved: &[std::net::SocketAddr],
+    ) -> std::result::Result<Vec<std::net::SocketAddr>, String> {
+        let ok: Vec<std::net::SocketAddr> = resolved
+            .iter()
+            .copied()
+            .filter(|a| self.addresses.check(a.ip()).is_ok())
+            .collect();
+        if !ok.is_empty() {
+            return Ok(ok);
+        }
+        let why = match resolved.first() {
+            Some(a) => format!(
+                "{origin} resolves to {} ({} address; --allow-private allows it)",
+                a.ip(),
+                self.addresses.check(a.ip()).err().unwrap_or("non-public")
+            ),
+            None => format!("{origin} resolves to no address"),
+        };
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.allowed = log.allowed.saturating_sub(1);
+        *log.refused.entry(why.clone()).or_insert(0) += 1;
+        Err(why)
     }
 }
 
@@ -293,6 +358,7 @@ mod tests {
             allow: Arc::new(vec![Origin::parse("http://127.0.0.1:9000").unwrap()]),
             gate: Arc::new(RateGate::new(5)),
             log: Arc::default(),
+            addresses: AddressPolicy::default(),
         };
         assert!(e.decide("http", "127.0.0.1:9000"));
         assert!(!e.decide("http", "127.0.0.1:9001"));
@@ -358,6 +424,74 @@ mod tests {
             t.elapsed() >= Duration::from_millis(1000),
             "{:?}",
             t.elapsed()
+        );
+    }
+
+    /// Issue 18: connections go to public addresses; loopback only when the config's api_url
+    /// is loopback; private, link-local, unique-local and IPv4-mapped private addresses only
+    /// with --allow-private; a refusal is logged by origin, address and kind.
+    #[test]
+    fn resolved_addresses_by_policy() {
+        let sa = |s: &str| -> std::net::SocketAddr { s.parse().unwrap() };
+        let public = AddressPolicy::new("acme.api-us1.com", false);
+        let test = AddressPolicy::new("127.0.0.1", false);
+        let test6 = AddressPolicy::new("[::1]", false);
+        let open = AddressPolicy::new("acme.api-us1.com", true);
+        for (ip, kind) in [
+            ("10.0.0.5", "private"),
+            ("169.254.169.254", "link-local"),
+            ("::ffff:10.0.0.5", "private (IPv4-mapped)"),
+            ("fc00::1", "unique-local"),
+            ("fd00::1", "unique-local"),
+            ("fe80::1", "link-local"),
+            ("0.0.0.0", "unspecified"),
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(public.check(ip), Err(kind), "{ip}");
+            assert_eq!(
+                test.check(ip),
+                Err(kind),
+                "{ip}: loopback api_url allows only loopback"
+            );
+            assert_eq!(open.check(ip), Ok(()), "{ip}");
+        }
+        for ip in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(public.check(ip).is_err(), "{ip}");
+            assert_eq!(test.check(ip), Ok(()), "{ip}");
+            assert_eq!(test6.check(ip), Ok(()), "{ip}");
+        }
+        assert_eq!(public.check("8.8.8.8".parse().unwrap()), Ok(()));
+        let e = Egress {
+            allow: Arc::new(vec![Origin::parse("https://acme.api-us1.com").unwrap()]),
+            gate: Arc::new(RateGate::new(5)),
+            log: Arc::default(),
+            addresses: public,
+        };
+        assert!(e.decide("https", "acme.api-us1.com"));
+        let only_public = e
+            .permitted(
+                "https://acme.api-us1.com:443",
+                &[sa("10.0.0.5:443"), sa("8.8.8.8:443")],
+            )
+            .unwrap();
+        assert_eq!(only_public, [sa("8.8.8.8:443")]);
+        let why = e
+            .permitted(
+                "https://acme.api-us1.com:443",
+                &[sa("[::ffff:10.0.0.5]:443")],
+            )
+            .unwrap_err();
+        assert!(
+            why.contains("resolves to ::ffff:10.0.0.5 (private (IPv4-mapped) address"),
+            "{why}"
+        );
+        assert!(why.contains("--allow-private"), "{why}");
+        let log = e.log.lock().unwrap();
+        assert_eq!(log.refused.get(&why), Some(&1));
+        assert_eq!(
+            log.allowed, 0,
+            "a refused connection is not counted as allowed"
         );
     }
 }

@@ -117,26 +117,10 @@ async fn run(args: cli::Args) -> Result<bool> {
 
 /// spec, check, discover: one instance, one call, the answer on stdout.
 async fn simple_call(loaded: &sandbox::Loaded, args: &cli::Args, config: &str) -> Result<bool> {
-    let origin = match serde_json::from_str::<serde_json::Value>(config)
-        .ok()
-        .and_then(|v| v.get("api_url").and_then(|u| u.as_str()).map(String::from))
-    {
-        Some(u) => vec![egress::Origin::parse(&u).context("the config's api_url")?],
-        None => Vec::new(),
-    };
-    let allow = if args.allow.is_empty() {
-        origin
-    } else {
-        parse_allow(&args.allow)?
-    };
+    let egress = simple_egress(args, config)?;
     let sink_dir = std::env::temp_dir().join(format!("ac-host-{}", std::process::id()));
     let out = outdir::OutDir::open(&sink_dir)?;
     let (stdout, _writer) = sink::spawn_writer(sink::LineSink::new(out, &sink_dir))?;
-    let egress = egress::Egress {
-        allow: Arc::new(allow),
-        gate: Arc::new(egress::RateGate::new(5)),
-        log: Arc::default(),
-    };
     let deadline = Instant::now() + Duration::from_secs(args.deadline_secs);
     let mut store = sandbox::new_store(
         &loaded.engine,
@@ -177,10 +161,7 @@ async fn simple_call(loaded: &sandbox::Loaded, args: &cli::Args, config: &str) -
             .map_err(|f| f.message),
     };
     let _ = std::fs::remove_dir_all(&sink_dir);
-    let refused = egress.log.lock().map(|l| l.refused_total()).unwrap_or(0);
-    if refused > 0 {
-        eprintln!("ac-host: egress refused {refused} request(s) outside the allow-list");
-    }
+    let refused = report_refusals(&egress);
     match r {
         Ok(text) => {
             println!("{text}");
@@ -191,6 +172,51 @@ async fn simple_call(loaded: &sandbox::Loaded, args: &cli::Args, config: &str) -
             Ok(false)
         }
     }
+}
+
+/// The egress check of spec, check and discover: the config's origin (or `--allow`), and the
+/// address policy of its host.
+fn simple_egress(args: &cli::Args, config: &str) -> Result<egress::Egress> {
+    let origin = match serde_json::from_str::<serde_json::Value>(config)
+        .ok()
+        .and_then(|v| v.get("api_url").and_then(|u| u.as_str()).map(String::from))
+    {
+        Some(u) => vec![egress::Origin::parse(&u).context("the config's api_url")?],
+        None => Vec::new(),
+    };
+    let api_host = origin.first().map(|o| o.host.clone()).unwrap_or_default();
+    let allow = if args.allow.is_empty() {
+        origin
+    } else {
+        parse_allow(&args.allow)?
+    };
+    Ok(egress::Egress {
+        allow: Arc::new(allow),
+        gate: Arc::new(egress::RateGate::new(5)),
+        log: Arc::default(),
+        addresses: egress::AddressPolicy::new(&api_host, args.allow_private),
+    })
+}
+
+/// Says on stderr what the egress check refused; returns how many requests.
+fn report_refusals(egress: &egress::Egress) -> u64 {
+    let (refused, to) = egress
+        .log
+        .lock()
+        .map(|l| {
+            (
+                l.refused_total(),
+                l.refused.keys().cloned().collect::<Vec<_>>(),
+            )
+        })
+        .unwrap_or_default();
+    if refused > 0 {
+        eprintln!(
+            "ac-host: egress refused {refused} request(s) (outside the allow-list or to an address not on the public internet): {}",
+            to.join(", ")
+        );
+    }
+    refused
 }
 
 fn parse_allow(list: &[String]) -> Result<Vec<egress::Origin>> {
@@ -214,6 +240,7 @@ async fn run_jobs(
         } else {
             Some(parse_allow(&args.allow)?)
         },
+        allow_private: args.allow_private,
     };
     let started = Instant::now();
     let cpu0 = cpu_time();

@@ -52,8 +52,8 @@ pub(crate) async fn send(
         .clone();
     let tls = req.uri().scheme() == Some(&http::uri::Scheme::HTTPS);
     let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
-    let addr = format!("{}:{port}", authority.host());
-    let tcp = match timeout(connect_timeout, TcpStream::connect(&addr)).await {
+    let addrs = permitted_addresses(authority.host(), port, tls, connect_timeout, egress).await?;
+    let tcp = match timeout(connect_timeout, TcpStream::connect(&addrs[..])).await {
         Ok(s) => s.map_err(Error::Connect)?,
         Err(_) => return Err(Error::ConnectionTimeout),
     };
@@ -101,6 +101,34 @@ pub(crate) async fn send(
         timer.reset();
         TimedBody { incoming, timer }.boxed_unsync()
     }))
+}
+
+/// Resolves `host` and keeps the addresses the egress policy lets a connection go to; none left
+/// is a refusal (logged, no connection opened, so no byte sent). The connection then goes to
+/// exactly these addresses, never to a second resolution's.
+async fn permitted_addresses(
+    host: &str,
+    port: u16,
+    tls: bool,
+    within: Duration,
+    egress: &Egress,
+) -> Result<Vec<std::net::SocketAddr>, Error> {
+    let resolved: Vec<std::net::SocketAddr> =
+        match timeout(within, tokio::net::lookup_host(format!("{host}:{port}"))).await {
+            Ok(Ok(a)) => a.collect(),
+            Ok(Err(_)) => {
+                return Err(Error::DnsError {
+                    rcode: None,
+                    info_code: None,
+                })
+            }
+            Err(_) => return Err(Error::DnsTimeout),
+        };
+    let origin = format!("{}://{host}:{port}", if tls { "https" } else { "http" });
+    // The refusal is in the account's report (and, for check and discover, on stderr).
+    egress
+        .permitted(&origin, &resolved)
+        .map_err(|_| Error::DestinationIpProhibited)
 }
 
 /// A connection that confirms the gate's booking on the first bytes written after it was taken

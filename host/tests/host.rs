@@ -363,6 +363,144 @@ fn https_is_tls_before_the_request() {
     );
 }
 
+/// A loopback listener that records the first bytes of every connection it gets.
+fn recording_listener() -> (u16, std::sync::Arc<Mutex<Vec<Vec<u8>>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("port").port();
+    let firsts = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&firsts);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut first = [0u8; 16];
+            let n = std::io::Read::read(&mut conn, &mut first).unwrap_or(0);
+            seen.lock().unwrap().push(first[..n].to_vec());
+        }
+    });
+    (port, firsts)
+}
+
+/// A host name (not written as an address) that resolves only to addresses that are not on the
+/// public internet, on this machine: its own name (loopback or a private address on nearly every
+/// machine and container) or a common alias of loopback.
+fn a_name_resolving_to_a_non_public_address() -> Option<(String, std::net::IpAddr)> {
+    use std::net::ToSocketAddrs;
+    let own = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let found = [
+        own.trim(),
+        "localhost.localdomain",
+        "ip6-localhost",
+        "ip6-loopback",
+    ]
+    .into_iter()
+    .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("localhost"))
+    .find_map(|n| {
+        let addrs: Vec<std::net::IpAddr> = (n, 1).to_socket_addrs().ok()?.map(|a| a.ip()).collect();
+        let all_local = !addrs.is_empty()
+            && addrs
+                .iter()
+                .all(|ip| source_activecampaign::address::non_public_kind(*ip).is_some());
+        all_local.then(|| (n.to_string(), addrs[0]))
+    });
+    found
+}
+
+/// Issue 18: an api_url naming a host that resolves to a loopback or private address is refused
+/// on the resolved address: no connection is opened (the listener behind the name sees nothing,
+/// so no byte of the request or key), the report says which address and why; `--allow-private`
+/// lets the same read connect (a proxy inside a trusted network).
+#[test]
+fn a_name_resolving_to_a_private_address_is_refused_unless_allowed() {
+    let _g = serial();
+    let Some((name, ip)) = a_name_resolving_to_a_non_public_address() else {
+        eprintln!("skipped: no host name on this machine resolves to a non-public address");
+        return;
+    };
+    let (port, firsts) = recording_listener();
+    let s = Scratch::new("private-name");
+    let cfg = s.write(
+        "config.json",
+        &config(&format!("https://{name}:{port}"), 50),
+    );
+    let cat = s.write("catalog.json", &catalog(&["tags"]));
+    let read = |extra: &[&str], out: &str| {
+        let out_dir = s.0.join(out);
+        let mut args = vec![
+            "read",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        ac_host(&args)
+    };
+    let out = read(&[], "refused");
+    assert_eq!(out.status.code(), Some(1));
+    let (acc, summary) = reports(&out);
+    let err = acc[0]["error"].as_str().unwrap_or("");
+    let want = format!("https://{name}:{port} resolves to {ip} (");
+    assert!(
+        err.contains("egress refused") && err.contains(&want),
+        "{err}"
+    );
+    assert!(err.contains("--allow-private"), "{err}");
+    assert!(summary["refused"].as_u64().unwrap_or(0) >= 1, "{summary}");
+    assert_eq!(acc[0]["requests"].as_u64(), Some(0), "{}", acc[0]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(firsts.lock().unwrap().is_empty(), "a connection was opened");
+    // With --allow-private the connection is made (a TLS handshake; the listener is no server).
+    let out = read(&["--allow-private"], "allowed");
+    assert_eq!(out.status.code(), Some(1));
+    let (acc, _) = reports(&out);
+    assert!(
+        acc[0]["refused"].as_object().is_none_or(|r| r.is_empty()),
+        "{}",
+        acc[0]
+    );
+    let firsts = firsts.lock().unwrap().clone();
+    assert!(
+        !firsts.is_empty(),
+        "nothing reached the listener with --allow-private"
+    );
+    assert!(
+        firsts.iter().all(|b| b.starts_with(&[0x16, 0x03])),
+        "{firsts:?}"
+    );
+}
+
+/// Issue 18: an api_url written as a private, link-local, unique-local or IPv4-mapped private
+/// address is refused by the component itself (a config error naming the address and its kind)
+/// before any request.
+#[test]
+fn private_address_literals_are_refused_before_any_request() {
+    let _g = serial();
+    let s = Scratch::new("private-literal");
+    for (url, kind) in [
+        ("https://10.0.0.5", "private address"),
+        ("https://169.254.169.254", "link-local address"),
+        ("https://[::ffff:10.0.0.5]", "private (IPv4-mapped) address"),
+        ("https://[fc00::1]", "unique-local address"),
+        ("https://[fe80::1]", "link-local address"),
+    ] {
+        let cfg = s.write("config.json", &config(url, 50));
+        let out = ac_host(&["check", "--config", cfg.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{url}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(kind) && stdout.contains("must not be sent to"),
+            "{url}: {stdout}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("egress refused"),
+            "{url}"
+        );
+    }
+}
+
 /// The memory at instantiation and the peak of a full read, from a first run; a limit between
 /// them then stops the second run midway.
 #[test]

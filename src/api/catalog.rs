@@ -18,6 +18,13 @@ pub(crate) fn airbyte_stream(def: &StreamDef, schema: Value) -> Value {
         s["source_defined_cursor"] = json!(true);
         s["default_cursor_field"] = json!([c]);
     }
+    if !def.cursor_else.is_empty() && s["json_schema"].is_object() {
+        // A cursor field is a path, so the fallbacks are stated in the schema's description.
+        s["json_schema"]["description"] = json!(format!(
+            "Cursor: the first of {} that a record carries.",
+            def.cursor_fields().join(", ")
+        ));
+    }
     s
 }
 

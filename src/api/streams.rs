@@ -37,6 +37,9 @@ pub(crate) struct StreamDef {
     pub(crate) page_key: String,
     /// Record field that moves when the record changes (API spelling), if any.
     pub(crate) cursor: Option<String>,
+    /// Fields read, in order, for a record that lacks `cursor` (the first one present wins): the
+    /// documented records of some lists carry another field (issue 18).
+    pub(crate) cursor_else: Vec<String>,
     /// Server-side change filter.
     pub(crate) filter: ServerFilter,
     /// Paging method.
@@ -64,6 +67,15 @@ impl StreamDef {
     pub(crate) fn supports_incremental(&self) -> bool {
         self.cursor.is_some()
     }
+
+    /// The cursor fields a record is read by, in order: `cursor`, then `cursor_else`.
+    pub(crate) fn cursor_fields(&self) -> Vec<String> {
+        self.cursor
+            .iter()
+            .chain(self.cursor_else.iter())
+            .cloned()
+            .collect()
+    }
 }
 
 /// A stream whose records can come sideloaded on another stream's pages (`include=`): its
@@ -89,6 +101,8 @@ struct Row {
     page_key: Option<&'static str>,
     /// Record field that moves when the record changes.
     cursor: Option<&'static str>,
+    /// Fields read, in order, when a record lacks `cursor`.
+    cursor_else: &'static [&'static str],
     /// Server-side change filter.
     filter: ServerFilter,
     /// Paging method.
@@ -110,6 +124,7 @@ const ROW: Row = Row {
     list_key: "",
     page_key: None,
     cursor: None,
+    cursor_else: &[],
     filter: ServerFilter::None,
     paging: Paging::Offset,
     rides_on: None,
@@ -203,6 +218,8 @@ const ROWS: &[Row] = &[
         path: "campaigns",
         list_key: "campaigns",
         cursor: Some("updated_timestamp"),
+        // Evidence (issue 18): the documented campaign has `mdate` and no `updated_timestamp`.
+        cursor_else: &["mdate"],
         ..ROW
     },
     Row {
@@ -461,6 +478,8 @@ const ROWS: &[Row] = &[
         path: "lists",
         list_key: "lists",
         cursor: Some("updated_timestamp"),
+        // Evidence (issue 18): the four documented lists have `udate` and no `updated_timestamp`.
+        cursor_else: &["udate"],
         ordered_by_id: true,
         ..ROW
     },
@@ -561,6 +580,7 @@ pub(crate) fn fixed_streams() -> Vec<StreamDef> {
             list_key: r.list_key.into(),
             page_key: r.page_key.unwrap_or(r.list_key).into(),
             cursor: r.cursor.map(Into::into),
+            cursor_else: r.cursor_else.iter().map(|c| c.to_string()).collect(),
             filter: r.filter,
             paging: r.paging,
             lookback_s: r.lookback_s,
@@ -591,6 +611,7 @@ pub(crate) fn custom_object_stream(slug: &str, schema_id: &str) -> StreamDef {
         list_key: "records".into(),
         page_key: "records".into(),
         cursor: Some("updatedTimestamp".into()),
+        cursor_else: Vec::new(),
         filter: ServerFilter::None,
         paging: Paging::Offset,
         lookback_s: 0,

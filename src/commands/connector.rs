@@ -289,6 +289,7 @@ pub(crate) fn read(
             requests: 0,
             millis: 0,
             failure: Some(failure),
+            uncursored: 0,
         }));
     Ok(summary)
 }

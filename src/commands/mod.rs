@@ -283,10 +283,16 @@ fn summary_text(s: &ReadSummary) -> String {
         "stream", "records", "requests", "seconds"
     );
     for x in &s.streams {
-        let status = match &x.failure {
+        let mut status = match &x.failure {
             None => "ok".to_string(),
             Some(f) => format!("FAILED ({})", f.kind.as_str()),
         };
+        if x.uncursored > 0 {
+            status.push_str(&format!(
+                "; {} records without a cursor field (read again every sync)",
+                x.uncursored
+            ));
+        }
         text.push_str(&format!(
             "{:<34} {:>9} {:>8} {:>9.1}  {status}\n",
             x.name,

@@ -388,3 +388,25 @@ fn relative_paths_are_taken_from_pwd() {
     assert_eq!(resolve_path("c.json", None), "c.json");
     assert_eq!(resolve_path("c.json", Some("relative")), "c.json");
 }
+
+/// Issue 18: the summary says how many records of a stream carried no cursor field.
+#[test]
+fn the_summary_counts_records_without_a_cursor() {
+    let s = crate::engine::ReadSummary {
+        streams: vec![crate::engine::StreamSummary {
+            name: "campaigns".into(),
+            records: 3,
+            requests: 1,
+            millis: 5,
+            failure: None,
+            uncursored: 2,
+        }],
+        requests: 1,
+        millis: 5,
+    };
+    let text = super::summary_text(&s);
+    assert!(
+        text.contains("ok; 2 records without a cursor field (read again every sync)"),
+        "{text}"
+    );
+}

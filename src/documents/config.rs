@@ -3,7 +3,7 @@
 //! Every problem is reported with the field's name and what to change, because a config is written
 //! by hand and the person reading the error is the one who must fix it.
 
-use crate::rules::address::is_loopback_host;
+use crate::rules::address::{is_loopback_host, refused_literal};
 use crate::rules::datetime::{parse_instant, parse_offset, Instant};
 use serde_json::{json, Map, Value};
 
@@ -256,6 +256,11 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<BaseUrl, ConfigError> {
         return Err(bad(
             "uses plain http; the API key must travel encrypted, so use https",
         ));
+    }
+    if let Some(why) = refused_literal(&host) {
+        return Err(bad(&format!(
+            "names a host the API key must not be sent to ({why})"
+        )));
     }
     let mut path = path.trim_end_matches('/').to_string();
     if let Some(p) = path.strip_suffix("/api/3") {

@@ -284,8 +284,51 @@ mod boundaries {
             assert!(e.0.contains(why), "{u}: {e}");
             assert!(e.0.starts_with("config field 'api_url' "), "{e}");
         }
-        assert!(parse_base_url("https://[::2]:80").is_ok());
+        assert!(parse_base_url("https://[2606:4700::1111]:80").is_ok());
+        assert!(parse_base_url("https://8.8.8.8").is_ok());
+        assert!(parse_base_url("https://127.0.0.1:8443").is_ok());
         assert!(parse_base_url("HTTP://127.0.0.1:1").is_ok());
+    }
+
+    /// Issue 18: an `api_url` written as an address of a private network (or in an odd spelling
+    /// of one) is refused, naming the host and its kind; loopback stays for test servers.
+    #[test]
+    fn private_addresses_are_refused() {
+        for (u, why) in [
+            ("https://10.0.0.5", "10.0.0.5 is a private address"),
+            (
+                "https://10.0.0.5:443/api/3",
+                "10.0.0.5 is a private address",
+            ),
+            ("https://192.168.0.10", "private address"),
+            ("https://172.20.1.1", "private address"),
+            (
+                "https://169.254.169.254",
+                "169.254.169.254 is a link-local address",
+            ),
+            (
+                "https://[::ffff:10.0.0.5]",
+                "::ffff:10.0.0.5 is a private (IPv4-mapped) address",
+            ),
+            (
+                "https://[::ffff:169.254.169.254]:8443",
+                "link-local (IPv4-mapped)",
+            ),
+            ("https://[fc00::1]", "fc00::1 is a unique-local address"),
+            ("https://[fd00::5]", "unique-local address"),
+            ("https://[fe80::1]", "fe80::1 is a link-local address"),
+            ("https://[::2]:80", "IPv4-compatible"),
+            ("https://0.0.0.0", "unspecified"),
+            ("https://167772165", "unusual spelling"),
+            ("https://0xa.0.0.5", "unusual spelling"),
+        ] {
+            let e = parse_base_url(u).unwrap_err();
+            assert!(e.0.contains(why), "{u}: {e}");
+            assert!(e.0.contains("must not be sent to"), "{u}: {e}");
+        }
+        let cfg = json!({"api_url": "https://10.0.0.5", "api_key": "k"}).to_string();
+        let e = Config::parse(&cfg).unwrap_err();
+        assert!(e.0.contains("private address"), "{e}");
     }
 
     /// Message helpers: type names, and JSON cut at 60 characters.

@@ -6,7 +6,7 @@ use super::task::{Task, PROGRESS_EVERY_NS};
 use super::RecordEvent;
 use super::{Level, StreamStatus};
 use crate::documents::state::{Resume, StreamState};
-use crate::http::response::{id_text, null_zero_dates_raw, Page, Record};
+use crate::http::response::{id_text, null_zero_dates_raw, string_id_raw, Page, Record};
 use crate::output::airbyte::json_string;
 use crate::rules::datetime::{cursor_instant, Instant};
 use serde_json::Value;
@@ -43,16 +43,20 @@ impl Run<'_, '_> {
             let stream_json = json_string(&o.stream);
             let lookback = self.config.lookback_window_seconds.max(o.lookback_s);
             for r in records {
-                let text = null_zero_dates_raw(r.get());
+                let dated = null_zero_dates_raw(r.get());
+                let text = string_id_raw(&dated);
                 if o.incremental {
                     // Only incremental streams take records apart, for their id and cursor.
                     let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                    let at: Option<Instant> = o
-                        .cursor
-                        .as_deref()
-                        .and_then(|c| v.get(c))
-                        .and_then(Value::as_str)
-                        .and_then(cursor_instant);
+                    // The first cursor field the record carries wins.
+                    let at: Option<Instant> = o.cursors.iter().find_map(|c| {
+                        v.get(c.as_str())
+                            .and_then(Value::as_str)
+                            .and_then(cursor_instant)
+                    });
+                    if at.is_none() && !o.cursors.is_empty() {
+                        o.uncursored += 1;
+                    }
                     let id = id_text(v.get("id"));
                     if !o.state.wants(at, &id, floor, lookback) {
                         continue;

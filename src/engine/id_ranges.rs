@@ -4,13 +4,15 @@
 use super::emit::PageEnd;
 use super::run::Run;
 use super::task::describe_pos;
+use super::task::STRIDE;
 use super::task::{lanes, Slot, SlotPhase, Task};
 use super::Level;
+use crate::api::streams::Paging;
 use crate::documents::state::Resume;
-use crate::failure::{Failure, FailureType};
 use crate::http::request::{IdRange, Position, PAGE_LIMIT};
 use crate::http::response::{record_id, Page};
 use crate::rules::keyset::fence;
+use crate::rules::paging::Chain;
 
 /// An id as a number, when it is one.
 fn id_num(id: Option<&str>) -> Option<u64> {
@@ -81,20 +83,15 @@ impl Run<'_, '_> {
             Ok(f) => f,
             Err(why) => {
                 let why = format!("{}: {why}", describe_pos(&Position::Keyset(range)));
-                return self.fail(t, Failure::new(FailureType::System, why));
+                return self.fall_back_to_offsets(t, &why);
             }
         };
         if n > 0 && fenced.last.is_none() && !fenced.closed {
-            return self.fail(
-                t,
-                Failure::new(
-                    FailureType::System,
-                    format!(
-                        "keyset paging did not advance past id {:?}; the API ignored id_greater",
-                        range.after
-                    ),
-                ),
+            let why = format!(
+                "keyset paging did not advance past id {:?}; the API ignored id_greater",
+                range.after
             );
+            return self.fall_back_to_offsets(t, &why);
         }
         if fenced.dropped > 0 && !t.ranges.warned_fence {
             t.ranges.warned_fence = true;
@@ -134,6 +131,29 @@ impl Run<'_, '_> {
         if done && t.slots.is_empty() {
             self.finish(t);
         }
+    }
+
+    /// Keyset paging cannot go on (the server ignored `orders[id]=ASC` or `id_greater`): the
+    /// list is read again from its start with offset paging, whose chain checks every page's
+    /// overlap and repairs what churn shifts (a list in any stable order). One warning per
+    /// stream; what was delivered already may come again, nothing is lost.
+    fn fall_back_to_offsets(&mut self, t: &mut Task, why: &str) {
+        for o in &t.outs {
+            self.sink.log(
+                Level::Warn,
+                &format!(
+                    "{}: {why}; reading it with offset paging from the start instead (records already delivered may come again)",
+                    o.stream
+                ),
+            );
+        }
+        t.def.paging = Paging::Offset;
+        // Answers still on their way belong to slots that no longer exist: they are dropped.
+        t.slots = vec![Slot::new(Position::Offset(0))];
+        t.offset.chain = Chain::new(0);
+        t.offset.planned_until = STRIDE;
+        t.offset.buffer.clear();
+        t.offset.prev_extra.clear();
     }
 
     /// The newest-id probe came back: split the open-ended range now if it is waiting.

@@ -13,6 +13,7 @@ impl Run<'_, '_> {
         let at = self.client.transport.wall_ms();
         t.status = Status::Done;
         t.stats.end_ns = self.client.transport.now_ns();
+        self.warn_uncursored(t);
         for o in &t.outs {
             self.sink.log(
                 Level::Info,
@@ -28,6 +29,23 @@ impl Run<'_, '_> {
             ));
         }
         self.sink.checkpoint();
+    }
+
+    /// Says once per stream, at its end, how many records of an incremental read carried none
+    /// of its cursor fields: they are delivered again on every sync (incremental turned full).
+    fn warn_uncursored(&mut self, t: &Task) {
+        for o in t.outs.iter().filter(|o| o.uncursored > 0) {
+            self.sink.log(
+                Level::Warn,
+                &format!(
+                    "{}: {} of {} records carry none of the cursor fields ({}); they are delivered again on every incremental sync",
+                    o.stream,
+                    o.uncursored,
+                    o.records,
+                    o.cursors.join(", then ")
+                ),
+            );
+        }
     }
 
     /// Schedules a retry of one page, or fails the task when the bounds are reached.
@@ -64,6 +82,7 @@ impl Run<'_, '_> {
 
     /// Ends a task's streams with an error; what they emitted so far, state included, stays valid.
     pub(super) fn fail(&mut self, t: &mut Task, failure: Failure) {
+        self.warn_uncursored(t);
         let at = self.client.transport.wall_ms();
         t.status = Status::Failed;
         t.stats.end_ns = self.client.transport.now_ns();

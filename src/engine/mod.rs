@@ -213,6 +213,8 @@ pub(crate) struct StreamSummary {
     pub(crate) millis: u64,
     /// The failure, when the stream did not complete.
     pub(crate) failure: Option<Failure>,
+    /// Records of an incremental read that carried none of the stream's cursor fields.
+    pub(crate) uncursored: u64,
 }
 
 /// Outcome of a read.

@@ -147,6 +147,7 @@ fn stream_summaries(t: &Task) -> impl Iterator<Item = StreamSummary> + '_ {
             .first_ns
             .map_or(0, |f| t.stats.end_ns.max(f).saturating_sub(f) / 1_000_000),
         failure: t.stats.failure.clone(),
+        uncursored: o.uncursored,
     })
 }
 
@@ -264,6 +265,10 @@ impl Run<'_, '_> {
                     other => other,
                 };
                 match parsed {
+                    Err(BadPage::Unusable(why)) => {
+                        let why = format!("{}: {why}", describe_pos(&t.slots[j].pos));
+                        self.fail(t, Failure::new(FailureType::System, why))
+                    }
                     Err(bad) => self.retry(t, j, Again::now(bad.to_string())),
                     Ok(page) => {
                         self.client.key_worked = true;

@@ -24,7 +24,10 @@ pub(super) const STRIDE: u64 = PAGE_LIMIT - 1;
 pub(super) struct Out {
     pub(super) stream: String,
     pub(super) list_key: String,
-    pub(super) cursor: Option<String>,
+    /// The cursor fields, in order (the first a record carries wins); empty without a cursor.
+    pub(super) cursors: Vec<String>,
+    /// Records of an incremental read that carried none of `cursors` (delivered every sync).
+    pub(super) uncursored: u64,
     /// The stream's default overlap (event-time cursors), seconds.
     pub(super) lookback_s: i64,
     pub(super) incremental: bool,
@@ -43,7 +46,8 @@ impl Out {
         Out {
             stream: job.def.name.clone(),
             list_key,
-            cursor: job.def.cursor.clone(),
+            cursors: job.def.cursor_fields(),
+            uncursored: 0,
             lookback_s: job.def.lookback_s,
             incremental: job.incremental,
             state: job.state.clone(),

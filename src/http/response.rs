@@ -29,15 +29,23 @@ pub(crate) struct Page {
 pub(crate) enum BadPage {
     /// Empty body, HTML, cut-off or otherwise invalid JSON: worth retrying.
     NotJson(String),
-    /// A 200 with no list: an empty body, `{}` or an object without the list key (some
-    /// endpoints answer an empty list this way). An empty page once confirmed.
+    /// A 200 with no list: an empty body, `{}` or an object without the list key (or with it
+    /// null; some endpoints answer an empty list this way). An empty page once confirmed.
     Empty(String),
+    /// Valid JSON the connector cannot use without losing records: a list key holding neither a
+    /// list nor an object of records, an item that is not a record, a record nested deeper than
+    /// [`MAX_DEPTH`]. Asking again would not help: the stream fails, never COMPLETE.
+    Unusable(String),
 }
+
+/// How deep a record may nest (the record itself is level 1): deeper ones fail their stream,
+/// since the Python tools downstream cannot read such a line.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 impl std::fmt::Display for BadPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BadPage::NotJson(s) | BadPage::Empty(s) => f.write_str(s),
+            BadPage::NotJson(s) | BadPage::Empty(s) | BadPage::Unusable(s) => f.write_str(s),
         }
     }
 }
@@ -94,19 +102,77 @@ pub(crate) fn null_zero_dates_raw(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The `id` of a record, as text ("" when it has none).
-pub(crate) fn record_id(r: &RawValue) -> String {
-    #[derive(serde::Deserialize)]
-    struct IdOnly {
-        #[serde(default)]
-        id: Option<Value>,
+/// The raw text of a record's top-level `id` value: a string with its quotes, a number or
+/// literal token, or the first character of an object or list. Found by scanning the text, so a
+/// record that serde_json will not take apart (a lone surrogate in any string, a number out of
+/// range) still has its id.
+fn top_level_id(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let string_end = |mut i: usize| {
+        i += 1;
+        while i < b.len() && b[i] != b'"' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        i
+    };
+    let skip_ws = |mut j: usize| {
+        while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        j
+    };
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i;
+                i = string_end(i);
+                let j = skip_ws(i + 1);
+                if depth == 1 && b.get(start..=i) == Some(&b"\"id\""[..]) && b.get(j) == Some(&b':')
+                {
+                    let j = skip_ws(j + 1);
+                    let end = match b.get(j)? {
+                        b'"' => string_end(j) + 1,
+                        b'{' | b'[' => j + 1,
+                        _ => (j..b.len())
+                            .find(|&k| !(b[k].is_ascii_alphanumeric() || b"-+.".contains(&b[k])))
+                            .unwrap_or(b.len()),
+                    };
+                    return text.get(j..end);
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
     }
-    id_text(
-        serde_json::from_str::<IdOnly>(r.get())
-            .ok()
-            .and_then(|x| x.id)
-            .as_ref(),
-    )
+    None
+}
+
+/// The record text with a top-level numeric `id` written as a string (`"id": 333` becomes
+/// `"id": "333"`): primary keys come out as strings in every stream, as the API sends them almost
+/// everywhere, so deduplication downstream never sees `333` and `"333"` as two rows. Borrowed,
+/// without work, when the id is already a string or absent.
+pub(crate) fn string_id_raw(text: &str) -> Cow<'_, str> {
+    match top_level_id(text) {
+        Some(v) if v.starts_with(|c: char| c.is_ascii_digit() || c == '-') => {
+            let j = v.as_ptr() as usize - text.as_ptr() as usize;
+            let k = j + v.len();
+            Cow::Owned(format!("{}\"{v}\"{}", &text[..j], &text[k..]))
+        }
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// The `id` of a record, as text ("" when it has none, or it is null, an object or a list): a
+/// string's value, or a number as written.
+pub(crate) fn record_id(r: &RawValue) -> String {
+    match top_level_id(r.get()) {
+        Some(v) if v.starts_with('"') => serde_json::from_str::<String>(v).unwrap_or_default(),
+        Some(v) if v.starts_with(|c: char| c.is_ascii_digit() || c == '-') => v.to_string(),
+        _ => String::new(),
+    }
 }
 
 /// An `id` value as text: ids are strings, sometimes numbers ("" when absent or another type).
@@ -148,7 +214,9 @@ pub(crate) fn describe_body(body: &[u8]) -> String {
 }
 
 /// Parses a page. `page_key` must be present; `extra_keys` are taken when present. Records stay
-/// JSON text; items that are not objects are dropped.
+/// JSON text. A list may come as an object whose values are the records (PHP's `json_encode` of
+/// an array with gaps in its keys); anything else that is not a list of records is
+/// [`BadPage::Unusable`].
 pub(crate) fn parse_page(
     body: &[u8],
     page_key: &str,
@@ -161,6 +229,8 @@ pub(crate) fn parse_page(
         ))
     };
     let text = std::str::from_utf8(body).map_err(|e| not_json(e.to_string()))?;
+    // A byte order mark before the JSON (some proxies add one) is not part of the answer.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(BadPage::Empty(format!(
             "the answer has no '{page_key}' list (an empty body)"
@@ -178,26 +248,121 @@ pub(crate) fn parse_page(
             }),
         None => None,
     };
-    let take = |key: &str| -> Option<Vec<Record>> {
-        let raw = top.get(key)?;
-        let list: Vec<Record> = serde_json::from_str(raw.get()).ok()?;
-        Some(
-            list.into_iter()
-                .filter(|r| r.get().trim_start().starts_with('{'))
-                .collect(),
-        )
+    let take = |key: &str| match top.get(key) {
+        Some(raw) => take_list(key, raw),
+        None => Ok(None),
     };
-    let main = take(page_key).ok_or_else(|| {
+    let main = take(page_key)?.ok_or_else(|| {
         BadPage::Empty(format!(
             "the answer has no '{page_key}' list; got {}",
             describe_body(body)
         ))
     })?;
-    let extra = extra_keys
-        .iter()
-        .map(|k| (k.to_string(), take(k).unwrap_or_default()))
-        .collect();
+    let mut extra = Vec::with_capacity(extra_keys.len());
+    for k in extra_keys {
+        extra.push((k.to_string(), take(k)?.unwrap_or_default()));
+    }
     Ok(Page { main, extra, total })
+}
+
+/// What kind of JSON value a text starts, for messages.
+fn json_kind(text: &str) -> &'static str {
+    match text.trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "a list",
+        Some(b'"') => "a string",
+        Some(b't') | Some(b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// The records of one list key: a list, or an object whose values are records (in key order:
+/// numeric keys by value, then the others by text). `None` when the key is null.
+fn take_list(key: &str, raw: &RawValue) -> Result<Option<Vec<Record>>, BadPage> {
+    let text = raw.get();
+    let items: Vec<(String, Record)> = match text.trim_start().as_bytes().first() {
+        Some(b'n') => return Ok(None),
+        Some(b'[') => serde_json::from_str::<Vec<Record>>(text)
+            .map_err(|e| BadPage::NotJson(format!("the answer's '{key}' list: {e}")))?
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (format!("item {i}"), r))
+            .collect(),
+        Some(b'{') => {
+            let map: BTreeMap<String, Record> = serde_json::from_str(text)
+                .map_err(|e| BadPage::NotJson(format!("the answer's '{key}' object: {e}")))?;
+            let mut items: Vec<(String, Record)> = map.into_iter().collect();
+            items.sort_by(|(a, _), (b, _)| {
+                let n = |k: &str| k.parse::<u64>().ok();
+                (n(a).is_none(), n(a), a).cmp(&(n(b).is_none(), n(b), b))
+            });
+            items
+                .into_iter()
+                .map(|(k, r)| {
+                    (
+                        format!("key {}", crate::output::airbyte::json_string(&k)),
+                        r,
+                    )
+                })
+                .collect()
+        }
+        _ => {
+            return Err(BadPage::Unusable(format!(
+                "the answer's '{key}' is {}, not a list of records",
+                json_kind(text)
+            )))
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (at, r) in items {
+        if !r.get().trim_start().starts_with('{') {
+            return Err(BadPage::Unusable(format!(
+                "{at} of the answer's '{key}' is {}, not a record",
+                json_kind(r.get())
+            )));
+        }
+        if nested_deeper_than(r.get(), MAX_DEPTH) {
+            let id = record_id(&r);
+            return Err(BadPage::Unusable(format!(
+                "record {} ({at} of '{key}') is nested deeper than {MAX_DEPTH} levels; \
+                 the tools downstream cannot read it",
+                crate::output::airbyte::json_string(&id)
+            )));
+        }
+        out.push(r);
+    }
+    Ok(Some(out))
+}
+
+/// True when a JSON text nests objects and lists deeper than `max` levels (the value itself is
+/// level 1). Brackets inside strings do not count.
+pub(crate) fn nested_deeper_than(text: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The message an error answer carries, from any of the API's three error shapes, shortened.

@@ -64,10 +64,143 @@ fn bad_bodies() {
     assert!(e.to_string().contains("HTML"), "{e}");
 }
 
+/// An item of a list that is not a record cannot be used: the page is unusable, naming the key,
+/// the item and its type (never a shorter list).
 #[test]
-fn non_objects_in_a_list_are_dropped() {
-    let p = parse_page(br#"{"x": [1, {"id": "1"}, null]}"#, "x", &[]).unwrap();
-    assert_eq!(p.main.len(), 1);
+fn items_that_are_not_records_make_the_page_unusable() {
+    for (body, want) in [
+        (
+            r#"{"x": [1, {"id": "1"}]}"#,
+            "item 0 of the answer's 'x' is a number",
+        ),
+        (
+            r#"{"x": [{"id": "1"}, null]}"#,
+            "item 1 of the answer's 'x' is null",
+        ),
+        (
+            r#"{"x": [{"id": "1"}, "2"]}"#,
+            "item 1 of the answer's 'x' is a string",
+        ),
+        (
+            r#"{"x": {"0": {"id": "1"}, "1": []}}"#,
+            "key \"1\" of the answer's 'x' is a list",
+        ),
+    ] {
+        match parse_page(body.as_bytes(), "x", &[]) {
+            Err(BadPage::Unusable(why)) => assert!(why.contains(want), "{why} / {want}"),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+}
+
+/// PHP's `json_encode` writes an array with gaps in its keys as an object: read as the list,
+/// in key order (numeric keys by value), for the main list and for sideloads alike.
+#[test]
+fn lists_written_as_objects_are_read_in_key_order() {
+    let body = r#"{"tags": {"10": {"id": "c"}, "2": {"id": "b"}, "0": {"id": "a"}},
+        "contactTags": {"5": {"id": "7"}, "1": {"id": "6"}}, "fieldValues": {}, "meta": {"total": "3"}}"#;
+    let p = parse_page(body.as_bytes(), "tags", &["contactTags", "fieldValues"]).unwrap();
+    let ids = |v: &[Record]| v.iter().map(|r| record_id(r)).collect::<Vec<_>>();
+    assert_eq!(ids(&p.main), ["a", "b", "c"]);
+    assert_eq!(p.extra[0].0, "contactTags");
+    assert_eq!(ids(&p.extra[0].1), ["6", "7"]);
+    assert!(p.extra[1].1.is_empty());
+    assert_eq!(p.total, Some(3));
+    // Keys that are not numbers follow the numeric ones, by text.
+    let p = parse_page(
+        br#"{"x": {"b": {"id": "3"}, "1": {"id": "1"}, "a": {"id": "2"}}}"#,
+        "x",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(ids(&p.main), ["1", "2", "3"]);
+}
+
+/// A list key holding a string, a number or a boolean fails the page with the key and the type,
+/// for the main list and for a sideload; null counts as no list.
+#[test]
+fn list_keys_that_hold_no_list() {
+    for (body, key, kind) in [
+        (r#"{"tags": "none"}"#, "tags", "a string"),
+        (r#"{"tags": 0}"#, "tags", "a number"),
+        (r#"{"tags": true}"#, "tags", "a boolean"),
+        (
+            r#"{"tags": [], "contactTags": "x"}"#,
+            "contactTags",
+            "a string",
+        ),
+        (
+            r#"{"tags": [{"id": "1"}], "contactTags": 12.5}"#,
+            "contactTags",
+            "a number",
+        ),
+    ] {
+        match parse_page(body.as_bytes(), "tags", &["contactTags"]) {
+            Err(BadPage::Unusable(why)) => {
+                assert!(why.contains(&format!("'{key}' is {kind}")), "{why}")
+            }
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        parse_page(br#"{"tags": null}"#, "tags", &[]),
+        Err(BadPage::Empty(_))
+    ));
+    let p = parse_page(
+        br#"{"tags": [], "contactTags": null}"#,
+        "tags",
+        &["contactTags"],
+    )
+    .unwrap();
+    assert!(p.extra[0].1.is_empty());
+}
+
+/// A record nested past the bound is unusable, named by its id; one at the bound is kept, and
+/// brackets inside strings do not count.
+#[test]
+fn the_depth_bound() {
+    let nest = |levels: usize| {
+        // The record is level 1; `levels - 1` lists inside it.
+        format!(
+            r#"{{"id": "42", "deep": {}1{}}}"#,
+            "[".repeat(levels - 1),
+            "]".repeat(levels - 1)
+        )
+    };
+    let at_bound = format!(r#"{{"x": [{}]}}"#, nest(MAX_DEPTH));
+    assert_eq!(
+        parse_page(at_bound.as_bytes(), "x", &[])
+            .unwrap()
+            .main
+            .len(),
+        1
+    );
+    for levels in [MAX_DEPTH + 1, 5_000] {
+        let body = format!(r#"{{"x": [{{"id": "1"}}, {}]}}"#, nest(levels));
+        match parse_page(body.as_bytes(), "x", &[]) {
+            Err(BadPage::Unusable(why)) => {
+                assert!(why.contains(r#"record "42" (item 1 of 'x')"#), "{why}");
+                assert!(why.contains("deeper than 64 levels"), "{why}");
+            }
+            other => panic!("{levels}: {other:?}"),
+        }
+    }
+    let brackets = format!(
+        r#"{{"x": [{{"id": "1", "s": "{}\"{}"}}]}}"#,
+        "[".repeat(100),
+        "{".repeat(100)
+    );
+    assert_eq!(
+        parse_page(brackets.as_bytes(), "x", &[])
+            .unwrap()
+            .main
+            .len(),
+        1
+    );
+    assert!(nested_deeper_than("[[]]", 1));
+    assert!(!nested_deeper_than("[[]]", 2));
+    assert!(!nested_deeper_than(r#"["\\", []]"#, 2));
+    assert!(nested_deeper_than(r#"["\\", [[]]]"#, 2));
 }
 
 #[test]
@@ -241,5 +374,56 @@ mod boundaries {
         );
         let long = format!(r#"{{"message":"{}"}}"#, "é".repeat(300));
         assert_eq!(error_message(long.as_bytes()), Some("é".repeat(200)));
+    }
+}
+
+/// Primary keys come out as strings: a top-level numeric `id` is quoted; string, null, nested and
+/// look-alike ids are left as they are, and nothing else in the text changes.
+#[test]
+fn numeric_ids_become_strings() {
+    for (text, want) in [
+        (r#"{"id":333}"#, r#"{"id":"333"}"#),
+        (
+            r#"{"name": "x", "id" : 12 , "n": 5}"#,
+            r#"{"name": "x", "id" : "12" , "n": 5}"#,
+        ),
+        (r#"{"id":-1.5e3}"#, r#"{"id":"-1.5e3"}"#),
+        (
+            r#"{"links": {"id": 7}, "s": "\"id\": 9", "id": 18446744073709551616}"#,
+            r#"{"links": {"id": 7}, "s": "\"id\": 9", "id": "18446744073709551616"}"#,
+        ),
+        (
+            r#"{"a": [{"id": 1}], "id": "4"}"#,
+            r#"{"a": [{"id": 1}], "id": "4"}"#,
+        ),
+        (r#"{"x": "id", "id": null}"#, r#"{"x": "id", "id": null}"#),
+        (r#"{"x": 1}"#, r#"{"x": 1}"#),
+        (r#"{"x": "\\", "id": 2}"#, r#"{"x": "\\", "id": "2"}"#),
+    ] {
+        let got = string_id_raw(text);
+        assert_eq!(got, want, "{text}");
+        let parsed: Value = serde_json::from_str(&got).unwrap();
+        assert!(!parsed["id"].is_number(), "{got}");
+        assert_eq!(matches!(got, Cow::Borrowed(_)), text == want, "{text}");
+    }
+}
+
+/// A record's id is found by scanning, so records serde_json will not take apart (a lone
+/// surrogate in any string, a number out of range) keep theirs; ids of other types are "".
+#[test]
+fn ids_of_records_serde_json_refuses() {
+    let id = |t: &str| record_id(&serde_json::value::RawValue::from_string(t.into()).unwrap());
+    assert_eq!(id(r#"{"s": "\ud800", "id": "7"}"#), "7");
+    assert_eq!(id(r#"{"n": 1e400, "id": 8}"#), "8");
+    assert_eq!(id(r#"{"id": "a\"b"}"#), "a\"b");
+    assert_eq!(id(r#"{"x": {"id": "1"}, "id" : -3.5}"#), "-3.5");
+    for none in [
+        r#"{"id": null}"#,
+        r#"{"id": {"a": 1}}"#,
+        r#"{"id": [1]}"#,
+        r#"{"x": 1}"#,
+        r#"{"id": true}"#,
+    ] {
+        assert_eq!(id(none), "", "{none}");
     }
 }

@@ -377,7 +377,13 @@ impl Gen {
             && clean_port
             && clean_path
             && !host.starts_with('.')
-            && !host.is_empty();
+            && !host.is_empty()
+            // A last part of digits only is an address in an odd spelling (`a.0`, `10.1`); at
+            // most three parts are made here, so never a plain IPv4 address.
+            && !host
+                .rsplit('.')
+                .next()
+                .is_some_and(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
         (format!("{scheme}{host}{port}{path}"), valid)
     }
 }

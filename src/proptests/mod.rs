@@ -16,5 +16,6 @@
 mod documents;
 mod fields;
 mod gen;
+mod hostile;
 mod oracle;
 mod structure;

@@ -2,8 +2,10 @@
 //! per behaviour. Helpers live in `crate::test_support`.
 
 mod churn_and_quirks;
+mod cursor_fallbacks;
 mod cursors_and_zones;
 mod failures;
+mod odd_shapes;
 mod offset_repairs;
 mod paging;
 mod planning;

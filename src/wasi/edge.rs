@@ -106,6 +106,16 @@ fn describe_error(e: &ErrorCode) -> TransportError {
                 "the host's TLS certificate was refused; check 'api_url'".into(),
             )
         }
+        ErrorCode::DestinationIpProhibited => {
+            return TransportError::Permanent(
+                "the host refused to connect: 'api_url' resolves to a loopback or private address (see the host's log)".into(),
+            )
+        }
+        ErrorCode::HttpRequestDenied => {
+            return TransportError::Permanent(
+                "the host refused the request (outside its allow-list); check 'api_url'".into(),
+            )
+        }
         ErrorCode::ConnectionRefused => "connection refused".into(),
         ErrorCode::ConnectionTerminated
         | ErrorCode::ConnectionReadTimeout

@@ -9,6 +9,9 @@
 #                  attrs 16.3.0 and jsonschema 2.6.0, so it shares an environment with nothing)
 #   .venv/cdk      requirements-cdk.txt      airbyte-cdk 7.39.1 and pytest (the standard source
 #                  tests, tests/airbyte_standard/)
+#   .venv/csv      requirements-csv.txt      meltanolabs-target-csv 0.5.0 (Meltano SDK: validates
+#                                            every record against its SCHEMA; jsonschema 4 for the
+#                                            replay test's Draft 7 check)
 # target-jsonl pins jsonschema==2.6.0 and target-duckdb needs jsonschema>=3.2.0, so the two
 # targets cannot share an environment (see README.md). Meltano and PyAirbyte get one each too:
 # PyAirbyte brings pydantic 2 and duckdb 1.4, the protocol-models env pydantic 1, target-duckdb
@@ -23,7 +26,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 venvs="$root/.venv"
 PY=${PYTHON:-python3}
-ENVS=(airbyte jsonl duckdb meltano pyairbyte singertools cdk)
+ENVS=(airbyte jsonl duckdb meltano pyairbyte singertools cdk csv)
 PIP_OPTS=(install --quiet --disable-pip-version-check --no-input --retries 2 --timeout 60)
 
 die() { echo "setup_venv: $*" >&2; exit 1; }

@@ -296,7 +296,7 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
     let filter = build_filter(def.name, q, quirks)?;
     let (limit, offset) = (q.limit(), q.offset());
     let reordered: Vec<Value>;
-    let recs = if quirks.ignore_order {
+    let recs = if quirks.ignore_order || quirks.ignore_contacts_order {
         reordered = quirks
             .served_order(def.name, ds.slice(def.name))
             .into_iter()
@@ -390,7 +390,42 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
         }
     }
     body.insert("meta".into(), Value::Object(meta));
+    apply_shape_quirks(def, ds, quirks, &mut body);
     Ok(Reply::ok(Value::Object(body)))
+}
+
+/// The list-shape switches: object-lists, a string for a list, a record nested too deep.
+fn apply_shape_quirks(
+    def: &StreamDef,
+    ds: &Dataset,
+    quirks: &Quirks,
+    body: &mut Map<String, Value>,
+) {
+    if quirks.deep_records.iter().any(|s| s == def.name) {
+        let last = ds.slice(def.name).last().and_then(|r| r.get("id")).cloned();
+        if let Some(Value::Array(list)) = body.get_mut(def.key) {
+            for r in list.iter_mut().filter(|r| r.get("id") == last.as_ref()) {
+                let mut deep = json!(1);
+                for _ in 0..100 {
+                    deep = json!([deep]);
+                }
+                r["deep"] = deep;
+            }
+        }
+    }
+    if quirks.string_lists.iter().any(|s| s == def.name) {
+        body.insert(def.key.into(), json!(""));
+    }
+    if quirks.object_lists {
+        for (k, v) in body.iter_mut() {
+            if k == "meta" {
+                continue;
+            }
+            if let Value::Array(list) = std::mem::take(v) {
+                *v = Quirks::php_object(list);
+            }
+        }
+    }
 }
 
 /// `include=` on contacts: (include name, child stream, extra hops as (hop, fk, stream, key)).

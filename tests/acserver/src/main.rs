@@ -24,7 +24,9 @@ const USAGE: &str = "usage: ac-test-server [options]
   --quirk NAME      behave as the real API may (off by default; repeatable): total-zero,
                     total-half, total-double, ignore-order, ignore-id-less, empty-braces,
                     empty-body, empty-no-list, schemas-503, churn=N:stream,stream (after every
-                    N API requests, each stream loses a record and gains one)
+                    N API requests, each stream loses a record and gains one), object-lists
+                    (lists as PHP objects), string-list=stream, deep-record=stream,
+                    ignore-contacts-order
   --filters-in-account-zone  read date filter values in the account's zone, ignoring the zone
                     they name (a UTC value is 5 hours later on this -05:00 account)
   --link-origin URL serve record links under URL instead of https://acct.api-us1.com

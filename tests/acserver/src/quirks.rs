@@ -41,12 +41,23 @@ pub struct Quirks {
     /// Offset-paged lists (every fixed stream but contacts) come in a stable order that is not
     /// by id, whatever `orders[...]` asks.
     pub ignore_order: bool,
+    /// Contacts come in a stable order that is not by id, whatever `orders[id]=...` asks
+    /// (`id_greater` and offsets still honoured): keyset paging cannot work (issue 18).
+    pub ignore_contacts_order: bool,
     /// `id_less` is ignored on contacts.
     pub ignore_id_less: bool,
     /// Pages with no records are answered in this shape.
     pub empty_as: Option<EmptyShape>,
     /// `customObjects/schemas` answers 503 (an HTML page).
     pub schemas_unavailable: bool,
+    /// Every non-empty list of a fixed-stream answer (main list and sideloads) comes as PHP's
+    /// `json_encode` writes an array with gaps in its keys: an object `{"0": …, "2": …}`,
+    /// its keys written in descending order.
+    pub object_lists: bool,
+    /// Streams whose list key holds a string (`""`) instead of a list, on every page.
+    pub string_lists: Vec<String>,
+    /// Streams whose last record (by id) is served nested 100 levels deep (an extra field).
+    pub deep_records: Vec<String>,
 }
 
 impl Quirks {
@@ -59,10 +70,14 @@ impl Quirks {
             "total-double" => self.total = Some(TotalQuirk::Double),
             "ignore-order" => self.ignore_order = true,
             "ignore-id-less" => self.ignore_id_less = true,
+            "ignore-contacts-order" => self.ignore_contacts_order = true,
             "empty-braces" => self.empty_as = Some(EmptyShape::Braces),
             "empty-body" => self.empty_as = Some(EmptyShape::EmptyBody),
             "empty-no-list" => self.empty_as = Some(EmptyShape::NoListKey),
             "schemas-503" => self.schemas_unavailable = true,
+            "object-lists" => self.object_lists = true,
+            "string-list" => self.string_lists.push(value.trim().to_string()),
+            "deep-record" => self.deep_records.push(value.trim().to_string()),
             "churn" => {
                 // churn=N:stream,stream
                 let (every, streams) = value.split_once(':').unwrap_or((value, "contacts"));
@@ -87,10 +102,24 @@ impl Quirks {
         }
     }
 
+    /// A list as PHP writes an array with gaps in its keys (see [`Quirks::object_lists`]); an
+    /// empty list stays `[]`, as PHP writes it.
+    pub fn php_object(list: Vec<Value>) -> Value {
+        if list.is_empty() {
+            return Value::Array(list);
+        }
+        let mut o = serde_json::Map::new();
+        for (i, r) in list.into_iter().enumerate().rev() {
+            o.insert((i * 2).to_string(), r);
+        }
+        Value::Object(o)
+    }
+
     /// Records of a stream in the order served to offset paging.
     pub fn served_order<'a>(&self, stream: &str, recs: &'a [Value]) -> Vec<&'a Value> {
         let mut v: Vec<&Value> = recs.iter().collect();
-        if self.ignore_order && stream != "contacts" {
+        let contacts = stream == "contacts";
+        if (self.ignore_order && !contacts) || (self.ignore_contacts_order && contacts) {
             v.sort_by_key(|r| hash_str(r.get("id").and_then(Value::as_str).unwrap_or("")));
         }
         v
@@ -109,8 +138,12 @@ mod tests {
             "total-zero",
             "ignore-order",
             "ignore-id-less",
+            "ignore-contacts-order",
             "empty-body",
             "schemas-503",
+            "object-lists",
+            "string-list=tags",
+            "deep-record=deals",
             "churn=3:tags,contacts",
         ] {
             assert!(q.set(n).is_ok(), "{n}");
@@ -119,7 +152,15 @@ mod tests {
         assert_eq!(q.empty_as, Some(EmptyShape::EmptyBody));
         assert_eq!(q.churn_every, 3);
         assert_eq!(q.churn_streams, ["tags", "contacts"]);
-        assert!(q.ignore_order && q.ignore_id_less && q.schemas_unavailable);
+        assert!(q.ignore_order && q.ignore_id_less && q.schemas_unavailable && q.object_lists);
+        assert!(q.ignore_contacts_order);
+        assert_eq!(
+            (&q.string_lists[..], &q.deep_records[..]),
+            (&["tags".to_string()][..], &["deals".to_string()][..])
+        );
+        assert_eq!(Quirks::php_object(vec![]), json!([]));
+        let o = Quirks::php_object(vec![json!({"id": "1"}), json!({"id": "2"})]);
+        assert_eq!(o, json!({"0": {"id": "1"}, "2": {"id": "2"}}));
         assert!(q.set("churn=x").is_err());
         assert!(q.set("nope").is_err());
         assert_eq!(Quirks::default(), Quirks::default().clone());
@@ -146,6 +187,8 @@ mod tests {
         assert_ne!(mixed, plain);
         assert_eq!(mixed, ids(q.served_order("tags", &recs)), "stable");
         assert_eq!(ids(q.served_order("contacts", &recs)), plain);
+        q.ignore_contacts_order = true;
+        assert_eq!(ids(q.served_order("contacts", &recs)), mixed);
     }
 
     #[test]

@@ -52,3 +52,40 @@ fn a_full_read_follows_no_link_in_the_records() {
     }
     assert_eq!(trap.connections(), 1);
 }
+
+/// Issue 18: through the wasmtime CLI (which has no other guard), an `api_url` written as a
+/// private, link-local, unique-local or IPv4-mapped private address fails check and read with a
+/// config error naming the address and its kind; the key is never in the output.
+#[test]
+fn private_address_literals_are_refused_by_the_component() {
+    let _g = serial();
+    let s = Scratch::new("private");
+    for (url, kind) in [
+        ("https://10.0.0.5", "10.0.0.5 is a private address"),
+        (
+            "https://169.254.169.254",
+            "169.254.169.254 is a link-local address",
+        ),
+        (
+            "https://[::ffff:10.0.0.5]",
+            "::ffff:10.0.0.5 is a private (IPv4-mapped) address",
+        ),
+        ("https://[fc00::1]", "fc00::1 is a unique-local address"),
+        ("https://[fdff::1]/api/3", "unique-local address"),
+        ("https://[fe80::1]:8443", "fe80::1 is a link-local address"),
+        ("https://167772165", "unusual spelling"),
+    ] {
+        let c = s.write("c.json", &config(url, KEY, 5.0));
+        for cmd in ["check", "read"] {
+            let run = wasmtime(&s, &[cmd, "--config", &c]);
+            assert_failed_cleanly(&run, url);
+            assert!(run.stdout.contains(kind), "{url} {cmd}: {}", run.stdout);
+            assert!(
+                run.stdout.contains("config_error") || cmd == "check",
+                "{url}: {}",
+                run.stdout
+            );
+            assert!(!run.stdout.contains(KEY) && !run.stderr.contains(KEY));
+        }
+    }
+}

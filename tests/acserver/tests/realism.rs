@@ -394,3 +394,108 @@ fn a_custom_object_schema_outage_fails_only_those_streams() {
         assert_exactly(&cname, srv.with_dataset(|d| d.ids(&name)), got.get(&cname));
     }
 }
+
+/// Issue 18: every list (main and sideloads) written as PHP writes an array with gaps in its
+/// keys, an object: every record delivered, once, and COMPLETE, in both modes and with contact
+/// children riding on the contact pages.
+#[test]
+fn lists_written_as_objects_lose_no_record() {
+    let _g = serial();
+    let q = Quirks {
+        object_lists: true,
+        ..Quirks::default()
+    };
+    read_both_modes("object-lists", q.clone(), 250, false);
+    read_modes("object-lists", q, 250, true, &[true]);
+}
+
+/// Issue 18: a list key holding a string, and a record nested past the bound, fail their stream
+/// (system_error, never COMPLETE) naming the key and type or the record's id; the other streams
+/// are delivered whole and the read exits 1.
+#[test]
+fn a_string_list_and_a_deep_record_fail_their_streams_only() {
+    let _g = serial();
+    let q = Quirks {
+        string_lists: vec!["tags".into()],
+        deep_records: vec!["deals".into()],
+        ..Quirks::default()
+    };
+    let srv = server(q, 150);
+    let last_deal = srv
+        .with_dataset(|d| d.ids("deals"))
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    let s = Scratch::new("shapes");
+    let c = s.write("c.json", &fast_config(&srv.base_url(), false));
+    let (cat, _) = discovered(&s, &c, false);
+    let cat = s.write("cat.json", &cat);
+    let run = wasmtime(&s, &["read", "--config", &c, "--catalog", &cat]);
+    assert_failed_cleanly(&run, "a read with a string list and a deep record");
+    let errs = errors(&run);
+    assert_eq!(
+        errs.get("tags").map(String::as_str),
+        Some("system_error"),
+        "{errs:?}"
+    );
+    assert_eq!(
+        errs.get("deals").map(String::as_str),
+        Some("system_error"),
+        "{errs:?}"
+    );
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    let messages: Vec<String> = run
+        .of_type("TRACE")
+        .into_iter()
+        .filter_map(|m| m["trace"]["error"]["message"].as_str().map(String::from))
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("'tags' is a string")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains(&format!("record \"{last_deal}\"")) && m.contains("deeper than 64")),
+        "{messages:?}"
+    );
+    let st = statuses(&run);
+    assert_eq!(st.get("tags").map(String::as_str), Some("INCOMPLETE"));
+    assert_eq!(st.get("deals").map(String::as_str), Some("INCOMPLETE"));
+    let complete = st.values().filter(|v| *v == "COMPLETE").count();
+    assert_eq!(complete + 2, st.len(), "{st:?}");
+    let got = ids_by_stream(&run.messages());
+    assert!(!got.get("deals").is_some_and(|d| d.contains(&last_deal)));
+    assert_eq!(
+        got.get("users").map(Vec::len),
+        Some(srv.with_dataset(|d| d.ids("users")).len())
+    );
+}
+
+/// Issue 18: a server that ignores `orders[id]=ASC` on contacts: keyset paging is impossible, so
+/// contacts fall back to the churn-safe offset paging with one warning, and every contact (and
+/// every contact child riding on the contact pages) is delivered once, COMPLETE, exit 0, in both
+/// modes.
+#[test]
+fn a_server_ignoring_the_contacts_order_falls_back_to_offset_paging() {
+    let _g = serial();
+    let q = Quirks {
+        ignore_contacts_order: true,
+        ..Quirks::default()
+    };
+    let mut runs = read_both_modes("contacts-order", q.clone(), 300, false);
+    runs.extend(read_modes("contacts-order", q, 300, true, &[false]));
+    for run in runs {
+        let warnings = run
+            .of_type("LOG")
+            .into_iter()
+            .filter(|m| {
+                m["log"]["level"] == "WARN"
+                    && m["log"]["message"].as_str().is_some_and(|t| {
+                        t.starts_with("contacts: ") && t.contains("reading it with offset paging")
+                    })
+            })
+            .count();
+        assert_eq!(warnings, 1, "one fallback warning for contacts");
+    }
+}
