@@ -224,6 +224,31 @@ fn what_is_left_is_said_only_while_records_are_short_of_the_total() {
     assert!(short > 0 && at_total == 1, "{:?}", sink.progress);
 }
 
+/// A page with no records yet (a count of 50, an empty list) says nothing about what is left:
+/// there is no rate to divide by.
+#[test]
+fn nothing_is_said_to_be_left_before_the_first_record() {
+    let cfg = client_config(json!({"requests_per_second": 1}));
+    let mut fake = Fake::new(6 * SECOND, |_: &str| {
+        crate::test_support::ok(json!({"tags": [], "meta": {"total": "50"}}))
+    });
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Progress::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![tags_job(StreamState::default())],
+        &mut sink,
+    );
+    let pages: Vec<&String> = sink
+        .progress
+        .iter()
+        .filter(|p| p.contains(" pages, "))
+        .collect();
+    assert!(!pages.is_empty(), "{:?}", sink.progress);
+    assert!(pages.iter().all(|p| !p.contains(" left")), "{pages:?}");
+}
+
 /// STATE `sourceStats.recordCount` over whole multi-page reads: each STATE counts the records of
 /// its stream since that stream's previous STATE (Airbyte's CDK resets its counter at every STATE,
 /// and the platform compares each count with what the destination committed for that state).
