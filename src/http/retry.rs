@@ -79,10 +79,6 @@ pub(crate) fn next_random(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-#[cfg(test)]
-#[path = "retry_tests.rs"]
-mod tests;
-
 /// Why a request is asked again, and when: what a [`Verdict::Retry`] (or a network failure, or
 /// an answer that could not be read) says about the next try.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,3 +198,7 @@ impl RetryPolicy {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "retry_tests.rs"]
+mod tests;
