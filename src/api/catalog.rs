@@ -56,10 +56,20 @@ pub(crate) struct Selected {
     pub(crate) note: Option<String>,
 }
 
-/// Reads a configured catalog. Every stream it names must be one of `known`.
+/// Reads a configured catalog. Every stream it names must be one of `known` (the tests' form of
+/// the rule; a read goes through [`ReadPlan::new`]).
+#[cfg(test)]
 pub(crate) fn parse_configured_catalog(
     text: &str,
     known: &[StreamDef],
+) -> Result<Vec<Selected>, String> {
+    parse_catalog_with(text, |name| known.iter().find(|d| d.name == name).cloned())
+}
+
+/// Reads a configured catalog whose streams `def_of` knows (None: an unknown stream).
+fn parse_catalog_with(
+    text: &str,
+    def_of: impl Fn(&str) -> Option<StreamDef>,
 ) -> Result<Vec<Selected>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("the catalog is not valid JSON ({e}); pass a configured catalog such as {{\"streams\": [{{\"stream\": {{\"name\": \"contacts\"}}, \"sync_mode\": \"incremental\"}}]}}"))?;
     let v = v.get("catalog").cloned().unwrap_or(v);
@@ -76,7 +86,7 @@ pub(crate) fn parse_configured_catalog(
             .or_else(|| s.get("name"))
             .and_then(Value::as_str)
             .ok_or_else(|| format!("catalog stream {i} has no stream.name"))?;
-        let def = known.iter().find(|d| d.name == name).ok_or_else(|| {
+        let def = def_of(name).ok_or_else(|| {
             format!("catalog stream {i} names unknown stream '{}'; run discover to see the streams of this account", name.chars().take(80).collect::<String>())
         })?;
         let mode = match s.get("sync_mode") {
@@ -149,22 +159,16 @@ impl ReadPlan {
         let Some(text) = catalog else {
             return Ok(ReadPlan { selected: None });
         };
-        let named: Vec<StreamDef> = serde_json::from_str::<Value>(text)
-            .ok()
-            .map(|v| v.get("catalog").cloned().unwrap_or(v))
-            .and_then(|v| v.get("streams").and_then(Value::as_array).cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|s| s.pointer("/stream/name").or_else(|| s.get("name")))
-            .filter_map(Value::as_str)
-            .filter(|n| n.starts_with(CUSTOM_PREFIX))
-            .map(|n| StreamDef {
-                name: n.to_string(),
-                ..custom_object_stream("", "")
-            })
-            .collect();
-        let known: Vec<StreamDef> = fixed.iter().cloned().chain(named).collect();
-        let selected = parse_configured_catalog(text, &known)?;
+        // A custom object stream is checked as any custom object stream (they share their cursor).
+        let selected =
+            parse_catalog_with(text, |name| match fixed.iter().find(|d| d.name == name) {
+                Some(d) => Some(d.clone()),
+                None if name.starts_with(CUSTOM_PREFIX) => Some(StreamDef {
+                    name: name.to_string(),
+                    ..custom_object_stream("", "")
+                }),
+                None => None,
+            })?;
         Ok(ReadPlan {
             selected: Some(selected),
         })

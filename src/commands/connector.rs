@@ -178,11 +178,11 @@ fn prefetch_first_pages(
     client: &mut Client,
     config: &Config,
     plan: &ReadPlan,
+    fixed: &[StreamDef],
     saved: &SavedStates,
 ) -> Result<(), Failure> {
-    let fixed = fixed_streams();
     let mut early_jobs = Vec::new();
-    for (name, incremental) in plan.streams(&fixed) {
+    for (name, incremental) in plan.streams(fixed) {
         if let Some(def) = fixed.iter().find(|d| d.name == name) {
             early_jobs.push(job(def.clone(), incremental, saved)?);
         }
@@ -251,15 +251,16 @@ pub(crate) fn read(
         None => Default::default(),
     };
     // Everything that can be checked without the network is checked first.
-    let plan = ReadPlan::new(catalog, &fixed_streams()).map_err(Failure::config)?;
-    check_saved_states(&saved, &fixed_streams())?;
+    let fixed = fixed_streams();
+    let plan = ReadPlan::new(catalog, &fixed).map_err(Failure::config)?;
+    check_saved_states(&saved, &fixed)?;
     let mut client = Client::new(transport, config);
     let wants_custom = plan.wants_custom(saved.keys());
     if wants_custom {
         // One round trip for the key check and the first schemas page, not two.
         client.prefetch(CUSTOM_SCHEMAS_FIRST_PAGE);
     }
-    prefetch_first_pages(&mut client, config, &plan, &saved)?;
+    prefetch_first_pages(&mut client, config, &plan, &fixed, &saved)?;
     client.verify_key().map_err(|f| Failure {
         kind: f.kind,
         message: format!("cannot read {}: {}", config.base.host, f.message),

@@ -333,7 +333,10 @@ impl<'t> Client<'t> {
                 }
             };
             let what = format!("the request for {path}");
-            match (self.policy).after_failure(&mut budget, &again, &mut self.random, &what) {
+            match self
+                .policy
+                .after_failure(&mut budget, &again, &mut self.random, &what)
+            {
                 NextTry::GiveUp(failure) => return Err(failure),
                 NextTry::After {
                     delay_ns,
