@@ -38,13 +38,14 @@ pub(crate) fn singer_catalog(airbyte: &Value) -> Value {
                 top["valid-replication-keys"] = json!([c]);
             }
             let mut metadata = vec![json!({"breadcrumb": [], "metadata": top})];
-            if let Some(props) = s.pointer("/json_schema/properties").and_then(Value::as_object) {
+            let schema = singer_schema(&s["json_schema"]);
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
                 for p in props.keys() {
                     let automatic = p == "id" || Some(p.as_str()) == cursor;
                     metadata.push(json!({"breadcrumb": ["properties", p], "metadata": {"inclusion": if automatic { "automatic" } else { "available" }}}));
                 }
             }
-            let mut e = json!({"tap_stream_id": name, "stream": name, "schema": s["json_schema"], "key_properties": ["id"],
+            let mut e = json!({"tap_stream_id": name, "stream": name, "schema": schema, "key_properties": ["id"],
                 "replication_method": if cursor.is_some() { "INCREMENTAL" } else { "FULL_TABLE" }, "metadata": metadata});
             if let Some(c) = cursor {
                 e["replication_key"] = json!(c);
@@ -53,6 +54,21 @@ pub(crate) fn singer_catalog(airbyte: &Value) -> Value {
         })
         .collect();
     json!({"streams": entries})
+}
+
+/// The column that marks a deletion in Singer: targets with `hard_delete` delete the row whose
+/// record carries it (target-duckdb, pipelinewise targets, Meltano SDK targets).
+pub(crate) const SINGER_DELETED_AT: &str = "_sdc_deleted_at";
+
+/// A stream's Airbyte schema in Singer's terms: the deletion column under Singer's name.
+fn singer_schema(airbyte: &Value) -> Value {
+    let mut schema = airbyte.clone();
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        if let Some(column) = props.remove(crate::output::airbyte::AIRBYTE_DELETED_AT) {
+            props.insert(SINGER_DELETED_AT.into(), column);
+        }
+    }
+    schema
 }
 
 /// The Singer catalog as `--discover` prints it: indented, as Singer taps print theirs, so no
@@ -165,7 +181,7 @@ pub(crate) fn default_streams(airbyte: &Value) -> Result<Vec<SingerStream>, Stri
 pub(crate) fn as_configured_catalog(streams: &[SingerStream]) -> String {
     let list: Vec<Value> = streams
         .iter()
-        .map(|s| json!({"stream": {"name": s.name}, "sync_mode": if s.incremental { "incremental" } else { "full_refresh" }}))
+        .map(|s| json!({"stream": {"name": s.name}, "sync_mode": if s.incremental { "incremental" } else { "full_refresh" }, "destination_sync_mode": "append_dedup"}))
         .collect();
     json!({"streams": list}).to_string()
 }

@@ -31,6 +31,8 @@ fn discover_then_select() {
     assert!(!sel[1].incremental);
     let conf: Value = serde_json::from_str(&as_configured_catalog(&sel)).unwrap();
     assert_eq!(conf["streams"][0]["sync_mode"], "incremental");
+    // Singer targets upsert on key_properties: deletions are wanted for every stream.
+    assert_eq!(conf["streams"][0]["destination_sync_mode"], "append_dedup");
     cat["streams"][0]["metadata"][0]["metadata"]["replication-method"] = json!("FULL_TABLE");
     assert!(!selected_streams(&cat.to_string()).unwrap()[0].incremental);
 }
