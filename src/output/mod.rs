@@ -115,6 +115,13 @@ impl Sink for Writer<'_> {
         self.side(&log_line(level, message));
     }
     fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64) {
+        if let Protocol::Singer(w) = &mut self.protocol {
+            if matches!(status, StreamStatus::Complete | StreamStatus::Incomplete) {
+                if let Some(line) = w.flush() {
+                    self.term.out(&line);
+                }
+            }
+        }
         self.side(&status_line(stream, status, emitted_at));
     }
     fn error(&mut self, e: &ErrorEvent, emitted_at: u64) {

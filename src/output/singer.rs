@@ -221,6 +221,12 @@ pub(crate) struct SingerWriter {
     streams: Vec<SingerStream>,
     announced: std::collections::HashSet<String>,
     bookmarks: Map<String, Value>,
+    /// Bytes of RECORD lines since the last STATE line.
+    record_bytes: usize,
+    /// Length of the last STATE line.
+    state_bytes: usize,
+    /// A newer state than the last STATE line is held back.
+    pending: bool,
 }
 
 impl SingerWriter {
@@ -230,6 +236,9 @@ impl SingerWriter {
             streams,
             announced: Default::default(),
             bookmarks,
+            record_bytes: 0,
+            state_bytes: 0,
+            pending: false,
         }
     }
 
@@ -251,17 +260,36 @@ impl SingerWriter {
     ) -> Vec<String> {
         let mut out = Vec::with_capacity(1);
         self.announce(stream, &mut out);
-        out.push(record_message(stream_json, data_json, emitted_at_ms));
+        let line = record_message(stream_json, data_json, emitted_at_ms);
+        self.record_bytes += line.len();
+        out.push(line);
         out
     }
 
-    /// Lines for one stream's new state.
+    /// Lines for one stream's new state. One STATE carries every stream's bookmark, and
+    /// bookmarks can be large (the ids deletions are found against), so a STATE goes out only
+    /// once the records since the last one outweigh it; a held one goes out at the latest with
+    /// the next stream end ([`SingerWriter::flush`]).
     pub(crate) fn state(&mut self, stream: &str, state: &Value) -> Vec<String> {
         let mut out = Vec::with_capacity(1);
         self.announce(stream, &mut out);
         self.bookmarks.insert(stream.to_string(), state.clone());
-        out.push(state_message(&self.bookmarks));
+        self.pending = true;
+        if self.record_bytes >= self.state_bytes {
+            out.extend(self.flush());
+        }
         out
+    }
+
+    /// The held STATE line, if any.
+    pub(crate) fn flush(&mut self) -> Option<String> {
+        if !std::mem::take(&mut self.pending) {
+            return None;
+        }
+        let line = state_message(&self.bookmarks);
+        self.state_bytes = line.len();
+        self.record_bytes = 0;
+        Some(line)
     }
 }
 
