@@ -1,5 +1,6 @@
 //! Planning: jobs grouped into tasks, one paged list each, and the state a task pages with.
 
+use super::newest::{newest_first, Newest};
 use super::{Job, SERVER_FILTER_MARGIN_S};
 use crate::api::streams::{Paging, ServerFilter, StreamDef};
 use crate::documents::config::Config;
@@ -140,6 +141,8 @@ pub(super) struct Task {
     pub(super) offset: OffsetPager,
     /// Keyset (id range) paging's state.
     pub(super) ranges: RangePager,
+    /// A newest-first pass down to the cursor, while it is one (issue 20).
+    pub(super) newest: Option<Newest>,
     /// Requests made, pages taken, times and outcome.
     pub(super) stats: TaskStats,
 }
@@ -244,6 +247,7 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
             split,
             ..Default::default()
         },
+        newest: None,
         stats: TaskStats::default(),
     }
 }
@@ -261,6 +265,7 @@ pub(crate) fn first_pages(jobs: &[Job], config: &Config, api_path: &str, n: usiz
                 &slot.pos,
                 t.since.as_deref(),
                 &t.include,
+                t.newest.as_ref().map(|n| n.field.as_str()),
             ))
         })
         .take(n)
@@ -318,12 +323,19 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         } else {
             None
         };
-        // A server-filtered pass sees only what changed: no deletions can be found from it.
+        let newest = since
+            .is_none()
+            .then(|| newest_first(&job, config))
+            .flatten();
+        // A server-filtered or newest-first pass sees only what changed: no deletions can be
+        // found from it.
         let out = Out {
-            pass_ids: out.pass_ids.filter(|_| since.is_none()),
+            pass_ids: out.pass_ids.filter(|_| since.is_none() && newest.is_none()),
             ..out
         };
-        tasks.push(new_task(job.def, out, since));
+        let mut task = new_task(job.def, out, since);
+        task.newest = newest;
+        tasks.push(task);
     }
     // Children ride on their parent's pages when the parent is read in full (a server-filtered
     // parent pass would miss children that changed without their parent) and both resume from
@@ -342,7 +354,14 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             t.include.push(key);
             t.outs.push(out);
         } else {
-            tasks.push(new_task(job.def, out, None));
+            let newest = newest_first(&job, config);
+            let out = Out {
+                pass_ids: out.pass_ids.filter(|_| newest.is_none()),
+                ..out
+            };
+            let mut task = new_task(job.def, out, None);
+            task.newest = newest;
+            tasks.push(task);
         }
     }
     tasks
