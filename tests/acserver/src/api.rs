@@ -818,8 +818,10 @@ mod tests {
                 got.len() > 10 && got.windows(2).all(|w| w[0] >= w[1]),
                 "{path}: {got:?}"
             );
-            let mut ignoring = Quirks::default();
-            ignoring.ignore_order = true;
+            let ignoring = Quirks {
+                ignore_order: true,
+                ..Quirks::default()
+            };
             let r = route_with(&format!("/api/3/{path}"), &q, &ds, &[], &ignoring);
             let got = ms(&r.body, key, field);
             assert!(

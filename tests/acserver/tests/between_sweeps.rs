@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const KEY: &str = "between-sweeps-key-0ddba11";
 
+/// Record ids by connector stream.
+type Ids = BTreeMap<String, BTreeSet<String>>;
+
 fn server(ignore_order: bool) -> Server {
     let cfg = ServerConfig {
         api_key: KEY.into(),
@@ -42,15 +45,7 @@ fn streams(srv: &Server) -> Vec<(String, String)> {
 /// Two incremental syncs with changes between; the second's records per stream, its requests
 /// per path, its LOG messages, and what it must deliver (for contact_tags, read newest first by
 /// creation: rows changed in place wait for the sweep, so the test's changes there are inserts).
-fn two_syncs(
-    srv: &Server,
-    extra: Value,
-) -> (
-    BTreeMap<String, BTreeSet<String>>,
-    BTreeMap<String, Vec<String>>,
-    String,
-    BTreeMap<String, BTreeSet<String>>,
-) {
+fn two_syncs(srv: &Server, extra: Value) -> (Ids, BTreeMap<String, Vec<String>>, String, Ids) {
     let s = Scratch::new("between");
     let mut cfg: Value = serde_json::from_str(&config(&srv.base_url(), KEY, 50.0)).unwrap();
     cfg["sideload_contact_children"] = Value::Bool(false);
