@@ -543,7 +543,11 @@ fn answer(
             "contacts" => ds.delete_with_children(
                 "contacts",
                 n("delete"),
-                &["contact_tags", "contact_lists", "contact_custom_field_values"],
+                &[
+                    "contact_tags",
+                    "contact_lists",
+                    "contact_custom_field_values",
+                ],
                 "contact",
             ),
             _ => ds.delete(&stream, n("delete")),
