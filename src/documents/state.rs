@@ -171,6 +171,53 @@ fn instant(v: Option<&Value>, stream: &str, key: &str) -> Result<Option<Instant>
     }
 }
 
+/// Where an unfinished pass goes on, from a state object's `resume`.
+fn resume_of(obj: &Map<String, Value>, stream: &str) -> Result<Option<Resume>, StateError> {
+    Ok(match obj.get("resume") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(r)) => {
+            Some(if let Some(o) = r.get("offset") {
+                let o = o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?;
+                match r.get("last_ids") {
+                None | Some(Value::Null) => Resume::Offset(o),
+                Some(Value::Array(ids)) if ids.len() <= 100 && ids.iter().all(|i| i.as_str().is_some_and(|s| s.len() <= 100)) => Resume::OffsetAfter(o, ids.iter().filter_map(|i| i.as_str().map(String::from)).collect()),
+                Some(other) => return Err(StateError(format!("state of stream '{stream}': resume.last_ids must be a list of at most 100 id strings, found {}", short_json(other)))),
+            }
+            } else if let Some(a) = r.get("id_greater") {
+                Resume::Ranges(vec![IdRange {
+                    after: id_value(a, stream, "resume.id_greater")?,
+                    below: None,
+                }])
+            } else if let Some(list) = r.get("ranges") {
+                let items = list.as_array().filter(|a| a.len() <= 1000).ok_or_else(|| StateError(format!("state of stream '{stream}': resume.ranges must be a list of at most 1000 ranges")))?;
+                let mut ranges = Vec::new();
+                for item in items {
+                    let after = id_value(
+                        item.get("after").unwrap_or(&Value::Null),
+                        stream,
+                        "resume.ranges[].after",
+                    )?;
+                    let below = id_value(
+                        item.get("below").unwrap_or(&Value::Null),
+                        stream,
+                        "resume.ranges[].below",
+                    )?;
+                    ranges.push(IdRange { after, below });
+                }
+                Resume::Ranges(ranges)
+            } else {
+                return Err(StateError(format!("state of stream '{stream}': resume must hold 'offset', 'id_greater' or 'ranges'")));
+            })
+        }
+        Some(other) => {
+            return Err(StateError(format!(
+                "state of stream '{stream}': resume must be an object, found {}",
+                type_name(other)
+            )))
+        }
+    })
+}
+
 impl StreamState {
     /// Reads one stream's state object. `cursor_field` lets a Singer-style bookmark
     /// (`{"udate": "…"}`) stand in for `cursor`, and a bare timestamp string (what singer-io's
@@ -214,47 +261,7 @@ impl StreamState {
                 st.cursor = instant(obj.get(f), stream, f)?;
             }
         }
-        st.resume = match obj.get("resume") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(r)) => Some(if let Some(o) = r.get("offset") {
-                let o = o.as_u64().ok_or_else(|| StateError(format!("state of stream '{stream}': resume.offset must be a whole number, found {}", short_json(o))))?;
-                match r.get("last_ids") {
-                    None | Some(Value::Null) => Resume::Offset(o),
-                    Some(Value::Array(ids)) if ids.len() <= 100 && ids.iter().all(|i| i.as_str().is_some_and(|s| s.len() <= 100)) => Resume::OffsetAfter(o, ids.iter().filter_map(|i| i.as_str().map(String::from)).collect()),
-                    Some(other) => return Err(StateError(format!("state of stream '{stream}': resume.last_ids must be a list of at most 100 id strings, found {}", short_json(other)))),
-                }
-            } else if let Some(a) = r.get("id_greater") {
-                Resume::Ranges(vec![IdRange {
-                    after: id_value(a, stream, "resume.id_greater")?,
-                    below: None,
-                }])
-            } else if let Some(list) = r.get("ranges") {
-                let items = list.as_array().filter(|a| a.len() <= 1000).ok_or_else(|| StateError(format!("state of stream '{stream}': resume.ranges must be a list of at most 1000 ranges")))?;
-                let mut ranges = Vec::new();
-                for item in items {
-                    let after = id_value(
-                        item.get("after").unwrap_or(&Value::Null),
-                        stream,
-                        "resume.ranges[].after",
-                    )?;
-                    let below = id_value(
-                        item.get("below").unwrap_or(&Value::Null),
-                        stream,
-                        "resume.ranges[].below",
-                    )?;
-                    ranges.push(IdRange { after, below });
-                }
-                Resume::Ranges(ranges)
-            } else {
-                return Err(StateError(format!("state of stream '{stream}': resume must hold 'offset', 'id_greater' or 'ranges'")));
-            }),
-            Some(other) => {
-                return Err(StateError(format!(
-                    "state of stream '{stream}': resume must be an object, found {}",
-                    type_name(other)
-                )))
-            }
-        };
+        st.resume = resume_of(obj, stream)?;
         Ok(st)
     }
 

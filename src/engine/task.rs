@@ -312,20 +312,11 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             t.outs.push(out);
             continue;
         }
-        let since = if job.incremental
-            && job.def.filter != ServerFilter::None
-            && !job.sweep
-            && !complete_parents.contains(&job.def.name.as_str())
-        {
-            let base: Option<Instant> = out
-                .state
-                .cursor
-                .map(|c| c.plus_seconds(-config.lookback_window_seconds.max(job.def.lookback_s)))
-                .or(config.start_date);
-            base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339())
-        } else {
-            None
-        };
+        let since = server_filter(
+            &job,
+            config,
+            complete_parents.contains(&job.def.name.as_str()),
+        );
         let newest = since
             .is_none()
             .then(|| newest_first(&job, config))
@@ -340,9 +331,28 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         task.newest = newest;
         tasks.push(task);
     }
-    // A child rides on its parent's pages when both resume from the same place and the parent
-    // pass is complete, or is filtered and the child has no newest-first reading of its own;
-    // otherwise it pages its own list.
+    seat_children(&mut tasks, children, config);
+    tasks
+}
+
+/// The server-side filter value of a job's pass, when it is filtered: an incremental stream
+/// with a filter, no sweep due and no child that needs its parent complete.
+fn server_filter(job: &Job, config: &Config, must_be_complete: bool) -> Option<String> {
+    if !job.incremental || job.def.filter == ServerFilter::None || job.sweep || must_be_complete {
+        return None;
+    }
+    let base: Option<Instant> = job
+        .state
+        .cursor
+        .map(|c| c.plus_seconds(-config.lookback_window_seconds.max(job.def.lookback_s)))
+        .or(config.start_date);
+    base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339())
+}
+
+/// Seats each child job: it rides on its parent's pages when both resume from the same place and
+/// the parent pass is complete, or is filtered and the child has no newest-first reading of its
+/// own; otherwise it pages its own list.
+fn seat_children(tasks: &mut Vec<Task>, children: Vec<Job>, config: &Config) {
     for job in children {
         let Some(side) = job.def.rides_on else {
             continue;
@@ -372,7 +382,6 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             tasks.push(task);
         }
     }
-    tasks
 }
 
 /// Names a page request for messages.
