@@ -314,6 +314,16 @@ impl Server {
         r
     }
 
+    /// Runs `f` on the live config (holding its lock), e.g. between two syncs:
+    /// `srv.with_config(|c| c.quirks.empty_streams = vec!["tags".into()])`. Every request
+    /// answered after it sees the change (cached answers are dropped). What is read only at
+    /// [`Server::start`] — `log_path`, `account_keys`, `kernel_arrival` — keeps its start value.
+    pub fn with_config<R>(&self, f: impl FnOnce(&mut ServerConfig) -> R) -> R {
+        let r = f(&mut lock(&self.shared.config));
+        self.shared.cache.clear();
+        r
+    }
+
     /// Changes the fault probability (clamped to 0..=1).
     pub fn set_fault_rate(&self, rate: f64) {
         lock(&self.shared.config).fault_rate = if rate.is_nan() {
@@ -1049,5 +1059,51 @@ mod tests {
             get(server.port(), "/api/3/users/me", Some("test-key")).0,
             200
         );
+    }
+
+    #[test]
+    fn with_config_switches_a_stream_empty_or_forbidden_between_requests() {
+        let cfg = ServerConfig {
+            rate_limit_per_sec: None,
+            ..ServerConfig::default()
+        };
+        let Ok(server) = Server::start(cfg, small()) else {
+            panic!("start failed")
+        };
+        let tags = |server: &Server| {
+            let (st, _, body) = get(server.port(), "/api/3/tags?limit=100", Some("test-key"));
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            (
+                st,
+                v["tags"].as_array().map(Vec::len),
+                v["meta"]["total"].clone(),
+            )
+        };
+        assert_eq!(tags(&server), (200, Some(12), json!("12")));
+        server.with_config(|c| c.quirks.empty_streams = vec!["tags".into()]);
+        assert_eq!(tags(&server), (200, Some(0), json!("0")));
+        // Only that stream.
+        let (st, _, body) = get(server.port(), "/api/3/lists?limit=100", Some("test-key"));
+        assert!(st == 200 && body.contains("\"total\":\"5\""), "{body}");
+        server.with_config(|c| {
+            c.quirks.empty_streams.clear();
+            c.disabled_features = vec!["tags".into()];
+        });
+        assert_eq!(tags(&server).0, 403);
+        server.with_config(|c| c.disabled_features.clear());
+        assert_eq!(tags(&server), (200, Some(12), json!("12")));
+        // The answer cache does not keep an answer across a switch.
+        let cached = ServerConfig {
+            rate_limit_per_sec: None,
+            cache_answers: true,
+            ..ServerConfig::default()
+        };
+        let Ok(server) = Server::start(cached, small()) else {
+            panic!("start failed")
+        };
+        assert_eq!(tags(&server).1, Some(12));
+        assert_eq!(tags(&server).1, Some(12));
+        server.with_config(|c| c.disabled_features = vec!["tags".into()]);
+        assert_eq!(tags(&server).0, 403);
     }
 }
