@@ -44,33 +44,47 @@ def max_in_window(starts_ms, window=1000.0):
         best = max(best, hi - lo + 1)
     return best
 
-def run_read(component, workdir, config):
+def dedup_catalog(component, workdir):
+    """A configured catalog of every discovered stream, full refresh into a deduplicating
+    destination: the connector then keeps every stream's ids and finds deletions (issue 19)."""
+    out = subprocess.run(["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", component,
+                          "discover", "--config", "/data/config.json"], capture_output=True, text=True, check=True)
+    cat = next(json.loads(l)["catalog"] for l in out.stdout.splitlines() if l.startswith('{"type":"CATALOG"'))
+    streams = [{"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "append_dedup"} for s in cat["streams"]]
+    with open(os.path.join(workdir, "catalog.json"), "w") as f:
+        json.dump({"streams": streams}, f)
+    return ["--catalog", "/data/catalog.json"]
+
+def run_read(component, workdir, config, tracked=False):
     with open(os.path.join(workdir, "config.json"), "w") as f:
         json.dump(config, f)
+    catalog = dedup_catalog(component, workdir) if tracked else []
     out_path = os.path.join(workdir, "records.jsonl")
     t0 = time.monotonic()
     with open(out_path, "wb") as out, open(os.path.join(workdir, "read.log"), "wb") as err:
         proc = subprocess.Popen(["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", component,
-                                 "read", "--config", "/data/config.json"], stdout=out, stderr=err)
+                                 "read", "--config", "/data/config.json", *catalog], stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
-    records = {}
+    records, state_bytes = {}, 0
     with open(out_path) as f:
         for line in f:
             if line.startswith('{"type":"RECORD"'):
                 stream = json.loads(line)["record"]["stream"]
                 records[stream] = records.get(stream, 0) + 1
+            elif line.startswith('{"type":"STATE"'):
+                state_bytes = max(state_bytes, len(line))
     return {"exit": os.waitstatus_to_exitcode(status), "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "records": records}
+            "peak_rss_mb": usage.ru_maxrss / 1024, "records": records, "max_state_bytes": state_bytes}
 
-def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, jitter=0):
+def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, jitter=0, tracked=False):
     workdir = tempfile.mkdtemp(prefix="ac-bench-")
     log = os.path.join(workdir, "server.jsonl")
     key = "bench-key"
     extra = ([] if headers else ["--no-rate-headers"]) + (["--arrival-jitter-ms", str(jitter)] if jitter else [])
     server, base = start_server(args.server, log, contacts, rps, latency, key, extra)
     try:
-        r = run_read(args.component, workdir, {"api_url": base, "api_key": key, "requests_per_second": connector_rps})
+        r = run_read(args.component, workdir, {"api_url": base, "api_key": key, "requests_per_second": connector_rps}, tracked)
     finally:
         server.terminate(); server.wait()
     reqs = [json.loads(l) for l in open(log)]
@@ -86,7 +100,7 @@ def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, ji
         "http_429": sum(1 for q in reqs if q["status"] == 429), "records": total_records,
         "http_429_per_1000": 1000 * sum(1 for q in reqs if q["status"] == 429) / max(1, len(reqs)),
         "records_per_s": total_records / r["wall_s"], "cpu_us_per_record": r["cpu_s"] * 1e6 / max(1, total_records),
-        "peak_rss_mb": r["peak_rss_mb"],
+        "peak_rss_mb": r["peak_rss_mb"], "max_state_bytes": r["max_state_bytes"],
     }
     print(f"  {name}: {row['requests']} requests (fewest {fewest}), {row['wall_s']:.1f} s (floor {floor:.1f} s), "
           f"wall/floor {row['wall_vs_floor']:.3f}, {row['http_429']} 429s, {row['records']} records, exit {row['exit']}", flush=True)
@@ -125,16 +139,20 @@ def main():
         for n in sizes:
             plan.append((f"rate {args.rate:g}, 1000 ms, jitter 0-{args.jitter} ms", n, 1000, rps, args.rate, True, args.jitter))
     plan.append(("unthrottled, 0 ms", args.big, 0, 0, 100, True, 0))
+    # Deletions tracked (every stream's ids kept, issue 19): the same requests as the row above,
+    # memory flat in the account's size, and the largest STATE line.
+    for n in [args.big // 10, args.big]:
+        plan.append(("unthrottled, 0 ms, deletions tracked", n, 0, 0, 100, True, 0, True))
     only = [w.strip() for w in args.only.split(",") if w.strip()]
     rows = []
-    for (name, n, lat, srv_rps, conn_rps, headers, jitter) in plan:
+    for (name, n, lat, srv_rps, conn_rps, headers, jitter, *tracked) in plan:
         if only and not any(w in f"{name} {n}" for w in only):
             continue
-        rows.append(scenario(args, name, n, lat, srv_rps, conn_rps, headers, jitter))
+        rows.append(scenario(args, name, n, lat, srv_rps, conn_rps, headers, jitter, bool(tracked)))
     cols = [("scenario", "{}"), ("contacts", "{}"), ("requests", "{}"), ("fewest_requests", "{}"), ("requests_vs_fewest", "{:.3f}"),
             ("wall_s", "{:.1f}"), ("floor_s", "{:.1f}"), ("wall_vs_floor", "{:.3f}"), ("achieved_rps", "{:.2f}"),
             ("max_in_1s", "{}"), ("http_429", "{}"), ("http_429_per_1000", "{:.2f}"), ("records", "{}"), ("records_per_s", "{:.0f}"),
-            ("cpu_us_per_record", "{:.1f}"), ("peak_rss_mb", "{:.1f}"), ("exit", "{}")]
+            ("cpu_us_per_record", "{:.1f}"), ("peak_rss_mb", "{:.1f}"), ("max_state_bytes", "{}"), ("exit", "{}")]
     lines = ["| " + " | ".join(c for c, _ in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         lines.append("| " + " | ".join(f.format(r[c]) for c, f in cols) + " |")

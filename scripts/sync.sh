@@ -14,7 +14,7 @@ python3 - "$OUT/catalog.json" "$OUT/configured_catalog.json" <<'PY'
 import json, sys
 streams = json.load(open(sys.argv[1]))["catalog"]["streams"]
 conf = {"streams": [{"stream": s, "sync_mode": "incremental" if "incremental" in s["supported_sync_modes"] else "full_refresh",
-                     "destination_sync_mode": "append"} for s in streams]}
+                     "destination_sync_mode": "append_dedup"} for s in streams]}
 json.dump(conf, open(sys.argv[2], "w"))
 PY
 STATE_ARGS=()

@@ -3,10 +3,18 @@
 use crate::api::schemas::schema_for;
 use crate::api::streams::{custom_object_stream, StreamDef};
 use crate::documents::config::{short_json, type_name};
+use crate::output::airbyte::AIRBYTE_DELETED_AT;
 use serde_json::{json, Value};
 
-/// One Airbyte stream entry of the discovered catalog.
-pub(crate) fn airbyte_stream(def: &StreamDef, schema: Value) -> Value {
+/// One Airbyte stream entry of the discovered catalog. Every schema declares the deletion
+/// column, nullable, as CDC sources do.
+pub(crate) fn airbyte_stream(def: &StreamDef, mut schema: Value) -> Value {
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        props.insert(
+            AIRBYTE_DELETED_AT.into(),
+            json!({"type": ["null", "string"], "format": "date-time"}),
+        );
+    }
     let mut s = json!({
         "name": def.name,
         "json_schema": schema,
@@ -52,6 +60,10 @@ pub(crate) struct Selected {
     pub(crate) name: String,
     /// Incremental (true) or full refresh.
     pub(crate) incremental: bool,
+    /// Whether deletions are emitted: the destination keeps rows from sync to sync (incremental,
+    /// or a `*_dedup` destination mode; Singer targets upsert) and can drop them on a deletion
+    /// record. A full refresh into an overwritten table needs none.
+    pub(crate) deletions: bool,
     /// What the run does differently from what the catalog asked (logged, not refused).
     pub(crate) note: Option<String>,
 }
@@ -129,12 +141,17 @@ fn parse_catalog_with(
                 ));
             }
         }
+        let dedup = s
+            .get("destination_sync_mode")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.ends_with("_dedup"));
         if out.iter().any(|x| x.name == name) {
             return Err(format!("catalog names stream '{name}' twice"));
         }
         out.push(Selected {
             name: name.to_string(),
             incremental,
+            deletions: incremental || dedup,
             note,
         });
     }
@@ -188,10 +205,18 @@ impl ReadPlan {
 
     /// The streams to read, with their mode, among `known` (the catalog's order, or `known`'s).
     /// A selected stream missing from `known` is in the list too: the caller reports it.
-    pub(crate) fn streams(&self, known: &[StreamDef]) -> Vec<(String, bool)> {
+    pub(crate) fn streams(&self, known: &[StreamDef]) -> Vec<Selected> {
         match &self.selected {
-            None => known.iter().map(|d| (d.name.clone(), false)).collect(),
-            Some(s) => s.iter().map(|s| (s.name.clone(), s.incremental)).collect(),
+            None => known
+                .iter()
+                .map(|d| Selected {
+                    name: d.name.clone(),
+                    incremental: false,
+                    deletions: false,
+                    note: None,
+                })
+                .collect(),
+            Some(s) => s.clone(),
         }
     }
 

@@ -12,11 +12,13 @@ fn parse_and_validate() {
             Selected {
                 name: "contacts".into(),
                 incremental: true,
+                deletions: true,
                 note: None
             },
             Selected {
                 name: "tags".into(),
                 incremental: false,
+                deletions: false,
                 note: None
             }
         ]
@@ -86,11 +88,17 @@ mod boundaries {
         let custom = json!({"type": "object", "properties": {"id": {"type": "string"}, "x": {}}});
         let streams = discovered_streams(&defs, &[("tags".into(), custom.clone())]);
         assert_eq!(streams.len(), defs.len());
+        // Every schema declares the deletion column, nullable (issue 19).
+        let with_deleted_at = |mut s: serde_json::Value| {
+            s["properties"]["_ab_cdc_deleted_at"] =
+                json!({"type": ["null", "string"], "format": "date-time"});
+            s
+        };
         let tags = streams.iter().find(|s| s["name"] == "tags").unwrap();
-        assert_eq!(tags["json_schema"], custom);
+        assert_eq!(tags["json_schema"], with_deleted_at(custom.clone()));
         let deals = streams.iter().find(|s| s["name"] == "deals").unwrap();
-        assert_eq!(deals["json_schema"], schema_for("deals"));
-        assert_ne!(deals["json_schema"], custom);
+        assert_eq!(deals["json_schema"], with_deleted_at(schema_for("deals")));
+        assert_ne!(deals["json_schema"], with_deleted_at(custom));
         assert_eq!(deals["source_defined_primary_key"], json!([["id"]]));
         assert_eq!(deals["source_defined_cursor"], json!(true));
         assert!(tags.get("source_defined_cursor").is_none());
@@ -145,12 +153,16 @@ mod read_plan {
             fixed_streams()[0].clone(),
             custom_object_stream("ticket", "1"),
         ];
-        let streams = plan.streams(&known);
+        let streams: Vec<(String, bool, bool)> = plan
+            .streams(&known)
+            .into_iter()
+            .map(|s| (s.name, s.incremental, s.deletions))
+            .collect();
         assert_eq!(
             streams,
             vec![
-                (known[0].name.clone(), false),
-                ("custom_object_ticket".to_string(), false)
+                (known[0].name.clone(), false, false),
+                ("custom_object_ticket".to_string(), false, false)
             ]
         );
         assert!(plan.wants_custom(std::iter::empty()));
@@ -162,14 +174,24 @@ mod read_plan {
         let catalog = r#"{"streams":[
             {"stream":{"name":"tags"},"sync_mode":"incremental"},
             {"stream":{"name":"custom_object_gone"},"sync_mode":"incremental"},
-            {"stream":{"name":"deals"},"sync_mode":"incremental","cursor_field":["cdate"]}]}"#;
+            {"stream":{"name":"deals"},"sync_mode":"incremental","cursor_field":["cdate"]},
+            {"stream":{"name":"users"},"sync_mode":"full_refresh","destination_sync_mode":"append_dedup"},
+            {"stream":{"name":"lists"},"sync_mode":"full_refresh","destination_sync_mode":"overwrite"}]}"#;
         let plan = ReadPlan::new(Some(catalog), &fixed_streams()).unwrap();
+        // Deletions go where the destination keeps rows: incremental, or a dedup mode.
+        let streams: Vec<(String, bool, bool)> = plan
+            .streams(&fixed_streams())
+            .into_iter()
+            .map(|s| (s.name, s.incremental, s.deletions))
+            .collect();
         assert_eq!(
-            plan.streams(&fixed_streams()),
+            streams,
             vec![
-                ("tags".to_string(), false),
-                ("custom_object_gone".to_string(), true),
-                ("deals".to_string(), true)
+                ("tags".to_string(), false, false),
+                ("custom_object_gone".to_string(), true, true),
+                ("deals".to_string(), true, true),
+                ("users".to_string(), false, true),
+                ("lists".to_string(), false, false)
             ]
         );
         let notes: Vec<&str> = plan.notes().collect();

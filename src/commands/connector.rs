@@ -1,7 +1,7 @@
 //! The four operations (spec, check, discover, read) over any transport and sink, shared by the
 //! WIT exports and the command line.
 
-use crate::api::catalog::{discovered_streams, ReadPlan};
+use crate::api::catalog::{discovered_streams, ReadPlan, Selected};
 use crate::api::schemas::custom_object_schema;
 use crate::api::streams::{custom_object_stream, fixed_streams, StreamDef};
 use crate::documents::config::Config;
@@ -13,6 +13,7 @@ use crate::engine::{
 use crate::engine::{Level, StreamStatus};
 use crate::failure::{Failure, FailureType};
 use crate::output::airbyte::{catalog_message, spec_message};
+use crate::rules::datetime::Instant;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -134,17 +135,37 @@ pub(crate) fn discover(transport: &mut dyn Transport, config: &Config) -> Result
     Ok(catalog_message(discovered_streams(&defs, &schemas)))
 }
 
-/// A stream to read in a mode, with its saved state.
-fn job(def: StreamDef, incremental: bool, saved: &SavedStates) -> Result<Job, Failure> {
+/// A stream to read in a mode, with its saved state. `now`: the connector's clock, which decides
+/// whether a server-filtered stream's complete pass is due (`full_sweep_hours` after the last).
+fn job(
+    def: StreamDef,
+    choice: &Selected,
+    saved: &SavedStates,
+    config: &Config,
+    now: Instant,
+) -> Result<Job, Failure> {
     let state = match saved.get(&def.name) {
         Some(v) => StreamState::from_value(&def.name, v, def.cursor.as_deref())?,
         None => StreamState::default(),
     };
+    let sweep_s = (config.full_sweep_hours * 3600.0) as i64;
+    let sweep = choice.deletions
+        && state
+            .seen
+            .as_ref()
+            .is_none_or(|b| b.at.plus_seconds(sweep_s) <= now);
     Ok(Job {
         def,
-        incremental,
+        incremental: choice.incremental,
         state,
+        deletions: choice.deletions,
+        sweep,
     })
+}
+
+/// The connector's wall clock as an instant.
+fn wall_clock(client: &mut Client) -> Instant {
+    Instant(client.transport.wall_ms() as i128 * 1_000_000)
 }
 
 /// A stream the plan asks for that the account did not list, and why.
@@ -182,9 +203,10 @@ fn prefetch_first_pages(
     saved: &SavedStates,
 ) -> Result<(), Failure> {
     let mut early_jobs = Vec::new();
-    for (name, incremental) in plan.streams(fixed) {
-        if let Some(def) = fixed.iter().find(|d| d.name == name) {
-            early_jobs.push(job(def.clone(), incremental, saved)?);
+    let now = wall_clock(client);
+    for choice in plan.streams(fixed) {
+        if let Some(def) = fixed.iter().find(|d| d.name == choice.name) {
+            early_jobs.push(job(def.clone(), &choice, saved, config, now)?);
         }
     }
     for path in first_pages(&early_jobs, config, &config.base.api_path, lanes(config)) {
@@ -214,6 +236,7 @@ fn account_streams(
 /// did not list (a custom object's schema unreadable, or deleted since the catalog was made):
 /// those fail alone, and the others are read.
 fn jobs_of_plan(
+    (config, now): (&Config, Instant),
     plan: &ReadPlan,
     known: &[StreamDef],
     saved: &SavedStates,
@@ -221,9 +244,10 @@ fn jobs_of_plan(
 ) -> Result<(Vec<Job>, Vec<Unread>), Failure> {
     let mut unread = Vec::new();
     let mut jobs = Vec::new();
-    for (name, incremental) in plan.streams(known) {
+    for choice in plan.streams(known) {
+        let name = choice.name.clone();
         match known.iter().find(|d| d.name == name) {
-            Some(def) => jobs.push(job(def.clone(), incremental, saved)?),
+            Some(def) => jobs.push(job(def.clone(), &choice, saved, config, now)?),
             None => {
                 let failure = match schemas_failure {
                     Some(f) => Failure { kind: f.kind, message: format!("{}; this stream was not read, the other streams were", f.message) },
@@ -275,7 +299,14 @@ pub(crate) fn read(
     {
         return Err(unknown_in_state(name));
     }
-    let (jobs, unread) = jobs_of_plan(&plan, &known, &saved, schemas_failure.as_ref())?;
+    let now = wall_clock(&mut client);
+    let (jobs, unread) = jobs_of_plan(
+        (config, now),
+        &plan,
+        &known,
+        &saved,
+        schemas_failure.as_ref(),
+    )?;
     let at = client.transport.wall_ms();
     for (name, failure) in &unread {
         sink.status(name, StreamStatus::Started, at);
@@ -291,6 +322,7 @@ pub(crate) fn read(
             millis: 0,
             failure: Some(failure),
             uncursored: 0,
+            deleted: 0,
         }));
     Ok(summary)
 }

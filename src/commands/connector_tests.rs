@@ -272,3 +272,63 @@ fn a_custom_object_schema_outage_fails_only_those_streams() {
         assert_eq!(worst_failure(&s), Some(kind));
     }
 }
+
+/// The sweep schedule: a stream whose deletions are wanted is read completely when it has no
+/// baseline yet, or its last complete pass began `full_sweep_hours` ago or more; 0: every sync.
+#[test]
+fn a_sweep_is_due_full_sweep_hours_after_the_last_complete_pass() {
+    let now = crate::test_support::t("2024-03-02T12:00:00Z");
+    let def = fixed_streams()
+        .into_iter()
+        .find(|d| d.name == "deals")
+        .unwrap();
+    let state_at = |at: &str| {
+        let st = StreamState {
+            seen: Some(crate::documents::state::Baseline::new(
+                Default::default(),
+                crate::test_support::t(at),
+            )),
+            ..StreamState::default()
+        };
+        let saved: SavedStates = [("deals".to_string(), st.to_value())].into();
+        saved
+    };
+    let choice = |deletions| Selected {
+        name: "deals".into(),
+        incremental: true,
+        deletions,
+        note: None,
+    };
+    let with_hours = |h: f64| Config {
+        full_sweep_hours: h,
+        ..cfg()
+    };
+    let sweep = |saved: &SavedStates, deletions, hours| {
+        job(
+            def.clone(),
+            &choice(deletions),
+            saved,
+            &with_hours(hours),
+            now,
+        )
+        .unwrap()
+        .sweep
+    };
+    assert!(sweep(&SavedStates::new(), true, 24.0), "no baseline yet");
+    assert!(
+        sweep(&state_at("2024-03-01T12:00:00Z"), true, 24.0),
+        "24 h ago"
+    );
+    assert!(
+        !sweep(&state_at("2024-03-01T12:00:01Z"), true, 24.0),
+        "just under"
+    );
+    assert!(
+        sweep(&state_at("2024-03-02T11:59:59Z"), true, 0.0),
+        "0: every sync"
+    );
+    assert!(
+        !sweep(&SavedStates::new(), false, 24.0),
+        "no deletions wanted"
+    );
+}

@@ -293,6 +293,9 @@ fn summary_text(s: &ReadSummary) -> String {
                 x.uncursored
             ));
         }
+        if x.deleted > 0 {
+            status.push_str(&format!("; {} deleted", x.deleted));
+        }
         text.push_str(&format!(
             "{:<34} {:>9} {:>8} {:>9.1}  {status}\n",
             x.name,

@@ -400,13 +400,14 @@ fn the_summary_counts_records_without_a_cursor() {
             millis: 5,
             failure: None,
             uncursored: 2,
+            deleted: 4,
         }],
         requests: 1,
         millis: 5,
     };
     let text = super::summary_text(&s);
     assert!(
-        text.contains("ok; 2 records without a cursor field (read again every sync)"),
+        text.contains("ok; 2 records without a cursor field (read again every sync); 4 deleted"),
         "{text}"
     );
 }

@@ -82,6 +82,11 @@ pub(crate) struct Config {
     /// Take contact_custom_field_values, contact_tags and contact_lists from contacts pages
     /// (`include=`) when read together, instead of paging their own lists.
     pub(crate) sideload_contact_children: bool,
+    /// Hours after a server-filtered stream's last complete pass that the next sync reads it
+    /// completely again (deletions are found on complete passes); 0: every sync.
+    pub(crate) full_sweep_hours: f64,
+    /// Largest share of the last complete pass's ids that one pass may report deleted.
+    pub(crate) deletion_guard_share: f64,
 }
 
 /// A config problem the user must fix; the text names the field and the remedy.
@@ -154,6 +159,22 @@ pub(crate) const MAX_RETRY_WAIT_SECONDS: NumberField = NumberField {
     default: 600.0,
     integer: true,
 };
+/// Hours between complete passes of the streams the server filters (README: a day).
+pub(crate) const FULL_SWEEP_HOURS: NumberField = NumberField {
+    key: "full_sweep_hours",
+    min: 0.0,
+    max: 8_760.0,
+    default: 24.0,
+    integer: false,
+};
+/// Share of a stream's ids one pass may report deleted before it is held as a likely glitch.
+pub(crate) const DELETION_GUARD_SHARE: NumberField = NumberField {
+    key: "deletion_guard_share",
+    min: 0.0,
+    max: 1.0,
+    default: 0.25,
+    integer: false,
+};
 /// Default of `sideload_contact_children`.
 const SIDELOAD_CONTACT_CHILDREN: bool = true;
 /// Default of `account_timezone`.
@@ -215,6 +236,14 @@ pub(crate) fn connection_specification() -> Value {
             "max_retry_wait_seconds": number_spec(&MAX_RETRY_WAIT_SECONDS, json!({
                 "order": 7, "title": "Most retry wait per request (seconds)",
                 "description": "Total time one request may spend waiting between retries before its stream fails."
+            })),
+            "full_sweep_hours": number_spec(&FULL_SWEEP_HOURS, json!({
+                "order": 9, "title": "Hours between full sweeps",
+                "description": "How long after a stream's last complete pass the next sync reads contacts, deals and activities completely again instead of only what changed: complete passes find deletions. 0 = every sync."
+            })),
+            "deletion_guard_share": number_spec(&DELETION_GUARD_SHARE, json!({
+                "order": 10, "title": "Deletion guard (share)",
+                "description": "A pass that would report more than this share of a stream's rows deleted (and more than 2) reports none and warns: more often a glitch or a lost permission than real deletions. Set 1 for one sync to confirm a real mass deletion."
             }))
         }
     })
@@ -442,6 +471,8 @@ impl Config {
         let lookback = field_num(obj, &LOOKBACK_WINDOW_SECONDS)? as i64;
         let max_attempts = field_num(obj, &MAX_ATTEMPTS)? as u32;
         let max_wait = field_num(obj, &MAX_RETRY_WAIT_SECONDS)? as u64;
+        let full_sweep_hours = field_num(obj, &FULL_SWEEP_HOURS)?;
+        let deletion_guard_share = field_num(obj, &DELETION_GUARD_SHARE)?;
         let sideload_contact_children = match obj.get("sideload_contact_children") {
             None | Some(Value::Null) => SIDELOAD_CONTACT_CHILDREN,
             Some(Value::Bool(b)) => *b,
@@ -462,6 +493,8 @@ impl Config {
             max_attempts,
             max_retry_wait_seconds: max_wait,
             sideload_contact_children,
+            full_sweep_hours,
+            deletion_guard_share,
         })
     }
 }

@@ -383,6 +383,19 @@ mod boundaries {
         assert_eq!(p["max_retry_wait_seconds"]["default"], json!(600));
         assert_eq!(p["max_retry_wait_seconds"]["maximum"], json!(86_400));
         assert_eq!(p["sideload_contact_children"]["default"], json!(true));
-        assert_eq!(p.as_object().unwrap().len(), 9);
+        assert_eq!(p["full_sweep_hours"]["default"], json!(24.0));
+        assert_eq!(p["full_sweep_hours"]["minimum"], json!(0.0));
+        assert_eq!(p["deletion_guard_share"]["default"], json!(0.25));
+        assert_eq!(p["deletion_guard_share"]["maximum"], json!(1.0));
+        assert_eq!(p.as_object().unwrap().len(), 11);
+        let c = Config::parse(r#"{"api_url":"https://a.api-us1.com","api_key":"k","full_sweep_hours":0,"deletion_guard_share":"1"}"#).unwrap();
+        assert_eq!((c.full_sweep_hours, c.deletion_guard_share), (0.0, 1.0));
+        for bad in [r#""full_sweep_hours":-1"#, r#""deletion_guard_share":1.5"#] {
+            let text = format!(r#"{{"api_url":"https://a.api-us1.com","api_key":"k",{bad}}}"#);
+            assert!(Config::parse(&text)
+                .unwrap_err()
+                .0
+                .contains("must be a number between"));
+        }
     }
 }

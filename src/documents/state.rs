@@ -7,6 +7,7 @@
 use crate::documents::config::{short_json, type_name};
 use crate::http::request::IdRange;
 use crate::rules::datetime::{parse_instant, Instant};
+use crate::rules::id_set::IdSet;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -26,6 +27,77 @@ pub(crate) struct StreamState {
     /// Server time (less a margin) when the unfinished pass began: records that change while a
     /// pass runs may be behind it, so the cursor never moves past this instant.
     pub(crate) pass_start: Option<Instant>,
+    /// The ids of the last complete pass and when it began (deletions are found against it).
+    pub(crate) seen: Option<Baseline>,
+}
+
+/// The ids the last complete pass over a stream saw, and when that pass began. Kept through a
+/// pass's mid-pass states unchanged, replaced when a complete pass ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Baseline {
+    /// The ids.
+    pub(crate) ids: IdSet,
+    /// When the pass that saw them began (the connector's clock).
+    pub(crate) at: Instant,
+    /// `ids`' runs as state text, made once (states go out after every page).
+    runs: String,
+}
+
+impl Baseline {
+    /// The baseline of a pass that began `at` and saw `ids`.
+    pub(crate) fn new(ids: IdSet, at: Instant) -> Baseline {
+        let runs = ids.encode_runs();
+        Baseline { ids, at, runs }
+    }
+
+    /// Bytes it adds to a state message (about).
+    pub(crate) fn state_bytes(&self) -> usize {
+        self.runs.len() + self.ids.other_ids().map(|i| i.len() + 3).sum::<usize>()
+    }
+
+    fn to_value(&self) -> Value {
+        json!({"at": self.at.to_rfc3339(), "count": self.ids.len(), "runs": self.runs, "ids": self.ids.other_ids().collect::<Vec<_>>()})
+    }
+
+    fn from_value(v: &Value, stream: &str) -> Result<Baseline, StateError> {
+        let bad = |why: String| {
+            StateError(format!("state of stream '{stream}': seen {why}; remove 'seen' from this stream's state (the next complete pass then starts a new record of ids, and reports no deletions until the one after)"))
+        };
+        let obj = v
+            .as_object()
+            .ok_or_else(|| bad(format!("must be an object, found {}", type_name(v))))?;
+        let at =
+            instant(obj.get("at"), stream, "seen.at")?.ok_or_else(|| bad("has no 'at'".into()))?;
+        let runs = obj
+            .get("runs")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("has no 'runs' text".into()))?;
+        let other = match obj.get("ids") {
+            None | Some(Value::Null) => vec![],
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| bad("'ids' must be strings".into()))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(other) => {
+                return Err(bad(format!(
+                    "'ids' must be a list, found {}",
+                    type_name(other)
+                )))
+            }
+        };
+        let ids = IdSet::decode(runs, other).map_err(bad)?;
+        if obj.get("count").and_then(Value::as_u64) != Some(ids.len()) {
+            return Err(bad(format!(
+                "'count' is not the {} ids it holds",
+                ids.len()
+            )));
+        }
+        Ok(Baseline::new(ids, at))
+    }
 }
 
 /// Where an unfinished pass goes on.
@@ -132,6 +204,10 @@ impl StreamState {
             pass_max_ids: ids(obj.get("pass_max_ids"), stream, "pass_max_ids")?,
             pass_start: instant(obj.get("pass_start"), stream, "pass_start")?,
             resume: None,
+            seen: match obj.get("seen") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(Baseline::from_value(v, stream)?),
+            },
         };
         if st.cursor.is_none() {
             if let Some(f) = cursor_field {
@@ -188,6 +264,9 @@ impl StreamState {
         if let Some(c) = self.cursor {
             m.insert("cursor".into(), json!(c.to_rfc3339()));
             m.insert("cursor_ids".into(), json!(self.cursor_ids));
+        }
+        if let Some(b) = &self.seen {
+            m.insert("seen".into(), b.to_value());
         }
         if let Some(r) = &self.resume {
             m.insert("resume".into(), match r {

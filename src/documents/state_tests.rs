@@ -22,9 +22,68 @@ fn roundtrip() {
         pass_max: Some(t("2024-02-01T00:00:00Z")),
         pass_max_ids: vec!["9".into()],
         pass_start: Some(t("2024-01-15T00:00:00Z")),
+        seen: Some(baseline(&["1", "2", "3", "7", "a-uuid"])),
     };
     let back = StreamState::from_value("contacts", &st.to_value(), Some("udate")).unwrap();
     assert_eq!(back, st);
+}
+
+fn baseline(list: &[&str]) -> Baseline {
+    let mut ids = crate::rules::id_set::IdSet::default();
+    for id in list {
+        ids.insert(id);
+    }
+    Baseline::new(ids, t("2024-03-01T00:00:00Z"))
+}
+
+/// The baseline of deletions is kept in the state; a damaged one is refused with a way out.
+#[test]
+fn a_baseline_round_trips_and_a_damaged_one_is_refused() {
+    let st = StreamState {
+        seen: Some(baseline(&["5", "6", "9"])),
+        ..StreamState::default()
+    };
+    let v = st.to_value();
+    assert_eq!(v["seen"]["count"], 3);
+    assert_eq!(StreamState::from_value("tags", &v, None).unwrap(), st);
+    for (damage, want) in [
+        (json!({"seen": 3}), "must be an object"),
+        (json!({"seen": {"runs": "", "count": 0}}), "has no 'at'"),
+        (
+            json!({"seen": {"at": "2024-01-01T00:00:00Z", "count": 0}}),
+            "no 'runs'",
+        ),
+        (
+            json!({"seen": {"at": "2024-01-01T00:00:00Z", "runs": "*", "count": 0}}),
+            "not base64",
+        ),
+        (
+            json!({"seen": {"at": "2024-01-01T00:00:00Z", "runs": "", "count": 0, "ids": [1]}}),
+            "must be strings",
+        ),
+        (
+            json!({"seen": {"at": "2024-01-01T00:00:00Z", "runs": "", "count": 0, "ids": "x"}}),
+            "must be a list",
+        ),
+        (
+            json!({"seen": {"at": "nope", "runs": "", "count": 0}}),
+            "not a timestamp",
+        ),
+    ] {
+        let err = StreamState::from_value("tags", &damage, None)
+            .unwrap_err()
+            .0;
+        assert!(
+            err.contains(want) && err.contains("tags"),
+            "{damage}: {err}"
+        );
+    }
+    let mut wrong_count = v.clone();
+    wrong_count["seen"]["count"] = json!(4);
+    let err = StreamState::from_value("tags", &wrong_count, None)
+        .unwrap_err()
+        .0;
+    assert!(err.contains("remove 'seen'"), "{err}");
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! Emitting: a page's records to each stream of its task (cut on each stream's cursor), then
 //! each stream's state, and progress now and then.
 
+use super::deletions::state_due;
 use super::run::Run;
 use super::task::{Task, PROGRESS_EVERY_NS};
 use super::RecordEvent;
 use super::{Level, StreamStatus};
 use crate::documents::state::{Resume, StreamState};
-use crate::http::response::{id_text, null_zero_dates_raw, string_id_raw, Page, Record};
+use crate::http::response::{id_text, null_zero_dates_raw, record_id, string_id_raw, Page, Record};
 use crate::output::airbyte::json_string;
 use crate::rules::datetime::{cursor_instant, Instant};
 use serde_json::Value;
@@ -43,6 +44,9 @@ impl Run<'_, '_> {
             let stream_json = json_string(&o.stream);
             let lookback = self.config.lookback_window_seconds.max(o.lookback_s);
             for r in records {
+                if let Some(ids) = o.pass_ids.as_mut() {
+                    ids.insert(&record_id(r));
+                }
                 let dated = null_zero_dates_raw(r.get());
                 let text = string_id_raw(&dated);
                 if o.incremental {
@@ -117,14 +121,28 @@ impl Run<'_, '_> {
         }
     }
 
-    /// Writes each stream's state; `None` closes the pass.
+    /// Writes each stream's state; `None` closes the pass (after its deletions). A large
+    /// baseline is restated every few pages only ([`state_due`]).
     pub(super) fn emit_states(&mut self, t: &mut Task, resume: Option<Resume>) {
+        if resume.is_none() {
+            self.close_pass_ids(t);
+        }
         for o in t.outs.iter_mut() {
             match &resume {
                 None if o.incremental => o.state.finish_pass(),
-                None => o.state = StreamState::default(),
+                None => {
+                    o.state = StreamState {
+                        seen: o.state.seen.take(),
+                        ..StreamState::default()
+                    }
+                }
                 Some(r) => o.state.resume = Some(r.clone()),
             }
+            if resume.is_some() && !state_due(o) {
+                o.unstated_pages += 1;
+                continue;
+            }
+            o.unstated_pages = 0;
             let since = o.records.saturating_sub(o.stated);
             o.stated = o.records;
             self.sink.state(&o.stream, &o.state.to_value(), since);

@@ -18,13 +18,17 @@ impl Run<'_, '_> {
             self.sink.log(
                 Level::Info,
                 &format!(
-                    "{}: complete, {} records in {} pages",
-                    o.stream, o.records, t.stats.pages
+                    "{}: complete, {} records in {} pages, {} deleted",
+                    o.stream, o.records, t.stats.pages, o.deleted
                 ),
             );
             self.sink.status(&o.stream, StreamStatus::Complete, at);
+            let deleted = match o.deleted {
+                0 => String::new(),
+                n => format!(", {n} deleted"),
+            };
             self.sink.progress(&format!(
-                "{}: complete, {} records, {} requests",
+                "{}: complete, {} records{deleted}, {} requests",
                 o.stream, o.records, t.stats.requests
             ));
         }

@@ -9,9 +9,11 @@
 //! - [`run`]: the scheduler loop and what happens to each finished request;
 //! - [`offset`] and [`id_ranges`]: the offset pager and the keyset (id range) pager;
 //! - [`emit`]: records, states and progress out to the sink;
+//! - [`deletions`]: ids gone since the last complete pass, at the end of a complete pass;
 //! - [`lifecycle`]: a task's retries, completion and failure.
 
 mod client;
+mod deletions;
 mod emit;
 mod id_ranges;
 mod lifecycle;
@@ -152,6 +154,9 @@ pub(crate) trait Sink {
     fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64);
     /// An error; `stream` names the failed stream when there is one.
     fn error(&mut self, error: &ErrorEvent, emitted_at: u64);
+    /// A record deleted in the account: an id the last complete pass saw and this one did not,
+    /// found at `emitted_at`.
+    fn deletion(&mut self, stream: &str, stream_json: &str, id: &str, emitted_at: u64);
     /// Makes everything written so far durable (called after each STATE).
     fn checkpoint(&mut self);
     /// Human-readable progress (stderr in the CLI).
@@ -215,6 +220,8 @@ pub(crate) struct StreamSummary {
     pub(crate) failure: Option<Failure>,
     /// Records of an incremental read that carried none of the stream's cursor fields.
     pub(crate) uncursored: u64,
+    /// Deletions found (ids the last complete pass saw and this one did not).
+    pub(crate) deleted: u64,
 }
 
 /// Outcome of a read.
@@ -237,6 +244,10 @@ pub(crate) struct Job {
     pub(crate) incremental: bool,
     /// Saved state (default: none).
     pub(crate) state: StreamState,
+    /// Whether deletions are found and emitted (the destination keeps rows across syncs).
+    pub(crate) deletions: bool,
+    /// Whether this pass must be complete (no server-side filter): a sweep is due.
+    pub(crate) sweep: bool,
 }
 
 /// Margin subtracted from a server-side filter value: the API does not document the zone it

@@ -148,6 +148,7 @@ fn stream_summaries(t: &Task) -> impl Iterator<Item = StreamSummary> + '_ {
             .map_or(0, |f| t.stats.end_ns.max(f).saturating_sub(f) / 1_000_000),
         failure: t.stats.failure.clone(),
         uncursored: o.uncursored,
+        deleted: o.deleted,
     })
 }
 

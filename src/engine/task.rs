@@ -10,6 +10,7 @@ use crate::http::response::Page;
 use crate::http::retry::RetryBudget;
 use crate::http::retry::SECOND;
 use crate::rules::datetime::Instant;
+use crate::rules::id_set::IdSet;
 use crate::rules::paging::Chain;
 use std::collections::{BTreeMap, HashSet};
 
@@ -38,6 +39,13 @@ pub(super) struct Out {
     /// against what the destination committed for that state).
     pub(super) stated: u64,
     pub(super) started: bool,
+    /// The ids this pass has seen, when it is a complete pass from the start (a pass resumed
+    /// from a mid-pass state, or filtered by the server, finds no deletions).
+    pub(super) pass_ids: Option<IdSet>,
+    /// Deletions emitted.
+    pub(super) deleted: u64,
+    /// Pages since this stream's last STATE (a large baseline is not restated on every page).
+    pub(super) unstated_pages: u64,
 }
 
 impl Out {
@@ -54,6 +62,9 @@ impl Out {
             records: 0,
             stated: 0,
             started: false,
+            pass_ids: (job.deletions && job.state.resume.is_none()).then(IdSet::default),
+            deleted: 0,
+            unstated_pages: 0,
         }
     }
 }
@@ -295,6 +306,7 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         }
         let since = if job.incremental
             && job.def.filter != ServerFilter::None
+            && !job.sweep
             && !ridden.contains(&job.def.name.as_str())
         {
             let base: Option<Instant> = out
@@ -305,6 +317,11 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
             base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339())
         } else {
             None
+        };
+        // A server-filtered pass sees only what changed: no deletions can be found from it.
+        let out = Out {
+            pass_ids: out.pass_ids.filter(|_| since.is_none()),
+            ..out
         };
         tasks.push(new_task(job.def, out, since));
     }

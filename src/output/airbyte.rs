@@ -25,6 +25,19 @@ pub(crate) fn record_line(stream_json: &str, data_json: &str, emitted_at: u64) -
     s
 }
 
+/// The column that marks a deletion in Airbyte (declared in every stream's schema, as CDC sources
+/// do): destinations in `append_dedup` drop the row whose latest record carries it.
+pub(crate) const AIRBYTE_DELETED_AT: &str = "_ab_cdc_deleted_at";
+
+/// A deletion record's data: the primary key and `column` (when the deletion was found).
+pub(crate) fn deletion_data(id: &str, column: &str, emitted_at: u64) -> String {
+    let at = crate::rules::datetime::Instant(emitted_at as i128 * 1_000_000).to_rfc3339();
+    let mut m = serde_json::Map::new();
+    m.insert("id".into(), json!(id));
+    m.insert(column.into(), json!(at));
+    Value::Object(m).to_string()
+}
+
 /// A per-stream STATE line.
 pub(crate) fn state_line(stream: &str, stream_state: &Value, records: u64) -> String {
     json!({"type": "STATE", "state": {"type": "STREAM",

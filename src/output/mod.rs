@@ -7,8 +7,11 @@ pub(crate) mod redact;
 pub(crate) mod singer;
 
 use crate::engine::{ErrorEvent, Level, RecordEvent, Sink, StreamStatus};
-use crate::output::airbyte::{error_line, log_line, record_line, state_line, status_line};
+use crate::output::airbyte::{
+    deletion_data, error_line, log_line, record_line, state_line, status_line, AIRBYTE_DELETED_AT,
+};
 use crate::output::singer::SingerWriter;
+use crate::output::singer::SINGER_DELETED_AT;
 use serde_json::Value;
 
 /// Where lines go: stdout and stderr, with the key masked in both (the WASI edge in the
@@ -112,12 +115,33 @@ impl Sink for Writer<'_> {
         self.side(&log_line(level, message));
     }
     fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64) {
+        if let Protocol::Singer(w) = &mut self.protocol {
+            if matches!(status, StreamStatus::Complete | StreamStatus::Incomplete) {
+                if let Some(line) = w.flush() {
+                    self.term.out(&line);
+                }
+            }
+        }
         self.side(&status_line(stream, status, emitted_at));
     }
     fn error(&mut self, e: &ErrorEvent, emitted_at: u64) {
         self.side(&error_line(
             e.stream, e.message, e.internal, e.kind, emitted_at,
         ));
+    }
+    fn deletion(&mut self, stream: &str, stream_json: &str, id: &str, emitted_at: u64) {
+        match &mut self.protocol {
+            Protocol::Airbyte => {
+                let data = deletion_data(id, AIRBYTE_DELETED_AT, emitted_at);
+                self.term.out(&record_line(stream_json, &data, emitted_at))
+            }
+            Protocol::Singer(w) => {
+                let data = deletion_data(id, SINGER_DELETED_AT, emitted_at);
+                w.record(stream, stream_json, &data, emitted_at)
+                    .iter()
+                    .for_each(|l| self.term.out(l))
+            }
+        }
     }
     fn checkpoint(&mut self) {
         self.term.flush();

@@ -38,13 +38,14 @@ pub(crate) fn singer_catalog(airbyte: &Value) -> Value {
                 top["valid-replication-keys"] = json!([c]);
             }
             let mut metadata = vec![json!({"breadcrumb": [], "metadata": top})];
-            if let Some(props) = s.pointer("/json_schema/properties").and_then(Value::as_object) {
+            let schema = singer_schema(&s["json_schema"]);
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
                 for p in props.keys() {
                     let automatic = p == "id" || Some(p.as_str()) == cursor;
                     metadata.push(json!({"breadcrumb": ["properties", p], "metadata": {"inclusion": if automatic { "automatic" } else { "available" }}}));
                 }
             }
-            let mut e = json!({"tap_stream_id": name, "stream": name, "schema": s["json_schema"], "key_properties": ["id"],
+            let mut e = json!({"tap_stream_id": name, "stream": name, "schema": schema, "key_properties": ["id"],
                 "replication_method": if cursor.is_some() { "INCREMENTAL" } else { "FULL_TABLE" }, "metadata": metadata});
             if let Some(c) = cursor {
                 e["replication_key"] = json!(c);
@@ -53,6 +54,21 @@ pub(crate) fn singer_catalog(airbyte: &Value) -> Value {
         })
         .collect();
     json!({"streams": entries})
+}
+
+/// The column that marks a deletion in Singer: targets with `hard_delete` delete the row whose
+/// record carries it (target-duckdb, pipelinewise targets, Meltano SDK targets).
+pub(crate) const SINGER_DELETED_AT: &str = "_sdc_deleted_at";
+
+/// A stream's Airbyte schema in Singer's terms: the deletion column under Singer's name.
+fn singer_schema(airbyte: &Value) -> Value {
+    let mut schema = airbyte.clone();
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        if let Some(column) = props.remove(crate::output::airbyte::AIRBYTE_DELETED_AT) {
+            props.insert(SINGER_DELETED_AT.into(), column);
+        }
+    }
+    schema
 }
 
 /// The Singer catalog as `--discover` prints it: indented, as Singer taps print theirs, so no
@@ -165,7 +181,7 @@ pub(crate) fn default_streams(airbyte: &Value) -> Result<Vec<SingerStream>, Stri
 pub(crate) fn as_configured_catalog(streams: &[SingerStream]) -> String {
     let list: Vec<Value> = streams
         .iter()
-        .map(|s| json!({"stream": {"name": s.name}, "sync_mode": if s.incremental { "incremental" } else { "full_refresh" }}))
+        .map(|s| json!({"stream": {"name": s.name}, "sync_mode": if s.incremental { "incremental" } else { "full_refresh" }, "destination_sync_mode": "append_dedup"}))
         .collect();
     json!({"streams": list}).to_string()
 }
@@ -205,6 +221,12 @@ pub(crate) struct SingerWriter {
     streams: Vec<SingerStream>,
     announced: std::collections::HashSet<String>,
     bookmarks: Map<String, Value>,
+    /// Bytes of RECORD lines since the last STATE line.
+    record_bytes: usize,
+    /// Length of the last STATE line.
+    state_bytes: usize,
+    /// A newer state than the last STATE line is held back.
+    pending: bool,
 }
 
 impl SingerWriter {
@@ -214,6 +236,9 @@ impl SingerWriter {
             streams,
             announced: Default::default(),
             bookmarks,
+            record_bytes: 0,
+            state_bytes: 0,
+            pending: false,
         }
     }
 
@@ -235,17 +260,36 @@ impl SingerWriter {
     ) -> Vec<String> {
         let mut out = Vec::with_capacity(1);
         self.announce(stream, &mut out);
-        out.push(record_message(stream_json, data_json, emitted_at_ms));
+        let line = record_message(stream_json, data_json, emitted_at_ms);
+        self.record_bytes += line.len();
+        out.push(line);
         out
     }
 
-    /// Lines for one stream's new state.
+    /// Lines for one stream's new state. One STATE carries every stream's bookmark, and
+    /// bookmarks can be large (the ids deletions are found against), so a STATE goes out only
+    /// once the records since the last one outweigh it; a held one goes out at the latest with
+    /// the next stream end ([`SingerWriter::flush`]).
     pub(crate) fn state(&mut self, stream: &str, state: &Value) -> Vec<String> {
         let mut out = Vec::with_capacity(1);
         self.announce(stream, &mut out);
         self.bookmarks.insert(stream.to_string(), state.clone());
-        out.push(state_message(&self.bookmarks));
+        self.pending = true;
+        if self.record_bytes >= self.state_bytes {
+            out.extend(self.flush());
+        }
         out
+    }
+
+    /// The held STATE line, if any.
+    pub(crate) fn flush(&mut self) -> Option<String> {
+        if !std::mem::take(&mut self.pending) {
+            return None;
+        }
+        let line = state_message(&self.bookmarks);
+        self.state_bytes = line.len();
+        self.record_bytes = 0;
+        Some(line)
     }
 }
 

@@ -31,6 +31,8 @@ fn discover_then_select() {
     assert!(!sel[1].incremental);
     let conf: Value = serde_json::from_str(&as_configured_catalog(&sel)).unwrap();
     assert_eq!(conf["streams"][0]["sync_mode"], "incremental");
+    // Singer targets upsert on key_properties: deletions are wanted for every stream.
+    assert_eq!(conf["streams"][0]["destination_sync_mode"], "append_dedup");
     cat["streams"][0]["metadata"][0]["metadata"]["replication-method"] = json!("FULL_TABLE");
     assert!(!selected_streams(&cat.to_string()).unwrap()[0].incremental);
 }
@@ -144,4 +146,29 @@ mod boundaries {
         assert_eq!(c["streams"][0]["replication_key"], "mdate");
         assert_eq!(c["streams"][1]["replication_method"], "FULL_TABLE");
     }
+}
+
+/// A STATE goes out once the records since the last one outweigh it; a held one goes out with
+/// the next stream end, so a large bookmark (deletion ids) is not repeated after every page.
+#[test]
+fn large_bookmarks_are_not_repeated_after_every_page() {
+    let mut w = SingerWriter::new(vec![], Map::new());
+    let big = json!({"seen": {"runs": "A".repeat(5000)}});
+    assert_eq!(w.state("tags", &big).len(), 1, "the first state goes out");
+    let mut states = 0;
+    for page in 0..20 {
+        w.record("tags", "\"tags\"", &format!("{{\"id\":\"{page}\"}}"), 0);
+        states += w.state("tags", &big).len();
+    }
+    assert_eq!(states, 0, "20 small records do not outweigh a 5 KB state");
+    let held = w.flush().expect("the held state");
+    assert!(held.contains("\"STATE\"") && held.len() > 5000);
+    assert!(w.flush().is_none(), "nothing held twice");
+    let long = format!("{{\"id\":\"1\",\"text\":\"{}\"}}", "x".repeat(6000));
+    w.record("tags", "\"tags\"", &long, 0);
+    assert_eq!(
+        w.state("tags", &big).len(),
+        1,
+        "records outweigh it: out again"
+    );
 }

@@ -3,5 +3,6 @@
 
 pub mod address;
 pub(crate) mod datetime;
+pub(crate) mod id_set;
 pub(crate) mod keyset;
 pub(crate) mod paging;

@@ -4,6 +4,7 @@
 mod churn_and_quirks;
 mod cursor_fallbacks;
 mod cursors_and_zones;
+mod deletions;
 mod failures;
 mod odd_shapes;
 mod offset_repairs;

@@ -87,6 +87,8 @@ fn keyset_resumes() {
             resume: Some(resume),
             ..Default::default()
         },
+        deletions: false,
+        sweep: false,
     };
     let cfg = client_config(json!({}));
     let mut fake = Fake::new(1_000_000, contacts);
@@ -480,6 +482,8 @@ mod whole_reads {
                 def: job("contacts").def,
                 incremental: true,
                 state: st,
+                deletions: false,
+                sweep: false,
             }],
             &mut sink,
         );
@@ -617,6 +621,8 @@ fn a_resumed_bounded_range_is_never_split_past_its_end() {
             resume: Some(Resume::Ranges(ranges)),
             ..Default::default()
         },
+        deletions: false,
+        sweep: false,
     };
     let mut client = Client::new(&mut fake, &cfg);
     let mut sink = Lines::default();

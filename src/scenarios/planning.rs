@@ -106,11 +106,15 @@ fn without_sideloading_contacts_keep_their_server_filter() {
                 cursor: Some(t("2024-03-01T00:00:00Z")),
                 ..Default::default()
             },
+            deletions: false,
+            sweep: false,
         },
         Job {
             def: def("contact_tags"),
             incremental: false,
             state: StreamState::default(),
+            deletions: false,
+            sweep: false,
         },
     ];
     let mut client = Client::new(&mut fake, &cfg);
@@ -200,6 +204,8 @@ fn custom_objects_are_separate_lists() {
         def: crate::api::streams::custom_object_stream(slug, id),
         incremental: false,
         state: StreamState::default(),
+        deletions: false,
+        sweep: false,
     };
     let p = plan_paths(json!({}), vec![job("a", "11"), job("b", "22")]);
     assert_eq!(

@@ -110,6 +110,9 @@ impl crate::engine::Sink for Progress {
     fn error(&mut self, e: &crate::engine::ErrorEvent, emitted_at: u64) {
         self.keep(|l| l.error(e, emitted_at));
     }
+    fn deletion(&mut self, stream: &str, stream_json: &str, id: &str, at: u64) {
+        self.keep(|l| l.deletion(stream, stream_json, id, at));
+    }
     fn checkpoint(&mut self) {}
     fn progress(&mut self, text: &str) {
         self.progress.push(text.to_string());

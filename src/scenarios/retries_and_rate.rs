@@ -64,6 +64,8 @@ fn run(
             .unwrap(),
         incremental: false,
         state: StreamState::default(),
+        deletions: false,
+        sweep: false,
     };
     let mut client = Client::new(&mut fake, &cfg);
     let s = read(&mut client, &cfg, vec![job], &mut Lines::default());
@@ -331,6 +333,8 @@ mod whole_reads {
                 def: d,
                 incremental: false,
                 state: StreamState::default(),
+                deletions: false,
+                sweep: false,
             })
             .collect();
         let mut client = Client::new(&mut fake, &cfg);

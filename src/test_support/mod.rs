@@ -117,6 +117,11 @@ impl Sink for Lines {
         self.0
             .push(crate::output::airbyte::state_line(stream, state, records));
     }
+    fn deletion(&mut self, _stream: &str, stream_json: &str, id: &str, emitted_at: u64) {
+        use crate::output::airbyte::{deletion_data, record_line, AIRBYTE_DELETED_AT};
+        let data = deletion_data(id, AIRBYTE_DELETED_AT, emitted_at);
+        self.0.push(record_line(stream_json, &data, emitted_at));
+    }
     fn log(&mut self, level: crate::engine::Level, message: &str) {
         self.0
             .push(crate::output::airbyte::log_line(level, message));
@@ -166,6 +171,8 @@ pub(crate) fn job(name: &str) -> Job {
             .unwrap(),
         incremental: false,
         state: StreamState::default(),
+        deletions: false,
+        sweep: false,
     }
 }
 

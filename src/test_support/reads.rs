@@ -52,6 +52,8 @@ pub(crate) fn deals_pass(
             .unwrap(),
         incremental: true,
         state,
+        deletions: false,
+        sweep: false,
     };
     let mut client = Client::new(&mut fake, &cfg);
     let mut sink = Lines::default();
@@ -149,6 +151,8 @@ pub(crate) fn tags_job(state: StreamState) -> Job {
             .unwrap(),
         incremental: false,
         state,
+        deletions: false,
+        sweep: false,
     }
 }
 
@@ -198,6 +202,8 @@ pub(crate) fn job_of(name: &str, incremental: bool, state: StreamState) -> Job {
         def,
         incremental,
         state,
+        deletions: false,
+        sweep: false,
     }
 }
 
@@ -355,6 +361,8 @@ pub(crate) fn custom_object_jobs(n: usize) -> Vec<Job> {
             def: crate::api::streams::custom_object_stream(&format!("o{i}"), &i.to_string()),
             incremental: false,
             state: StreamState::default(),
+            deletions: false,
+            sweep: false,
         })
         .collect()
 }
