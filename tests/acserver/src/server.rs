@@ -36,6 +36,10 @@ pub struct ServerConfig {
     /// starts with one of these always get a 500: `"contactTags"` fails every contactTags page,
     /// `"contactTags?limit=100&offset=300"` only that one.
     pub failing_paths: Vec<String>,
+    /// The status `failing_paths` answer with: 500 (the default, `{"message": "Internal Server
+    /// Error"}`), or 403 with the permission error `disabled_features` answer (a permission lost
+    /// in the middle of a read: `"contactTags?limit=100&offset=99"` refuses one page).
+    pub failing_status: u16,
     /// Features answered with 403 (`accounts`, `deals`, `ecommerce`, `custom_objects`, a stream name or a path).
     pub disabled_features: Vec<String>,
     /// Also append each request log entry as a JSON line to this file.
@@ -76,6 +80,7 @@ impl Default for ServerConfig {
             fault_kinds: FaultKind::ALL.to_vec(),
             fault_seed: 0,
             failing_paths: Vec::new(),
+            failing_status: 500,
             disabled_features: Vec::new(),
             log_path: None,
             quirks: Quirks::default(),
@@ -164,7 +169,8 @@ pub struct LoggedRequest {
     pub path: String,
     /// Status answered (0 when the connection was closed without an answer).
     pub status: u16,
-    /// The injected fault's name ([`FaultKind::name`]), or `"FailingPath"` for a `failing_paths` 500.
+    /// The injected fault's name ([`FaultKind::name`]), or `"FailingPath"` for a `failing_paths`
+    /// answer.
     pub fault: Option<String>,
     /// Whether the `Api-Token` header was correct.
     pub api_token_ok: bool,
@@ -600,7 +606,13 @@ fn answer(
         !p.is_empty() && (raw_rest.starts_with(p) || decoded_rest.starts_with(p))
     };
     if !rest.is_empty() && cfg.failing_paths.iter().any(failing) {
-        let r = Response::json(500, &json!({"message": "Internal Server Error"}));
+        let r = match cfg.failing_status {
+            403 => Response::json(
+                403,
+                &json!({"errors": [{"status": 403, "title": "Forbidden", "detail": format!("You do not have permission to view {rest}.")}]}),
+            ),
+            status => Response::json(status, &json!({"message": crate::http::reason(status)})),
+        };
         return (
             rate_headers(r),
             Some("FailingPath".to_string()),
@@ -976,6 +988,30 @@ mod tests {
                 .filter(|r| r.fault.as_deref() == Some("FailingPath"))
                 .count(),
             3
+        );
+        // A permission lost on one page: 403 with the API's permission error, that page only.
+        server.with_config(|c| {
+            c.failing_paths = vec!["tags?limit=5&offset=5".into()];
+            c.failing_status = 403;
+        });
+        let (st, _, body) = get(
+            server.port(),
+            "/api/3/tags?limit=5&offset=5",
+            Some("test-key"),
+        );
+        assert_eq!(st, 403);
+        assert!(
+            body.contains("You do not have permission to view tags."),
+            "{body}"
+        );
+        assert_eq!(
+            get(
+                server.port(),
+                "/api/3/tags?limit=5&offset=0",
+                Some("test-key")
+            )
+            .0,
+            200
         );
     }
 

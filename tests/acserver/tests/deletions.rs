@@ -834,22 +834,26 @@ fn airbyte_deletion_records_are_valid_and_name_the_deleted_ids() {
 enum Glitch {
     /// The list key `[]`, total 0 (`Quirks::empty_streams`).
     Empty,
-    /// 403 (`ServerConfig::disabled_features`).
+    /// 403 (`ServerConfig::disabled_features`; on [`LONG`], its second page only:
+    /// `failing_paths` with `failing_status` 403, a permission lost in the middle of the list).
     Forbidden,
 }
 
 /// Streams of the glitch tests: tags (full table) and accounts (incremental, paged in full),
-/// with lists beside them, which the glitch leaves alone.
-const GLITCHED: [&str; 2] = ["tags", "accounts"];
+/// where a row is really deleted before the glitch; contact_tags, a list of 5 pages (read alone,
+/// without contacts) where nothing is; lists beside them, which the glitch leaves alone.
+const GLITCHED: [&str; 3] = ["tags", "accounts", LONG];
+const LONG: &str = "contact_tags";
 const BESIDE: &str = "lists";
 
-/// (c i, c ii) One sync answers tags and accounts with an empty list or 403, after a tag, an
-/// account and a list were really deleted: that sync reports no deletion for them (and says why:
-/// a warning naming the stream for an empty list; a failed stream for 403), its tables keep
-/// every row; lists, untouched by the glitch, has its deletion. The next sync, the glitch gone,
-/// deletes exactly the rows really deleted, and every table equals the server. The guard is off
-/// (share 1): a glitch read as "every row gone" would otherwise be held by the guard too, and
-/// the rule under test would go unchecked.
+/// (c i, c ii) One sync answers tags, accounts and contact_tags with an empty list or 403
+/// (contact_tags: 403 from its second page on, its first page read), after a tag, an account and
+/// a list were really deleted: that sync reports no deletion for them (and says why: a warning
+/// naming the stream for an empty list; a failed stream for 403), its tables keep every row;
+/// lists, untouched by the glitch, has its deletion. The next sync, the glitch gone, deletes
+/// exactly the rows really deleted, and every table equals the server. The guard is off (share
+/// 1): a glitch read as "every row gone" would otherwise be held by the guard too, and the rule
+/// under test would go unchecked.
 fn a_glitch_deletes_nothing(glitch: Glitch) {
     let _g = serial();
     let srv = server();
@@ -862,17 +866,28 @@ fn a_glitch_deletes_nothing(glitch: Glitch) {
     assert_eq!(first.run.code, 0, "{}", first.run.stderr);
     w.equals_server(&streams, &mut p, "after sync 1");
     let rows1 = w.rows(&GLITCHED);
+    let second_page = srv
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/contactTags"))
+        .nth(1)
+        .and_then(|r| r.path.split_once("/api/3/").map(|(_, q)| q.to_string()))
+        .expect("contact_tags paged its own list");
 
     let before = server_ids(&srv);
     srv.with_dataset(|d| {
-        for s in &streams {
+        for s in ["tags", "accounts", BESIDE] {
             assert_eq!(d.delete(s, 1).len(), 1);
         }
     });
     let gone = gone_between(&before, &server_ids(&srv));
     srv.with_config(|c| match glitch {
         Glitch::Empty => c.quirks.empty_streams = GLITCHED.iter().map(|s| s.to_string()).collect(),
-        Glitch::Forbidden => c.disabled_features = GLITCHED.iter().map(|s| s.to_string()).collect(),
+        Glitch::Forbidden => {
+            c.disabled_features = vec!["tags".into(), "accounts".into()];
+            c.failing_paths = vec![second_page.clone()];
+            c.failing_status = 403;
+        }
     });
     let second = w.sync();
     let beside: BTreeMap<String, BTreeSet<String>> = gone
@@ -910,6 +925,7 @@ fn a_glitch_deletes_nothing(glitch: Glitch) {
     srv.with_config(|c| {
         c.quirks.empty_streams.clear();
         c.disabled_features.clear();
+        c.failing_paths.clear();
     });
     let third = w.sync();
     p.eq(third.run.code, 0, "sync 3: exit code");
@@ -931,8 +947,9 @@ fn a_stream_answered_with_an_empty_list_deletes_nothing() {
     a_glitch_deletes_nothing(Glitch::Empty);
 }
 
-/// (c ii) What breaks it: a 403 stream read as an empty complete pass (its rows deleted), the
-/// failure not reported, or the failed pass replacing the last complete one.
+/// (c ii) What breaks it: a 403 stream read as an empty complete pass (its rows deleted), a
+/// list refused from its second page on closed as a complete pass of its first page (the other
+/// rows deleted), the failure not reported, or the failed pass replacing the last complete one.
 #[test]
 fn a_stream_answered_403_deletes_nothing() {
     a_glitch_deletes_nothing(Glitch::Forbidden);
