@@ -357,25 +357,6 @@ fn same_timestamp(server: &str, db: &str) -> bool {
     micros(server, false).is_some() && micros(server, false) == micros(db, true)
 }
 
-/// The record as the README says the connector delivers it: zero dates as values become null.
-fn documented_form(v: &Value) -> Value {
-    match v {
-        Value::String(s)
-            if ["0000-00-00", "0000-00-00 00:00:00", "0000-00-00T00:00:00"]
-                .contains(&s.as_str()) =>
-        {
-            Value::Null
-        }
-        Value::Array(a) => Value::Array(a.iter().map(documented_form).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), documented_form(x)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// A Singer sync into target-duckdb with `hard_delete: true`, run after run, each run from the
 /// last STATE the target echoed (what a pipeline saves and passes to the next run).
 struct Warehouse<'a> {

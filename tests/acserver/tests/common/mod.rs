@@ -472,3 +472,22 @@ pub fn merge_states(prev: &mut BTreeMap<String, Value>, messages: &[Value]) {
 pub fn state_text(states: &BTreeMap<String, Value>) -> String {
     Value::Array(states.values().cloned().collect()).to_string()
 }
+
+/// The record as the README says the connector delivers it: zero dates as values become null.
+pub fn documented_form(v: &Value) -> Value {
+    match v {
+        Value::String(s)
+            if ["0000-00-00", "0000-00-00 00:00:00", "0000-00-00T00:00:00"]
+                .contains(&s.as_str()) =>
+        {
+            Value::Null
+        }
+        Value::Array(a) => Value::Array(a.iter().map(documented_form).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), documented_form(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
