@@ -49,7 +49,7 @@ def dedup_catalog(component, workdir):
     destination: the connector then keeps every stream's ids and finds deletions (issue 19)."""
     out = subprocess.run(["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", component,
                           "discover", "--config", "/data/config.json"], capture_output=True, text=True, check=True)
-    cat = next(json.loads(l)["catalog"] for l in out.stdout.splitlines() if l.startswith('{"type":"CATALOG"'))
+    cat = next(json.loads(l)["catalog"] for l in out.stdout.splitlines() if '"type":"CATALOG"' in l)
     streams = [{"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "append_dedup"} for s in cat["streams"]]
     with open(os.path.join(workdir, "catalog.json"), "w") as f:
         json.dump({"streams": streams}, f)

@@ -723,3 +723,74 @@ fn run_reads_many_accounts_at_once_and_shards_them() {
     );
     assert_same_ids_as_server(&servers[1], &out_dir.join("b"));
 }
+
+/// Issue 19 through ac-host: with a catalog whose destination deduplicates, a second read after
+/// deletions in the account writes `{"id", "_ab_cdc_deleted_at"}` lines into the stream's file;
+/// applying them (delete the row with that id, upsert the others) gives the server's rows.
+#[test]
+fn deletions_land_in_the_stream_files_for_a_pipeline_to_apply() {
+    let _g = serial();
+    let srv = server(37, 200, 0);
+    let s = Scratch::new("deletions");
+    let cfg = s.write("config.json", &config(&srv.base_url(), 50));
+    let streams = ["tags", "lists", "contacts", "contact_tags"];
+    let dedup: Vec<Value> = streams
+        .iter()
+        .map(|n| serde_json::json!({"stream": {"name": n, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+            "sync_mode": "full_refresh", "destination_sync_mode": "append_dedup"}))
+        .collect();
+    let cat = s.write(
+        "catalog.json",
+        &serde_json::json!({"streams": dedup}).to_string(),
+    );
+    let d = s.0.join("out");
+    let read = || {
+        let out = ac_host(&[
+            "read",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--out",
+            d.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    read();
+    let ids_now = |stream: &str| -> BTreeSet<String> {
+        srv.with_dataset(|ds| ds.ids(stream)).into_iter().collect()
+    };
+    let before: Vec<BTreeSet<String>> = streams.iter().map(|n| ids_now(n)).collect();
+    srv.with_dataset(|ds| {
+        ds.delete_with_children("contacts", 3, &["contact_tags"], "contact");
+        ds.delete("tags", 1);
+        ds.delete("lists", 1);
+    });
+    read();
+    for (stream, before) in streams.iter().zip(before) {
+        let mut rows: BTreeSet<String> = BTreeSet::new();
+        let mut deleted = BTreeSet::new();
+        for line in dir_records(&d).remove(*stream).unwrap_or_default() {
+            if line
+                .get("_ab_cdc_deleted_at")
+                .is_some_and(|v| v.is_string())
+            {
+                rows.remove(&id_of(&line));
+                deleted.insert(id_of(&line));
+            } else {
+                rows.insert(id_of(&line));
+            }
+        }
+        let want = ids_now(stream);
+        assert_eq!(rows, want, "{stream}: the file with its deletions applied");
+        let gone: BTreeSet<String> = before.difference(&want).cloned().collect();
+        assert_eq!(deleted, gone, "{stream}: exactly the deleted ids");
+        if *stream != "contact_tags" {
+            assert!(!deleted.is_empty(), "{stream}: something was deleted");
+        }
+    }
+}

@@ -55,6 +55,10 @@ pub(crate) struct StreamDef {
     /// at best, so none is sent; the engine checks that ids rise either way and reads on safely
     /// when they don't.
     pub(crate) ordered_by_id: bool,
+    /// A field the list can be ordered by, newest first (`orders[<field>]=DESC`), whose order
+    /// follows the cursor: a sync between sweeps reads from the top down to the cursor
+    /// (issue 20). Undocumented orders are checked on every page (see `engine::newest`).
+    pub(crate) newest_first: Option<String>,
 }
 
 impl StreamDef {
@@ -113,6 +117,8 @@ struct Row {
     lookback_s: i64,
     /// Whether offset pages ask for ascending id order (documented for this list).
     ordered_by_id: bool,
+    /// Field to read newest first by, down to the cursor, between sweeps.
+    newest_first: Option<&'static str>,
 }
 
 /// The defaults a row starts from: no cursor, no server filter, offset paging, its own list, no
@@ -130,6 +136,7 @@ const ROW: Row = Row {
     rides_on: None,
     lookback_s: 0,
     ordered_by_id: false,
+    newest_first: None,
 };
 
 use ServerFilter::{After, UpdatedAfter};
@@ -341,6 +348,8 @@ const ROWS: &[Row] = &[
         path: "contactTags",
         list_key: "contactTags",
         cursor: Some("updated_timestamp"),
+        // Documented: "order with orders[cdate]=desc and stop paging when cdate passes the date".
+        newest_first: Some("cdate"),
         rides_on: Some(Sideload {
             parent: "contacts",
             include: "contactTags",
@@ -452,6 +461,8 @@ const ROWS: &[Row] = &[
         cursor: Some("tstamp"),
         lookback_s: EVENT_TIME_LOOKBACK_S,
         ordered_by_id: true,
+        // Listed by ActiveCampaign's MCP server, not documented: checked on every page.
+        newest_first: Some("tstamp"),
         ..ROW
     },
     Row {
@@ -586,6 +597,7 @@ pub(crate) fn fixed_streams() -> Vec<StreamDef> {
             lookback_s: r.lookback_s,
             rides_on: r.rides_on,
             ordered_by_id: r.ordered_by_id,
+            newest_first: r.newest_first.map(Into::into),
         })
         .collect()
 }
@@ -617,6 +629,9 @@ pub(crate) fn custom_object_stream(slug: &str, schema_id: &str) -> StreamDef {
         lookback_s: 0,
         rides_on: None,
         ordered_by_id: false,
+        // The documented order syntax (`orders[createdTimestamp]=DESC` is the example); that it
+        // works for updatedTimestamp is not checked live: checked on every page.
+        newest_first: Some("updatedTimestamp".into()),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::api::catalog::{discovered_streams, ReadPlan, Selected};
 use crate::api::schemas::custom_object_schema;
-use crate::api::streams::{custom_object_stream, fixed_streams, StreamDef};
+use crate::api::streams::{custom_object_stream, fixed_streams, ServerFilter, StreamDef};
 use crate::documents::config::Config;
 use crate::documents::state::{parse_state_input, StreamState};
 use crate::engine::{
@@ -12,6 +12,7 @@ use crate::engine::{
 };
 use crate::engine::{Level, StreamStatus};
 use crate::failure::{Failure, FailureType};
+use crate::http::request::PAGE_LIMIT;
 use crate::output::airbyte::{catalog_message, spec_message};
 use crate::rules::datetime::Instant;
 use serde_json::Value;
@@ -163,6 +164,39 @@ fn job(
     })
 }
 
+/// Whether an incremental stream waits for its next sweep (issue 20): the API can tell nothing
+/// about what changed in it (no server filter, no newest-first order, not carried by a parent),
+/// and its last complete pass, recent enough, held more than a page; one page is read anyway.
+fn waits_for_sweep(job: &Job) -> bool {
+    let def = &job.def;
+    job.incremental
+        && job.deletions
+        && !job.sweep
+        && def.filter == ServerFilter::None
+        && def.newest_first.is_none()
+        && def.rides_on.is_none()
+        && job.state.resume.is_none()
+        && job.state.cursor.is_some()
+        && job
+            .state
+            .seen
+            .as_ref()
+            .is_some_and(|b| b.ids.len() > PAGE_LIMIT)
+}
+
+/// A stream that waits for its sweep: started and complete with no request, its state as it was.
+fn report_waiting(sink: &mut dyn Sink, job: &Job, at: u64, config: &Config) {
+    let name = &job.def.name;
+    sink.status(name, StreamStatus::Started, at);
+    if let Some(b) = &job.state.seen {
+        let due = b.at.plus_seconds((config.full_sweep_hours * 3600.0) as i64);
+        sink.log(Level::Info, &format!("{name}: the API cannot tell what changed in it; it waits for its sweep, due after {} (full_sweep_hours)", due.to_rfc3339()));
+    }
+    sink.state(name, &job.state.to_value(), 0);
+    sink.status(name, StreamStatus::Complete, at);
+    sink.progress(&format!("{name}: waits for its sweep (full_sweep_hours)"));
+}
+
 /// The connector's wall clock as an instant.
 fn wall_clock(client: &mut Client) -> Instant {
     Instant(client.transport.wall_ms() as i128 * 1_000_000)
@@ -312,7 +346,22 @@ pub(crate) fn read(
         sink.status(name, StreamStatus::Started, at);
         report_failed_stream(sink, name, failure, at);
     }
+    let (jobs, waiting): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| !waits_for_sweep(j));
+    for job in &waiting {
+        report_waiting(sink, job, at, config);
+    }
     let mut summary = read_jobs(&mut client, config, jobs, sink);
+    summary
+        .streams
+        .extend(waiting.into_iter().map(|j| StreamSummary {
+            name: j.def.name,
+            records: 0,
+            requests: 0,
+            millis: 0,
+            failure: None,
+            uncursored: 0,
+            deleted: 0,
+        }));
     summary
         .streams
         .extend(unread.into_iter().map(|(name, failure)| StreamSummary {

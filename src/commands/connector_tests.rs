@@ -332,3 +332,61 @@ fn a_sweep_is_due_full_sweep_hours_after_the_last_complete_pass() {
         "no deletions wanted"
     );
 }
+
+/// Between sweeps a stream the API can tell nothing about waits, when its last pass held more
+/// than a page; a small one, a filtered, newest-first or riding one, a due sweep, a full refresh
+/// or a pass to resume is read.
+#[test]
+fn what_waits_for_its_sweep() {
+    let def = |name: &str| {
+        fixed_streams()
+            .into_iter()
+            .find(|d| d.name == name)
+            .unwrap()
+    };
+    let with_ids = |n: u64| {
+        let mut ids = crate::rules::id_set::IdSet::default();
+        for i in 1..=n {
+            ids.insert(&i.to_string());
+        }
+        StreamState {
+            cursor: Some(crate::test_support::t("2024-03-01T00:00:00Z")),
+            seen: Some(crate::documents::state::Baseline::new(
+                ids,
+                crate::test_support::t("2024-03-01T00:00:00Z"),
+            )),
+            ..StreamState::default()
+        }
+    };
+    let job = |name: &str, state: StreamState| Job {
+        def: def(name),
+        incremental: true,
+        state,
+        deletions: true,
+        sweep: false,
+    };
+    assert!(waits_for_sweep(&job("ecommerce_orders", with_ids(101))));
+    assert!(
+        !waits_for_sweep(&job("ecommerce_orders", with_ids(100))),
+        "one page"
+    );
+    for name in ["deals", "email_activities", "contact_lists"] {
+        assert!(!waits_for_sweep(&job(name, with_ids(500))), "{name}");
+    }
+    let due = Job {
+        sweep: true,
+        ..job("ecommerce_orders", with_ids(500))
+    };
+    assert!(!waits_for_sweep(&due));
+    let full = Job {
+        incremental: false,
+        ..job("ecommerce_orders", with_ids(500))
+    };
+    assert!(!waits_for_sweep(&full));
+    let mut resuming = with_ids(500);
+    resuming.resume = Some(crate::documents::state::Resume::Offset(100));
+    assert!(!waits_for_sweep(&job("ecommerce_orders", resuming)));
+    let mut no_cursor = with_ids(500);
+    no_cursor.cursor = None;
+    assert!(!waits_for_sweep(&job("ecommerce_orders", no_cursor)));
+}

@@ -126,6 +126,10 @@ impl Run<'_, '_> {
     pub(super) fn emit_states(&mut self, t: &mut Task, resume: Option<Resume>) {
         if resume.is_none() {
             self.close_pass_ids(t);
+        } else if t.newest.is_some() {
+            // A newest-first pass is not resumed where it stopped (new records push its pages
+            // down): the next sync reads it again from the top, from the same cursor.
+            return;
         }
         for o in t.outs.iter_mut() {
             match &resume {

@@ -9,6 +9,7 @@
 //! - [`run`]: the scheduler loop and what happens to each finished request;
 //! - [`offset`] and [`id_ranges`]: the offset pager and the keyset (id range) pager;
 //! - [`emit`]: records, states and progress out to the sink;
+//! - [`newest`]: newest first down to the cursor between sweeps, checked page by page;
 //! - [`deletions`]: ids gone since the last complete pass, at the end of a complete pass;
 //! - [`lifecycle`]: a task's retries, completion and failure.
 
@@ -17,6 +18,7 @@ mod deletions;
 mod emit;
 mod id_ranges;
 mod lifecycle;
+mod newest;
 mod offset;
 mod run;
 mod task;

@@ -2,6 +2,7 @@
 //! one before (see [`crate::rules::paging`]).
 
 use super::emit::PageEnd;
+use super::newest::Verdict as NewestVerdict;
 use super::run::Run;
 use super::task::{lanes, Slot, SlotPhase, Task, RESUME_IDS};
 use super::Level;
@@ -51,10 +52,18 @@ impl Run<'_, '_> {
                 }
                 Step::Take {
                     keep,
-                    end,
+                    mut end,
                     disorder,
                 } => {
-                    if disorder {
+                    if let Some(newest) = t.newest.as_mut() {
+                        match newest.judge(&page.main) {
+                            NewestVerdict::OutOfOrder(why) => {
+                                self.read_in_full_instead(t, &why);
+                                break;
+                            }
+                            NewestVerdict::InOrder { done } => end |= done,
+                        }
+                    } else if disorder {
                         for out in &t.outs {
                             self.sink.log(Level::Warn, &format!("{}: ids do not rise from page to page (the API ignores the order); reading on with overlapping pages and skipping ids already delivered", out.stream));
                         }
@@ -144,7 +153,8 @@ fn plan_offsets(t: &mut Task, lanes: usize) {
     if t.offset.planned_until <= hi || !(t.offset.planned_until - hi).is_multiple_of(stride) {
         t.offset.planned_until = hi + stride;
     }
-    while let Some(total) = t.offset.total {
+    // A newest-first pass ends at the cursor, which the count does not tell: one page at a time.
+    while let Some(total) = t.offset.total.filter(|_| t.newest.is_none()) {
         if t.offset.planned_until + 1 >= total || t.slots.len() + t.offset.buffer.len() >= lanes {
             break;
         }

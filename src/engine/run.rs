@@ -168,6 +168,7 @@ impl Run<'_, '_> {
                 &t.slots[j].pos,
                 t.since.as_deref(),
                 &t.include,
+                t.newest.as_ref().map(|n| n.field.as_str()),
             );
             let started = self.client.try_start(&path);
             if let Start::Later(slot) = started {

@@ -1,5 +1,6 @@
 //! Planning: jobs grouped into tasks, one paged list each, and the state a task pages with.
 
+use super::newest::{newest_first, Newest};
 use super::{Job, SERVER_FILTER_MARGIN_S};
 use crate::api::streams::{Paging, ServerFilter, StreamDef};
 use crate::documents::config::Config;
@@ -140,6 +141,8 @@ pub(super) struct Task {
     pub(super) offset: OffsetPager,
     /// Keyset (id range) paging's state.
     pub(super) ranges: RangePager,
+    /// A newest-first pass down to the cursor, while it is one (issue 20).
+    pub(super) newest: Option<Newest>,
     /// Requests made, pages taken, times and outcome.
     pub(super) stats: TaskStats,
 }
@@ -244,6 +247,7 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
             split,
             ..Default::default()
         },
+        newest: None,
         stats: TaskStats::default(),
     }
 }
@@ -261,6 +265,7 @@ pub(crate) fn first_pages(jobs: &[Job], config: &Config, api_path: &str, n: usiz
                 &slot.pos,
                 t.since.as_deref(),
                 &t.include,
+                t.newest.as_ref().map(|n| n.field.as_str()),
             ))
         })
         .take(n)
@@ -272,13 +277,16 @@ pub(crate) fn first_pages(jobs: &[Job], config: &Config, api_path: &str, n: usiz
 pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
     let mut tasks: Vec<Task> = Vec::new();
     let mut children: Vec<Job> = Vec::new();
-    // With children to read (streams the stream table says ride on a parent's pages, such as
-    // contacts' tags), one pass over all parents that carries them costs a page per 100 parents;
-    // a server-filtered parent pass would leave the children to page their own, longer lists in
-    // full. So the parent skips the server filter then, and every stream of the pass is cut on
-    // its own cursor.
-    let ridden: Vec<&'static str> = if config.sideload_contact_children {
+    // Children (streams the stream table says ride on a parent's pages, such as contacts' tags)
+    // come with the parent's pages: a complete parent pass carries all of them for a page per
+    // 100 parents. Between sweeps (issue 20) the parent is filtered by the server and carries the
+    // children of the parents that changed; a child that can be read newest first pages its own
+    // list so (a tag added to an unchanged contact is found), the others wait for the sweep for
+    // what changed without their parent. A child whose sweep is due, or that is read in full,
+    // makes the parent pass complete.
+    let complete_parents: Vec<&'static str> = if config.sideload_contact_children {
         jobs.iter()
+            .filter(|j| j.sweep || !j.incremental)
             .filter_map(|j| j.def.rides_on.map(|r| r.parent))
             .collect()
     } else {
@@ -307,7 +315,7 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         let since = if job.incremental
             && job.def.filter != ServerFilter::None
             && !job.sweep
-            && !ridden.contains(&job.def.name.as_str())
+            && !complete_parents.contains(&job.def.name.as_str())
         {
             let base: Option<Instant> = out
                 .state
@@ -318,31 +326,50 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         } else {
             None
         };
-        // A server-filtered pass sees only what changed: no deletions can be found from it.
+        let newest = since
+            .is_none()
+            .then(|| newest_first(&job, config))
+            .flatten();
+        // A server-filtered or newest-first pass sees only what changed: no deletions can be
+        // found from it.
         let out = Out {
-            pass_ids: out.pass_ids.filter(|_| since.is_none()),
+            pass_ids: out.pass_ids.filter(|_| since.is_none() && newest.is_none()),
             ..out
         };
-        tasks.push(new_task(job.def, out, since));
+        let mut task = new_task(job.def, out, since);
+        task.newest = newest;
+        tasks.push(task);
     }
-    // Children ride on their parent's pages when the parent is read in full (a server-filtered
-    // parent pass would miss children that changed without their parent) and both resume from
-    // the same place; otherwise they page their own lists.
+    // A child rides on its parent's pages when both resume from the same place and the parent
+    // pass is complete, or is filtered and the child has no newest-first reading of its own;
+    // otherwise it pages its own list.
     for job in children {
         let Some(side) = job.def.rides_on else {
             continue;
         };
         let key = side.include.to_string();
         let out = Out::new(&job, key.clone());
+        let newest = newest_first(&job, config);
         if let Some(t) = tasks.iter_mut().find(|t| {
             t.def.name == side.parent
-                && t.since.is_none()
+                && (t.since.is_none() || newest.is_none())
                 && t.outs[0].state.resume == out.state.resume
         }) {
+            // Children of the changed parents only: no deletions can be found from them.
+            let complete = t.since.is_none();
             t.include.push(key);
-            t.outs.push(out);
+            t.outs.push(Out {
+                pass_ids: out.pass_ids.filter(|_| complete),
+                ..out
+            });
         } else {
-            tasks.push(new_task(job.def, out, None));
+            let out = Out {
+                pass_ids: out.pass_ids.filter(|_| newest.is_none()),
+                ..out
+            };
+            let mut task = new_task(job.def, out, None);
+            task.newest = newest;
+            tasks.push(task);
         }
     }
     tasks

@@ -62,6 +62,7 @@ pub(crate) fn page_path(
     pos: &Position,
     since: Option<&str>,
     include: &[String],
+    newest_first: Option<&str>,
 ) -> String {
     let limit = if *pos == Position::Newest {
         1
@@ -73,7 +74,9 @@ pub(crate) fn page_path(
         Position::Newest => q.push(("orders[id]".into(), "DESC".into())),
         Position::Offset(o) => {
             q.push(("offset".into(), o.to_string()));
-            if def.orders_by_id() {
+            if let Some(field) = newest_first {
+                q.push((format!("orders[{field}]"), "DESC".into()));
+            } else if def.orders_by_id() {
                 q.push(("orders[id]".into(), "ASC".into()));
             }
         }

@@ -10,13 +10,27 @@ fn def(name: &str) -> StreamDef {
 
 #[test]
 fn offset_page() {
-    let p = page_path("/api/3", &def("tags"), &Position::Offset(200), None, &[]);
+    let p = page_path(
+        "/api/3",
+        &def("tags"),
+        &Position::Offset(200),
+        None,
+        &[],
+        None,
+    );
     assert_eq!(p, "/api/3/tags?limit=100&offset=200");
 }
 
 #[test]
 fn offset_pages_ask_for_id_order_where_documented() {
-    let p = page_path("/api/3", &def("lists"), &Position::Offset(99), None, &[]);
+    let p = page_path(
+        "/api/3",
+        &def("lists"),
+        &Position::Offset(99),
+        None,
+        &[],
+        None,
+    );
     assert_eq!(p, "/api/3/lists?limit=100&offset=99&orders%5Bid%5D=ASC");
     let p = page_path(
         "/api/3",
@@ -24,6 +38,7 @@ fn offset_pages_ask_for_id_order_where_documented() {
         &Position::Offset(0),
         None,
         &[],
+        None,
     );
     assert!(p.ends_with("orders%5Bid%5D=ASC"), "{p}");
     let p = page_path(
@@ -32,6 +47,7 @@ fn offset_pages_ask_for_id_order_where_documented() {
         &Position::Offset(0),
         None,
         &[],
+        None,
     );
     assert!(!p.contains("orders"), "{p}");
 }
@@ -47,6 +63,7 @@ fn keyset_page_with_filter() {
         }),
         Some("2024-01-01T00:00:00Z"),
         &["fieldValues".into(), "contactTags".into()],
+        None,
     );
     assert_eq!(p, "/api/3/contacts?limit=100&orders%5Bid%5D=ASC&id_greater=42&id_less=90&include=fieldValues%2CcontactTags&filters%5Bupdated_after%5D=2024-01-01T00%3A00%3A00Z");
 }
@@ -59,6 +76,7 @@ fn newest_probe() {
         &Position::Newest,
         None,
         &["fieldValues".into()],
+        None,
     );
     assert_eq!(p, "/api/3/contacts?limit=1&orders%5Bid%5D=DESC");
 }
@@ -71,6 +89,7 @@ fn filters_only_where_supported() {
         &Position::Offset(0),
         Some("2024"),
         &[],
+        None,
     );
     assert!(!p.contains("2024"));
     let p = page_path(
@@ -79,6 +98,7 @@ fn filters_only_where_supported() {
         &Position::Offset(0),
         Some("2024"),
         &[],
+        None,
     );
     assert!(p.ends_with("&after=2024"));
 }
@@ -102,4 +122,21 @@ fn only_the_accounts_api() {
 #[test]
 fn encoding() {
     assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+}
+
+/// Newest first (issue 20): the order asked instead of the id order.
+#[test]
+fn newest_first_pages_ask_for_the_order() {
+    let p = page_path(
+        "/api/3",
+        &def("email_activities"),
+        &Position::Offset(99),
+        None,
+        &[],
+        Some("tstamp"),
+    );
+    assert_eq!(
+        p,
+        "/api/3/emailActivities?limit=100&offset=99&orders%5Btstamp%5D=DESC"
+    );
 }

@@ -6,6 +6,7 @@ mod cursor_fallbacks;
 mod cursors_and_zones;
 mod deletions;
 mod failures;
+mod newest_first;
 mod odd_shapes;
 mod offset_repairs;
 mod paging;

@@ -133,19 +133,25 @@ fn without_sideloading_contacts_keep_their_server_filter() {
 }
 
 /// Which requests carry the server filter: incremental streams that have one, except contacts
-/// while their children ride on the contacts pages (then every stream of that pass is cut on its
-/// own cursor); never full-refresh streams.
+/// while a child riding on them needs a complete pass (its sweep is due, or it is read in full):
+/// then every stream of that pass is cut on its own cursor. Between sweeps (issue 20) contacts
+/// are filtered and carry the children of the changed contacts, and contact_tags, which can be
+/// read newest first, pages its own list so; never full-refresh streams.
 #[test]
 fn the_server_filter_goes_where_it_may() {
     // Contacts alone, sideloading on: nothing rides, so the filter stays.
     let p = plan_paths(json!({}), vec![job_of("contacts", true, with_cursor())]);
     assert!(request_for(&p, "contacts")[0].contains(FILTER), "{p:?}");
-    // Contacts with a child: the child rides, contacts go unfiltered; deals keep theirs.
+    let due = |name| Job {
+        sweep: true,
+        ..job_of(name, true, with_cursor())
+    };
+    // A child's sweep is due: it rides, contacts go unfiltered; deals keep theirs.
     let p = plan_paths(
         json!({}),
         vec![
             job_of("contacts", true, with_cursor()),
-            job_of("contact_tags", true, with_cursor()),
+            due("contact_tags"),
             job_of("deals", true, with_cursor()),
         ],
     );
@@ -156,6 +162,32 @@ fn the_server_filter_goes_where_it_may() {
     );
     assert!(request_for(&p, "contactTags").is_empty(), "{p:?}");
     assert!(request_for(&p, "deals")[0].contains(FILTER), "{p:?}");
+    // Between sweeps: contacts filtered with contact_lists riding; contact_tags newest first.
+    let p = plan_paths(
+        json!({}),
+        vec![
+            job_of("contacts", true, with_cursor()),
+            job_of("contact_tags", true, with_cursor()),
+            job_of("contact_lists", true, with_cursor()),
+        ],
+    );
+    let c = request_for(&p, "contacts");
+    assert!(
+        c[0].contains(FILTER) && c[0].contains("include=contactLists"),
+        "{p:?}"
+    );
+    let tags = request_for(&p, "contactTags");
+    assert!(tags[0].contains("orders%5Bcdate%5D=DESC"), "{p:?}");
+    assert!(request_for(&p, "contactLists").is_empty(), "{p:?}");
+    // A child read in full makes the contacts pass complete.
+    let p = plan_paths(
+        json!({}),
+        vec![
+            job_of("contacts", true, with_cursor()),
+            job_of("contact_lists", false, StreamState::default()),
+        ],
+    );
+    assert!(!request_for(&p, "contacts")[0].contains(FILTER), "{p:?}");
     // Full refresh never filters, even with a start_date.
     let p = plan_paths(
         json!({"start_date": "2024-01-01"}),

@@ -122,7 +122,13 @@ pub fn route_with(
     }
     if let Some(schema_id) = rest.strip_prefix("customObjects/records/") {
         return match ds.custom_stream_of(schema_id) {
-            Some(stream) => custom_list(served(ds, quirks, &stream), "records", q),
+            Some(stream) => {
+                let recs = served(ds, quirks, &stream);
+                match newest_first("custom_object", recs, q, quirks) {
+                    Some(sorted) => custom_list(&sorted, "records", q),
+                    None => custom_list(recs, "records", q),
+                }
+            }
             None => Reply::message(404, "Not Found"),
         };
     }
@@ -241,6 +247,40 @@ fn build_filter(name: &str, q: &Query, quirks: &Quirks) -> Result<Filter, Reply>
     Ok(f)
 }
 
+/// The orders the server honours besides `orders[id]`, newest first (`orders[<field>]=DESC`) by
+/// stream: contactTags by `cdate` (documented), emailActivities by `tstamp` and custom object
+/// records by `updatedTimestamp` (the connector checks those it reads; the `ignore-order` quirk
+/// makes the server ignore them, as the real API ignores an order it does not know).
+const NEWEST_FIRST: &[(&str, &str)] = &[
+    ("contact_tags", "cdate"),
+    ("email_activities", "tstamp"),
+    ("custom_object", "updatedTimestamp"),
+];
+
+/// `recs` newest first by `field` when the query asks for it and the stream honours it.
+fn newest_first(stream: &str, recs: &[Value], q: &Query, quirks: &Quirks) -> Option<Vec<Value>> {
+    let field = NEWEST_FIRST
+        .iter()
+        .find(|(s, f)| {
+            stream.starts_with(s)
+                && q.get(&format!("orders[{f}]"))
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("desc"))
+        })
+        .map(|(_, f)| *f)?;
+    if quirks.ignore_order {
+        return None;
+    }
+    let at = |r: &Value| {
+        r.get(field)
+            .and_then(|v| v.as_str())
+            .and_then(|s| crate::time::parse_instant_ms(s).ok())
+            .unwrap_or(i64::MIN)
+    };
+    let mut out: Vec<(usize, &Value)> = recs.iter().enumerate().collect();
+    out.sort_by(|(i, a), (j, b)| at(b).cmp(&at(a)).then(j.cmp(i)));
+    Some(out.into_iter().map(|(_, r)| r.clone()).collect())
+}
+
 /// Filters, orders (id ascending unless `desc`) and pages `recs`: (total matches, page).
 fn paginate<'a>(
     recs: &'a [Value],
@@ -312,7 +352,11 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
     let filter = build_filter(def.name, q, quirks)?;
     let (limit, offset) = (q.limit(), q.offset());
     let reordered: Vec<Value>;
-    let recs = if quirks.ignore_order || quirks.ignore_contacts_order {
+    let recs = if let Some(sorted) = newest_first(def.name, served(ds, quirks, def.name), q, quirks)
+    {
+        reordered = sorted;
+        &reordered[..]
+    } else if quirks.ignore_order || quirks.ignore_contacts_order {
         reordered = quirks
             .served_order(def.name, served(ds, quirks, def.name))
             .into_iter()
@@ -766,6 +810,58 @@ mod tests {
         assert_eq!(
             route("/api/3/users/me", &Query::default(), &ds, &off).status,
             200
+        );
+    }
+
+    /// Newest first where the server honours it (issue 20), ignored under `ignore-order`.
+    #[test]
+    fn newest_first_orders_are_honoured_unless_ignored() {
+        let ds = Dataset::generate(5, 200);
+        let ms = |v: &Value, key: &str, field: &str| -> Vec<i64> {
+            v[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    crate::time::parse_instant_ms(r[field].as_str().unwrap_or("")).unwrap_or(0)
+                })
+                .collect()
+        };
+        for (path, key, field) in [
+            ("contactTags", "contactTags", "cdate"),
+            ("emailActivities", "emailActivities", "tstamp"),
+        ] {
+            let q = Query::parse(&format!("limit=100&orders%5B{field}%5D=DESC"));
+            let r = route_with(&format!("/api/3/{path}"), &q, &ds, &[], &Quirks::default());
+            let got = ms(&r.body, key, field);
+            assert!(
+                got.len() > 10 && got.windows(2).all(|w| w[0] >= w[1]),
+                "{path}: {got:?}"
+            );
+            let ignoring = Quirks {
+                ignore_order: true,
+                ..Quirks::default()
+            };
+            let r = route_with(&format!("/api/3/{path}"), &q, &ds, &[], &ignoring);
+            let got = ms(&r.body, key, field);
+            assert!(
+                !got.windows(2).all(|w| w[0] >= w[1]),
+                "{path} ignored: still newest first"
+            );
+        }
+        let sid = ds.schemas()[0]["id"].as_str().unwrap().to_string();
+        let q = Query::parse("limit=100&orders%5BupdatedTimestamp%5D=DESC");
+        let r = route_with(
+            &format!("/api/3/customObjects/records/{sid}"),
+            &q,
+            &ds,
+            &[],
+            &Quirks::default(),
+        );
+        let got = ms(&r.body, "records", "updatedTimestamp");
+        assert!(
+            got.len() >= 5 && got.windows(2).all(|w| w[0] >= w[1]),
+            "{got:?}"
         );
     }
 }

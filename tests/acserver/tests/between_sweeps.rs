@@ -1,0 +1,223 @@
+//! Issue 20 through wasmtime: between sweeps, the lists that can be read newest first (contact
+//! tags by `cdate`, email activities by `tstamp`, custom object records by `updatedTimestamp`) are
+//! read from the top down to the cursor and deliver exactly what changed; a server that ignores
+//! the order is caught and the list read in full, delivering the same; `full_sweep_hours: 0`
+//! reads every list in full on every sync, as before.
+
+mod common;
+use ac_test_server::{Dataset, Quirks, Server, ServerConfig};
+use common::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+const KEY: &str = "between-sweeps-key-0ddba11";
+
+/// Record ids by connector stream.
+type Ids = BTreeMap<String, BTreeSet<String>>;
+
+fn server(ignore_order: bool) -> Server {
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        quirks: Quirks {
+            ignore_order,
+            ..Quirks::default()
+        },
+        ..ServerConfig::default()
+    };
+    Server::start(cfg, Dataset::generate(41, 400)).expect("start test server")
+}
+
+/// The streams under test, as the server and the connector name them.
+fn streams(srv: &Server) -> Vec<(String, String)> {
+    let custom = srv
+        .with_dataset(|d| d.stream_names())
+        .into_iter()
+        .find(|n| n.starts_with("custom_object:"))
+        .expect("a custom object");
+    ["contact_tags", "email_activities"]
+        .iter()
+        .map(|s| (s.to_string(), s.to_string()))
+        .chain([(custom.clone(), connector_name(&custom))])
+        .collect()
+}
+
+/// Two incremental syncs with changes between; the second's records per stream, its requests
+/// per path, its LOG messages, and what it must deliver (for contact_tags, read newest first by
+/// creation: rows changed in place wait for the sweep, so the test's changes there are inserts).
+fn two_syncs(srv: &Server, extra: Value) -> (Ids, BTreeMap<String, Vec<String>>, String, Ids) {
+    let s = Scratch::new("between");
+    let mut cfg: Value = serde_json::from_str(&config(&srv.base_url(), KEY, 50.0)).unwrap();
+    cfg["sideload_contact_children"] = Value::Bool(false);
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        cfg[k] = v.clone();
+    }
+    let cfg = s.write("c.json", &cfg.to_string());
+    let names = streams(srv);
+    let list: Vec<&str> = names.iter().map(|(_, c)| c.as_str()).collect();
+    let cat = s.write("cat.json", &catalog(&list, true));
+    let first = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let mut states = BTreeMap::new();
+    merge_states(&mut states, &first.messages());
+    let st = s.write("state.json", &state_text(&states));
+    // What the next read must deliver: the overlap by design, and the changes.
+    let mut want = overlap_after_first_read(srv, 5);
+    srv.with_dataset(|d| {
+        for (name, stream) in &names {
+            let mut ids: BTreeSet<String> = BTreeSet::new();
+            if name != "contact_tags" {
+                ids.extend(d.touch(name, 4));
+            }
+            ids.extend(d.insert(name, 3));
+            want.entry(stream.clone()).or_default().extend(ids);
+        }
+    });
+    let before = srv.requests().len();
+    let second = wasmtime(
+        &s,
+        &["read", "--config", &cfg, "--catalog", &cat, "--state", &st],
+    );
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let got: BTreeMap<String, BTreeSet<String>> = ids_by_stream(&second.messages())
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().collect()))
+        .collect();
+    let mut paths: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &srv.requests()[before..] {
+        let path = r.path.split('?').next().unwrap_or("").to_string();
+        paths.entry(path).or_default().push(r.path.clone());
+    }
+    let logs: String = second
+        .of_type("LOG")
+        .iter()
+        .filter_map(|m| m["log"]["message"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (got, paths, logs, want)
+}
+
+fn requests_to<'a>(paths: &'a BTreeMap<String, Vec<String>>, part: &str) -> &'a [String] {
+    paths
+        .iter()
+        .find(|(p, _)| p.contains(part))
+        .map(|(_, v)| v.as_slice())
+        .unwrap_or(&[])
+}
+
+/// Each strategy finds exactly the changes in a page or two, asking the order newest first.
+#[test]
+fn newest_first_lists_deliver_the_changes_in_a_page_or_two() {
+    let srv = server(false);
+    let (got, paths, logs, want) = two_syncs(&srv, serde_json::json!({}));
+    for (part, stream, order) in [
+        ("contactTags", "contact_tags", "orders%5Bcdate%5D=DESC"),
+        (
+            "emailActivities",
+            "email_activities",
+            "orders%5Btstamp%5D=DESC",
+        ),
+        (
+            "customObjects/records",
+            "custom_object",
+            "orders%5BupdatedTimestamp%5D=DESC",
+        ),
+    ] {
+        let asked = requests_to(&paths, part);
+        assert!(
+            !asked.is_empty() && asked.iter().all(|p| p.contains(order)),
+            "{stream}: {asked:?}"
+        );
+        assert!(asked.len() <= 2, "{stream}: {} requests", asked.len());
+        let key = got
+            .keys()
+            .find(|k| k.starts_with(stream))
+            .cloned()
+            .unwrap_or_default();
+        let (got, want) = (
+            got.get(&key).cloned().unwrap_or_default(),
+            want.get(&key).cloned().unwrap_or_default(),
+        );
+        if stream == "contact_tags" {
+            // Newest first by creation: the new rows, and of the overlap those created since.
+            assert!(
+                got.is_subset(&want) && got.len() >= 3,
+                "{stream}: {got:?} of {want:?}"
+            );
+        } else {
+            assert_eq!(got, want, "{stream}: exactly the changes");
+        }
+    }
+    assert!(!logs.contains("does not order"), "{logs}");
+}
+
+/// A server that ignores the order is caught on the first page: each list is read in full, and
+/// delivers exactly the same. (Without the check, the first page in id order would end the pass
+/// at once and lose the newest records.)
+#[test]
+fn a_server_ignoring_the_order_is_read_in_full_and_loses_nothing() {
+    let srv = server(true);
+    let (got, paths, logs, want) = two_syncs(&srv, serde_json::json!({}));
+    for (part, stream) in [
+        ("contactTags", "contact_tags"),
+        ("emailActivities", "email_activities"),
+        ("customObjects/records", "custom_object"),
+    ] {
+        let asked = requests_to(&paths, part);
+        assert!(
+            asked.iter().any(|p| !p.contains("DESC")),
+            "{stream}: read in full: {asked:?}"
+        );
+        let key = got
+            .keys()
+            .find(|k| k.starts_with(stream))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            got.get(&key),
+            want.get(&key),
+            "{stream}: exactly the changes"
+        );
+        assert!(
+            logs.contains(&format!("{key}: the API does not order")),
+            "{logs}"
+        );
+    }
+}
+
+/// `full_sweep_hours: 0`: every sync reads every list in full, as before issue 20.
+#[test]
+fn full_sweep_hours_zero_reads_every_list_in_full() {
+    let srv = server(false);
+    let (got, paths, _, want) = two_syncs(&srv, serde_json::json!({"full_sweep_hours": 0}));
+    for (part, stream) in [
+        ("contactTags", "contact_tags"),
+        ("emailActivities", "email_activities"),
+    ] {
+        let asked = requests_to(&paths, part);
+        assert!(
+            asked.iter().all(|p| !p.contains("DESC")),
+            "{stream}: {asked:?}"
+        );
+        let rows = srv.with_dataset(|d| d.ids(stream).len());
+        assert!(
+            asked.len() > rows / 100,
+            "{stream}: in full: {} requests, {rows} rows",
+            asked.len()
+        );
+        assert_eq!(got.get(stream), want.get(stream), "{stream}");
+    }
+}
+
+/// The last STATE of each stream among these messages, merged over `prev`.
+fn merge_states(prev: &mut BTreeMap<String, Value>, messages: &[Value]) {
+    for m in messages.iter().filter(|m| m["type"] == "STATE") {
+        if let Some(n) = m["state"]["stream"]["stream_descriptor"]["name"].as_str() {
+            prev.insert(n.to_string(), m["state"].clone());
+        }
+    }
+}
+
+fn state_text(states: &BTreeMap<String, Value>) -> String {
+    Value::Array(states.values().cloned().collect()).to_string()
+}
