@@ -836,13 +836,14 @@ const BESIDE: &str = "lists";
 /// lists, untouched by the glitch, has its deletion. The next sync, the glitch gone, deletes
 /// exactly the rows really deleted, and every table equals the server. The guard is off (share
 /// 1): a glitch read as "every row gone" would otherwise be held by the guard too, and the rule
-/// under test would go unchecked.
+/// under test would go unchecked. `full_sweep_hours` is 0: every sync is a complete pass (a
+/// stream of more than a page, contact_tags, would otherwise wait for its sweep between syncs).
 fn a_glitch_deletes_nothing(glitch: Glitch) {
     let _g = serial();
     let srv = server();
     let mut streams = GLITCHED.to_vec();
     streams.push(BESIDE);
-    let guard_off = json!({"deletion_guard_share": 1});
+    let guard_off = json!({"deletion_guard_share": 1, "full_sweep_hours": 0});
     let mut w = Warehouse::new(&format!("del-{glitch:?}"), &srv, &streams, guard_off);
     let mut p = Problems::default();
     let first = w.sync();
@@ -944,7 +945,9 @@ fn a_stream_answered_403_deletes_nothing() {
 /// really deleted; sync 3 resumes. Sync 2 reports no deletion (a failed pass); sync 3 reports
 /// none or only really deleted ids, and the warehouse keeps every row the server has; sync 4,
 /// a complete pass, leaves it equal to the server. The guard is off (share 1), so that a pass
-/// that took the ids before the stop for deleted would not be hidden by it.
+/// that took the ids before the stop for deleted would not be hidden by it; `full_sweep_hours`
+/// is 0, so that every sync pages the whole list (between sweeps contact_tags reads only its
+/// newest rows).
 ///
 /// What breaks it: a resumed pass compared with the last complete pass as if it were complete
 /// (the first page's ids "deleted"); a failed pass's ids saved as the last complete pass (then
@@ -955,7 +958,8 @@ fn a_pass_resumed_mid_list_deletes_nothing_that_exists() {
     let _g = serial();
     let srv = server();
     let streams = ["contact_tags"];
-    let extra = json!({"max_attempts": 2, "max_retry_wait_seconds": 5, "deletion_guard_share": 1});
+    let extra = json!({"max_attempts": 2, "max_retry_wait_seconds": 5, "deletion_guard_share": 1,
+        "full_sweep_hours": 0});
     let mut w = Warehouse::new("del-resume", &srv, &streams, extra);
     let mut p = Problems::default();
     let first = w.sync();
@@ -1102,13 +1106,14 @@ fn a_pass_resumed_mid_list_deletes_nothing_that_exists() {
 /// What breaks it: no guard (tags deleted on sync 2), a guard without a warning, a guard that
 /// ignores the 2-row floor (the lists held), a guarded pass saved as the last complete pass
 /// (sync 3 then finds nothing to delete and duckdb keeps the 4 tags), the share not read from
-/// the config.
+/// the config. (`full_sweep_hours` 0: every sync a complete pass, whatever the sweep schedule
+/// does with small lists.)
 #[test]
 fn a_pass_deleting_more_than_the_guard_share_deletes_nothing_until_confirmed() {
     let _g = serial();
     let srv = server();
     let streams = ["tags", "lists"];
-    let mut w = Warehouse::new("del-guard", &srv, &streams, json!({}));
+    let mut w = Warehouse::new("del-guard", &srv, &streams, json!({"full_sweep_hours": 0}));
     let mut p = Problems::default();
     let first = w.sync();
     assert_eq!(first.run.code, 0, "{}", first.run.stderr);
@@ -1142,7 +1147,7 @@ fn a_pass_deleting_more_than_the_guard_share_deletes_nothing_until_confirmed() {
     );
     w.equals_server(&["lists"], &mut p, "after sync 2");
 
-    w.reconfigure(json!({"deletion_guard_share": 1}));
+    w.reconfigure(json!({"deletion_guard_share": 1, "full_sweep_hours": 0}));
     let third = w.sync();
     p.eq(third.run.code, 0, "sync 3: exit code");
     let tags_only: BTreeMap<String, BTreeSet<String>> = gone
