@@ -7,7 +7,7 @@ wall time, achieved requests/s, most requests begun in any one second, records/s
 fetch the data / rate) with wall time / floor. Then an unthrottled, zero-latency read of a large
 account for CPU per record and peak RSS.
 """
-import argparse, shutil, json, math, os, subprocess, sys, tempfile, time
+import argparse, calendar, shutil, json, math, os, subprocess, sys, tempfile, time
 
 def start_server(binary, log, contacts, rps, latency, key, extra=()):
     ready = tempfile.NamedTemporaryFile(delete=False)
@@ -44,13 +44,15 @@ def max_in_window(starts_ms, window=1000.0):
         best = max(best, hi - lo + 1)
     return best
 
-def dedup_catalog(component, workdir):
-    """A configured catalog of every discovered stream, full refresh into a deduplicating
-    destination: the connector then keeps every stream's ids and finds deletions (issue 19)."""
+def dedup_catalog(component, workdir, incremental=False):
+    """A configured catalog of every discovered stream into a deduplicating destination, full
+    refresh (or incremental where offered): the connector then keeps every stream's ids and
+    finds deletions (issue 19)."""
     out = subprocess.run(["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", component,
                           "discover", "--config", "/data/config.json"], capture_output=True, text=True, check=True)
     cat = next(json.loads(l)["catalog"] for l in out.stdout.splitlines() if '"type":"CATALOG"' in l)
-    streams = [{"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "append_dedup"} for s in cat["streams"]]
+    mode = lambda s: "incremental" if incremental and "incremental" in s["supported_sync_modes"] else "full_refresh"
+    streams = [{"stream": s, "sync_mode": mode(s), "destination_sync_mode": "append_dedup"} for s in cat["streams"]]
     with open(os.path.join(workdir, "catalog.json"), "w") as f:
         json.dump({"streams": streams}, f)
     return ["--catalog", "/data/catalog.json"]
@@ -72,7 +74,7 @@ def run_read(component, workdir, config, tracked=False):
             if line.startswith('{"type":"RECORD"'):
                 stream = json.loads(line)["record"]["stream"]
                 records[stream] = records.get(stream, 0) + 1
-            elif line.startswith('{"type":"STATE"'):
+            elif '"type":"STATE"' in line:
                 state_bytes = max(state_bytes, len(line))
     return {"exit": os.waitstatus_to_exitcode(status), "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024, "records": records, "max_state_bytes": state_bytes}
@@ -107,6 +109,104 @@ def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, ji
     if not os.environ.get("KEEP"):  # the records and logs take hundreds of MB; KEEP=1 keeps them
         shutil.rmtree(workdir, ignore_errors=True)
     return row
+
+# A day of ordinary changes on a 20,000-contact account (issue 20), scaled to the account: 2 % of
+# contacts updated, new contacts, tags added and removed, list memberships and field values
+# changed, a few contacts (with their tags, lists and values) and deals deleted.
+def day_of_changes(contacts):
+    k = contacts / 20000
+    n = lambda x: max(1, round(x * k))
+    return [("contacts", n(400), n(60), n(105)), ("contact_tags", 0, n(300), n(80)),
+            ("contact_lists", n(200), n(60), 0), ("contact_custom_field_values", n(300), 0, 0),
+            ("deals", n(40), n(10), n(5)), ("email_activities", 0, n(200), 0),
+            ("contact_automations", n(100), n(50), 0), ("ecommerce_orders", n(20), n(10), 0)]
+
+def admin_change(base, stream, touch, insert, delete):
+    import urllib.request
+    url = f"{base.split('/api/3')[0]}/__admin/change?stream={stream}&touch={touch}&insert={insert}&delete={delete}"
+    with urllib.request.urlopen(url) as r:
+        return json.loads(r.read())
+
+def sync_records(path):
+    """Ids delivered per stream, and ids deleted per stream, in one read's output."""
+    got, gone = {}, {}
+    for line in open(path):
+        if line.startswith('{"type":"RECORD"'):
+            rec = json.loads(line)["record"]
+            target = gone if "_ab_cdc_deleted_at" in rec["data"] else got
+            target.setdefault(rec["stream"], set()).add(str(rec["data"].get("id")))
+    return got, gone
+
+def last_states(path, age_hours=0):
+    """The last STATE per stream of a read, as the next --state; `age_hours` moves each baseline's
+    time back, as if that long had passed (the sweep due)."""
+    states = {}
+    for line in open(path):
+        if '"type":"STATE"' in line and not line.startswith('{"type":"RECORD"'):
+            m = json.loads(line)
+            st = m["state"]
+            seen = st["stream"]["stream_state"].get("seen")
+            if seen and age_hours:
+                t = time.strptime(seen["at"][:19], "%Y-%m-%dT%H:%M:%S")
+                seen["at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(calendar.timegm(t) - age_hours * 3600))
+            states[st["stream"]["stream_descriptor"]["name"]] = st
+    return list(states.values())
+
+def sweep_rows(args, contacts):
+    """Full read, a day's changes, a sync between sweeps (inside full_sweep_hours), then the same
+    sync as if the interval had passed (each baseline 25 h older): requests against the full
+    read's, and that the sweep delivers every change and deletion the in-between sync left."""
+    workdir = tempfile.mkdtemp(prefix="ac-bench-sweep-")
+    log = os.path.join(workdir, "server.jsonl")
+    key = "bench-key"
+    server, base = start_server(args.server, log, contacts, 0, 0, key)
+    rows = []
+    try:
+        config = {"api_url": base, "api_key": key, "requests_per_second": 100}
+        with open(os.path.join(workdir, "config.json"), "w") as f:
+            json.dump(config, f)
+        catalog = dedup_catalog(args.component, workdir, incremental=True)
+        def read(name, state=None):
+            if state is not None:
+                with open(os.path.join(workdir, "state.json"), "w") as f:
+                    json.dump(state, f)
+            before = sum(1 for _ in open(log))
+            out = os.path.join(workdir, f"{name}.jsonl")
+            with open(out, "wb") as o, open(os.path.join(workdir, f"{name}.log"), "wb") as e:
+                cmd = ["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", args.component, "read",
+                       "--config", "/data/config.json", *catalog] + (["--state", "/data/state.json"] if state is not None else [])
+                code = subprocess.run(cmd, stdout=o, stderr=e).returncode
+            return out, sum(1 for _ in open(log)) - before, code
+        full, full_req, c1 = read("full")
+        changed, deleted = {}, {}
+        for stream, touch, insert, delete in day_of_changes(contacts):
+            r = admin_change(base, stream, touch, insert, delete)
+            changed.setdefault(stream, set()).update(r["touched"] + r["inserted"])
+            deleted.setdefault(stream, set()).update(r.get("deleted", []))
+        between, between_req, c2 = read("between", last_states(full))
+        sweep, sweep_req, c3 = read("sweep", last_states(between, age_hours=25))
+        got_b, gone_b = sync_records(between)
+        got_s, gone_s = sync_records(sweep)
+        missing = sum(len(ids - got_b.get(s, set()) - got_s.get(s, set())) for s, ids in changed.items())
+        undeleted = sum(len(ids - gone_b.get(s, set()) - gone_s.get(s, set())) for s, ids in deleted.items())
+        changes = sum(len(v) for v in changed.values())
+        deletions = sum(len(v) for v in deleted.values())
+        for name, req, got, gone, code in [("full read", full_req, None, None, c1),
+                                            ("between sweeps", between_req, got_b, gone_b, c2),
+                                            ("sweep", sweep_req, got_s, gone_s, c3)]:
+            rows.append({"sync": name, "contacts": contacts, "requests": req, "vs_full": req / full_req,
+                         "changes_delivered": "—" if got is None else sum(len(changed.get(s, set()) & ids) for s, ids in got.items()),
+                         "deletions_delivered": "—" if gone is None else sum(len(deleted.get(s, set()) & ids) for s, ids in gone.items()),
+                         "exit": code})
+        rows.append({"sync": f"after both: {changes} changes, {deletions} deletions", "contacts": contacts, "requests": "", "vs_full": "",
+                     "changes_delivered": f"{changes - missing} (missing {missing})", "deletions_delivered": f"{deletions - undeleted} (missing {undeleted})", "exit": ""})
+        for r in rows:
+            print(f"  {r['sync']}: {r['requests']} requests, changes {r['changes_delivered']}, deletions {r['deletions_delivered']}", flush=True)
+    finally:
+        server.terminate(); server.wait()
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(workdir, ignore_errors=True)
+    return rows
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -157,6 +257,17 @@ def main():
     for r in rows:
         lines.append("| " + " | ".join(f.format(r[c]) for c, f in cols) + " |")
     table = "\n".join(lines)
+    sweep = []
+    for n in [args.contacts]:
+        if not only or any(w in f"sweep {n}" for w in only):
+            sweep += sweep_rows(args, n)
+    if sweep:
+        scols = ["sync", "contacts", "requests", "vs_full", "changes_delivered", "deletions_delivered", "exit"]
+        fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
+        table += "\n\nSyncs between sweeps (issue 20): full read, a day's changes, a sync inside full_sweep_hours, then one past it\n\n"
+        table += "\n".join(["| " + " | ".join(scols) + " |", "|" + "---|" * len(scols)] +
+                           ["| " + " | ".join(fmt(r[c]) for c in scols) + " |" for r in sweep])
+    rows += sweep
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     text = f"# make bench, {stamp}\n\n{table}\n\nfloor = fewest requests / rate; fewest = key check + custom object schemas + one request per 100 records of each list (contact children and /fields sideloads ride on their parent's pages).\n"
     print("\n" + text)
@@ -165,7 +276,7 @@ def main():
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(rows, f, indent=1)
     print(f"results written to {args.out}/results.md and results.json")
-    if any(r["exit"] != 0 for r in rows):
+    if any(r["exit"] not in (0, "") for r in rows):
         sys.exit("a read failed")
 
 if __name__ == "__main__":

@@ -164,19 +164,19 @@ fn job(
     })
 }
 
-/// Whether an incremental stream waits for its next sweep (issue 20): the API can tell nothing
-/// about what changed in it (no server filter, no newest-first order, not carried by a parent),
-/// and its last complete pass, recent enough, held more than a page; one page is read anyway.
+/// Whether a stream waits for its next sweep (issue 20): its destination keeps rows from sync to
+/// sync (deletions are emitted: incremental, or a deduplicating full refresh), the API can tell
+/// nothing about what changed in it (no server filter, no newest-first order, not carried by a
+/// parent), and its last complete pass, recent enough, held more than a page (one page is read
+/// anyway).
 fn waits_for_sweep(job: &Job) -> bool {
     let def = &job.def;
-    job.incremental
-        && job.deletions
+    job.deletions
         && !job.sweep
         && def.filter == ServerFilter::None
         && def.newest_first.is_none()
         && def.rides_on.is_none()
         && job.state.resume.is_none()
-        && job.state.cursor.is_some()
         && job
             .state
             .seen

@@ -335,7 +335,7 @@ fn a_sweep_is_due_full_sweep_hours_after_the_last_complete_pass() {
 
 /// Between sweeps a stream the API can tell nothing about waits, when its last pass held more
 /// than a page; a small one, a filtered, newest-first or riding one, a due sweep, a full refresh
-/// or a pass to resume is read.
+/// into an overwritten table, one without a baseline or a pass to resume is read.
 #[test]
 fn what_waits_for_its_sweep() {
     let def = |name: &str| {
@@ -378,15 +378,22 @@ fn what_waits_for_its_sweep() {
         ..job("ecommerce_orders", with_ids(500))
     };
     assert!(!waits_for_sweep(&due));
-    let full = Job {
+    // A full refresh into a deduplicating destination keeps its rows: it waits too (order
+    // products have no cursor); one into an overwritten table (no deletions) is read.
+    let dedup = Job {
         incremental: false,
-        ..job("ecommerce_orders", with_ids(500))
+        ..job("ecommerce_order_products", with_ids(500))
     };
-    assert!(!waits_for_sweep(&full));
+    assert!(waits_for_sweep(&dedup));
+    let overwrite = Job {
+        deletions: false,
+        ..dedup
+    };
+    assert!(!waits_for_sweep(&overwrite));
     let mut resuming = with_ids(500);
     resuming.resume = Some(crate::documents::state::Resume::Offset(100));
     assert!(!waits_for_sweep(&job("ecommerce_orders", resuming)));
-    let mut no_cursor = with_ids(500);
-    no_cursor.cursor = None;
-    assert!(!waits_for_sweep(&job("ecommerce_orders", no_cursor)));
+    let mut no_baseline = with_ids(500);
+    no_baseline.seen = None;
+    assert!(!waits_for_sweep(&job("ecommerce_orders", no_baseline)));
 }

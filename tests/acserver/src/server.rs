@@ -533,8 +533,8 @@ fn answer(
 ) -> (Response, Option<String>, Delivery) {
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst);
     let cfg = lock(&shared.config).clone();
-    // Test-only admin route, outside the API and its rate limit: `/__admin/change?stream=S&touch=N&insert=N` updates
-    // and adds records (demos of incremental syncs use it between two runs).
+    // Test-only admin route, outside the API and its rate limit: `/__admin/change?stream=S&touch=N&insert=N&delete=N`
+    // updates, adds and deletes records (demos of incremental syncs use it between two runs).
     if req.path() == "/__admin/change" {
         let q = crate::query::Query::parse(req.query());
         let stream = q.get("stream").unwrap_or("contacts").to_string();
@@ -554,11 +554,25 @@ fn answer(
         }
         let touched = ds.touch(&stream, n("touch"));
         let inserted = ds.insert(&stream, n("insert"));
+        // A deleted contact takes its tags, list memberships and field values with it.
+        let deleted = match stream.as_str() {
+            "contacts" => ds.delete_with_children(
+                "contacts",
+                n("delete"),
+                &[
+                    "contact_tags",
+                    "contact_lists",
+                    "contact_custom_field_values",
+                ],
+                "contact",
+            ),
+            _ => ds.delete(&stream, n("delete")),
+        };
         shared.cache.clear();
         return (
             Response::json(
                 200,
-                &json!({"stream": stream, "touched": touched, "inserted": inserted}),
+                &json!({"stream": stream, "touched": touched, "inserted": inserted, "deleted": deleted}),
             ),
             None,
             Delivery::Full,

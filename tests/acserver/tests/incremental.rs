@@ -74,7 +74,7 @@ fn discover_offers_all_streams_and_custom_objects() {
     let _g = serial();
     let srv = server(20, vec![]);
     let s = Scratch::new("disc3");
-    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 50.0));
     let streams = discover_streams(&s, &cfg);
     let names: BTreeSet<String> = streams
         .iter()
@@ -109,7 +109,7 @@ fn full_then_incremental_read_delivers_exactly_the_changes() {
     let _g = serial();
     let srv = server(500, vec![]);
     let s = Scratch::new("incr");
-    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 50.0));
     let streams = discover_streams(&s, &cfg);
     let cat = s.write("cat.json", &incremental_catalog(&streams));
 
@@ -274,7 +274,7 @@ fn a_read_killed_five_times_and_resumed_loses_nothing() {
     let _g = serial();
     let srv = server(800, vec![]);
     let s = Scratch::new("resume");
-    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 40.0));
+    let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 40.0));
     let streams = discover_streams(&s, &cfg);
     let cat = s.write("cat.json", &incremental_catalog(&streams));
     let mut states: BTreeMap<String, Value> = BTreeMap::new();
@@ -338,7 +338,7 @@ fn an_account_without_the_accounts_feature_syncs_everything_else() {
     let _g = serial();
     let srv = server(50, vec!["accounts".into()]);
     let s = Scratch::new("noacc");
-    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 50.0));
     let run = wasmtime(&s, &["read", "--config", &cfg]);
     assert_failed_cleanly(&run, "a read with a failed stream");
     let errors: Vec<Value> = run
@@ -380,7 +380,7 @@ fn bad_state_and_catalog_are_refused_clearly() {
     let _g = serial();
     let srv = server(5, vec![]);
     let s = Scratch::new("badstate");
-    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 50.0));
     let cat = s.write("cat.json", &catalog(&["contacts"], true));
     for (text, want) in [
         ("{oops", "not valid JSON"),
@@ -418,7 +418,7 @@ fn changes_during_a_read_are_not_lost() {
     let _g = serial();
     let srv = server(1_500, vec![]);
     let s = Scratch::new("during");
-    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 30.0));
+    let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 30.0));
     let streams = discover_streams(&s, &cfg);
     let cat = s.write("cat.json", &incremental_catalog(&streams));
     // First sync, with changes landing mid-read: early contacts (read already) and late ones.

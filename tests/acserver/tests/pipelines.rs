@@ -53,7 +53,7 @@ fn two_make_syncs_first_full_then_incremental() {
     let srv = server(400);
     let s = Scratch::new("sync");
     let cfg = s.dir.join("config.json");
-    std::fs::write(&cfg, config(&srv.base_url(), KEY, 50.0)).expect("config");
+    std::fs::write(&cfg, complete_config(&srv.base_url(), KEY, 50.0)).expect("config");
     let out = s.dir.join("out");
     let sync = || {
         let o = Command::new("bash")
@@ -195,7 +195,7 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
     let _g = serial();
     let srv = server(300);
     let s = Scratch::new("singer");
-    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 50.0));
     let disc = wasmtime(&s, &["--config", &cfg, "--discover"]);
     assert_eq!(disc.code, 0, "{}", disc.stderr);
     let cat = s.write("catalog.json", &select_all(&disc.stdout));

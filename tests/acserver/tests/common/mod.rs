@@ -164,6 +164,15 @@ pub fn config(base_url: &str, key: &str, rps: f64) -> String {
     serde_json::json!({"api_url": base_url, "api_key": key, "requests_per_second": rps, "account_timezone": "-05:00"}).to_string()
 }
 
+/// [`config`] with `full_sweep_hours: 0`: every sync reads every stream completely, as before
+/// issue 20 (syncs between sweeps read only what the API can tell has changed), for the tests of
+/// what a complete incremental read delivers.
+pub fn complete_config(base_url: &str, key: &str, rps: f64) -> String {
+    let mut v: Value = serde_json::from_str(&config(base_url, key, rps)).expect("config JSON");
+    v["full_sweep_hours"] = serde_json::json!(0);
+    v.to_string()
+}
+
 /// A configured catalog of these streams, in this mode.
 pub fn catalog(streams: &[&str], incremental: bool) -> String {
     let s: Vec<Value> = streams
