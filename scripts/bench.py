@@ -187,7 +187,14 @@ def sweep_rows(args, contacts):
         sweep, sweep_req, c3 = read("sweep", last_states(between, age_hours=25))
         got_b, gone_b = sync_records(between)
         got_s, gone_s = sync_records(sweep)
-        missing = sum(len(ids - got_b.get(s, set()) - got_s.get(s, set())) for s, ids in changed.items())
+        # A record changed and then deleted the same day is a deletion, not a change to deliver.
+        for stream, ids in deleted.items():
+            changed.get(stream, set()).difference_update(ids)
+        lost = {s: sorted(ids - got_b.get(s, set()) - got_s.get(s, set())) for s, ids in changed.items()}
+        lost = {s: v for s, v in lost.items() if v}
+        if lost:
+            print(f"  changes delivered by neither sync: {lost}", flush=True)
+        missing = sum(len(v) for v in lost.values())
         undeleted = sum(len(ids - gone_b.get(s, set()) - gone_s.get(s, set())) for s, ids in deleted.items())
         changes = sum(len(v) for v in changed.values())
         deletions = sum(len(v) for v in deleted.values())
