@@ -103,6 +103,26 @@ else
   bad "target-duckdb failed on the text-only batch: $(tail -3 duck3.log)"
 fi
 
+# hard_delete: a RECORD carrying `_sdc_deleted_at` deletes its row (issue 19's Singer deletions);
+# singer_check.py duckdb-rows prints the rows left, keyed by id, JSON columns parsed.
+printf '{"path": "%s", "default_target_schema": "activecampaign", "hard_delete": true}\n' "$work/hard.duckdb" > hard.json
+SCHEMA_DEL=$(printf '%s' "$SCHEMA" | sed 's/"properties":{"id"/"properties":{"_sdc_deleted_at":{"type":["null","string"],"format":"date-time"},"id"/')
+{ echo "$SCHEMA_DEL"
+  echo '{"type":"RECORD","stream":"contacts","record":{"id":"3","_sdc_deleted_at":"2024-03-01T00:00:00Z"}}'
+  echo '{"type":"RECORD","stream":"contacts","record":{"id":"4","email":"d@x.io","first-name":"Di","score":3,"links":[]}}'
+  echo '{"type":"STATE","value":{"bookmarks":{"contacts":{"cursor":"2024-03-01T00:00:00Z"}}}}'
+} > deletes.jsonl
+if "$DUCK/target-duckdb" --config hard.json < batch1.jsonl > /dev/null 2> hard1.log \
+  && "$DUCK/target-duckdb" --config hard.json < deletes.jsonl > /dev/null 2> hard2.log; then
+  expect_eq "target-duckdb hard_delete drops the row of a RECORD with _sdc_deleted_at" \
+    '{"contacts": ["1", "2", "4"]}' "$("$DUCK/python" "$here/singer_check.py" duckdb hard.duckdb activecampaign)"
+  expect_eq "singer_check duckdb-rows: every column, by id (JSON parsed, empty string NULL)" \
+    '[{"id": "1", "first-name": "Ann", "score": 1.5, "address": {"city": "Oslo", "extra": "kept", "zip": "0150"}, "links": {"lists": "https://x/1/lists"}, "deleted": null}, {"id": "2", "first-name": null, "score": null, "address": null, "links": [], "deleted": null}]' \
+    "$("$DUCK/python" "$here/singer_check.py" duckdb-rows hard.duckdb activecampaign contacts | "$DUCK/python" -c 'import json,sys; t=json.load(sys.stdin)["contacts"]; print(json.dumps([{k: t[i][k] for k in ("id", "first-name", "score", "address", "links")} | {"deleted": t[i]["_sdc_deleted_at"]} for i in ("1", "2")]))')"
+else
+  bad "target-duckdb with hard_delete failed: $(tail -3 hard1.log hard2.log)"
+fi
+
 # target-jsonl validates every RECORD against its schema (Draft 4): `links: []` under a schema
 # that only allows an object is refused, so the connector must declare ["object","array","null"].
 printf '%s\n' '{"type":"SCHEMA","stream":"t","key_properties":["id"],"schema":{"type":"object","properties":{"id":{"type":"string"},"links":{"type":["object","null"]}}}}' \

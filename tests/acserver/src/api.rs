@@ -122,10 +122,13 @@ pub fn route_with(
     }
     if let Some(schema_id) = rest.strip_prefix("customObjects/records/") {
         return match ds.custom_stream_of(schema_id) {
-            Some(stream) => match newest_first("custom_object", ds.slice(&stream), q, quirks) {
-                Some(sorted) => custom_list(&sorted, "records", q),
-                None => custom_list(ds.slice(&stream), "records", q),
-            },
+            Some(stream) => {
+                let recs = served(ds, quirks, &stream);
+                match newest_first("custom_object", recs, q, quirks) {
+                    Some(sorted) => custom_list(&sorted, "records", q),
+                    None => custom_list(recs, "records", q),
+                }
+            }
             None => Reply::message(404, "Not Found"),
         };
     }
@@ -316,9 +319,25 @@ fn ids_of(page: &[&Value]) -> HashSet<String> {
         .collect()
 }
 
-/// Records of `stream` whose `fk` is one of `ids`.
-fn children<'a>(ds: &'a Dataset, stream: &str, fk: &str, ids: &HashSet<String>) -> Vec<&'a Value> {
-    ds.slice(stream)
+/// The stored records of `stream` as this answer shows them: none while
+/// [`Quirks::empty_streams`] names it.
+fn served<'a>(ds: &'a Dataset, quirks: &Quirks, stream: &str) -> &'a [Value] {
+    if quirks.emptied(stream) {
+        &[]
+    } else {
+        ds.slice(stream)
+    }
+}
+
+/// Records of `stream` whose `fk` is one of `ids` (none while the stream is emptied).
+fn children<'a>(
+    ds: &'a Dataset,
+    quirks: &Quirks,
+    stream: &str,
+    fk: &str,
+    ids: &HashSet<String>,
+) -> Vec<&'a Value> {
+    served(ds, quirks, stream)
         .iter()
         .filter(|r| {
             r.get(fk)
@@ -333,18 +352,19 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
     let filter = build_filter(def.name, q, quirks)?;
     let (limit, offset) = (q.limit(), q.offset());
     let reordered: Vec<Value>;
-    let recs = if let Some(sorted) = newest_first(def.name, ds.slice(def.name), q, quirks) {
+    let recs = if let Some(sorted) = newest_first(def.name, served(ds, quirks, def.name), q, quirks)
+    {
         reordered = sorted;
         &reordered[..]
     } else if quirks.ignore_order || quirks.ignore_contacts_order {
         reordered = quirks
-            .served_order(def.name, ds.slice(def.name))
+            .served_order(def.name, served(ds, quirks, def.name))
             .into_iter()
             .cloned()
             .collect();
         &reordered[..]
     } else {
-        ds.slice(def.name)
+        served(ds, quirks, def.name)
     };
     let (total, page) = paginate(recs, &filter, q.id_desc(), offset, limit);
     if page.is_empty() {
@@ -362,7 +382,7 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
     match def.name {
         "contacts" => {
             let mut contacts: Vec<Value> = page.iter().map(|r| ds.out("contacts", r)).collect();
-            sideload_contacts(ds, q, &mut contacts, &mut body);
+            sideload_contacts(ds, q, quirks, &mut contacts, &mut body);
             body.insert("scoreValues".into(), json!([]));
             body.insert("contacts".into(), Value::Array(contacts));
             let mut cache = Rng::new(hash_str(&format!("{:?}", q.pairs)));
@@ -375,8 +395,8 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
         }
         "contact_custom_fields" => {
             let ids = ids_of(&page);
-            let opts = children(ds, "contact_custom_field_options", "field", &ids);
-            let rels = children(ds, "contact_custom_field_rels", "field", &ids);
+            let opts = children(ds, quirks, "contact_custom_field_options", "field", &ids);
+            let rels = children(ds, quirks, "contact_custom_field_rels", "field", &ids);
             body.insert(
                 "fieldOptions".into(),
                 out(ds, "contact_custom_field_options", &opts),
@@ -389,7 +409,7 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
         }
         "deal_groups" => {
             let ids = ids_of(&page);
-            let stages = children(ds, "deal_stages", "group", &ids);
+            let stages = children(ds, quirks, "deal_stages", "group", &ids);
             body.insert("dealStages".into(), out(ds, "deal_stages", &stages));
             body.insert("dealGroups".into(), out(ds, def.name, &page));
         }
@@ -397,7 +417,7 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
             meta.insert("total".into(), json!(total));
             // Currency totals over every matching deal.
             let mut cur: BTreeMap<String, (u64, i64)> = BTreeMap::new();
-            let (_, all) = paginate(ds.slice("deals"), &filter, false, 0, usize::MAX);
+            let (_, all) = paginate(recs, &filter, false, 0, usize::MAX);
             for d in all {
                 let c = d
                     .get("currency")
@@ -493,6 +513,7 @@ const HOPS: &[(&str, &str, &str, &str)] = &[
 fn sideload_contacts(
     ds: &Dataset,
     q: &Query,
+    quirks: &Quirks,
     contacts: &mut [Value],
     body: &mut Map<String, Value>,
 ) {
@@ -519,7 +540,7 @@ fn sideload_contacts(
         {
             continue;
         }
-        let kids = children(ds, stream, "contact", &ids);
+        let kids = children(ds, quirks, stream, "contact", &ids);
         let mut by_contact: HashMap<&str, Vec<Value>> = HashMap::new();
         for k in &kids {
             if let (Some(c), Some(id)) = (k.get("contact").and_then(|v| v.as_str()), k.get("id")) {
@@ -542,8 +563,7 @@ fn sideload_contacts(
                     .filter_map(|k| k.get(*fk).and_then(|v| v.as_str()))
                     .map(str::to_string)
                     .collect();
-                let parents: Vec<&Value> = ds
-                    .slice(parent)
+                let parents: Vec<&Value> = served(ds, quirks, parent)
                     .iter()
                     .filter(|p| {
                         p.get("id")

@@ -373,6 +373,43 @@ impl Dataset {
         removed.iter().map(id_of).collect()
     }
 
+    /// Removes `count` contacts spread over the list with what the API deletes with a contact:
+    /// the records of [`Dataset::CONTACT_CASCADE`] whose `contact` names them. Returns the
+    /// removed contacts' ids. (No other cascade is modelled: the API reference documents none for
+    /// deals or accounts, and documents that a deleted tag's `contactTags` rows stay listed.)
+    pub fn delete_contacts(&mut self, count: usize) -> Vec<String> {
+        self.delete_with_children("contacts", count, &Self::CONTACT_CASCADE, "contact")
+    }
+
+    /// The streams whose records a deleted contact takes with it (by their `contact` field): its
+    /// tags, list memberships and custom field values.
+    pub const CONTACT_CASCADE: [&'static str; 3] = [
+        "contact_tags",
+        "contact_lists",
+        "contact_custom_field_values",
+    ];
+
+    /// Removes the records with these ids from `stream` (custom objects: `custom_object:<slug>`),
+    /// without cascade, and returns the ids found, in list order.
+    pub fn delete_ids(&mut self, stream: &str, ids: &[String]) -> Vec<String> {
+        let Some(recs) = self.streams.get_mut(stream) else {
+            return Vec::new();
+        };
+        self.ops += 1;
+        let mut removed = Vec::new();
+        recs.retain(|r| {
+            let keep = !ids.contains(&id_of(r));
+            if !keep {
+                removed.push(r.clone());
+            }
+            keep
+        });
+        for rec in &removed {
+            self.link_parent(stream, rec, false);
+        }
+        removed.iter().map(id_of).collect()
+    }
+
     /// Removes `count` records spread over the list together with the records of `children`
     /// whose `fk` names them (a deleted contact's tags, lists and field values), leaving gaps in
     /// the ids the way deletions do in a real account. Returns the removed records' ids.
@@ -802,6 +839,64 @@ mod tests {
             .unwrap_or_default()
         };
         assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn a_deleted_contact_takes_its_tags_lists_and_field_values() {
+        let mut d = Dataset::generate(4, 200);
+        let before: BTreeMap<String, Vec<String>> = d
+            .stream_names()
+            .into_iter()
+            .map(|s| (s.clone(), d.ids(&s)))
+            .collect();
+        let gone = d.delete_contacts(5);
+        assert_eq!(gone.len(), 5);
+        assert!(gone.iter().all(|g| !d.ids("contacts").contains(g)));
+        for child in Dataset::CONTACT_CASCADE {
+            let kept = d.records(child);
+            assert!(
+                kept.iter()
+                    .all(|r| !gone.iter().any(|g| r["contact"] == json!(g))),
+                "{child} keeps a deleted contact's row"
+            );
+            // Exactly the deleted contacts' rows went.
+            let had = Dataset::generate(4, 200)
+                .records(child)
+                .into_iter()
+                .filter(|r| gone.iter().any(|g| r["contact"] == json!(g)))
+                .count();
+            assert!(had > 0, "{child}: the deleted contacts had rows");
+            assert_eq!(kept.len() + had, before[child].len(), "{child}");
+        }
+        // Nothing else changed (account_contacts and deals keep their rows: no documented cascade).
+        for (stream, ids) in &before {
+            if stream != "contacts" && !Dataset::CONTACT_CASCADE.contains(&stream.as_str()) {
+                assert_eq!(&d.ids(stream), ids, "{stream}");
+            }
+        }
+        // delete_ids: exactly those, custom objects too; unknown ids and streams are ignored.
+        let tags = d.ids("tags");
+        let pick = vec![tags[2].clone(), tags[7].clone(), "999".to_string()];
+        assert_eq!(
+            d.delete_ids("tags", &pick),
+            vec![tags[2].clone(), tags[7].clone()]
+        );
+        assert_eq!(d.ids("tags").len(), tags.len() - 2);
+        let obj = "custom_object:support-ticket";
+        let uuid = d.ids(obj)[3].clone();
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(
+            d.delete_ids(obj, std::slice::from_ref(&uuid)),
+            vec![uuid.clone()]
+        );
+        assert!(!d.ids(obj).contains(&uuid));
+        assert!(d.delete_ids("nope", &pick).is_empty());
+        // A deleted deal stage leaves its group's `stages`.
+        let stage = d.ids("deal_stages")[0].clone();
+        d.delete_ids("deal_stages", std::slice::from_ref(&stage));
+        assert!(d.records("deal_groups").iter().all(|g| !g["stages"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!(stage)))));
     }
 
     #[test]

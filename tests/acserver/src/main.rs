@@ -26,7 +26,8 @@ const USAGE: &str = "usage: ac-test-server [options]
                     empty-body, empty-no-list, schemas-503, churn=N:stream,stream (after every
                     N API requests, each stream loses a record and gains one), object-lists
                     (lists as PHP objects), string-list=stream, deep-record=stream,
-                    ignore-contacts-order
+                    ignore-contacts-order, empty-stream=stream (its list answered `[]`,
+                    total 0, on every page)
   --filters-in-account-zone  read date filter values in the account's zone, ignoring the zone
                     they name (a UTC value is 5 hours later on this -05:00 account)
   --link-origin URL serve record links under URL instead of https://acct.api-us1.com
@@ -196,5 +197,11 @@ mod tests {
         assert!(parse(&args("--port abc")).is_err());
         assert!(parse(&args("--fault-rate 2")).is_err());
         assert!(parse(&args("--bogus")).is_err());
+        let Ok(Some(a)) = parse(&args(
+            "--quirk empty-stream=tags --quirk=empty-stream=lists",
+        )) else {
+            panic!("parse failed")
+        };
+        assert_eq!(a.config.quirks.empty_streams, ["tags", "lists"]);
     }
 }

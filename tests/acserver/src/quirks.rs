@@ -1,7 +1,8 @@
 //! Switches, all off by default, that make the server behave as the real API may where the
 //! connector must not lose records (issue 10): counts that lie, lists that change during a read,
 //! orders and `id_less` ignored, empty lists answered without a list, custom object schemas
-//! unavailable.
+//! unavailable; and one that must not read as a mass deletion (issue 19): a stream answered with
+//! an empty list.
 
 use crate::rng::hash_str;
 use serde_json::Value;
@@ -58,6 +59,16 @@ pub struct Quirks {
     pub string_lists: Vec<String>,
     /// Streams whose last record (by id) is served nested 100 levels deep (an extra field).
     pub deep_records: Vec<String>,
+    /// Streams answered as if they had no records, on every page: the list key `[]` and a
+    /// `meta.total` of 0 (`"0"`, or `0` where the API writes a number: deals, custom object
+    /// records), a glitch or a key that lost a permission, which must not read as a mass
+    /// deletion. Stream names as in [`crate::Dataset::ids`] (`tags`, `contact_tags`,
+    /// `custom_object:<slug>`), like the stream names of `ServerConfig::disabled_features`; a
+    /// child stream of a shared answer is emptied there too (`contact_custom_field_options` in
+    /// `fields`, `deal_stages` in `dealGroups`, `contact_tags` … in a contacts page's
+    /// `include=`), and emptying the parent (`contacts`, `contact_custom_fields`, `deal_groups`)
+    /// empties what rides on it. Change it between syncs with `Server::with_config`.
+    pub empty_streams: Vec<String>,
 }
 
 impl Quirks {
@@ -78,6 +89,7 @@ impl Quirks {
             "object-lists" => self.object_lists = true,
             "string-list" => self.string_lists.push(value.trim().to_string()),
             "deep-record" => self.deep_records.push(value.trim().to_string()),
+            "empty-stream" => self.empty_streams.push(value.trim().to_string()),
             "churn" => {
                 // churn=N:stream,stream
                 let (every, streams) = value.split_once(':').unwrap_or((value, "contacts"));
@@ -90,6 +102,11 @@ impl Quirks {
             other => return Err(format!("unknown quirk {other:?}")),
         }
         Ok(())
+    }
+
+    /// Whether [`Quirks::empty_streams`] names this stream.
+    pub fn emptied(&self, stream: &str) -> bool {
+        self.empty_streams.iter().any(|s| s == stream)
     }
 
     /// The `meta.total` to show for a true count.
@@ -145,6 +162,8 @@ mod tests {
             "string-list=tags",
             "deep-record=deals",
             "churn=3:tags,contacts",
+            "empty-stream=accounts",
+            "empty-stream= custom_object:subscription",
         ] {
             assert!(q.set(n).is_ok(), "{n}");
         }
@@ -161,6 +180,8 @@ mod tests {
         assert_eq!(Quirks::php_object(vec![]), json!([]));
         let o = Quirks::php_object(vec![json!({"id": "1"}), json!({"id": "2"})]);
         assert_eq!(o, json!({"0": {"id": "1"}, "2": {"id": "2"}}));
+        assert_eq!(q.empty_streams, ["accounts", "custom_object:subscription"]);
+        assert!(q.emptied("accounts") && !q.emptied("account_contacts"));
         assert!(q.set("churn=x").is_err());
         assert!(q.set("nope").is_err());
         assert_eq!(Quirks::default(), Quirks::default().clone());
@@ -238,5 +259,118 @@ mod tests {
         assert!(first
             .windows(2)
             .any(|w| w[0].parse::<u64>().ok() > w[1].parse::<u64>().ok()));
+    }
+
+    #[test]
+    fn an_emptied_stream_answers_an_empty_list_everywhere_it_is_served() {
+        use crate::api::route_with;
+        use crate::query::Query;
+        let ds = crate::Dataset::generate(3, 300);
+        let get = |q: &Quirks, path: &str, query: &str| {
+            route_with(path, &Query::parse(query), &ds, &[], q)
+        };
+        let count = |v: &Value, key: &str| v[key].as_array().map(Vec::len);
+        let off = Quirks::default();
+        let on = |names: &[&str]| Quirks {
+            empty_streams: names.iter().map(|s| s.to_string()).collect(),
+            ..Quirks::default()
+        };
+        // Its own list, on every page: `[]` and a total of "0".
+        let q = on(&["tags"]);
+        for query in [
+            "",
+            "limit=100",
+            "limit=5&offset=5",
+            "limit=100&offset=100000",
+        ] {
+            let r = get(&q, "/api/3/tags", query);
+            assert_eq!(r.status, 200);
+            assert_eq!(r.body["tags"], json!([]), "{query}");
+            assert_eq!(r.body["meta"]["total"], json!("0"), "{query}");
+        }
+        assert_eq!(
+            count(&get(&off, "/api/3/tags", "limit=100").body, "tags"),
+            Some(12)
+        );
+        // Other streams are untouched, among them those that name it (contact_tags).
+        let r = get(&q, "/api/3/contactTags", "limit=100");
+        assert_eq!(count(&r.body, "contactTags"), Some(100));
+        assert_eq!(r.body["meta"]["total"], json!("450"));
+        // Deals and custom object records write their totals as numbers.
+        let r = get(&on(&["deals"]), "/api/3/deals", "limit=100");
+        assert_eq!(
+            (r.body["deals"].clone(), r.body["meta"]["total"].clone()),
+            (json!([]), json!(0))
+        );
+        assert_eq!(r.body["meta"]["currencies"], json!({}));
+        let sid = get(&off, "/api/3/customObjects/schemas", "").body["schemas"][0]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let records = format!("/api/3/customObjects/records/{sid}");
+        let slug = get(&off, "/api/3/customObjects/schemas", "").body["schemas"][0]["slug"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        assert_eq!(
+            count(&get(&off, &records, "limit=100").body, "records"),
+            Some(15)
+        );
+        let r = get(
+            &on(&[&format!("custom_object:{slug}")]),
+            &records,
+            "limit=100",
+        );
+        assert_eq!(
+            (r.body["records"].clone(), r.body["meta"]["total"].clone()),
+            (json!([]), json!(0))
+        );
+        // A child stream riding on its parent's answer is emptied there, the parent is not.
+        let r = get(
+            &on(&["contact_custom_field_options"]),
+            "/api/3/fields",
+            "limit=100",
+        );
+        assert_eq!(count(&r.body, "fields"), Some(8));
+        assert_eq!(
+            (count(&r.body, "fieldOptions"), count(&r.body, "fieldRels")),
+            (Some(0), Some(8))
+        );
+        let r = get(
+            &on(&["contact_tags"]),
+            "/api/3/contacts",
+            "limit=100&include=contactTags.tag,contactLists",
+        );
+        assert_eq!(count(&r.body, "contacts"), Some(100));
+        assert_eq!(
+            (count(&r.body, "contactTags"), count(&r.body, "tags")),
+            (Some(0), Some(0))
+        );
+        assert!(count(&r.body, "contactLists").is_some_and(|n| n > 0));
+        let contacts = r.body["contacts"].as_array().cloned().unwrap_or_default();
+        assert!(contacts.iter().all(|c| c["contactTags"] == json!([])));
+        assert!(contacts.iter().any(|c| c["contactLists"] != json!([])));
+        // An emptied parent takes its riders with it.
+        let r = get(
+            &on(&["contacts"]),
+            "/api/3/contacts",
+            "limit=100&include=fieldValues",
+        );
+        assert_eq!(
+            (count(&r.body, "contacts"), count(&r.body, "fieldValues")),
+            (Some(0), Some(0))
+        );
+        assert_eq!(r.body["meta"]["total"], json!("0"));
+        let r = get(&on(&["deal_groups"]), "/api/3/dealGroups", "");
+        assert_eq!(
+            (count(&r.body, "dealGroups"), count(&r.body, "dealStages")),
+            (Some(0), Some(0))
+        );
+        // With an empty-shape quirk on too, the empty pages take that shape.
+        let q = Quirks {
+            empty_as: Some(EmptyShape::Braces),
+            ..on(&["tags"])
+        };
+        assert_eq!(get(&q, "/api/3/tags", "limit=100").body, json!({}));
     }
 }

@@ -36,6 +36,10 @@ pub struct ServerConfig {
     /// starts with one of these always get a 500: `"contactTags"` fails every contactTags page,
     /// `"contactTags?limit=100&offset=300"` only that one.
     pub failing_paths: Vec<String>,
+    /// The status `failing_paths` answer with: 500 (the default, `{"message": "Internal Server
+    /// Error"}`), or 403 with the permission error `disabled_features` answer (a permission lost
+    /// in the middle of a read: `"contactTags?limit=100&offset=99"` refuses one page).
+    pub failing_status: u16,
     /// Features answered with 403 (`accounts`, `deals`, `ecommerce`, `custom_objects`, a stream name or a path).
     pub disabled_features: Vec<String>,
     /// Also append each request log entry as a JSON line to this file.
@@ -76,6 +80,7 @@ impl Default for ServerConfig {
             fault_kinds: FaultKind::ALL.to_vec(),
             fault_seed: 0,
             failing_paths: Vec::new(),
+            failing_status: 500,
             disabled_features: Vec::new(),
             log_path: None,
             quirks: Quirks::default(),
@@ -164,7 +169,8 @@ pub struct LoggedRequest {
     pub path: String,
     /// Status answered (0 when the connection was closed without an answer).
     pub status: u16,
-    /// The injected fault's name ([`FaultKind::name`]), or `"FailingPath"` for a `failing_paths` 500.
+    /// The injected fault's name ([`FaultKind::name`]), or `"FailingPath"` for a `failing_paths`
+    /// answer.
     pub fault: Option<String>,
     /// Whether the `Api-Token` header was correct.
     pub api_token_ok: bool,
@@ -310,6 +316,16 @@ impl Server {
     /// Runs `f` on the live dataset (holding its lock).
     pub fn with_dataset<R>(&self, f: impl FnOnce(&mut Dataset) -> R) -> R {
         let r = f(&mut lock(&self.shared.dataset));
+        self.shared.cache.clear();
+        r
+    }
+
+    /// Runs `f` on the live config (holding its lock), e.g. between two syncs:
+    /// `srv.with_config(|c| c.quirks.empty_streams = vec!["tags".into()])`. Every request
+    /// answered after it sees the change (cached answers are dropped). What is read only at
+    /// [`Server::start`] — `log_path`, `account_keys`, `kernel_arrival` — keeps its start value.
+    pub fn with_config<R>(&self, f: impl FnOnce(&mut ServerConfig) -> R) -> R {
+        let r = f(&mut lock(&self.shared.config));
         self.shared.cache.clear();
         r
     }
@@ -604,7 +620,13 @@ fn answer(
         !p.is_empty() && (raw_rest.starts_with(p) || decoded_rest.starts_with(p))
     };
     if !rest.is_empty() && cfg.failing_paths.iter().any(failing) {
-        let r = Response::json(500, &json!({"message": "Internal Server Error"}));
+        let r = match cfg.failing_status {
+            403 => Response::json(
+                403,
+                &json!({"errors": [{"status": 403, "title": "Forbidden", "detail": format!("You do not have permission to view {rest}.")}]}),
+            ),
+            status => Response::json(status, &json!({"message": crate::http::reason(status)})),
+        };
         return (
             rate_headers(r),
             Some("FailingPath".to_string()),
@@ -981,6 +1003,30 @@ mod tests {
                 .count(),
             3
         );
+        // A permission lost on one page: 403 with the API's permission error, that page only.
+        server.with_config(|c| {
+            c.failing_paths = vec!["tags?limit=5&offset=5".into()];
+            c.failing_status = 403;
+        });
+        let (st, _, body) = get(
+            server.port(),
+            "/api/3/tags?limit=5&offset=5",
+            Some("test-key"),
+        );
+        assert_eq!(st, 403);
+        assert!(
+            body.contains("You do not have permission to view tags."),
+            "{body}"
+        );
+        assert_eq!(
+            get(
+                server.port(),
+                "/api/3/tags?limit=5&offset=0",
+                Some("test-key")
+            )
+            .0,
+            200
+        );
     }
 
     #[test]
@@ -1063,5 +1109,51 @@ mod tests {
             get(server.port(), "/api/3/users/me", Some("test-key")).0,
             200
         );
+    }
+
+    #[test]
+    fn with_config_switches_a_stream_empty_or_forbidden_between_requests() {
+        let cfg = ServerConfig {
+            rate_limit_per_sec: None,
+            ..ServerConfig::default()
+        };
+        let Ok(server) = Server::start(cfg, small()) else {
+            panic!("start failed")
+        };
+        let tags = |server: &Server| {
+            let (st, _, body) = get(server.port(), "/api/3/tags?limit=100", Some("test-key"));
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            (
+                st,
+                v["tags"].as_array().map(Vec::len),
+                v["meta"]["total"].clone(),
+            )
+        };
+        assert_eq!(tags(&server), (200, Some(12), json!("12")));
+        server.with_config(|c| c.quirks.empty_streams = vec!["tags".into()]);
+        assert_eq!(tags(&server), (200, Some(0), json!("0")));
+        // Only that stream.
+        let (st, _, body) = get(server.port(), "/api/3/lists?limit=100", Some("test-key"));
+        assert!(st == 200 && body.contains("\"total\":\"5\""), "{body}");
+        server.with_config(|c| {
+            c.quirks.empty_streams.clear();
+            c.disabled_features = vec!["tags".into()];
+        });
+        assert_eq!(tags(&server).0, 403);
+        server.with_config(|c| c.disabled_features.clear());
+        assert_eq!(tags(&server), (200, Some(12), json!("12")));
+        // The answer cache does not keep an answer across a switch.
+        let cached = ServerConfig {
+            rate_limit_per_sec: None,
+            cache_answers: true,
+            ..ServerConfig::default()
+        };
+        let Ok(server) = Server::start(cached, small()) else {
+            panic!("start failed")
+        };
+        assert_eq!(tags(&server).1, Some(12));
+        assert_eq!(tags(&server).1, Some(12));
+        server.with_config(|c| c.disabled_features = vec!["tags".into()]);
+        assert_eq!(tags(&server).0, 403);
     }
 }

@@ -12,25 +12,6 @@ use std::collections::BTreeMap;
 
 const KEY: &str = "contents-key-7e57ab1e";
 
-/// The record as the README says the connector delivers it: zero dates as values become null.
-fn documented_form(v: &Value) -> Value {
-    match v {
-        Value::String(s)
-            if ["0000-00-00", "0000-00-00 00:00:00", "0000-00-00T00:00:00"]
-                .contains(&s.as_str()) =>
-        {
-            Value::Null
-        }
-        Value::Array(a) => Value::Array(a.iter().map(documented_form).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), documented_form(x)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// The contact children a contacts page carries when asked with `include=` (the connector's
 /// default when they are read together): the real API then adds to each contact the ids of its
 /// children, in list order, under the include name.

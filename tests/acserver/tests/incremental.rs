@@ -21,40 +21,6 @@ fn server(contacts: usize, disabled: Vec<String>) -> Server {
     Server::start(cfg, Dataset::generate(23, contacts)).expect("start test server")
 }
 
-fn discover(s: &Scratch, cfg: &str) -> Vec<Value> {
-    let run = wasmtime(s, &["discover", "--config", cfg]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    run.of_type("CATALOG")[0]["catalog"]["streams"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// A configured catalog of every discovered stream, incremental wherever offered.
-fn incremental_catalog(streams: &[Value]) -> String {
-    let list: Vec<Value> = streams
-        .iter()
-        .map(|s| {
-            let inc = s["supported_sync_modes"].as_array().is_some_and(|m| m.iter().any(|x| x == "incremental"));
-            serde_json::json!({"stream": s, "sync_mode": if inc { "incremental" } else { "full_refresh" }, "destination_sync_mode": "append"})
-        })
-        .collect();
-    serde_json::json!({"streams": list}).to_string()
-}
-
-/// The last STATE of each stream among these messages, merged over `prev`.
-fn merge_states(prev: &mut BTreeMap<String, Value>, messages: &[Value]) {
-    for m in messages.iter().filter(|m| m["type"] == "STATE") {
-        if let Some(n) = m["state"]["stream"]["stream_descriptor"]["name"].as_str() {
-            prev.insert(n.to_string(), m["state"].clone());
-        }
-    }
-}
-
-fn state_text(states: &BTreeMap<String, Value>) -> String {
-    Value::Array(states.values().cloned().collect()).to_string()
-}
-
 /// Unchanged records an incremental read delivers again by design: those inside the overlap
 /// before the saved cursor. Event-time cursors overlap by an hour; a cursor value without a zone
 /// is read at UTC-12:00, 7 hours after this account's -05:00 reading, so it stays after the
@@ -109,7 +75,7 @@ fn discover_offers_all_streams_and_custom_objects() {
     let srv = server(20, vec![]);
     let s = Scratch::new("disc3");
     let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 50.0));
-    let streams = discover(&s, &cfg);
+    let streams = discover_streams(&s, &cfg);
     let names: BTreeSet<String> = streams
         .iter()
         .filter_map(|x| x["name"].as_str().map(String::from))
@@ -144,7 +110,7 @@ fn full_then_incremental_read_delivers_exactly_the_changes() {
     let srv = server(500, vec![]);
     let s = Scratch::new("incr");
     let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 50.0));
-    let streams = discover(&s, &cfg);
+    let streams = discover_streams(&s, &cfg);
     let cat = s.write("cat.json", &incremental_catalog(&streams));
 
     let first = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
@@ -310,7 +276,7 @@ fn a_read_killed_five_times_and_resumed_loses_nothing() {
     let srv = server(800, vec![]);
     let s = Scratch::new("resume");
     let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 40.0));
-    let streams = discover(&s, &cfg);
+    let streams = discover_streams(&s, &cfg);
     let cat = s.write("cat.json", &incremental_catalog(&streams));
     let mut states: BTreeMap<String, Value> = BTreeMap::new();
     let mut all: Vec<Value> = Vec::new();
@@ -454,7 +420,7 @@ fn changes_during_a_read_are_not_lost() {
     let srv = server(1_500, vec![]);
     let s = Scratch::new("during");
     let cfg = s.write("c.json", &complete_config(&srv.base_url(), KEY, 30.0));
-    let streams = discover(&s, &cfg);
+    let streams = discover_streams(&s, &cfg);
     let cat = s.write("cat.json", &incremental_catalog(&streams));
     // First sync, with changes landing mid-read: early contacts (read already) and late ones.
     let changed = std::sync::Arc::new(std::sync::Mutex::new(

@@ -104,26 +104,6 @@ fn two_make_syncs_first_full_then_incremental() {
     assert!(state.as_array().map_or(0, Vec::len) >= 59);
 }
 
-/// A Python environment made by tests/python/setup_venv.sh (`make test` runs it).
-fn venv_bin(env: &str, tool: &str) -> PathBuf {
-    let p = repo().join(".venv").join(env).join("bin").join(tool);
-    assert!(p.exists(), "{} missing: run `make test` (it sets up the Python environments with tests/python/setup_venv.sh)", p.display());
-    p
-}
-
-fn run_tool(tool: &Path, args: &[&str], stdin: Option<&Path>) -> (bool, String) {
-    let mut cmd = Command::new(tool);
-    cmd.args(args);
-    if let Some(f) = stdin {
-        cmd.stdin(std::fs::File::open(f).expect("stdin file"));
-    }
-    let o = cmd.output().expect("tool runs");
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-    )
-}
-
 #[test]
 fn every_message_validates_with_airbyte_protocol_models() {
     let _g = serial();
@@ -208,15 +188,6 @@ fn every_message_validates_with_airbyte_protocol_models() {
     let (ok, text) = run_tool(&venv_bin("airbyte", "python"), &all, None);
     assert!(ok, "airbyte-protocol-models rejected a message:\n{text}");
     assert!(text.contains("validated"), "{text}");
-}
-
-/// The Singer catalog with every stream selected.
-fn select_all(catalog: &str) -> String {
-    let mut c: Value = serde_json::from_str(catalog).expect("Singer catalog JSON");
-    for s in c["streams"].as_array_mut().expect("streams") {
-        s["metadata"][0]["metadata"]["selected"] = Value::Bool(true);
-    }
-    c.to_string()
 }
 
 #[test]

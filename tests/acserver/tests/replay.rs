@@ -10,8 +10,7 @@ use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 const KEY: &str = "replay-key-d0c5";
 
@@ -117,25 +116,6 @@ fn documented() -> BTreeMap<String, Vec<String>> {
         }
     }
     out
-}
-
-fn venv_bin(env: &str, tool: &str) -> PathBuf {
-    let p = repo().join(".venv").join(env).join("bin").join(tool);
-    assert!(p.exists(), "{} missing: run `make pyenv`", p.display());
-    p
-}
-
-fn run_tool(tool: &Path, args: &[&str], stdin: Option<&Path>) -> (bool, String) {
-    let mut cmd = Command::new(tool);
-    cmd.args(args);
-    if let Some(f) = stdin {
-        cmd.stdin(std::fs::File::open(f).expect("stdin file"));
-    }
-    let o = cmd.output().expect("tool runs");
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-    )
 }
 
 /// The replay config: contact children page their own lists (each has its own example).

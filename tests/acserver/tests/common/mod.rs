@@ -384,7 +384,8 @@ pub fn readme_block(name: &str) -> String {
     rest[body..end].to_string()
 }
 
-/// A program of one of the Python environments.
+/// A program of one of the Python environments that tests/python/setup_venv.sh makes in the
+/// repository's `.venv/` (`make pyenv`; `make test` runs it).
 pub fn venv_bin(env: &str, tool: &str) -> PathBuf {
     let p = repo().join(".venv").join(env).join("bin").join(tool);
     assert!(
@@ -403,4 +404,99 @@ pub fn install_wrapper(dir: &Path) {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     std::os::unix::fs::symlink(component(), dir.join("source_activecampaign.wasm"))
         .expect("link the component");
+}
+
+/// A program's exit status, standard output and standard error.
+pub fn run_tool_out(tool: &Path, args: &[&str], stdin: Option<&Path>) -> (bool, String, String) {
+    let mut cmd = Command::new(tool);
+    cmd.args(args);
+    if let Some(f) = stdin {
+        cmd.stdin(std::fs::File::open(f).expect("stdin file"));
+    }
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{} does not run: {e}", tool.display()));
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Runs a program (a Python environment's tool): whether it succeeded, and its stdout followed
+/// by its stderr.
+pub fn run_tool(tool: &Path, args: &[&str], stdin: Option<&Path>) -> (bool, String) {
+    let (ok, out, err) = run_tool_out(tool, args, stdin);
+    (ok, out + &err)
+}
+
+/// The Singer catalog with every stream selected.
+pub fn select_all(catalog: &str) -> String {
+    let mut c: Value = serde_json::from_str(catalog).expect("Singer catalog JSON");
+    for s in c["streams"].as_array_mut().expect("streams") {
+        s["metadata"][0]["metadata"]["selected"] = Value::Bool(true);
+    }
+    c.to_string()
+}
+
+/// The streams of the Airbyte catalog that `discover` prints.
+pub fn discover_streams(s: &Scratch, cfg: &str) -> Vec<Value> {
+    let run = wasmtime(s, &["discover", "--config", cfg]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.of_type("CATALOG")[0]["catalog"]["streams"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A configured catalog of every discovered stream, incremental wherever offered.
+pub fn incremental_catalog(streams: &[Value]) -> String {
+    incremental_catalog_to(streams, "append")
+}
+
+/// [`incremental_catalog`] with this `destination_sync_mode` for the incremental streams
+/// (`append_dedup`: the destination keeps one row per key and drops deleted ones).
+pub fn incremental_catalog_to(streams: &[Value], destination_sync_mode: &str) -> String {
+    let list: Vec<Value> = streams
+        .iter()
+        .map(|s| {
+            let inc = s["supported_sync_modes"].as_array().is_some_and(|m| m.iter().any(|x| x == "incremental"));
+            serde_json::json!({"stream": s, "sync_mode": if inc { "incremental" } else { "full_refresh" },
+                "destination_sync_mode": if inc { destination_sync_mode } else { "append" }})
+        })
+        .collect();
+    serde_json::json!({"streams": list}).to_string()
+}
+
+/// The last STATE of each stream among these Airbyte messages, merged over `prev`.
+pub fn merge_states(prev: &mut BTreeMap<String, Value>, messages: &[Value]) {
+    for m in messages.iter().filter(|m| m["type"] == "STATE") {
+        if let Some(n) = m["state"]["stream"]["stream_descriptor"]["name"].as_str() {
+            prev.insert(n.to_string(), m["state"].clone());
+        }
+    }
+}
+
+/// Per-stream states as the `--state` file of an Airbyte read: a JSON list.
+pub fn state_text(states: &BTreeMap<String, Value>) -> String {
+    Value::Array(states.values().cloned().collect()).to_string()
+}
+
+/// The record as the README says the connector delivers it: zero dates as values become null.
+pub fn documented_form(v: &Value) -> Value {
+    match v {
+        Value::String(s)
+            if ["0000-00-00", "0000-00-00 00:00:00", "0000-00-00T00:00:00"]
+                .contains(&s.as_str()) =>
+        {
+            Value::Null
+        }
+        Value::Array(a) => Value::Array(a.iter().map(documented_form).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), documented_form(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
