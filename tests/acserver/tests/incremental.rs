@@ -211,14 +211,16 @@ fn full_then_incremental_read_delivers_exactly_the_changes() {
             .any(|r| r.path.contains("/contactTags?")),
         "children came with contacts"
     );
-    // Contacts alone: the server filters them.
+    // Contacts alone, between sweeps (the default full_sweep_hours; the state's last complete
+    // pass is minutes old): the server filters them.
     let alone = s.write("alone.json", &catalog(&["contacts"], true));
+    let between = s.write("between.json", &config(&srv.base_url(), KEY, 50.0));
     let third = wasmtime(
         &s,
         &[
             "read",
             "--config",
-            &cfg,
+            &between,
             "--catalog",
             &alone,
             "--state",
