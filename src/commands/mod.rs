@@ -238,6 +238,7 @@ impl Cx<'_, '_> {
         let configured = as_configured_catalog(&streams);
         self.w
             .set_protocol(Protocol::Singer(SingerWriter::new(streams, bookmarks)));
+        self.w.open_singer();
         let result = connector::read(
             t.as_mut(),
             &mut self.w,

@@ -63,6 +63,9 @@ impl Run<'_, '_> {
         let emitted_at = self.client.transport.wall_ms();
         for o in t.outs.iter_mut() {
             let Some(now) = o.pass_ids.take() else {
+                if o.resumed {
+                    self.sink.log(Level::Warn, &format!("{}: this pass resumed from a mid-pass state, so it finds no deletions; the next complete pass compares with the last one and finds them", o.stream));
+                }
                 continue;
             };
             if !now.usable() {

@@ -45,6 +45,8 @@ pub(super) struct Out {
     pub(super) pass_ids: Option<IdSet>,
     /// Deletions emitted.
     pub(super) deleted: u64,
+    /// Deletions are wanted but this pass resumed from a mid-pass state (it finds none).
+    pub(super) resumed: bool,
     /// Pages since this stream's last STATE (a large baseline is not restated on every page).
     pub(super) unstated_pages: u64,
 }
@@ -65,6 +67,7 @@ impl Out {
             started: false,
             pass_ids: (job.deletions && job.state.resume.is_none()).then(IdSet::default),
             deleted: 0,
+            resumed: job.deletions && job.state.resume.is_some(),
             unstated_pages: 0,
         }
     }

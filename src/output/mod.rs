@@ -63,6 +63,15 @@ impl<'t> Writer<'t> {
         self.protocol = protocol;
     }
 
+    /// Singer: the input's bookmarks as the first STATE (see [`SingerWriter::opening`]).
+    pub(crate) fn open_singer(&mut self) {
+        if let Protocol::Singer(w) = &mut self.protocol {
+            if let Some(line) = w.opening() {
+                self.term.out(&line);
+            }
+        }
+    }
+
     /// Masks the key in everything written from now on.
     pub(crate) fn mask(&mut self, secret: &str) {
         self.term.mask(secret);

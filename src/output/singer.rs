@@ -281,6 +281,19 @@ impl SingerWriter {
         out
     }
 
+    /// The input's bookmarks as the first STATE line, when there are any. A target echoes the
+    /// first STATE it was given when no record follows (target-duckdb 0.8.0), and a pipeline
+    /// saves the echo: without this, a run with no records could hand on some stream's mid-pass
+    /// state, and the next run would resume that stream mid-pass (finding no deletions).
+    pub(crate) fn opening(&mut self) -> Option<String> {
+        if self.bookmarks.is_empty() {
+            return None;
+        }
+        let line = state_message(&self.bookmarks);
+        self.state_bytes = line.len();
+        Some(line)
+    }
+
     /// The held STATE line, if any.
     pub(crate) fn flush(&mut self) -> Option<String> {
         if !std::mem::take(&mut self.pending) {

@@ -172,3 +172,16 @@ fn large_bookmarks_are_not_repeated_after_every_page() {
         "records outweigh it: out again"
     );
 }
+
+/// The input's bookmarks go out first, so a target that echoes its first STATE when no record
+/// comes echoes the input, never a stream's mid-pass state; no bookmarks, no opening line.
+#[test]
+fn the_input_bookmarks_open_the_output() {
+    let mut bookmarks = Map::new();
+    bookmarks.insert("tags".into(), json!({"seen": {"count": 1}}));
+    let mut w = SingerWriter::new(vec![], bookmarks);
+    let line = w.opening().expect("an opening state");
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["value"]["bookmarks"]["tags"]["seen"]["count"], 1);
+    assert!(SingerWriter::new(vec![], Map::new()).opening().is_none());
+}

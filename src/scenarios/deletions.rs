@@ -208,6 +208,9 @@ fn a_resumed_pass_deletes_nothing() {
     state.resume = Some(crate::documents::state::Resume::Offset(200));
     let (lines, state, deleted) = read_tags(&cfg, &ids, state);
     assert!(deletions(&lines).is_empty() && deleted == 0);
+    assert!(lines
+        .iter()
+        .any(|l| l.contains("resumed from a mid-pass state, so it finds no deletions")));
     assert_eq!(baseline_of(&state).len(), 300);
     // The next complete pass finds both.
     let (lines, _, _) = read_tags(&cfg, &ids, state);

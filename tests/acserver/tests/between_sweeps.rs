@@ -208,16 +208,3 @@ fn full_sweep_hours_zero_reads_every_list_in_full() {
         assert_eq!(got.get(stream), want.get(stream), "{stream}");
     }
 }
-
-/// The last STATE of each stream among these messages, merged over `prev`.
-fn merge_states(prev: &mut BTreeMap<String, Value>, messages: &[Value]) {
-    for m in messages.iter().filter(|m| m["type"] == "STATE") {
-        if let Some(n) = m["state"]["stream"]["stream_descriptor"]["name"].as_str() {
-            prev.insert(n.to_string(), m["state"].clone());
-        }
-    }
-}
-
-fn state_text(states: &BTreeMap<String, Value>) -> String {
-    Value::Array(states.values().cloned().collect()).to_string()
-}
