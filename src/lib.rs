@@ -11,7 +11,8 @@
 //!    │   api/ (streams, schemas, catalog → ReadPlan)   ── the API as data
 //!    ▼
 //!  engine/ (task → run → offset | id_ranges → emit)    ── one loop reads every stream
-//!    │   rules/ (paging, keyset, datetime)            ── pure rules the engine asks
+//!    │     (newest: between sweeps; deletions: ids gone since the last complete pass)
+//!    │   rules/ (paging, keyset, datetime, id_set)    ── pure rules the engine asks
 //!    │   http/ (request, response, retry, limiter)     ── pages out, answers in, one budget
 //!    ▼
 //!  output/ (Sink → Writer: airbyte | singer; redact)   ── typed events become lines
