@@ -53,8 +53,10 @@ pub(crate) enum Verdict {
 }
 
 impl Newest {
-    /// Judges a page's records (in answer order) and remembers where it ended.
-    pub(crate) fn judge(&mut self, records: &[Record]) -> Verdict {
+    /// Judges a page's new records (in answer order: those after the overlap with the page
+    /// before, so records added at the top meanwhile, which push the pages down, are not read as
+    /// out of order) and remembers where it ended.
+    pub(crate) fn judge<'a>(&mut self, records: impl IntoIterator<Item = &'a Record>) -> Verdict {
         let mut prev = self.last;
         for r in records {
             let v: Value = serde_json::from_str(r.get()).unwrap_or(Value::Null);

@@ -56,7 +56,7 @@ impl Run<'_, '_> {
                     disorder,
                 } => {
                     if let Some(newest) = t.newest.as_mut() {
-                        match newest.judge(&page.main) {
+                        match newest.judge(keep.iter().filter_map(|&i| page.main.get(i))) {
                             NewestVerdict::OutOfOrder(why) => {
                                 self.read_in_full_instead(t, &why);
                                 break;
