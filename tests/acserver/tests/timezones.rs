@@ -23,7 +23,10 @@ fn server(contacts: usize, zone: Zone) -> Server {
 
 /// A config with this `account_timezone` (None: left out, i.e. +00:00).
 fn config_tz(base: &str, tz: Option<&str>) -> String {
-    let mut c = json!({"api_url": base, "api_key": KEY, "requests_per_second": 50});
+    // Every pass complete (full_sweep_hours 0): these are the rules of a complete incremental
+    // pass; between sweeps contact_tags is read newest first by creation (between_sweeps.rs).
+    let mut c =
+        json!({"api_url": base, "api_key": KEY, "requests_per_second": 50, "full_sweep_hours": 0});
     if let Some(tz) = tz {
         c["account_timezone"] = json!(tz);
     }
