@@ -269,6 +269,9 @@ const ROWS: &[Row] = &[
         path: "contactAutomations",
         list_key: "contactAutomations",
         cursor: Some("lastdate"),
+        // New enrolments newest first (`orders[adddate]`, listed by ActiveCampaign's MCP server,
+        // not documented: checked on every page); runs that only progressed wait for the sweep.
+        newest_first: Some("adddate"),
         ..ROW
     },
     Row {

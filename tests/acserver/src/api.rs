@@ -248,11 +248,12 @@ fn build_filter(name: &str, q: &Query, quirks: &Quirks) -> Result<Filter, Reply>
 }
 
 /// The orders the server honours besides `orders[id]`, newest first (`orders[<field>]=DESC`) by
-/// stream: contactTags by `cdate` (documented), emailActivities by `tstamp` and custom object
-/// records by `updatedTimestamp` (the connector checks those it reads; the `ignore-order` quirk
+/// stream: contactTags by `cdate` (documented), contactAutomations by `adddate`, emailActivities
+/// by `tstamp` and custom object records by `updatedTimestamp` (the connector checks those it reads; the `ignore-order` quirk
 /// makes the server ignore them, as the real API ignores an order it does not know).
 const NEWEST_FIRST: &[(&str, &str)] = &[
     ("contact_tags", "cdate"),
+    ("contact_automations", "adddate"),
     ("email_activities", "tstamp"),
     ("custom_object", "updatedTimestamp"),
 ];
@@ -829,6 +830,7 @@ mod tests {
         };
         for (path, key, field) in [
             ("contactTags", "contactTags", "cdate"),
+            ("contactAutomations", "contactAutomations", "adddate"),
             ("emailActivities", "emailActivities", "tstamp"),
         ] {
             let q = Query::parse(&format!("limit=100&orders%5B{field}%5D=DESC"));

@@ -1,5 +1,6 @@
 //! Issue 20 through wasmtime: between sweeps, the lists that can be read newest first (contact
-//! tags by `cdate`, email activities by `tstamp`, custom object records by `updatedTimestamp`) are
+//! tags by `cdate`, contact automations by `adddate`, email activities by `tstamp`, custom object
+//! records by `updatedTimestamp`) are
 //! read from the top down to the cursor and deliver exactly what changed; a server that ignores
 //! the order is caught and the list read in full, delivering the same; `full_sweep_hours: 0`
 //! reads every list in full on every sync, as before.
@@ -35,7 +36,7 @@ fn streams(srv: &Server) -> Vec<(String, String)> {
         .into_iter()
         .find(|n| n.starts_with("custom_object:"))
         .expect("a custom object");
-    ["contact_tags", "email_activities"]
+    ["contact_tags", "contact_automations", "email_activities"]
         .iter()
         .map(|s| (s.to_string(), s.to_string()))
         .chain([(custom.clone(), connector_name(&custom))])
@@ -66,7 +67,8 @@ fn two_syncs(srv: &Server, extra: Value) -> (Ids, BTreeMap<String, Vec<String>>,
     srv.with_dataset(|d| {
         for (name, stream) in &names {
             let mut ids: BTreeSet<String> = BTreeSet::new();
-            if name != "contact_tags" {
+            // Read newest first by creation: rows changed in place wait for the sweep.
+            if name != "contact_tags" && name != "contact_automations" {
                 ids.extend(d.touch(name, 4));
             }
             ids.extend(d.insert(name, 3));
@@ -113,6 +115,11 @@ fn newest_first_lists_deliver_the_changes_in_a_page_or_two() {
     for (part, stream, order) in [
         ("contactTags", "contact_tags", "orders%5Bcdate%5D=DESC"),
         (
+            "contactAutomations",
+            "contact_automations",
+            "orders%5Badddate%5D=DESC",
+        ),
+        (
             "emailActivities",
             "email_activities",
             "orders%5Btstamp%5D=DESC",
@@ -138,7 +145,7 @@ fn newest_first_lists_deliver_the_changes_in_a_page_or_two() {
             got.get(&key).cloned().unwrap_or_default(),
             want.get(&key).cloned().unwrap_or_default(),
         );
-        if stream == "contact_tags" {
+        if stream == "contact_tags" || stream == "contact_automations" {
             // Newest first by creation: the new rows, and of the overlap those created since.
             assert!(
                 got.is_subset(&want) && got.len() >= 3,
@@ -160,6 +167,7 @@ fn a_server_ignoring_the_order_is_read_in_full_and_loses_nothing() {
     let (got, paths, logs, want) = two_syncs(&srv, serde_json::json!({}));
     for (part, stream) in [
         ("contactTags", "contact_tags"),
+        ("contactAutomations", "contact_automations"),
         ("emailActivities", "email_activities"),
         ("customObjects/records", "custom_object"),
     ] {
