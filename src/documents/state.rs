@@ -29,6 +29,11 @@ pub(crate) struct StreamState {
     pub(crate) pass_start: Option<Instant>,
     /// The ids of the last complete pass and when it began (deletions are found against it).
     pub(crate) seen: Option<Baseline>,
+    /// High-water mark of the partial passes since the last pass that saw every record past the
+    /// cursor (issue 20: newest first by another field than the cursor, children of changed
+    /// parents only). Partial passes deliver past it; `cursor` stays where a complete pass left
+    /// it, so the next sweep still delivers what they could not see.
+    pub(crate) ahead: Option<Instant>,
 }
 
 /// The ids the last complete pass over a stream saw, and when that pass began. Kept through a
@@ -251,6 +256,7 @@ impl StreamState {
             pass_max_ids: ids(obj.get("pass_max_ids"), stream, "pass_max_ids")?,
             pass_start: instant(obj.get("pass_start"), stream, "pass_start")?,
             resume: None,
+            ahead: instant(obj.get("ahead"), stream, "ahead")?,
             seen: match obj.get("seen") {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(Baseline::from_value(v, stream)?),
@@ -274,6 +280,9 @@ impl StreamState {
         }
         if let Some(b) = &self.seen {
             m.insert("seen".into(), b.to_value());
+        }
+        if let Some(a) = self.ahead {
+            m.insert("ahead".into(), json!(a.to_rfc3339()));
         }
         if let Some(r) = &self.resume {
             m.insert("resume".into(), match r {
@@ -312,6 +321,8 @@ impl StreamState {
     /// pass's start (a record updated during the pass, behind the pages already read, has a
     /// later value than that start; the next pass must still see it).
     pub(crate) fn finish_pass(&mut self) {
+        // A complete pass delivered everything past the cursor: no partial mark is left.
+        self.ahead = None;
         self.resume = None;
         let started = self.pass_start.take();
         if let Some(p) = self.pass_max.take() {
@@ -337,6 +348,39 @@ impl StreamState {
                     self.cursor_ids = seen;
                 }
             }
+        }
+    }
+
+    /// Closes a partial pass: only the partial mark moves (never past the pass's start), the
+    /// cursor stays for the next complete pass.
+    pub(crate) fn finish_partial_pass(&mut self) {
+        self.resume = None;
+        let started = self.pass_start.take();
+        self.pass_max_ids.clear();
+        if let Some(p) = self.pass_max.take() {
+            let p = match started {
+                Some(s) if p >= s => s,
+                _ => p,
+            };
+            if self.ahead.is_none_or(|a| p > a) && self.cursor.is_none_or(|c| p > c) {
+                self.ahead = Some(p);
+            }
+        }
+    }
+
+    /// Whether a partial pass delivers a record: past the partial mark when there is one (less
+    /// the overlap of event-time cursors), else as [`StreamState::wants`].
+    pub(crate) fn wants_partial(
+        &self,
+        at: Option<Instant>,
+        id: &str,
+        floor: Option<Instant>,
+        lookback_s: i64,
+    ) -> bool {
+        match (self.ahead, at) {
+            (Some(a), Some(at)) if lookback_s > 0 => at >= a.plus_seconds(-lookback_s),
+            (Some(a), Some(at)) => at > a,
+            _ => self.wants(at, id, floor, lookback_s),
         }
     }
 

@@ -23,6 +23,7 @@ fn roundtrip() {
         pass_max_ids: vec!["9".into()],
         pass_start: Some(t("2024-01-15T00:00:00Z")),
         seen: Some(baseline(&["1", "2", "3", "7", "a-uuid"])),
+        ahead: Some(t("2024-02-02T00:00:00Z")),
     };
     let back = StreamState::from_value("contacts", &st.to_value(), Some("udate")).unwrap();
     assert_eq!(back, st);
@@ -471,4 +472,51 @@ mod boundaries {
         let e = parse_state_input(r#"[{"type": "LEGACY", "data": 5}]"#).unwrap_err();
         assert!(e.0.contains("state item 0 is not an object"), "{e}");
     }
+}
+
+/// A partial pass moves only its mark, never the cursor, and never past its own start; a complete
+/// pass clears the mark; a partial pass delivers past the mark.
+#[test]
+fn partial_passes_move_the_mark_and_complete_ones_the_cursor() {
+    let mut st = StreamState {
+        cursor: Some(t("2024-01-01T00:00:00Z")),
+        ..StreamState::default()
+    };
+    st.pass_start = Some(t("2024-01-05T00:00:00Z"));
+    st.saw(t("2024-01-09T00:00:00Z"), "7");
+    st.finish_partial_pass();
+    assert_eq!(st.cursor, Some(t("2024-01-01T00:00:00Z")));
+    assert_eq!(
+        st.ahead,
+        Some(t("2024-01-05T00:00:00Z")),
+        "not past the pass start"
+    );
+    assert!(!st.wants_partial(Some(t("2024-01-04T00:00:00Z")), "1", None, 0));
+    assert!(st.wants_partial(Some(t("2024-01-06T00:00:00Z")), "1", None, 0));
+    assert!(
+        st.wants_partial(Some(t("2024-01-04T23:00:00Z")), "1", None, 3600),
+        "the overlap"
+    );
+    assert!(
+        st.wants(Some(t("2024-01-04T00:00:00Z")), "1", None, 0),
+        "a sweep still wants it"
+    );
+    // An older partial pass does not move the mark back.
+    st.saw(t("2024-01-03T00:00:00Z"), "8");
+    st.finish_partial_pass();
+    assert_eq!(st.ahead, Some(t("2024-01-05T00:00:00Z")));
+    st.saw(t("2024-01-06T00:00:00Z"), "9");
+    st.finish_pass();
+    assert_eq!(
+        (st.ahead, st.cursor),
+        (None, Some(t("2024-01-06T00:00:00Z")))
+    );
+    let mut fresh = StreamState::default();
+    fresh.saw(t("2024-01-06T00:00:00Z"), "9");
+    fresh.finish_partial_pass();
+    assert_eq!(
+        fresh.ahead,
+        Some(t("2024-01-06T00:00:00Z")),
+        "no cursor yet: the mark moves"
+    );
 }

@@ -62,7 +62,12 @@ impl Run<'_, '_> {
                         o.uncursored += 1;
                     }
                     let id = id_text(v.get("id"));
-                    if !o.state.wants(at, &id, floor, lookback) {
+                    let wanted = if o.partial {
+                        o.state.wants_partial(at, &id, floor, lookback)
+                    } else {
+                        o.state.wants(at, &id, floor, lookback)
+                    };
+                    if !wanted {
                         continue;
                     }
                     if let Some(at) = at {
@@ -133,6 +138,7 @@ impl Run<'_, '_> {
         }
         for o in t.outs.iter_mut() {
             match &resume {
+                None if o.incremental && o.partial => o.state.finish_partial_pass(),
                 None if o.incremental => o.state.finish_pass(),
                 None => {
                     o.state = StreamState {

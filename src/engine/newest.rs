@@ -31,7 +31,11 @@ pub(crate) struct Newest {
 /// stream's overlap and a day's margin (the cursor filter makes the exact cut).
 pub(crate) fn newest_first(job: &Job, config: &Config) -> Option<Newest> {
     let field = job.def.newest_first.clone()?;
-    let cursor = job.state.cursor?;
+    // Past the partial mark too: what partial passes delivered need not be read again.
+    let cursor = job
+        .state
+        .cursor?
+        .max(job.state.ahead.unwrap_or(Instant(i128::MIN)));
     if !job.incremental || job.sweep || job.state.resume.is_some() {
         return None;
     }

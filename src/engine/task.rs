@@ -47,6 +47,9 @@ pub(super) struct Out {
     pub(super) deleted: u64,
     /// Deletions are wanted but this pass resumed from a mid-pass state (it finds none).
     pub(super) resumed: bool,
+    /// The pass may miss records past the cursor (newest first by another field, children of
+    /// changed parents only): it moves the partial mark, not the cursor.
+    pub(super) partial: bool,
     /// Pages since this stream's last STATE (a large baseline is not restated on every page).
     pub(super) unstated_pages: u64,
 }
@@ -68,6 +71,7 @@ impl Out {
             pass_ids: (job.deletions && job.state.resume.is_none()).then(IdSet::default),
             deleted: 0,
             resumed: job.deletions && job.state.resume.is_some(),
+            partial: false,
             unstated_pages: 0,
         }
     }
@@ -328,6 +332,7 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         // found from it.
         let out = Out {
             pass_ids: out.pass_ids.filter(|_| since.is_none() && newest.is_none()),
+            partial: misses_some(&job, newest.as_ref()),
             ..out
         };
         let mut task = new_task(job.def, out, since);
@@ -373,11 +378,13 @@ fn seat_children(tasks: &mut Vec<Task>, children: Vec<Job>, config: &Config) {
             t.include.push(key);
             t.outs.push(Out {
                 pass_ids: out.pass_ids.filter(|_| complete),
+                partial: !complete,
                 ..out
             });
         } else {
             let out = Out {
                 pass_ids: out.pass_ids.filter(|_| newest.is_none()),
+                partial: misses_some(&job, newest.as_ref()),
                 ..out
             };
             let mut task = new_task(job.def, out, None);
@@ -385,6 +392,12 @@ fn seat_children(tasks: &mut Vec<Task>, children: Vec<Job>, config: &Config) {
             tasks.push(task);
         }
     }
+}
+
+/// Whether a newest-first pass may miss records past the cursor: it is ordered by another field
+/// than the cursor (a contact tag by creation, a run by enrolment).
+fn misses_some(job: &Job, newest: Option<&Newest>) -> bool {
+    newest.is_some_and(|n| job.def.cursor.as_deref() != Some(n.field.as_str()))
 }
 
 /// Names a page request for messages.
