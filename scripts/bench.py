@@ -116,7 +116,7 @@ def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, ji
 def day_of_changes(contacts):
     k = contacts / 20000
     n = lambda x: max(1, round(x * k))
-    return [("contacts", n(400), n(60), n(105)), ("contact_tags", 0, n(300), n(80)),
+    return [("contacts", n(400), n(60), n(105)), ("contact_tags", n(50), n(300), n(80)),
             ("contact_lists", n(200), n(60), 0), ("contact_custom_field_values", n(300), 0, 0),
             ("deals", n(40), n(10), n(5)), ("email_activities", 0, n(200), 0),
             ("contact_automations", n(100), n(50), 0), ("ecommerce_orders", n(20), n(10), 0)]
