@@ -199,7 +199,7 @@ fn report_waiting(sink: &mut dyn Sink, job: &Job, at: u64, config: &Config) {
 
 /// The connector's wall clock as an instant.
 fn wall_clock(client: &mut Client) -> Instant {
-    Instant(client.transport.wall_ms() as i128 * 1_000_000)
+    Instant::from_epoch_ms(client.transport.wall_ms())
 }
 
 /// A stream the plan asks for that the account did not list, and why.
@@ -351,28 +351,16 @@ pub(crate) fn read(
         report_waiting(sink, job, at, config);
     }
     let mut summary = read_jobs(&mut client, config, jobs, sink);
-    summary
-        .streams
-        .extend(waiting.into_iter().map(|j| StreamSummary {
-            name: j.def.name,
-            records: 0,
-            requests: 0,
-            millis: 0,
-            failure: None,
-            uncursored: 0,
-            deleted: 0,
-        }));
-    summary
-        .streams
-        .extend(unread.into_iter().map(|(name, failure)| StreamSummary {
-            name,
-            records: 0,
-            requests: 0,
-            millis: 0,
-            failure: Some(failure),
-            uncursored: 0,
-            deleted: 0,
-        }));
+    summary.streams.extend(
+        waiting
+            .into_iter()
+            .map(|j| StreamSummary::unread(j.def.name, None)),
+    );
+    summary.streams.extend(
+        unread
+            .into_iter()
+            .map(|(name, failure)| StreamSummary::unread(name, Some(failure))),
+    );
     Ok(summary)
 }
 

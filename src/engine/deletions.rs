@@ -107,7 +107,7 @@ impl Run<'_, '_> {
         let now_ns = self.client.transport.now_ns();
         let wall_ms = self.client.transport.wall_ms();
         let ago_ms = now_ns.saturating_sub(t.stats.first_ns.unwrap_or(now_ns)) / 1_000_000;
-        Instant(wall_ms.saturating_sub(ago_ms) as i128 * 1_000_000)
+        Instant::from_epoch_ms(wall_ms.saturating_sub(ago_ms))
     }
 }
 

@@ -28,8 +28,10 @@ pub(crate) use run::read;
 pub(crate) use task::{first_pages, lanes};
 
 use crate::api::streams::StreamDef;
+use crate::documents::config::Config;
 use crate::documents::state::StreamState;
 use crate::failure::{Failure, FailureType};
+use crate::rules::datetime::Instant;
 use serde_json::Value;
 
 /// An HTTP answer, body fully read.
@@ -226,6 +228,22 @@ pub(crate) struct StreamSummary {
     pub(crate) deleted: u64,
 }
 
+impl StreamSummary {
+    /// A stream that made no request: it waits for its sweep (`failure` None), or could not be
+    /// read at all.
+    pub(crate) fn unread(name: String, failure: Option<Failure>) -> StreamSummary {
+        StreamSummary {
+            name,
+            records: 0,
+            requests: 0,
+            millis: 0,
+            failure,
+            uncursored: 0,
+            deleted: 0,
+        }
+    }
+}
+
 /// Outcome of a read.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ReadSummary {
@@ -250,6 +268,16 @@ pub(crate) struct Job {
     pub(crate) deletions: bool,
     /// Whether this pass must be complete (no server-side filter): a sweep is due.
     pub(crate) sweep: bool,
+}
+
+impl Job {
+    /// Where a pass that reads back from `from` (a cursor) starts: less the stream's overlap
+    /// (the config's lookback, or the event-time default when larger) and a day's margin. The
+    /// server filter and the newest-first cut both go back so far; the cursor makes the cut.
+    pub(crate) fn read_back_from(&self, from: Instant, config: &Config) -> Instant {
+        let overlap = config.lookback_window_seconds.max(self.def.lookback_s);
+        from.plus_seconds(-overlap - SERVER_FILTER_MARGIN_S)
+    }
 }
 
 /// Margin subtracted from a server-side filter value: the API does not document the zone it

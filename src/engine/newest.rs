@@ -6,7 +6,7 @@
 
 use super::run::Run;
 use super::task::{OffsetPager, Slot, Task, STRIDE};
-use super::{Job, Level, SERVER_FILTER_MARGIN_S};
+use super::{Job, Level};
 use crate::documents::config::Config;
 use crate::http::request::Position;
 use crate::http::response::Record;
@@ -39,10 +39,9 @@ pub(crate) fn newest_first(job: &Job, config: &Config) -> Option<Newest> {
     if !job.incremental || job.sweep || job.state.resume.is_some() {
         return None;
     }
-    let overlap = config.lookback_window_seconds.max(job.def.lookback_s);
     Some(Newest {
         field,
-        cut: cursor.plus_seconds(-overlap - SERVER_FILTER_MARGIN_S),
+        cut: job.read_back_from(cursor, config),
         last: None,
     })
 }

@@ -10,7 +10,6 @@ use crate::http::request::{IdRange, Position, PAGE_LIMIT};
 use crate::http::response::Page;
 use crate::http::retry::RetryBudget;
 use crate::http::retry::SECOND;
-use crate::rules::datetime::Instant;
 use crate::rules::id_set::IdSet;
 use crate::rules::paging::Chain;
 use std::collections::{BTreeMap, HashSet};
@@ -349,12 +348,11 @@ fn server_filter(job: &Job, config: &Config, must_be_complete: bool) -> Option<S
     if !job.incremental || job.def.filter == ServerFilter::None || job.sweep || must_be_complete {
         return None;
     }
-    let base: Option<Instant> = job
-        .state
-        .cursor
-        .map(|c| c.plus_seconds(-config.lookback_window_seconds.max(job.def.lookback_s)))
-        .or(config.start_date);
-    base.map(|b| b.plus_seconds(-SERVER_FILTER_MARGIN_S).to_rfc3339())
+    let from = match job.state.cursor {
+        Some(c) => job.read_back_from(c, config),
+        None => config.start_date?.plus_seconds(-SERVER_FILTER_MARGIN_S),
+    };
+    Some(from.to_rfc3339())
 }
 
 /// Seats each child job: it rides on its parent's pages when both resume from the same place and

@@ -31,7 +31,7 @@ pub(crate) const AIRBYTE_DELETED_AT: &str = "_ab_cdc_deleted_at";
 
 /// A deletion record's data: the primary key and `column` (when the deletion was found).
 pub(crate) fn deletion_data(id: &str, column: &str, emitted_at: u64) -> String {
-    let at = crate::rules::datetime::Instant(emitted_at as i128 * 1_000_000).to_rfc3339();
+    let at = crate::rules::datetime::Instant::from_epoch_ms(emitted_at).to_rfc3339();
     let mut m = serde_json::Map::new();
     m.insert("id".into(), json!(id));
     m.insert(column.into(), json!(at));

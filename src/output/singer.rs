@@ -197,7 +197,7 @@ pub(crate) fn schema_message(s: &SingerStream) -> String {
 
 /// A RECORD message around a record's JSON text.
 pub(crate) fn record_message(stream_json: &str, data_json: &str, emitted_at_ms: u64) -> String {
-    let extracted = Instant(emitted_at_ms as i128 * 1_000_000).to_rfc3339();
+    let extracted = Instant::from_epoch_ms(emitted_at_ms).to_rfc3339();
     let mut s = String::with_capacity(data_json.len() + stream_json.len() + 80);
     s.push_str("{\"type\":\"RECORD\",\"stream\":");
     s.push_str(stream_json);

@@ -163,6 +163,11 @@ pub(crate) fn cursor_instant(s: &str) -> Option<Instant> {
 }
 
 impl Instant {
+    /// The instant `ms` milliseconds after the Unix epoch (the clocks' and `emitted_at`'s unit).
+    pub(crate) fn from_epoch_ms(ms: u64) -> Instant {
+        Instant(ms as i128 * 1_000_000)
+    }
+
     /// RFC 3339 in UTC (`2024-03-05T15:11:12Z`, fractional seconds only when present): the form
     /// cursors are stored in, so a state file reads the same whatever zone the API used.
     pub(crate) fn to_rfc3339(self) -> String {

@@ -8,27 +8,33 @@ use crate::test_support::reads::*;
 /// 1,000 email activities, one an hour from 2024-01-01, ordered newest first when asked and
 /// `honour` is set (else in id order, as a server that ignores the order); the paths asked.
 fn activities(honour: bool, asked: Rc<RefCell<Vec<String>>>) -> Fake {
-    let base = t("2024-01-01T00:00:00Z");
     Fake::new(1_000_000, move |p: &str| {
         asked.borrow_mut().push(p.to_string());
         let mut all: Vec<u64> = (1..=1000).collect();
         if honour && p.contains("orders%5Btstamp%5D=DESC") {
             all.reverse();
         }
-        let off = crate::test_support::offset_of(p) as usize;
-        let recs: Vec<Value> = all
-            .iter()
-            .skip(off)
-            .take(100)
-            .map(|i| json!({"id": i.to_string(), "tstamp": base.plus_seconds(*i as i64 * 3600).to_rfc3339()}))
-            .collect();
-        Ok(HttpResponse {
-            status: 200,
-            headers: vec![],
-            body: json!({"emailActivities": recs, "meta": {"total": "1000"}})
-                .to_string()
-                .into_bytes(),
-        })
+        activity_page(&all, p)
+    })
+}
+
+/// The page `path` asks for of email activities with these ids (in list order), activity `i`
+/// stamped `i` hours after 2024-01-01.
+fn activity_page(all: &[u64], path: &str) -> Result<HttpResponse, String> {
+    let base = t("2024-01-01T00:00:00Z");
+    let off = crate::test_support::offset_of(path) as usize;
+    let recs: Vec<Value> = all
+        .iter()
+        .skip(off)
+        .take(100)
+        .map(|i| json!({"id": i.to_string(), "tstamp": base.plus_seconds(*i as i64 * 3600).to_rfc3339()}))
+        .collect();
+    Ok(HttpResponse {
+        status: 200,
+        headers: vec![],
+        body: json!({"emailActivities": recs, "meta": {"total": all.len().to_string()}})
+            .to_string()
+            .into_bytes(),
     })
 }
 
@@ -168,20 +174,7 @@ fn records_added_at_the_top_meanwhile_are_not_out_of_order() {
         // Five newer records before every request after the first.
         let newest = 1000 + 5 * (*seen.borrow() - 1);
         let all: Vec<u64> = (1..=newest).rev().collect();
-        let off = crate::test_support::offset_of(p) as usize;
-        let recs: Vec<Value> = all
-            .iter()
-            .skip(off)
-            .take(100)
-            .map(|i| json!({"id": i.to_string(), "tstamp": base.plus_seconds(*i as i64 * 3600).to_rfc3339()}))
-            .collect();
-        Ok(HttpResponse {
-            status: 200,
-            headers: vec![],
-            body: json!({"emailActivities": recs, "meta": {"total": all.len().to_string()}})
-                .to_string()
-                .into_bytes(),
-        })
+        activity_page(&all, p)
     });
     let cfg = client_config(json!({}));
     let mut client = Client::new(&mut fake, &cfg);
