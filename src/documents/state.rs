@@ -46,18 +46,26 @@ pub(crate) struct Baseline {
     pub(crate) at: Instant,
     /// `ids`' runs as state text, made once (states go out after every page).
     runs: String,
+    /// Bytes it adds to a state message (about), made once: asked after every page.
+    bytes: usize,
 }
 
 impl Baseline {
     /// The baseline of a pass that began `at` and saw `ids`.
     pub(crate) fn new(ids: IdSet, at: Instant) -> Baseline {
         let runs = ids.encode_runs();
-        Baseline { ids, at, runs }
+        let bytes = runs.len() + ids.other_ids().map(|i| i.len() + 3).sum::<usize>();
+        Baseline {
+            ids,
+            at,
+            runs,
+            bytes,
+        }
     }
 
     /// Bytes it adds to a state message (about).
     pub(crate) fn state_bytes(&self) -> usize {
-        self.runs.len() + self.ids.other_ids().map(|i| i.len() + 3).sum::<usize>()
+        self.bytes
     }
 
     fn to_value(&self) -> Value {
