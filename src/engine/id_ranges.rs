@@ -19,10 +19,12 @@ fn id_num(id: Option<&str>) -> Option<u64> {
     id.and_then(|s| s.parse::<u64>().ok())
 }
 
-/// Splits an open-ended range starting after `after` over the id space up to `max_id`: `k`
-/// bounded ranges and an open tail that catches records added meanwhile.
-fn split_open_range(after: u64, max_id: u64, lanes: u64) -> Vec<IdRange> {
-    let span = max_id.saturating_sub(after);
+/// Splits the ids in `(after, top]` into up to `lanes` bounded ranges, whole pages wide.
+fn split_range(after: u64, top: u64, lanes: u64) -> Vec<IdRange> {
+    let span = top.saturating_sub(after);
+    if span == 0 {
+        return Vec::new();
+    }
     // Ranges are whole pages wide: where ids are dense (few deleted contacts) each range's last
     // page is a full one that also closes it, not a part page.
     let k = lanes.min(span.div_ceil(PAGE_LIMIT)).max(1);
@@ -31,15 +33,21 @@ fn split_open_range(after: u64, max_id: u64, lanes: u64) -> Vec<IdRange> {
     (0..k)
         .map(|i| {
             let lo = after + i * chunk;
-            let below = if i + 1 == k {
-                None
-            } else {
-                Some((lo + chunk + 1).to_string())
-            };
             IdRange {
                 after: Some(lo.to_string()),
-                below,
+                below: Some((lo + chunk).min(top).saturating_add(1).to_string()),
             }
+        })
+        .collect()
+}
+
+/// The id ranges still to read (keyset pages and top pages waiting or in flight), for the state.
+fn open_ranges(t: &Task) -> Vec<IdRange> {
+    t.slots
+        .iter()
+        .filter_map(|s| match &s.pos {
+            Position::Keyset(r) | Position::Top(r) => Some(r.clone()),
+            Position::Offset(_) => None,
         })
         .collect()
 }
@@ -106,14 +114,7 @@ impl Run<'_, '_> {
             plan_after_full_page(t, &range, fenced.last.unwrap_or(0), lanes);
         }
         steal(t, lanes);
-        let open: Vec<IdRange> = t
-            .slots
-            .iter()
-            .filter_map(|s| match &s.pos {
-                Position::Keyset(r) => Some(r.clone()),
-                _ => None,
-            })
-            .collect();
+        let open = open_ranges(t);
         let done = open.is_empty();
         let total = page.total;
         self.emit_page(
@@ -156,70 +157,82 @@ impl Run<'_, '_> {
         t.offset.prev_extra.clear();
     }
 
-    /// The newest-id probe came back: split the open-ended range now if it is waiting.
-    pub(super) fn take_newest(&mut self, t: &mut Task, page: Page) {
-        let max = page
-            .main
-            .first()
-            .map(|r| record_id(r))
-            .and_then(|id| id.parse::<u64>().ok())
-            .unwrap_or(0);
-        t.ranges.max_id = Some(max);
-        let lanes = lanes(self.config);
-        let open = t.slots.iter().position(|s| {
-            matches!(&s.pos, Position::Keyset(r) if r.below.is_none())
-                && matches!(s.phase, SlotPhase::Ready { .. })
-        });
-        if let (Some(i), false) = (open, t.ranges.split) {
-            if let Position::Keyset(r) = t.slots[i].pos.clone() {
-                t.ranges.split = true;
-                t.slots.remove(i);
-                let after = id_num(r.after.as_deref()).unwrap_or(0);
-                t.slots.extend(
-                    split_open_range(after, max, lanes as u64)
-                        .into_iter()
-                        .map(|r| Slot::new(Position::Keyset(r))),
-                );
+    /// The top page of an open range came back (ids past the range's start, highest first):
+    /// its records are delivered, and the rest of the range, below its lowest id, is split into
+    /// bounded ranges. Records added after it was read are the next sync's (the cursor stays
+    /// behind the pass start).
+    pub(super) fn take_top(&mut self, t: &mut Task, range: IdRange, mut page: Page) {
+        t.ranges.split = true;
+        let n = page.main.len() as u64;
+        page.main.reverse();
+        let lowest = id_num(page.main.first().map(|r| record_id(r)).as_deref());
+        let total = page.total;
+        let fenced = match fence(&range, page) {
+            Ok(f) => f,
+            Err(why) => {
+                // The API ignored orders[id]=DESC: the range is read upwards in one chain, as
+                // it would be without a top page (whose answer is dropped).
+                for o in &t.outs {
+                    self.sink.log(
+                        Level::Info,
+                        &format!(
+                            "{}: {}: {why}; reading the rest of the ids in one chain",
+                            o.stream,
+                            describe_pos(&Position::Top(range.clone()))
+                        ),
+                    );
+                }
+                t.slots.push(Slot::new(Position::Keyset(range)));
+                return;
             }
+        };
+        // A short page holds every id past the range's start, unless its count says more (a
+        // server capping its pages below 100).
+        let whole = n < PAGE_LIMIT && total.is_none_or(|c| c <= n);
+        if !whole {
+            // The rest: the ids below the page's lowest (all of the range if it had none).
+            let rest = match lowest {
+                Some(low) => split_range(
+                    id_num(range.after.as_deref()).unwrap_or(0),
+                    low.saturating_sub(1),
+                    lanes(self.config) as u64,
+                ),
+                None => vec![range.clone()],
+            };
+            t.slots
+                .extend(rest.into_iter().map(|r| Slot::new(Position::Keyset(r))));
         }
-        if t.slots.is_empty() {
-            // Every range ended before the probe came back: close the pass.
-            self.emit_states(t, None);
+        let open = open_ranges(t);
+        let done = open.is_empty();
+        self.emit_page(
+            t,
+            fenced.page,
+            PageEnd {
+                resume: if done {
+                    None
+                } else {
+                    Some(Resume::Ranges(open))
+                },
+                total,
+            },
+        );
+        if done && t.slots.is_empty() {
             self.finish(t);
         }
     }
 }
 
-/// After a full page of `range` ending at id `last`: the next page of the range, or, for a long
-/// open-ended pass whose newest id is known, the rest of the id space split into parallel
-/// ranges; the first full page of an open-ended pass also asks how far the ids go.
+/// After a full page of `range` ending at id `last`: the next page of the range; for an
+/// open-ended pass not yet split, its top page instead, which bounds the rest.
 fn plan_after_full_page(t: &mut Task, range: &IdRange, last: u64, lanes: usize) {
-    let open_ended = range.below.is_none();
-    match t.ranges.max_id {
-        // A long open-ended pass: split the rest of the id space into parallel ranges.
-        Some(max) if open_ended && !t.ranges.split && lanes > 1 => {
-            t.ranges.split = true;
-            t.slots.extend(
-                split_open_range(last, max, lanes as u64)
-                    .into_iter()
-                    .map(|r| Slot::new(Position::Keyset(r))),
-            );
-        }
-        _ => {
-            t.slots.push(Slot::new(Position::Keyset(IdRange {
-                after: Some(last.to_string()),
-                below: range.below.clone(),
-            })));
-            // First full page of an open-ended pass: ask how far the ids go.
-            if open_ended
-                && !t.ranges.split
-                && t.ranges.max_id.is_none()
-                && lanes > 1
-                && !t.slots.iter().any(|s| s.pos == Position::Newest)
-            {
-                t.slots.push(Slot::new(Position::Newest));
-            }
-        }
+    let next = IdRange {
+        after: Some(last.to_string()),
+        below: range.below.clone(),
+    };
+    if range.below.is_none() && !t.ranges.split && lanes > 1 {
+        t.slots.push(Slot::new(Position::Top(next)));
+    } else {
+        t.slots.push(Slot::new(Position::Keyset(next)));
     }
 }
 

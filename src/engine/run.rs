@@ -279,7 +279,7 @@ impl Run<'_, '_> {
                         match slot.pos {
                             Position::Offset(o) => self.take_offset_page(t, o, page),
                             Position::Keyset(r) => self.take_keyset_page(t, r, page),
-                            Position::Newest => self.take_newest(t, page),
+                            Position::Top(r) => self.take_top(t, r, page),
                         }
                     }
                 }

@@ -170,14 +170,12 @@ pub(super) struct OffsetPager {
     pub(super) total: Option<u64>,
 }
 
-/// Keyset paging: whether the id space was already split into parallel ranges, the newest id
-/// once probed, and whether records outside their range were reported.
+/// Keyset paging: whether the id space was already split into parallel ranges, and whether
+/// records outside their range were reported.
 #[derive(Debug, Default)]
 pub(super) struct RangePager {
     /// The id space is split into parallel ranges.
     pub(super) split: bool,
-    /// The newest id, once probed.
-    pub(super) max_id: Option<u64>,
     /// Records outside their id range were already reported.
     pub(super) warned_fence: bool,
 }
@@ -406,6 +404,9 @@ pub(super) fn describe_pos(p: &Position) -> String {
         Position::Keyset(IdRange {
             after: Some(id), ..
         }) => format!("the page after id {id}"),
-        Position::Newest => "the newest-id request".into(),
+        Position::Top(IdRange { after, .. }) => format!(
+            "the top page (newest ids past {})",
+            after.as_deref().unwrap_or("0")
+        ),
     }
 }

@@ -22,9 +22,10 @@ pub(crate) enum Position {
     Offset(u64),
     /// Keyset paging inside an id range.
     Keyset(IdRange),
-    /// The newest record alone (`orders[id]=DESC&limit=1`): tells how far the id space goes, so
-    /// keyset paging can split it into ranges read in parallel.
-    Newest,
+    /// The top page of an open id range (`orders[id]=DESC`, ids past `after`): its records are
+    /// delivered, and its lowest id bounds the rest of the range, which keyset paging then
+    /// splits into bounded ranges read in parallel (no probe request, no empty page at the end).
+    Top(IdRange),
 }
 
 impl Position {
@@ -64,14 +65,14 @@ pub(crate) fn page_path(
     include: &[String],
     newest_first: Option<&str>,
 ) -> String {
-    let limit = if *pos == Position::Newest {
-        1
-    } else {
-        PAGE_LIMIT
-    };
-    let mut q: Vec<(String, String)> = vec![("limit".into(), limit.to_string())];
+    let mut q: Vec<(String, String)> = vec![("limit".into(), PAGE_LIMIT.to_string())];
     match pos {
-        Position::Newest => q.push(("orders[id]".into(), "DESC".into())),
+        Position::Top(r) => {
+            q.push(("orders[id]".into(), "DESC".into()));
+            if let Some(id) = &r.after {
+                q.push(("id_greater".into(), id.clone()));
+            }
+        }
         Position::Offset(o) => {
             q.push(("offset".into(), o.to_string()));
             if let Some(field) = newest_first {
@@ -90,7 +91,7 @@ pub(crate) fn page_path(
             }
         }
     }
-    if !include.is_empty() && *pos != Position::Newest {
+    if !include.is_empty() {
         q.push(("include".into(), include.join(",")));
     }
     if let Some(v) = since {

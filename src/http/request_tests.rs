@@ -69,16 +69,19 @@ fn keyset_page_with_filter() {
 }
 
 #[test]
-fn newest_probe() {
+fn top_page_of_an_open_range() {
     let p = page_path(
         "/api/3",
         &def("contacts"),
-        &Position::Newest,
-        None,
+        &Position::Top(IdRange {
+            after: Some("100".into()),
+            below: None,
+        }),
+        Some("2024-01-01T00:00:00Z"),
         &["fieldValues".into()],
         None,
     );
-    assert_eq!(p, "/api/3/contacts?limit=1&orders%5Bid%5D=DESC");
+    assert_eq!(p, "/api/3/contacts?limit=100&orders%5Bid%5D=DESC&id_greater=100&include=fieldValues&filters%5Bupdated_after%5D=2024-01-01T00%3A00%3A00Z");
 }
 
 #[test]

@@ -146,7 +146,7 @@ fn a_429_holds_every_stream() {
     assert!(starts.len() > 3);
 }
 
-/// Failures name where paging stood: the first page, the page after an id, or the newest-id probe.
+/// Failures name where paging stood: the first page, the page after an id, or the top page.
 #[test]
 fn failures_name_the_page() {
     let contacts = |fail_after: Option<&'static str>, fail_newest: bool| {
@@ -190,8 +190,11 @@ fn failures_name_the_page() {
     assert!(
         run(Box::new(contacts(Some("100"), false))).starts_with("the page after id 100: not found")
     );
-    assert!(run(Box::new(contacts(Some("999999"), true)))
-        .starts_with("the newest-id request: not found"));
+    let why = run(Box::new(contacts(Some("999999"), true)));
+    assert!(
+        why.starts_with("the top page (newest ids past 100): not found"),
+        "{why}"
+    );
 }
 
 /// An answer that never came: a failure retrying cannot cure fails the stream at once; another is

@@ -131,15 +131,14 @@ fn records_outside_the_range_are_warned_about_once() {
             };
             let after = q("id_greater").unwrap_or(0);
             let below = q("id_less").filter(|_| !ignore_id_less).unwrap_or(u64::MAX);
-            let ids: Vec<u64> = if p.contains("DESC") {
-                vec![9_000]
-            } else {
-                (1..=3_000)
-                    .map(|i| i * 3)
-                    .filter(|&i| i > after && i < below)
-                    .take(100)
-                    .collect()
-            };
+            let mut ids: Vec<u64> = (1..=3_000)
+                .map(|i| i * 3)
+                .filter(|&i| i > after && i < below)
+                .collect();
+            if p.contains("DESC") {
+                ids.reverse();
+            }
+            ids.truncate(100);
             let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
             crate::test_support::ok(json!({ "contacts": recs }))
         });

@@ -63,13 +63,11 @@ fn keyset_resumes() {
             q("id_greater").unwrap_or(0),
             q("id_less").unwrap_or(u64::MAX),
         );
-        let mut list: Vec<u64> = (1..=450u64)
-            .filter(|&i| i > after && i < below)
-            .take(100)
-            .collect();
+        let mut list: Vec<u64> = (1..=450u64).filter(|&i| i > after && i < below).collect();
         if p.contains("orders%5Bid%5D=DESC") {
-            list = vec![450];
+            list.reverse();
         }
+        list.truncate(100);
         let recs: Vec<Value> = list.iter().map(|i| json!({"id": i.to_string()})).collect();
         Ok(HttpResponse {
             status: 200,
@@ -227,12 +225,15 @@ fn a_short_page_without_a_total_ends_the_list() {
     assert_eq!(fake.starts.len(), 2, "{:?}", fake.starts);
 }
 
-/// Contacts added after the newest-id probe (ids above the probe's answer) are still read: the
-/// last parallel range is open-ended.
-#[test]
-fn contacts_added_after_the_probe_are_read() {
-    let cfg = client_config(json!({}));
-    let mut fake = Fake::new(1_000_000, |p: &str| {
+/// A contacts list over ids `1..=n` that grows to `1..=n + later` once the top page (newest
+/// first) has been answered; `honour_desc: false` answers it in id order instead.
+fn growing_contacts(
+    n: u64,
+    later: u64,
+    honour_desc: bool,
+) -> impl FnMut(&str) -> Result<HttpResponse, String> {
+    let mut last = n;
+    move |p: &str| {
         let q = |k: &str| -> Option<u64> {
             p.split(&format!("{k}="))
                 .nth(1)?
@@ -245,37 +246,64 @@ fn contacts_added_after_the_probe_are_read() {
             q("id_greater").unwrap_or(0),
             q("id_less").unwrap_or(u64::MAX),
         );
-        let ids: Vec<u64> = if p.contains("DESC") {
-            vec![1000] // the newest when probed; 200 more arrive meanwhile
-        } else {
-            (1..=1200u64)
-                .filter(|&i| i > after && i < below)
-                .take(100)
-                .collect()
-        };
+        let mut ids: Vec<u64> = (1..=last).filter(|&i| i > after && i < below).collect();
+        if p.contains("DESC") {
+            if honour_desc {
+                ids.reverse();
+            }
+            last = n + later;
+        }
+        ids.truncate(100);
         let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
         Ok(HttpResponse {
             status: 200,
             headers: vec![],
             body: json!({ "contacts": recs }).to_string().into_bytes(),
         })
-    });
-    let mut client = Client::new(&mut fake, &cfg);
-    let mut sink = Lines::default();
-    read(
-        &mut client,
-        &cfg,
-        vec![job_of("contacts", false, StreamState::default())],
-        &mut sink,
-    );
-    drop(client);
-    let mut got = ids(&sink.0, "contacts");
-    got.sort();
-    assert_eq!(got, (1..=1200).collect::<Vec<_>>());
-    assert!(
-        fake.starts.iter().any(|(_, p)| p.contains("id_less=")),
-        "ranges were used"
-    );
+    }
+}
+
+/// A full contacts read costs one request per 100 contacts: after the first page, the top page
+/// (newest first) is delivered and bounds the rest, split into ranges that each close on their
+/// last full page. Contacts added after the top page are the next sync's (the cursor stays
+/// behind the pass start). A server ignoring the order costs one request, and loses nothing.
+#[test]
+fn the_top_page_bounds_the_rest_of_the_ids() {
+    let cfg = client_config(json!({}));
+    for honour_desc in [true, false] {
+        let mut fake = Fake::new(1_000_000, growing_contacts(1_000, 200, honour_desc));
+        let mut client = Client::new(&mut fake, &cfg);
+        let mut sink = Lines::default();
+        let s = read(
+            &mut client,
+            &cfg,
+            vec![job_of("contacts", false, StreamState::default())],
+            &mut sink,
+        );
+        drop(client);
+        assert!(s.streams[0].failure.is_none(), "{s:?}");
+        let mut got = ids(&sink.0, "contacts");
+        got.sort();
+        if honour_desc {
+            assert_eq!(got, (1..=1000).collect::<Vec<_>>());
+            assert_eq!(fake.starts.len(), 10, "{:?}", fake.starts);
+            assert!(
+                fake.starts.iter().any(|(_, p)| p.contains("id_less=")),
+                "ranges were used"
+            );
+        } else {
+            // Read upwards in one chain after the refused top page, the later contacts too:
+            // 11 full pages and the empty one that ends an open chain.
+            assert_eq!(got, (1..=1200).collect::<Vec<_>>());
+            assert_eq!(fake.starts.len(), 1 + 1 + 12, "{:?}", fake.starts);
+            assert!(
+                sink.0
+                    .iter()
+                    .any(|l| l.contains("reading the rest of the ids in one chain")),
+                "the refused order is logged"
+            );
+        }
+    }
 }
 
 /// Keyset paging ends on an empty page (an exact multiple of 100) and fails, naming the id, when
@@ -297,11 +325,11 @@ fn keyset_paging_ends_and_checks_progress() {
         );
         (s, ids(&sink.0, "contacts"))
     };
-    let (s, mut got) = run(Box::new(keyset_server(200, 200, false)));
+    let (s, mut got) = run(Box::new(keyset_server(200, false)));
     assert!(s.streams[0].failure.is_none(), "{s:?}");
     got.sort();
     assert_eq!(got, (1..=200).collect::<Vec<_>>());
-    let (s, _) = run(Box::new(keyset_server(300, 300, true)));
+    let (s, _) = run(Box::new(keyset_server(300, true)));
     let crate::failure::Failure {
         kind: _,
         message: why,
@@ -309,7 +337,7 @@ fn keyset_paging_ends_and_checks_progress() {
     // id_greater ignored: keyset paging falls back to offsets, which this server ignores too.
     assert!(why.contains("seems to ignore paging"), "{why}");
     let (_, lines) = {
-        let mut fake = Fake::new(1_000_000, keyset_server(300, 300, true));
+        let mut fake = Fake::new(1_000_000, keyset_server(300, true));
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
         let s = read(
@@ -333,7 +361,11 @@ fn keyset_paging_ends_and_checks_progress() {
 fn idle_lanes_steal_work() {
     let cfg = client_config(json!({}));
     let mut t = Counting {
-        inner: Fake::new(SECOND, keyset_server(3000, 10_000, false)),
+        // 3,000 ids packed at the start, and the top page's 100 far above them.
+        inner: Fake::new(
+            SECOND,
+            keyset_server_over((1..=3000).chain(9_901..=10_000).collect(), false),
+        ),
         most: 0,
     };
     let mut client = Client::new(&mut t, &cfg);
@@ -346,7 +378,7 @@ fn idle_lanes_steal_work() {
     );
     let mut got = ids(&sink.0, "contacts");
     got.sort();
-    assert_eq!(got, (1..=3000).collect::<Vec<_>>());
+    assert_eq!(got, (1..=3000).chain(9_901..=10_000).collect::<Vec<_>>());
     // Measured: 19.6 s with stealing from the widest range; 21 s stealing from another; 32 s
     // without stealing (each range's pages one latency after another).
     assert!(
@@ -363,7 +395,7 @@ fn idle_lanes_steal_work() {
 #[test]
 fn keyset_states_list_the_open_ranges() {
     let cfg = client_config(json!({"requests_per_second": 1}));
-    let mut fake = Fake::new(1_000_000, keyset_server(150, 150, false));
+    let mut fake = Fake::new(1_000_000, keyset_server(150, false));
     let mut client = Client::new(&mut fake, &cfg);
     let mut sink = Lines::default();
     read(
@@ -600,7 +632,7 @@ fn a_resumed_bounded_range_is_never_split_past_its_end() {
     use crate::documents::state::Resume;
     use crate::http::request::IdRange;
     let cfg = client_config(json!({}));
-    let mut fake = Fake::new(1_000_000, keyset_server(3000, 3000, false));
+    let mut fake = Fake::new(1_000_000, keyset_server(3000, false));
     let ranges = vec![
         IdRange {
             after: None,

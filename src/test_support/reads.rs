@@ -270,11 +270,18 @@ pub(crate) fn page(first: u64, last: u64) -> Result<HttpResponse, String> {
     })
 }
 
-/// A contacts answer over ids `1..=last` honouring id_greater / id_less (unless `ignore_after`),
-/// and a probe answering `probe`.
+/// A contacts answer over ids `1..=last` honouring id_greater / id_less (unless `ignore_after`)
+/// and `orders[id]=DESC`.
 pub(crate) fn keyset_server(
     last: u64,
-    probe: u64,
+    ignore_after: bool,
+) -> impl FnMut(&str) -> Result<HttpResponse, String> {
+    keyset_server_over((1..=last).collect(), ignore_after)
+}
+
+/// [`keyset_server`] over the given ids (rising).
+pub(crate) fn keyset_server_over(
+    all: Vec<u64>,
     ignore_after: bool,
 ) -> impl FnMut(&str) -> Result<HttpResponse, String> {
     move |p: &str| {
@@ -292,14 +299,15 @@ pub(crate) fn keyset_server(
             q("id_greater").unwrap_or(0)
         };
         let below = q("id_less").unwrap_or(u64::MAX);
-        let ids: Vec<u64> = if p.contains("DESC") {
-            vec![probe]
-        } else {
-            (1..=last)
-                .filter(|&i| i > after && i < below)
-                .take(100)
-                .collect()
-        };
+        let mut ids: Vec<u64> = all
+            .iter()
+            .copied()
+            .filter(|&i| i > after && i < below)
+            .collect();
+        if p.contains("DESC") {
+            ids.reverse();
+        }
+        ids.truncate(100);
         let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
         Ok(HttpResponse {
             status: 200,
@@ -333,11 +341,11 @@ pub(crate) fn contacts_answer(ids: Vec<u64>) -> impl FnMut(&str) -> Result<HttpR
             .iter()
             .copied()
             .filter(|&i| i > after && i < below)
-            .take(100)
             .collect();
         if p.contains("orders%5Bid%5D=DESC") {
-            page = ids.iter().copied().max().into_iter().collect();
+            page.reverse();
         }
+        page.truncate(100);
         let total = ids.iter().filter(|&&i| i > after && i < below).count();
         let recs: Vec<Value> = page
             .iter()
