@@ -23,15 +23,17 @@ def start_server(binary, log, contacts, rps, latency, key, extra=()):
         time.sleep(0.1)
     sys.exit("test server did not start in time")
 
+# Streams whose records ride on their parent's pages (contact children, the /fields sideloads).
+SIDELOADED = {"contact_custom_field_values", "contact_tags", "contact_lists",
+              "contact_custom_field_options", "contact_custom_field_rels"}
+
 def fewest_requests(records):
     """Fewest requests that fetch these records: the key check, the custom object schemas, one
     request per 100 records of each list (at least one per list); contact children ride on the
     contacts pages, the three /fields streams share their pages."""
-    sideloaded = {"contact_custom_field_values", "contact_tags", "contact_lists",
-                  "contact_custom_field_options", "contact_custom_field_rels"}
     n = 2
     for stream, count in records.items():
-        if stream in sideloaded:
+        if stream in SIDELOADED:
             continue
         n += max(1, math.ceil(count / 100))
     return n
@@ -41,11 +43,9 @@ def fewest_overlapping(records):
     record of overlap, the churn rule of src/rules/paging.rs): a list of n > 100 records takes
     1 + ceil((n - 100) / 99) pages, one more when that last page is full. Contacts (keyset by id,
     no overlap) take one per 100; the rest as in fewest_requests."""
-    sideloaded = {"contact_custom_field_values", "contact_tags", "contact_lists",
-                  "contact_custom_field_options", "contact_custom_field_rels"}
     n = 2
     for stream, count in records.items():
-        if stream in sideloaded:
+        if stream in SIDELOADED:
             continue
         if stream == "contacts" or count < 100:
             n += max(1, math.ceil(count / 100)) + (1 if count == 100 else 0)

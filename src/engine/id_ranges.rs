@@ -114,9 +114,15 @@ impl Run<'_, '_> {
             plan_after_full_page(t, &range, fenced.last.unwrap_or(0), lanes);
         }
         steal(t, lanes);
+        let total = page.total;
+        self.emit_ranges_page(t, page, total);
+    }
+
+    /// Emits a keyset or top page with the ranges still open as its resume point; the pass ends
+    /// when none is left.
+    fn emit_ranges_page(&mut self, t: &mut Task, page: Page, total: Option<u64>) {
         let open = open_ranges(t);
         let done = open.is_empty();
-        let total = page.total;
         self.emit_page(
             t,
             page,
@@ -202,23 +208,7 @@ impl Run<'_, '_> {
             t.slots
                 .extend(rest.into_iter().map(|r| Slot::new(Position::Keyset(r))));
         }
-        let open = open_ranges(t);
-        let done = open.is_empty();
-        self.emit_page(
-            t,
-            fenced.page,
-            PageEnd {
-                resume: if done {
-                    None
-                } else {
-                    Some(Resume::Ranges(open))
-                },
-                total,
-            },
-        );
-        if done && t.slots.is_empty() {
-            self.finish(t);
-        }
+        self.emit_ranges_page(t, fenced.page, total);
     }
 }
 

@@ -234,14 +234,7 @@ fn growing_contacts(
 ) -> impl FnMut(&str) -> Result<HttpResponse, String> {
     let mut last = n;
     move |p: &str| {
-        let q = |k: &str| -> Option<u64> {
-            p.split(&format!("{k}="))
-                .nth(1)?
-                .split('&')
-                .next()?
-                .parse()
-                .ok()
-        };
+        let q = |k: &str| crate::test_support::query(p, k).and_then(|v| v.parse::<u64>().ok());
         let (after, below) = (
             q("id_greater").unwrap_or(0),
             q("id_less").unwrap_or(u64::MAX),
