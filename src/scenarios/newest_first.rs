@@ -97,6 +97,34 @@ fn newest_first_stops_at_the_cursor() {
     assert_eq!(got, changed());
 }
 
+/// A first page that ends less than a day past the cursor is not the last: the cut is the cursor
+/// less its hour and a day, so the records of the second page past the cursor come too.
+#[test]
+fn a_page_ending_within_a_day_past_the_cursor_reads_on() {
+    let cfg = client_config(json!({}));
+    let asked = Rc::new(RefCell::new(vec![]));
+    let mut fake = activities(true, Rc::clone(&asked));
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut lines = Lines::default();
+    // The first page holds activities 1000 down to 901; the cursor is at 890's time.
+    let st = StreamState {
+        cursor: Some(t("2024-01-01T00:00:00Z").plus_seconds(890 * 3600)),
+        ..StreamState::default()
+    };
+    let s = read(
+        &mut client,
+        &cfg,
+        vec![job_of("email_activities", true, st)],
+        &mut lines,
+    );
+    assert!(s.streams[0].failure.is_none());
+    let mut got = ids(&lines.0, "email_activities");
+    got.sort_unstable();
+    got.dedup();
+    assert_eq!(got, (889..=1000).collect::<Vec<_>>());
+    assert_eq!(asked.borrow().len(), 2, "{:?}", asked.borrow());
+}
+
 #[test]
 fn a_server_that_ignores_the_order_is_read_in_full_instead() {
     let (paths, mut got) = read_activities(false, false);
