@@ -390,7 +390,7 @@ fn kind_text(k: FailureKind) -> &'static str {
 fn summarize(s: &ReadSummary, report: &mut Report, problems: &mut Vec<String>) {
     for st in &s.streams {
         let mut v = serde_json::json!({
-            "name": st.name, "records": st.records, "requests": st.requests, "millis": st.millis,
+            "name": st.name, "records": st.records, "deletions": st.deletions, "requests": st.requests, "millis": st.millis,
         });
         if let Some(f) = &st.failure {
             v["failure"] = Value::String(format!("{}: {}", kind_text(f.kind), f.message));

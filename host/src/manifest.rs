@@ -9,7 +9,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// The interface the host was built against (`bindgen!` over wit/world.wit).
-pub(crate) const INTERFACE: &str = "activecampaign:source/connector@0.1.0";
+pub(crate) const INTERFACE: &str = "activecampaign:source/connector@0.2.0";
 /// The functions the host calls through that interface.
 const FUNCTIONS: [&str; 4] = ["spec", "check", "discover", "read"];
 
@@ -132,7 +132,7 @@ mod tests {
         let e = Manifest::load(&p, None).unwrap_err().to_string();
         assert!(e.contains("other:x/y@1.0.0"), "{e}");
         let p = write(
-            r#"{"component":"x.wasm","wit":{"interface":"activecampaign:source/connector@0.1.0","functions":["spec"]}}"#,
+            r#"{"component":"x.wasm","wit":{"interface":"activecampaign:source/connector@0.2.0","functions":["spec"]}}"#,
         );
         let e = Manifest::load(&p, None).unwrap_err().to_string();
         assert!(e.contains("\"check\""), "{e}");

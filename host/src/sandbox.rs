@@ -82,7 +82,7 @@ pub(crate) fn load(component: &Path, opts: &EngineOptions) -> Result<Loaded> {
         .context("the component needs imports this host does not give")?;
     let pre = SourcePre::new(pre)
         .map_err(anyhow::Error::from)
-        .context("the component does not export activecampaign:source/connector@0.1.0")?;
+        .context("the component does not export activecampaign:source/connector@0.2.0")?;
     let ticker = engine.clone();
     std::thread::spawn(move || loop {
         std::thread::sleep(EPOCH_TICK);

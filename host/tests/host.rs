@@ -759,8 +759,27 @@ fn deletions_land_in_the_stream_files_for_a_pipeline_to_apply() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // Deletions per stream, as the typed read-summary reported them (WIT 0.2.0).
+        let (acc, _) = reports(&out);
+        acc[0]["streams"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .map(|s| {
+                        (
+                            s["name"].as_str().unwrap_or("").to_string(),
+                            s["deletions"].as_u64(),
+                        )
+                    })
+                    .collect::<BTreeMap<String, Option<u64>>>()
+            })
+            .unwrap_or_default()
     };
-    read();
+    let first = read();
+    assert!(
+        streams.iter().all(|n| first.get(*n) == Some(&Some(0))),
+        "no deletion on the first read: {first:?}"
+    );
     let ids_now = |stream: &str| -> BTreeSet<String> {
         srv.with_dataset(|ds| ds.ids(stream)).into_iter().collect()
     };
@@ -770,7 +789,7 @@ fn deletions_land_in_the_stream_files_for_a_pipeline_to_apply() {
         ds.delete("tags", 1);
         ds.delete("lists", 1);
     });
-    read();
+    let second = read();
     for (stream, before) in streams.iter().zip(before) {
         let mut rows: BTreeSet<String> = BTreeSet::new();
         let mut deleted = BTreeSet::new();
@@ -789,6 +808,11 @@ fn deletions_land_in_the_stream_files_for_a_pipeline_to_apply() {
         assert_eq!(rows, want, "{stream}: the file with its deletions applied");
         let gone: BTreeSet<String> = before.difference(&want).cloned().collect();
         assert_eq!(deleted, gone, "{stream}: exactly the deleted ids");
+        assert_eq!(
+            second.get(*stream),
+            Some(&Some(gone.len() as u64)),
+            "{stream}: the summary counts them"
+        );
         if *stream != "contact_tags" {
             assert!(!deleted.is_empty(), "{stream}: something was deleted");
         }

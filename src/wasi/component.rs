@@ -37,6 +37,7 @@ fn summary(s: ReadSummary, secret: &str) -> wit::ReadSummary {
             .map(|x| wit::StreamSummary {
                 name: x.name,
                 records: x.records,
+                deletions: x.deleted,
                 requests: x.requests,
                 millis: x.millis,
                 failure: x.failure.map(|f| to_wit(f, secret)),
