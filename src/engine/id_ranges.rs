@@ -135,7 +135,8 @@ impl Run<'_, '_> {
                 total,
             },
         );
-        if done && t.slots.is_empty() {
+        // Only keyset and top pages are in flight here: no open range means none.
+        if done {
             self.finish(t);
         }
     }

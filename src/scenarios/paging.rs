@@ -299,6 +299,29 @@ fn the_top_page_bounds_the_rest_of_the_ids() {
     }
 }
 
+/// A short top page holds every id past the first page, however sparse: the pass ends with it.
+#[test]
+fn a_short_top_page_ends_the_pass() {
+    let cfg = client_config(json!({}));
+    let mut fake = Fake::new(
+        1_000_000,
+        keyset_server_over((1..=100).chain([150, 170]).collect(), false),
+    );
+    let mut client = Client::new(&mut fake, &cfg);
+    let mut sink = Lines::default();
+    read(
+        &mut client,
+        &cfg,
+        vec![job_of("contacts", false, StreamState::default())],
+        &mut sink,
+    );
+    drop(client);
+    let mut got = ids(&sink.0, "contacts");
+    got.sort();
+    assert_eq!(got, (1..=100).chain([150, 170]).collect::<Vec<_>>());
+    assert_eq!(fake.starts.len(), 2, "{:?}", fake.starts);
+}
+
 /// Keyset paging ends on an empty page (an exact multiple of 100) and fails, naming the id, when
 /// the server ignores id_greater.
 #[test]
