@@ -53,6 +53,8 @@ pub(crate) struct Report {
     pub(crate) error: Option<String>,
     /// Records saved in this run.
     pub(crate) records: u64,
+    /// Deletions found in this run (summed over the streams' summaries).
+    pub(crate) deletions: u64,
     /// STATE messages saved in this run.
     pub(crate) states: u64,
     /// Time spent saving them (flush + state.json replace), ms.
@@ -389,6 +391,7 @@ fn kind_text(k: FailureKind) -> &'static str {
 
 fn summarize(s: &ReadSummary, report: &mut Report, problems: &mut Vec<String>) {
     for st in &s.streams {
+        report.deletions += st.deletions;
         let mut v = serde_json::json!({
             "name": st.name, "records": st.records, "deletions": st.deletions, "requests": st.requests, "millis": st.millis,
         });

@@ -253,7 +253,7 @@ async fn run_jobs(
         }));
     }
     let mut all_ok = true;
-    let (mut records, mut requests, mut refused) = (0u64, 0u64, 0u64);
+    let (mut records, mut deletions, mut requests, mut refused) = (0u64, 0u64, 0u64, 0u64);
     let mut inst_ms = Vec::new();
     let mut mem = Vec::new();
     let n = tasks.len();
@@ -268,6 +268,7 @@ async fn run_jobs(
         };
         all_ok &= r.ok;
         records += r.records;
+        deletions += r.deletions;
         requests += r.requests;
         refused += r.refused.values().sum::<u64>();
         inst_ms.push(r.instantiate_ms);
@@ -283,6 +284,7 @@ async fn run_jobs(
         "accounts": n,
         "ok": all_ok,
         "records": records,
+        "deletions": deletions,
         "requests": requests,
         "refused": refused,
         "wall_s": wall,

@@ -759,9 +759,12 @@ fn deletions_land_in_the_stream_files_for_a_pipeline_to_apply() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // Deletions per stream, as the typed read-summary reported them (WIT 0.2.0).
-        let (acc, _) = reports(&out);
-        acc[0]["streams"]
+        // Deletions per stream, as the typed read-summary reported them (WIT 0.2.0), and the
+        // account's and the run's totals.
+        let (acc, summary) = reports(&out);
+        assert_eq!(acc[0]["deletions"], summary["deletions"], "{summary}");
+        let total = acc[0]["deletions"].as_u64();
+        let per_stream: BTreeMap<String, Option<u64>> = acc[0]["streams"]
             .as_array()
             .map(|v| {
                 v.iter()
@@ -773,7 +776,10 @@ fn deletions_land_in_the_stream_files_for_a_pipeline_to_apply() {
                     })
                     .collect::<BTreeMap<String, Option<u64>>>()
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let sum: u64 = per_stream.values().map(|d| d.unwrap_or(0)).sum();
+        assert_eq!(total, Some(sum), "the account's deletions are its streams'");
+        per_stream
     };
     let first = read();
     assert!(
