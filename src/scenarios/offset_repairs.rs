@@ -120,28 +120,10 @@ fn sideloads_repeated_by_the_next_page_come_once() {
 fn records_outside_the_range_are_warned_about_once() {
     for ignore_id_less in [true, false] {
         let cfg = client_config(json!({"requests_per_second": 5}));
-        let mut fake = Fake::new(1_000_000, move |p: &str| {
-            let q = |k: &str| -> Option<u64> {
-                p.split(&format!("{k}="))
-                    .nth(1)?
-                    .split('&')
-                    .next()?
-                    .parse()
-                    .ok()
-            };
-            let after = q("id_greater").unwrap_or(0);
-            let below = q("id_less").filter(|_| !ignore_id_less).unwrap_or(u64::MAX);
-            let mut ids: Vec<u64> = (1..=3_000)
-                .map(|i| i * 3)
-                .filter(|&i| i > after && i < below)
-                .collect();
-            if p.contains("DESC") {
-                ids.reverse();
-            }
-            ids.truncate(100);
-            let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
-            crate::test_support::ok(json!({ "contacts": recs }))
-        });
+        let mut fake = Fake::new(
+            1_000_000,
+            keyset_server_over((1..=3_000).map(|i| i * 3).collect(), false, ignore_id_less),
+        );
         let mut client = Client::new(&mut fake, &cfg);
         let mut sink = Lines::default();
         let s = read(

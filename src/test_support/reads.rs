@@ -276,45 +276,49 @@ pub(crate) fn keyset_server(
     last: u64,
     ignore_after: bool,
 ) -> impl FnMut(&str) -> Result<HttpResponse, String> {
-    keyset_server_over((1..=last).collect(), ignore_after)
+    keyset_server_over((1..=last).collect(), ignore_after, false)
 }
 
-/// [`keyset_server`] over the given ids (rising).
+/// [`keyset_server`] over the given ids (rising), `id_less` ignored too when `ignore_less`.
 pub(crate) fn keyset_server_over(
     all: Vec<u64>,
     ignore_after: bool,
+    ignore_less: bool,
 ) -> impl FnMut(&str) -> Result<HttpResponse, String> {
     move |p: &str| {
-        let q = |k: &str| -> Option<u64> {
-            p.split(&format!("{k}="))
-                .nth(1)?
-                .split('&')
-                .next()?
-                .parse()
-                .ok()
-        };
-        let after = if ignore_after {
-            0
-        } else {
-            q("id_greater").unwrap_or(0)
-        };
-        let below = q("id_less").unwrap_or(u64::MAX);
-        let mut ids: Vec<u64> = all
+        let recs: Vec<Value> = keyset_ids(&all, p, ignore_after, ignore_less)
             .iter()
-            .copied()
-            .filter(|&i| i > after && i < below)
+            .map(|i| json!({"id": i.to_string()}))
             .collect();
-        if p.contains("DESC") {
-            ids.reverse();
-        }
-        ids.truncate(100);
-        let recs: Vec<Value> = ids.iter().map(|i| json!({"id": i.to_string()})).collect();
-        Ok(HttpResponse {
-            status: 200,
-            headers: vec![],
-            body: json!({ "contacts": recs }).to_string().into_bytes(),
-        })
+        ok(json!({ "contacts": recs }))
     }
+}
+
+/// The ids of `all` (rising) that the keyset page `path` asks for: inside `(id_greater,
+/// id_less)`, each bound unless ignored, highest first for `orders[id]=DESC`, at most 100.
+pub(crate) fn keyset_ids(
+    all: &[u64],
+    path: &str,
+    ignore_after: bool,
+    ignore_less: bool,
+) -> Vec<u64> {
+    let bound = |k: &str, ignore: bool| {
+        query(path, k)
+            .filter(|_| !ignore)
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let after = bound("id_greater", ignore_after).unwrap_or(0);
+    let below = bound("id_less", ignore_less).unwrap_or(u64::MAX);
+    let mut ids: Vec<u64> = all
+        .iter()
+        .copied()
+        .filter(|&i| i > after && i < below)
+        .collect();
+    if path.contains("orders%5Bid%5D=DESC") {
+        ids.reverse();
+    }
+    ids.truncate(100);
+    ids
 }
 
 /// A list endpoint over `n` records with ids 1..=n, offset paging.
@@ -337,15 +341,7 @@ pub(crate) fn contacts_answer(ids: Vec<u64>) -> impl FnMut(&str) -> Result<HttpR
         let below: u64 = query(p, "id_less")
             .and_then(|o| o.parse().ok())
             .unwrap_or(u64::MAX);
-        let mut page: Vec<u64> = ids
-            .iter()
-            .copied()
-            .filter(|&i| i > after && i < below)
-            .collect();
-        if p.contains("orders%5Bid%5D=DESC") {
-            page.reverse();
-        }
-        page.truncate(100);
+        let page = keyset_ids(&ids, p, false, false);
         let total = ids.iter().filter(|&&i| i > after && i < below).count();
         let recs: Vec<Value> = page
             .iter()
