@@ -114,13 +114,13 @@ impl Run<'_, '_> {
             plan_after_full_page(t, &range, fenced.last.unwrap_or(0), lanes);
         }
         steal(t, lanes);
-        let total = page.total;
-        self.emit_ranges_page(t, page, total);
+        self.emit_ranges_page(t, page);
     }
 
     /// Emits a keyset or top page with the ranges still open as its resume point; the pass ends
     /// when none is left.
-    fn emit_ranges_page(&mut self, t: &mut Task, page: Page, total: Option<u64>) {
+    fn emit_ranges_page(&mut self, t: &mut Task, page: Page) {
+        let total = page.total;
         let open = open_ranges(t);
         let done = open.is_empty();
         self.emit_page(
@@ -173,7 +173,6 @@ impl Run<'_, '_> {
         let n = page.main.len() as u64;
         page.main.reverse();
         let lowest = id_num(page.main.first().map(|r| record_id(r)).as_deref());
-        let total = page.total;
         let fenced = match fence(&range, page) {
             Ok(f) => f,
             Err(why) => {
@@ -195,7 +194,7 @@ impl Run<'_, '_> {
         };
         // A short page holds every id past the range's start, unless its count says more (a
         // server capping its pages below 100).
-        let whole = n < PAGE_LIMIT && total.is_none_or(|c| c <= n);
+        let whole = n < PAGE_LIMIT && fenced.page.total.is_none_or(|c| c <= n);
         if !whole {
             // The rest: the ids below the page's lowest (all of the range if it had none).
             let rest = match lowest {
@@ -209,7 +208,7 @@ impl Run<'_, '_> {
             t.slots
                 .extend(rest.into_iter().map(|r| Slot::new(Position::Keyset(r))));
         }
-        self.emit_ranges_page(t, fenced.page, total);
+        self.emit_ranges_page(t, fenced.page);
     }
 }
 

@@ -67,12 +67,6 @@ pub(crate) fn page_path(
 ) -> String {
     let mut q: Vec<(String, String)> = vec![("limit".into(), PAGE_LIMIT.to_string())];
     match pos {
-        Position::Top(r) => {
-            q.push(("orders[id]".into(), "DESC".into()));
-            if let Some(id) = &r.after {
-                q.push(("id_greater".into(), id.clone()));
-            }
-        }
         Position::Offset(o) => {
             q.push(("offset".into(), o.to_string()));
             if let Some(field) = newest_first {
@@ -81,8 +75,14 @@ pub(crate) fn page_path(
                 q.push(("orders[id]".into(), "ASC".into()));
             }
         }
-        Position::Keyset(r) => {
-            q.push(("orders[id]".into(), "ASC".into()));
+        // A top page is a keyset page read from its range's highest id down.
+        Position::Keyset(r) | Position::Top(r) => {
+            let order = if matches!(pos, Position::Top(_)) {
+                "DESC"
+            } else {
+                "ASC"
+            };
+            q.push(("orders[id]".into(), order.into()));
             if let Some(id) = &r.after {
                 q.push(("id_greater".into(), id.clone()));
             }
