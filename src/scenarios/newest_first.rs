@@ -38,16 +38,27 @@ fn activity_page(all: &[u64], path: &str) -> Result<HttpResponse, String> {
     })
 }
 
-/// The cursor at activity 970's time, and a baseline from `baseline_at` when given.
-fn state(baseline_at: Option<&str>) -> StreamState {
+/// The cursor at activity `at`'s time, and a baseline from `baseline_at` when given.
+fn state_at(at: i64, baseline_at: Option<&str>) -> StreamState {
     StreamState {
-        cursor: Some(t("2024-01-01T00:00:00Z").plus_seconds(970 * 3600)),
+        cursor: Some(t("2024-01-01T00:00:00Z").plus_seconds(at * 3600)),
         seen: baseline_at.map(|at| Baseline::new(Default::default(), t(at))),
         ..StreamState::default()
     }
 }
 
+/// The cursor at activity 970's time, and a baseline from `baseline_at` when given.
+fn state(baseline_at: Option<&str>) -> StreamState {
+    state_at(970, baseline_at)
+}
+
 fn read_activities(honour: bool, sweep: bool) -> (Vec<String>, Vec<u64>) {
+    read_activities_from(970, honour, sweep)
+}
+
+/// A read of the activities with the cursor at activity `at`'s time: the paths asked and the
+/// ids delivered.
+fn read_activities_from(at: i64, honour: bool, sweep: bool) -> (Vec<String>, Vec<u64>) {
     let cfg = client_config(json!({}));
     let asked = Rc::new(RefCell::new(vec![]));
     let mut fake = activities(honour, Rc::clone(&asked));
@@ -59,7 +70,7 @@ fn read_activities(honour: bool, sweep: bool) -> (Vec<String>, Vec<u64>) {
         ..job_of(
             "email_activities",
             true,
-            state(Some("2024-01-01T00:00:00Z")),
+            state_at(at, Some("2024-01-01T00:00:00Z")),
         )
     };
     let s = read(&mut client, &cfg, vec![job], &mut lines);
@@ -101,28 +112,12 @@ fn newest_first_stops_at_the_cursor() {
 /// less its hour and a day, so the records of the second page past the cursor come too.
 #[test]
 fn a_page_ending_within_a_day_past_the_cursor_reads_on() {
-    let cfg = client_config(json!({}));
-    let asked = Rc::new(RefCell::new(vec![]));
-    let mut fake = activities(true, Rc::clone(&asked));
-    let mut client = Client::new(&mut fake, &cfg);
-    let mut lines = Lines::default();
     // The first page holds activities 1000 down to 901; the cursor is at 890's time.
-    let st = StreamState {
-        cursor: Some(t("2024-01-01T00:00:00Z").plus_seconds(890 * 3600)),
-        ..StreamState::default()
-    };
-    let s = read(
-        &mut client,
-        &cfg,
-        vec![job_of("email_activities", true, st)],
-        &mut lines,
-    );
-    assert!(s.streams[0].failure.is_none());
-    let mut got = ids(&lines.0, "email_activities");
+    let (paths, mut got) = read_activities_from(890, true, false);
     got.sort_unstable();
     got.dedup();
     assert_eq!(got, (889..=1000).collect::<Vec<_>>());
-    assert_eq!(asked.borrow().len(), 2, "{:?}", asked.borrow());
+    assert_eq!(paths.len(), 2, "{paths:?}");
 }
 
 #[test]
