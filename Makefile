@@ -36,7 +36,8 @@ $(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.to
 pyenv:
 	bash tests/python/setup_venv.sh
 
-## lint: rustfmt's layout, clippy without warnings, native (the workspace, ac-host included)
+## lint: rustfmt's layout, the layers of src/ (scripts/layers.py: no import from a layer above,
+## no circle of files inside a folder), clippy without warnings, native (the workspace, ac-host included)
 ## and for wasm32-wasip2, items crate-private unless another crate uses them (`unreachable_pub`
 ## denied in Cargo.toml's [lints]), and no production function over 80 lines in src/ and
 ## host/src/ (scripts/long_functions.py); `make test` runs it first and stops on any finding.
@@ -46,6 +47,7 @@ lint:
 	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 	cargo fmt --all --check
+	python3 scripts/layers.py src
 	python3 scripts/long_functions.py --max 80 src host/src
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target $(TARGET) -p source-activecampaign --all-targets -- -D warnings

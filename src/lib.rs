@@ -30,10 +30,11 @@ mod api;
 mod commands;
 mod documents;
 mod engine;
-mod failure;
+
 mod http;
 mod output;
 mod rules;
+mod vocab;
 
 // The one item other crates use: ac-host applies the same address rule.
 pub use rules::address;

@@ -2,9 +2,12 @@
 
 use crate::api::schemas::schema_for;
 use crate::api::streams::{custom_object_stream, StreamDef};
-use crate::documents::config::{short_json, type_name};
-use crate::output::airbyte::AIRBYTE_DELETED_AT;
+use crate::vocab::json::{short_json, type_name};
 use serde_json::{json, Value};
+
+/// The column that marks a deletion in Airbyte (declared in every stream's schema, as CDC sources
+/// do): destinations in `append_dedup` drop the row whose latest record carries it.
+pub(crate) const AIRBYTE_DELETED_AT: &str = "_ab_cdc_deleted_at";
 
 /// One Airbyte stream entry of the discovered catalog. Every schema declares the deletion
 /// column, nullable, as CDC sources do.

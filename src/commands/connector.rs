@@ -3,7 +3,7 @@
 
 use crate::api::catalog::{discovered_streams, ReadPlan, Selected};
 use crate::api::schemas::custom_object_schema;
-use crate::api::streams::{custom_object_stream, fixed_streams, ServerFilter, StreamDef};
+use crate::api::streams::{custom_object_stream, fixed_streams, StreamDef};
 use crate::documents::config::Config;
 use crate::documents::state::{parse_state_input, StreamState};
 use crate::engine::{
@@ -11,10 +11,9 @@ use crate::engine::{
     StreamSummary, Transport,
 };
 use crate::engine::{Level, StreamStatus};
-use crate::failure::{Failure, FailureType};
-use crate::http::request::PAGE_LIMIT;
 use crate::output::airbyte::{catalog_message, spec_message};
 use crate::rules::datetime::Instant;
+use crate::vocab::failure::{Failure, FailureType};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -136,65 +135,18 @@ pub(crate) fn discover(transport: &mut dyn Transport, config: &Config) -> Result
     Ok(catalog_message(discovered_streams(&defs, &schemas)))
 }
 
-/// A stream to read in a mode, with its saved state. `now`: the connector's clock, which decides
-/// whether a server-filtered stream's complete pass is due (`full_sweep_hours` after the last).
-fn job(
-    def: StreamDef,
-    choice: &Selected,
-    saved: &SavedStates,
-    config: &Config,
-    now: Instant,
-) -> Result<Job, Failure> {
+/// A stream to read in a mode, with its saved state.
+fn job(def: StreamDef, choice: &Selected, saved: &SavedStates) -> Result<Job, Failure> {
     let state = match saved.get(&def.name) {
         Some(v) => StreamState::from_value(&def.name, v, def.cursor.as_deref())?,
         None => StreamState::default(),
     };
-    let sweep_s = (config.full_sweep_hours * 3600.0) as i64;
-    let sweep = choice.deletions
-        && state
-            .seen
-            .as_ref()
-            .is_none_or(|b| b.at.plus_seconds(sweep_s) <= now);
     Ok(Job {
         def,
         incremental: choice.incremental,
         state,
         deletions: choice.deletions,
-        sweep,
     })
-}
-
-/// Whether a stream waits for its next sweep (issue 20): its destination keeps rows from sync to
-/// sync (deletions are emitted: incremental, or a deduplicating full refresh), the API can tell
-/// nothing about what changed in it (no server filter, no newest-first order, not carried by a
-/// parent), and its last complete pass, recent enough, held more than a page (one page is read
-/// anyway).
-fn waits_for_sweep(job: &Job) -> bool {
-    let def = &job.def;
-    job.deletions
-        && !job.sweep
-        && def.filter == ServerFilter::None
-        && def.newest_first.is_none()
-        && def.rides_on.is_none()
-        && job.state.resume.is_none()
-        && job
-            .state
-            .seen
-            .as_ref()
-            .is_some_and(|b| b.ids.len() > PAGE_LIMIT)
-}
-
-/// A stream that waits for its sweep: started and complete with no request, its state as it was.
-fn report_waiting(sink: &mut dyn Sink, job: &Job, at: u64, config: &Config) {
-    let name = &job.def.name;
-    sink.status(name, StreamStatus::Started, at);
-    if let Some(b) = &job.state.seen {
-        let due = b.at.plus_seconds((config.full_sweep_hours * 3600.0) as i64);
-        sink.log(Level::Info, &format!("{name}: the API cannot tell what changed in it; it waits for its sweep, due after {} (full_sweep_hours)", due.to_rfc3339()));
-    }
-    sink.state(name, &job.state.to_value(), 0);
-    sink.status(name, StreamStatus::Complete, at);
-    sink.progress(&format!("{name}: waits for its sweep (full_sweep_hours)"));
 }
 
 /// The connector's wall clock as an instant.
@@ -240,10 +192,15 @@ fn prefetch_first_pages(
     let now = wall_clock(client);
     for choice in plan.streams(fixed) {
         if let Some(def) = fixed.iter().find(|d| d.name == choice.name) {
-            early_jobs.push(job(def.clone(), &choice, saved, config, now)?);
+            early_jobs.push(job(def.clone(), &choice, saved)?);
         }
     }
-    for path in first_pages(&early_jobs, config, &config.base.api_path, lanes(config)) {
+    for path in first_pages(
+        &early_jobs,
+        (config, now),
+        &config.base.api_path,
+        lanes(config),
+    ) {
         client.prefetch_full(path);
     }
     Ok(())
@@ -270,7 +227,6 @@ fn account_streams(
 /// did not list (a custom object's schema unreadable, or deleted since the catalog was made):
 /// those fail alone, and the others are read.
 fn jobs_of_plan(
-    (config, now): (&Config, Instant),
     plan: &ReadPlan,
     known: &[StreamDef],
     saved: &SavedStates,
@@ -281,7 +237,7 @@ fn jobs_of_plan(
     for choice in plan.streams(known) {
         let name = choice.name.clone();
         match known.iter().find(|d| d.name == name) {
-            Some(def) => jobs.push(job(def.clone(), &choice, saved, config, now)?),
+            Some(def) => jobs.push(job(def.clone(), &choice, saved)?),
             None => {
                 let failure = match schemas_failure {
                     Some(f) => Failure { kind: f.kind, message: format!("{}; this stream was not read, the other streams were", f.message) },
@@ -333,29 +289,13 @@ pub(crate) fn read(
     {
         return Err(unknown_in_state(name));
     }
-    let now = wall_clock(&mut client);
-    let (jobs, unread) = jobs_of_plan(
-        (config, now),
-        &plan,
-        &known,
-        &saved,
-        schemas_failure.as_ref(),
-    )?;
+    let (jobs, unread) = jobs_of_plan(&plan, &known, &saved, schemas_failure.as_ref())?;
     let at = client.transport.wall_ms();
     for (name, failure) in &unread {
         sink.status(name, StreamStatus::Started, at);
         report_failed_stream(sink, name, failure, at);
     }
-    let (jobs, waiting): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| !waits_for_sweep(j));
-    for job in &waiting {
-        report_waiting(sink, job, at, config);
-    }
     let mut summary = read_jobs(&mut client, config, jobs, sink);
-    summary.streams.extend(
-        waiting
-            .into_iter()
-            .map(|j| StreamSummary::unread(j.def.name, None)),
-    );
     summary.streams.extend(
         unread
             .into_iter()

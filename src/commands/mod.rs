@@ -9,12 +9,12 @@ use crate::commands::cli::{parse_args, singer_mode, Command, USAGE};
 use crate::documents::config::Config;
 use crate::documents::state::parse_state_input;
 use crate::engine::{ErrorEvent, ReadSummary, Sink, Transport};
-use crate::failure::Failure;
 use crate::output::airbyte::connection_status;
 use crate::output::singer::{
     as_configured_catalog, catalog_text, default_streams, selected_streams, SingerWriter,
 };
 use crate::output::{Protocol, Terminal, Writer};
+use crate::vocab::failure::Failure;
 
 /// Largest file read from the command line.
 const MAX_FILE: u64 = 64 * 1024 * 1024;

@@ -5,6 +5,7 @@
 
 use crate::rules::address::{is_loopback_host, refused_literal};
 use crate::rules::datetime::{parse_instant, parse_offset, Instant};
+use crate::vocab::json::{short_json, type_name};
 use serde_json::{json, Map, Value};
 
 /// Where the account's API lives, split the way wasi:http wants it.
@@ -379,28 +380,6 @@ fn field_num(obj: &Map<String, Value>, field: &NumberField) -> Result<f64, Confi
     }
 }
 
-/// The JSON type of a value, for messages.
-pub(crate) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A JSON value shortened for an error message.
-pub(crate) fn short_json(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(60).collect::<String>())
-    } else {
-        s
-    }
-}
-
 impl Config {
     /// Parses a config document (JSON text).
     pub(crate) fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -496,6 +475,12 @@ impl Config {
             full_sweep_hours,
             deletion_guard_share,
         })
+    }
+}
+
+impl From<ConfigError> for crate::vocab::failure::Failure {
+    fn from(e: ConfigError) -> crate::vocab::failure::Failure {
+        crate::vocab::failure::Failure::config(e.0)
     }
 }
 

@@ -117,9 +117,8 @@ fn key_never_in_errors() {
 /// Config bounds and URL rules, exactly: each numeric field's inclusive limits and default, the
 /// key's shape, loopback hosts, ports, paths, and the texts of messages.
 mod boundaries {
-    use crate::documents::config::{
-        connection_specification, parse_base_url, short_json, type_name, Config, ConfigError,
-    };
+    use crate::documents::config::{connection_specification, parse_base_url, Config, ConfigError};
+    use crate::vocab::json::{short_json, type_name};
     use serde_json::{json, Value};
 
     /// A minimal valid config with `extra` fields set.

@@ -4,10 +4,10 @@
 //! Written as Airbyte STREAM state after every page; read back from the list of STATE messages a
 //! runner saves, or from the older single-object form `{"<stream>": {...}}`.
 
-use crate::documents::config::{short_json, type_name};
-use crate::http::request::IdRange;
 use crate::rules::datetime::{parse_instant, Instant};
 use crate::rules::id_set::IdSet;
+use crate::vocab::json::{short_json, type_name};
+use crate::vocab::page::IdRange;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -463,6 +463,12 @@ pub(crate) fn parse_state_input(text: &str) -> Result<BTreeMap<String, Value>, S
         other => return Err(StateError(format!("the state must be a JSON list of STATE messages or an object keyed by stream, found {}", type_name(&other)))),
     }
     Ok(out)
+}
+
+impl From<StateError> for crate::vocab::failure::Failure {
+    fn from(e: StateError) -> crate::vocab::failure::Failure {
+        crate::vocab::failure::Failure::config(e.0)
+    }
 }
 
 #[cfg(test)]

@@ -261,8 +261,8 @@ fn bad_state_is_named() {
 /// The state rules: ties at the maximum, merging at the cursor, the pass-start cap, lookback.
 mod boundaries {
     use crate::documents::state::{parse_state_input, Resume, StreamState};
-    use crate::http::request::IdRange;
     use crate::test_support::t;
+    use crate::vocab::page::IdRange;
     use serde_json::json;
 
     /// Every id tied at the highest cursor value of a pass is remembered, not only the first: a

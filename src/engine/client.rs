@@ -3,10 +3,10 @@
 
 use super::{HttpResponse, Transport, TransportError};
 use crate::documents::config::Config;
-use crate::failure::Failure;
-use crate::failure::FailureType;
 use crate::http::limiter::Limiter;
 use crate::http::retry::{classify, Again, NextTry, RetryBudget, RetryPolicy, Verdict, SECOND};
+use crate::vocab::failure::Failure;
+use crate::vocab::failure::FailureType;
 
 /// What [`Client::try_start`] did.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,13 +4,14 @@
 //! empty or shrank past the guard) reports no deletion: a row kept too long is mended by the next
 //! pass, a row deleted by mistake is lost downstream.
 
+use super::plan::Deletions;
 use super::run::Run;
 use super::task::{Out, Task};
 use super::Level;
 use crate::documents::state::Baseline;
-use crate::output::airbyte::json_string;
 use crate::rules::datetime::Instant;
 use crate::rules::id_set::IdSet;
+use crate::vocab::json::json_string;
 
 /// Deletions up to this many are never held by the share guard (a table of three rows that
 /// loses one is not a glitch).
@@ -63,7 +64,7 @@ impl Run<'_, '_> {
         let emitted_at = self.client.transport.wall_ms();
         for o in t.outs.iter_mut() {
             let Some(now) = o.pass_ids.take() else {
-                if o.resumed {
+                if o.deletions == Deletions::NotFoundResumed {
                     self.sink.log(Level::Warn, &format!("{}: this pass resumed from a mid-pass state, so it finds no deletions; the next complete pass compares with the last one and finds them", o.stream));
                 }
                 continue;

@@ -7,9 +7,10 @@ use super::task::{Task, PROGRESS_EVERY_NS};
 use super::RecordEvent;
 use super::{Level, StreamStatus};
 use crate::documents::state::{Resume, StreamState};
-use crate::http::response::{id_text, null_zero_dates_raw, record_id, string_id_raw, Page, Record};
-use crate::output::airbyte::json_string;
+use crate::http::response::null_zero_dates_raw;
 use crate::rules::datetime::{cursor_instant, Instant};
+use crate::vocab::json::json_string;
+use crate::vocab::page::{id_text, record_id, string_id_raw, Page, Record};
 use serde_json::Value;
 
 /// Where a page leaves its task: the resume point after it (`None`: the pass is complete) and

@@ -4,15 +4,14 @@
 use super::emit::PageEnd;
 use super::run::Run;
 use super::task::describe_pos;
-use super::task::STRIDE;
 use super::task::{lanes, Slot, SlotPhase, Task};
 use super::Level;
 use crate::api::streams::Paging;
 use crate::documents::state::Resume;
-use crate::http::request::{IdRange, Position, PAGE_LIMIT};
-use crate::http::response::{record_id, Page};
+use crate::http::request::Position;
 use crate::rules::keyset::fence;
-use crate::rules::paging::Chain;
+use crate::vocab::page::{record_id, Page};
+use crate::vocab::page::{IdRange, PAGE_LIMIT};
 
 /// An id as a number, when it is one.
 fn id_num(id: Option<&str>) -> Option<u64> {
@@ -157,11 +156,7 @@ impl Run<'_, '_> {
         }
         t.def.paging = Paging::Offset;
         // Answers still on their way belong to slots that no longer exist: they are dropped.
-        t.slots = vec![Slot::new(Position::Offset(0))];
-        t.offset.chain = Chain::new(0);
-        t.offset.planned_until = STRIDE;
-        t.offset.buffer.clear();
-        t.offset.prev_extra.clear();
+        t.restart_from(Position::Offset(0));
     }
 
     /// The top page of an open range came back (ids past the range's start, highest first):

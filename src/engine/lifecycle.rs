@@ -4,8 +4,8 @@ use super::report_failed_stream;
 use super::run::Run;
 use super::task::{describe_pos, SlotPhase, Status, Task};
 use super::{Level, StreamStatus};
-use crate::failure::Failure;
 use crate::http::retry::{Again, NextTry};
+use crate::vocab::failure::Failure;
 
 impl Run<'_, '_> {
     /// Marks a task complete.

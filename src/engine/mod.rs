@@ -5,7 +5,8 @@
 //! the whole loop runs natively in unit tests against a scripted transport. Its parts:
 //!
 //! - [`client`]: the request client, its retries and the retry budget pages share;
-//! - [`task`]: planning, which groups streams into tasks (one paged list each);
+//! - [`plan`]: the planner, which decides what kind of pass each stream gets (pure);
+//! - [`task`]: the tasks that carry out the plans (one paged list each);
 //! - [`run`]: the scheduler loop and what happens to each finished request;
 //! - [`offset`] and [`id_ranges`]: the offset pager and the keyset (id range) pager;
 //! - [`emit`]: records, states and progress out to the sink;
@@ -20,6 +21,7 @@ mod id_ranges;
 mod lifecycle;
 mod newest;
 mod offset;
+mod plan;
 mod run;
 mod task;
 
@@ -30,8 +32,9 @@ pub(crate) use task::{first_pages, lanes};
 use crate::api::streams::StreamDef;
 use crate::documents::config::Config;
 use crate::documents::state::StreamState;
-use crate::failure::{Failure, FailureType};
 use crate::rules::datetime::Instant;
+use crate::vocab::failure::{Failure, FailureType};
+use plan::SERVER_FILTER_MARGIN_S;
 use serde_json::Value;
 
 /// An HTTP answer, body fully read.
@@ -266,8 +269,6 @@ pub(crate) struct Job {
     pub(crate) state: StreamState,
     /// Whether deletions are found and emitted (the destination keeps rows across syncs).
     pub(crate) deletions: bool,
-    /// Whether this pass must be complete (no server-side filter): a sweep is due.
-    pub(crate) sweep: bool,
 }
 
 impl Job {
@@ -279,10 +280,6 @@ impl Job {
         from.plus_seconds(-overlap - SERVER_FILTER_MARGIN_S)
     }
 }
-
-/// Margin subtracted from a server-side filter value: the API does not document the zone it
-/// reads those values in, so the server filter overlaps and the cursor filter does the exact cut.
-pub(crate) const SERVER_FILTER_MARGIN_S: i64 = 86_400;
 
 /// Answers without a list (empty body, `{}`) in a row that make an empty page.
 pub(crate) const EMPTY_CONFIRMATIONS: u32 = 3;

@@ -7,10 +7,11 @@ use super::run::Run;
 use super::task::{lanes, Slot, SlotPhase, Task, RESUME_IDS};
 use super::Level;
 use crate::documents::state::Resume;
-use crate::failure::{Failure, FailureType};
-use crate::http::request::{Position, PAGE_LIMIT};
-use crate::http::response::{record_id, Page, Record};
+use crate::http::request::Position;
 use crate::rules::paging::{Step, MAX_REPAIRS};
+use crate::vocab::failure::{Failure, FailureType};
+use crate::vocab::page::PAGE_LIMIT;
+use crate::vocab::page::{record_id, Page, Record};
 use std::collections::HashSet;
 
 impl Run<'_, '_> {
@@ -163,5 +164,18 @@ fn plan_offsets(t: &mut Task, lanes: usize) {
                 .push(Slot::new(Position::Offset(t.offset.planned_until)));
         }
         t.offset.planned_until += stride;
+    }
+}
+
+impl Run<'_, '_> {
+    /// The list is not in the order asked: the task reads the whole list from its start, with
+    /// the cursor cutting as in any incremental pass. Records delivered from the newest pages
+    /// may come once more.
+    pub(super) fn read_in_full_instead(&mut self, t: &mut Task, why: &str) {
+        let field = t.newest.take().map(|n| n.field).unwrap_or_default();
+        for o in &t.outs {
+            self.sink.log(Level::Warn, &format!("{}: the API does not order the list by {field} newest first ({why}); reading the whole list instead (records already delivered may come again)", o.stream));
+        }
+        t.restart_from(Position::Offset(0));
     }
 }

@@ -2,18 +2,20 @@
 //! tasks in turn, and hands each finished request to its task.
 
 use super::client::{network_verdict, Client, Start, StartError};
-use super::task::{describe_pos, plan, SlotPhase, Status, Task};
+use super::plan::{plan, Pass, StreamPlan};
+use super::task::{describe_pos, tasks, SlotPhase, Status, Task};
 use super::{
     HttpResponse, Job, ReadSummary, Sink, StreamSummary, TransportError, EMPTY_CONFIRMATIONS,
     PASS_START_MARGIN_S,
 };
 use super::{Level, StreamStatus};
 use crate::documents::config::Config;
-use crate::failure::{Failure, FailureType};
 use crate::http::request::{page_path, Position};
-use crate::http::response::{parse_page, BadPage, Page};
+use crate::http::response::{parse_page, BadPage};
 use crate::http::retry::{classify, Again, Verdict, SECOND};
-use crate::rules::datetime::parse_http_date;
+use crate::rules::datetime::{parse_http_date, Instant};
+use crate::vocab::failure::{Failure, FailureType};
+use crate::vocab::page::Page;
 
 /// One read's context: the client, the config and the sink every part of the engine uses.
 pub(super) struct Run<'r, 't> {
@@ -85,13 +87,15 @@ pub(crate) fn read(
     };
     let run_start = run.client.transport.now_ns();
     run.client.stop_prefetching();
+    let now_ms = run.client.transport.wall_ms();
+    let plans = plan(jobs, run.config, Instant::from_epoch_ms(now_ms));
+    let waiting = run.report_waiting(&plans, now_ms);
     let mut lanes = Lanes {
-        tasks: plan(jobs, run.config),
+        tasks: tasks(plans),
         rr: 0,
         in_flight: 0,
         max_in_flight: ((run.config.requests_per_second * 4.0).ceil() as usize).clamp(2, 32),
     };
-    let now_ms = run.client.transport.wall_ms();
     for o in lanes.tasks.iter().flat_map(|t| &t.outs) {
         run.sink.status(&o.stream, StreamStatus::Started, now_ms);
     }
@@ -129,8 +133,14 @@ pub(crate) fn read(
         }
     }
     let millis = (run.client.transport.now_ns().saturating_sub(run_start)) / 1_000_000;
+    let mut streams: Vec<StreamSummary> = lanes.tasks.iter().flat_map(stream_summaries).collect();
+    streams.extend(
+        waiting
+            .into_iter()
+            .map(|name| StreamSummary::unread(name, None)),
+    );
     ReadSummary {
-        streams: lanes.tasks.iter().flat_map(stream_summaries).collect(),
+        streams,
         requests: run.client.requests(),
         millis,
     }
@@ -153,6 +163,26 @@ fn stream_summaries(t: &Task) -> impl Iterator<Item = StreamSummary> + '_ {
 }
 
 impl Run<'_, '_> {
+    /// Reports each stream that waits for its sweep: started and complete with no request, its
+    /// state as it was. Returns their names.
+    fn report_waiting(&mut self, plans: &[StreamPlan], at: u64) -> Vec<String> {
+        let mut names = Vec::new();
+        for p in plans {
+            let Pass::WaitsForSweep { due } = p.pass else {
+                continue;
+            };
+            let name = &p.job.def.name;
+            self.sink.status(name, StreamStatus::Started, at);
+            self.sink.log(Level::Info, &format!("{name}: the API cannot tell what changed in it; it waits for its sweep, due after {} (full_sweep_hours)", due.to_rfc3339()));
+            self.sink.state(name, &p.job.state.to_value(), 0);
+            self.sink.status(name, StreamStatus::Complete, at);
+            self.sink
+                .progress(&format!("{name}: waits for its sweep (full_sweep_hours)"));
+            names.push(name.clone());
+        }
+        names
+    }
+
     /// Starts what the budget allows, taking tasks in turn; returns when the budget has room
     /// again if it ran out (`u64::MAX` otherwise).
     fn start_ready(&mut self, lanes: &mut Lanes) -> u64 {

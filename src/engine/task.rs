@@ -1,17 +1,20 @@
 //! Planning: jobs grouped into tasks, one paged list each, and the state a task pages with.
 
-use super::newest::{newest_first, Newest};
-use super::{Job, SERVER_FILTER_MARGIN_S};
-use crate::api::streams::{Paging, ServerFilter, StreamDef};
+use super::newest::Newest;
+use super::plan::{plan, CursorMove, Deletions, Pass, StreamPlan};
+use super::Job;
+use crate::api::streams::{Paging, StreamDef};
 use crate::documents::config::Config;
 use crate::documents::state::{Resume, StreamState};
-use crate::failure::Failure;
-use crate::http::request::{IdRange, Position, PAGE_LIMIT};
-use crate::http::response::Page;
+use crate::http::request::Position;
 use crate::http::retry::RetryBudget;
 use crate::http::retry::SECOND;
+use crate::rules::datetime::Instant;
 use crate::rules::id_set::IdSet;
 use crate::rules::paging::Chain;
+use crate::vocab::failure::Failure;
+use crate::vocab::page::Page;
+use crate::vocab::page::{IdRange, PAGE_LIMIT};
 use std::collections::{BTreeMap, HashSet};
 
 /// Ids of the last records delivered that an offset resume point carries.
@@ -44,8 +47,8 @@ pub(super) struct Out {
     pub(super) pass_ids: Option<IdSet>,
     /// Deletions emitted.
     pub(super) deleted: u64,
-    /// Deletions are wanted but this pass resumed from a mid-pass state (it finds none).
-    pub(super) resumed: bool,
+    /// What this pass promises about deletions (the planner's word).
+    pub(super) deletions: Deletions,
     /// The pass may miss records past the cursor (newest first by another field, children of
     /// changed parents only): it moves the partial mark, not the cursor.
     pub(super) partial: bool,
@@ -54,8 +57,9 @@ pub(super) struct Out {
 }
 
 impl Out {
-    /// The stream of a job, fed from the answer's `list_key`.
-    pub(super) fn new(job: &Job, list_key: String) -> Out {
+    /// The stream of a plan, fed from the answer's `list_key`.
+    pub(super) fn new(plan: &StreamPlan, list_key: String) -> Out {
+        let job = &plan.job;
         Out {
             stream: job.def.name.clone(),
             list_key,
@@ -67,10 +71,10 @@ impl Out {
             records: 0,
             stated: 0,
             started: false,
-            pass_ids: (job.deletions && job.state.resume.is_none()).then(IdSet::default),
+            pass_ids: (plan.deletions == Deletions::Found).then(IdSet::default),
             deleted: 0,
-            resumed: job.deletions && job.state.resume.is_some(),
-            partial: false,
+            deletions: plan.deletions,
+            partial: plan.cursor == CursorMove::PartialMark,
             unstated_pages: 0,
         }
     }
@@ -147,7 +151,7 @@ pub(super) struct Task {
     pub(super) offset: OffsetPager,
     /// Keyset (id range) paging's state.
     pub(super) ranges: RangePager,
-    /// A newest-first pass down to the cursor, while it is one (issue 20).
+    /// A newest-first pass down to the cursor, while it is one.
     pub(super) newest: Option<Newest>,
     /// Requests made, pages taken, times and outcome.
     pub(super) stats: TaskStats,
@@ -258,8 +262,13 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
 
 /// The first page of each of the first `n` tasks a read of `jobs` begins with, in the order the
 /// read starts them: pages worth beginning while the key check's answer is still on its way.
-pub(crate) fn first_pages(jobs: &[Job], config: &Config, api_path: &str, n: usize) -> Vec<String> {
-    plan(jobs.to_vec(), config)
+pub(crate) fn first_pages(
+    jobs: &[Job],
+    (config, now): (&Config, Instant),
+    api_path: &str,
+    n: usize,
+) -> Vec<String> {
+    tasks(plan(jobs.to_vec(), config, now))
         .iter()
         .filter_map(|t| {
             let slot = t.slots.first()?;
@@ -276,124 +285,73 @@ pub(crate) fn first_pages(jobs: &[Job], config: &Config, api_path: &str, n: usiz
         .collect()
 }
 
-/// Groups jobs into tasks: streams that share one list (the three `/fields` streams; contact
-/// children sideloaded on contacts pages) are read by one task.
-pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
+/// The tasks that carry out the plans: streams that share one list (the three `/fields`
+/// streams) are read by one task, and children riding on a parent's pages by the parent's.
+/// Streams waiting for their sweep get none.
+pub(super) fn tasks(plans: Vec<StreamPlan>) -> Vec<Task> {
     let mut tasks: Vec<Task> = Vec::new();
-    let mut children: Vec<Job> = Vec::new();
-    // Children (streams the stream table says ride on a parent's pages, such as contacts' tags)
-    // come with the parent's pages: a complete parent pass carries all of them for a page per
-    // 100 parents. Between sweeps (issue 20) the parent is filtered by the server and carries the
-    // children of the parents that changed; a child that can be read newest first pages its own
-    // list so (a tag added to an unchanged contact is found), the others wait for the sweep for
-    // what changed without their parent. A child whose sweep is due, or that is read in full,
-    // makes the parent pass complete.
-    let complete_parents: Vec<&'static str> = if config.sideload_contact_children {
-        jobs.iter()
-            .filter(|j| j.sweep || !j.incremental)
-            .filter_map(|j| j.def.rides_on.map(|r| r.parent))
-            .collect()
-    } else {
-        vec![]
-    };
-    for job in jobs {
-        if config.sideload_contact_children && job.def.rides_on.is_some() {
-            children.push(job);
-            continue;
-        }
-        let out = Out::new(&job, job.def.list_key.clone());
+    for plan in plans {
+        let (since, newest) = match &plan.pass {
+            Pass::WaitsForSweep { .. } => continue,
+            Pass::OnParent {
+                parent, include, ..
+            } => {
+                let out = Out::new(&plan, include.clone());
+                if let Some(t) = tasks.iter_mut().find(|t| t.def.name == *parent) {
+                    t.include.push(include.clone());
+                    t.outs.push(out);
+                    continue;
+                }
+                (None, None)
+            }
+            Pass::Filtered { since } => (Some(since.clone()), None),
+            Pass::NewestFirst { field, cut } => (None, Some(Newest::new(field, *cut))),
+            Pass::Complete(_) => (None, None),
+        };
+        let out = Out::new(&plan, plan.job.def.list_key.clone());
         if let Some(t) = tasks
             .iter_mut()
-            .find(|t| t.def.path == job.def.path && t.def.page_key == job.def.page_key)
+            .find(|t| t.def.path == plan.job.def.path && t.def.page_key == plan.job.def.page_key)
         {
             // Shared list: all its streams must resume from the same place, or all start over.
             if t.outs.iter().any(|o| o.state.resume != out.state.resume) {
-                let start = Position::start(&t.def);
-                t.slots = vec![Slot::new(start)];
-                t.offset.chain = Chain::new(0);
-                t.offset.planned_until = STRIDE;
+                t.restart_from(Position::start(&t.def));
             }
             t.outs.push(out);
             continue;
         }
-        let since = server_filter(
-            &job,
-            config,
-            complete_parents.contains(&job.def.name.as_str()),
-        );
-        let newest = since
-            .is_none()
-            .then(|| newest_first(&job, config))
-            .flatten();
-        // A server-filtered or newest-first pass sees only what changed: no deletions can be
-        // found from it.
-        let out = Out {
-            pass_ids: out.pass_ids.filter(|_| since.is_none() && newest.is_none()),
-            partial: misses_some(&job, newest.as_ref()),
-            ..out
-        };
-        let mut task = new_task(job.def, out, since);
+        let mut task = new_task(plan.job.def, out, since);
         task.newest = newest;
         tasks.push(task);
     }
-    seat_children(&mut tasks, children, config);
     tasks
 }
 
-/// The server-side filter value of a job's pass, when it is filtered: an incremental stream
-/// with a filter, no sweep due and no child that needs its parent complete.
-fn server_filter(job: &Job, config: &Config, must_be_complete: bool) -> Option<String> {
-    if !job.incremental || job.def.filter == ServerFilter::None || job.sweep || must_be_complete {
-        return None;
+impl Task {
+    /// Starts the task's list over at `pos`: one page asked for, offset paging from its start.
+    /// The one restart of a pager (a shared list whose streams resume apart, a newest-first
+    /// pass the API does not order, a keyset read that turns to offsets).
+    pub(super) fn restart_from(&mut self, pos: Position) {
+        let from = match pos {
+            Position::Offset(o) => o,
+            _ => 0,
+        };
+        self.offset = OffsetPager::from(from);
+        self.slots = vec![Slot::new(pos)];
     }
-    let from = match job.state.cursor {
-        Some(c) => job.read_back_from(c, config),
-        None => config.start_date?.plus_seconds(-SERVER_FILTER_MARGIN_S),
-    };
-    Some(from.to_rfc3339())
 }
 
-/// Seats each child job: it rides on its parent's pages when both resume from the same place and
-/// the parent pass is complete, or is filtered and the child has no newest-first reading of its
-/// own; otherwise it pages its own list.
-fn seat_children(tasks: &mut Vec<Task>, children: Vec<Job>, config: &Config) {
-    for job in children {
-        let Some(side) = job.def.rides_on else {
-            continue;
-        };
-        let key = side.include.to_string();
-        let out = Out::new(&job, key.clone());
-        let newest = newest_first(&job, config);
-        if let Some(t) = tasks.iter_mut().find(|t| {
-            t.def.name == side.parent
-                && (t.since.is_none() || newest.is_none())
-                && t.outs[0].state.resume == out.state.resume
-        }) {
-            // Children of the changed parents only: no deletions can be found from them.
-            let complete = t.since.is_none();
-            t.include.push(key);
-            t.outs.push(Out {
-                pass_ids: out.pass_ids.filter(|_| complete),
-                partial: !complete,
-                ..out
-            });
-        } else {
-            let out = Out {
-                pass_ids: out.pass_ids.filter(|_| newest.is_none()),
-                partial: misses_some(&job, newest.as_ref()),
-                ..out
-            };
-            let mut task = new_task(job.def, out, None);
-            task.newest = newest;
-            tasks.push(task);
+impl OffsetPager {
+    /// A pager whose chain begins at `offset`, planning one stride ahead.
+    pub(super) fn from(offset: u64) -> OffsetPager {
+        OffsetPager {
+            chain: Chain::new(offset),
+            planned_until: offset + STRIDE,
+            buffer: BTreeMap::new(),
+            prev_extra: vec![],
+            total: None,
         }
     }
-}
-
-/// Whether a newest-first pass may miss records past the cursor: it is ordered by another field
-/// than the cursor (a contact tag by creation, a run by enrolment).
-fn misses_some(job: &Job, newest: Option<&Newest>) -> bool {
-    newest.is_some_and(|n| job.def.cursor.as_deref() != Some(n.field.as_str()))
 }
 
 /// Names a page request for messages.

@@ -1,19 +1,7 @@
 //! Building the path and query of each page request.
 
 use crate::api::streams::{Paging, ServerFilter, StreamDef};
-
-/// Records per page: the API's maximum.
-pub(crate) const PAGE_LIMIT: u64 = 100;
-
-/// A slice of the id space walked by keyset paging: ids greater than `after` and less than
-/// `below` (either end open when `None`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct IdRange {
-    /// Exclusive lower bound: the last id read.
-    pub(crate) after: Option<String>,
-    /// Exclusive upper bound.
-    pub(crate) below: Option<String>,
-}
+use crate::vocab::page::{IdRange, PAGE_LIMIT};
 
 /// Where one page request starts.
 #[derive(Debug, Clone, PartialEq, Eq)]

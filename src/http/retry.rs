@@ -1,8 +1,8 @@
 //! What to do with each answer: use it, retry it (after how long), or give up with a class of
 //! failure and a message a person can act on.
 
-use crate::failure::{Failure, FailureType};
 use crate::http::response::error_message;
+use crate::vocab::failure::{Failure, FailureType};
 
 /// Nanoseconds in a second.
 pub(crate) const SECOND: u64 = 1_000_000_000;

@@ -75,11 +75,11 @@ fn backoff_grows_and_is_bounded() {
 
 /// Retry classes and timing: every status class, the exact backoff and jitter, Retry-After bounds.
 mod boundaries {
-    use crate::failure::FailureType;
     use crate::http::retry::{
         backoff_ns, classify, next_random, retry_after_ns, Verdict, FORBIDDEN_RETRIES,
     };
     use crate::test_support::SECOND;
+    use crate::vocab::failure::FailureType;
 
     /// Whether the verdict is a plain retry (backoff, this request only).
     fn is_retry(v: &Verdict) -> bool {
@@ -227,8 +227,8 @@ mod boundaries {
 
 /// The one retry policy, as both the client and the page slots use it.
 mod policy {
-    use crate::failure::FailureType;
     use crate::http::retry::{Again, NextTry, RetryBudget, RetryPolicy, SECOND};
+    use crate::vocab::failure::FailureType;
 
     fn delay(n: &NextTry) -> u64 {
         match n {

@@ -4,13 +4,8 @@
 //! because they are the hot path; everything else goes through `serde_json::json!`.
 
 use crate::engine::{Level, StreamStatus};
-use crate::failure::FailureType;
+use crate::vocab::failure::FailureType;
 use serde_json::{json, Value};
-
-/// The JSON string of a stream name, made once per page rather than per record.
-pub(crate) fn json_string(s: &str) -> String {
-    Value::String(s.to_string()).to_string()
-}
 
 /// A RECORD line around a record's JSON text (`stream_json`: the stream name as a JSON string).
 pub(crate) fn record_line(stream_json: &str, data_json: &str, emitted_at: u64) -> String {
@@ -24,10 +19,6 @@ pub(crate) fn record_line(stream_json: &str, data_json: &str, emitted_at: u64) -
     s.push_str("}}");
     s
 }
-
-/// The column that marks a deletion in Airbyte (declared in every stream's schema, as CDC sources
-/// do): destinations in `append_dedup` drop the row whose latest record carries it.
-pub(crate) const AIRBYTE_DELETED_AT: &str = "_ab_cdc_deleted_at";
 
 /// A deletion record's data: the primary key and `column` (when the deletion was found).
 pub(crate) fn deletion_data(id: &str, column: &str, emitted_at: u64) -> String {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::vocab::json::json_string;
 
 #[test]
 fn record_is_valid_json_with_data_verbatim() {

@@ -6,9 +6,10 @@ pub(crate) mod airbyte;
 pub(crate) mod redact;
 pub(crate) mod singer;
 
+use crate::api::catalog::AIRBYTE_DELETED_AT;
 use crate::engine::{ErrorEvent, Level, RecordEvent, Sink, StreamStatus};
 use crate::output::airbyte::{
-    deletion_data, error_line, log_line, record_line, state_line, status_line, AIRBYTE_DELETED_AT,
+    deletion_data, error_line, log_line, record_line, state_line, status_line,
 };
 use crate::output::singer::SingerWriter;
 use crate::output::singer::SINGER_DELETED_AT;

@@ -64,7 +64,7 @@ pub(crate) const SINGER_DELETED_AT: &str = "_sdc_deleted_at";
 fn singer_schema(airbyte: &Value) -> Value {
     let mut schema = airbyte.clone();
     if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-        if let Some(column) = props.remove(crate::output::airbyte::AIRBYTE_DELETED_AT) {
+        if let Some(column) = props.remove(crate::api::catalog::AIRBYTE_DELETED_AT) {
             props.insert(SINGER_DELETED_AT.into(), column);
         }
     }

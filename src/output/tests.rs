@@ -1,8 +1,8 @@
 use super::*;
 use crate::engine::{Level, StreamStatus};
-use crate::failure::FailureType;
 use crate::output::singer::{selected_streams, SingerWriter};
 use crate::test_support::Screen;
+use crate::vocab::failure::FailureType;
 use serde_json::json;
 
 fn tag_record() -> RecordEvent<'static> {

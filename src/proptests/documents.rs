@@ -7,9 +7,10 @@ use crate::api::catalog::parse_configured_catalog;
 use crate::api::streams::{fixed_streams, StreamDef};
 use crate::documents::config::Config;
 use crate::documents::state::{parse_state_input, StreamState};
-use crate::http::response::{null_zero_dates_raw, parse_page, record_id};
+use crate::http::response::{null_zero_dates_raw, parse_page};
 use crate::output::singer::selected_streams;
 use crate::rules::datetime::Instant;
+use crate::vocab::page::record_id;
 use serde_json::{json, Map, Value};
 
 const SECRET: &str = "SECRET-KEY-93f1c";

@@ -7,8 +7,8 @@
 //! range. Ids that do not rise mean the order was ignored; keyset paging cannot go on then
 //! (ids below the last one may still be unread), so the page is refused.
 
-use crate::http::request::IdRange;
-use crate::http::response::{record_id, Page, Record};
+use crate::vocab::page::IdRange;
+use crate::vocab::page::{record_id, Page, Record};
 use serde_json::Value;
 
 /// A page cut to its range.

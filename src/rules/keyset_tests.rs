@@ -71,9 +71,10 @@ fn ids_that_do_not_rise_or_are_not_numbers_are_refused() {
 /// Tests of how `keyset::fence` finds the contact a sideloaded child belongs to, whatever JSON
 /// type the API gives its `contact` field.
 mod fence_parents {
-    use crate::http::request::IdRange;
-    use crate::http::response::{parse_page, record_id};
+    use crate::http::response::parse_page;
     use crate::rules::keyset::fence;
+    use crate::vocab::page::record_id;
+    use crate::vocab::page::IdRange;
     use serde_json::json;
 
     #[test]

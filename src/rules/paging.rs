@@ -17,7 +17,7 @@
 //! order asked for), paging goes on the same way, since joining is by identity, and every id
 //! delivered since is remembered so none is delivered twice in the pass.
 
-use crate::http::request::PAGE_LIMIT;
+use crate::vocab::page::PAGE_LIMIT;
 use std::collections::HashSet;
 
 /// Records of overlap between consecutive pages while the list holds still.

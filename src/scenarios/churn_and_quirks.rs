@@ -495,7 +495,7 @@ fn a_resumed_pass_rereads_when_records_were_deleted_between_the_runs() {
 mod whole_reads {
 
     use crate::engine::*;
-    use crate::failure::FailureType;
+    use crate::vocab::failure::FailureType;
 
     use crate::test_support::{config, job, ok, Fake, Lines};
     use serde_json::json;

@@ -71,7 +71,6 @@ fn pass(
         incremental: true,
         state,
         deletions: false,
-        sweep: false,
     };
     let s = read(&mut client, cfg, vec![job], &mut sink);
     assert!(s.streams[0].failure.is_none(), "{:?}", s.streams[0].failure);

@@ -90,7 +90,7 @@ fn range(a: u64, b: u64) -> Rc<RefCell<Vec<u64>>> {
 /// gone, as records with the key and `_ab_cdc_deleted_at`, before the stream's final STATE.
 #[test]
 fn ids_gone_since_the_last_complete_pass_are_deleted() {
-    let cfg = client_config(json!({}));
+    let cfg = client_config(json!({"full_sweep_hours": 0}));
     let ids = range(1, 250);
     let (lines, state, deleted) = read_tags(&cfg, &ids, StreamState::default());
     assert!(deletions(&lines).is_empty() && deleted == 0);
@@ -120,7 +120,7 @@ fn ids_gone_since_the_last_complete_pass_are_deleted() {
 /// A stream not asked for deletions (an Airbyte full refresh) keeps no ids and emits none.
 #[test]
 fn without_deletions_no_ids_are_kept() {
-    let cfg = client_config(json!({}));
+    let cfg = client_config(json!({"full_sweep_hours": 0}));
     let mut fake = Fake::new(1_000_000, tag_list(range(1, 50)));
     let mut client = Client::new(&mut fake, &cfg);
     let mut lines = Lines::default();
@@ -136,7 +136,7 @@ fn without_deletions_no_ids_are_kept() {
 /// An empty list where the last pass had rows deletes nothing and says why; the ids are kept.
 #[test]
 fn an_empty_list_deletes_nothing() {
-    let cfg = client_config(json!({}));
+    let cfg = client_config(json!({"full_sweep_hours": 0}));
     let ids = range(1, 30);
     let (_, state, _) = read_tags(&cfg, &ids, StreamState::default());
     ids.borrow_mut().clear();
@@ -150,7 +150,7 @@ fn an_empty_list_deletes_nothing() {
 /// guard then deletes them.
 #[test]
 fn the_guard_holds_a_mass_deletion_until_confirmed() {
-    let cfg = client_config(json!({}));
+    let cfg = client_config(json!({"full_sweep_hours": 0}));
     let ids = range(1, 100);
     let (_, state, _) = read_tags(&cfg, &ids, StreamState::default());
     ids.borrow_mut().retain(|i| *i > 40);
@@ -160,7 +160,7 @@ fn the_guard_holds_a_mass_deletion_until_confirmed() {
         .iter()
         .any(|l| l.contains("40 of 100 rows would be deleted")));
     assert_eq!(baseline_of(&state).len(), 100);
-    let confirm = client_config(json!({"deletion_guard_share": 1}));
+    let confirm = client_config(json!({"deletion_guard_share": 1, "full_sweep_hours": 0}));
     let (lines, state, deleted) = read_tags(&confirm, &ids, state);
     assert_eq!(deletions(&lines).len(), 40);
     assert_eq!((deleted, baseline_of(&state).len()), (40, 60));
@@ -169,7 +169,7 @@ fn the_guard_holds_a_mass_deletion_until_confirmed() {
 /// A pass that fails deletes nothing, and its states keep the last complete pass's ids.
 #[test]
 fn a_failed_pass_deletes_nothing() {
-    let cfg = client_config(json!({"max_attempts": 1}));
+    let cfg = client_config(json!({"max_attempts": 1, "full_sweep_hours": 0}));
     let ids = range(1, 300);
     let (_, state, _) = read_tags(&cfg, &ids, StreamState::default());
     ids.borrow_mut().retain(|i| i % 2 == 0);
@@ -201,7 +201,7 @@ fn a_failed_pass_deletes_nothing() {
 /// nothing, and keeps the last complete pass's ids for the next one.
 #[test]
 fn a_resumed_pass_deletes_nothing() {
-    let cfg = client_config(json!({}));
+    let cfg = client_config(json!({"full_sweep_hours": 0}));
     let ids = range(1, 300);
     let (_, mut state, _) = read_tags(&cfg, &ids, StreamState::default());
     ids.borrow_mut().retain(|i| *i != 5 && *i != 280);
@@ -222,13 +222,13 @@ fn a_resumed_pass_deletes_nothing() {
 /// always goes out.
 #[test]
 fn a_large_baseline_is_not_restated_on_every_page() {
-    let cfg = client_config(json!({}));
+    let cfg = client_config(json!({"full_sweep_hours": 0}));
     let mut every_other = IdSet::default();
     for i in 0..50_000u64 {
         every_other.insert(&(i * 2 + 1000).to_string());
     }
     let state = StreamState {
-        seen: Some(Baseline::new(every_other, t("2024-01-01T00:00:00Z"))),
+        seen: Some(Baseline::new(every_other, t("2023-01-01T00:00:00Z"))),
         ..StreamState::default()
     };
     let ids = range(1, 1000);
@@ -244,8 +244,15 @@ fn a_due_sweep_reads_a_filtered_stream_completely() {
     let state = || crate::test_support::reads::with_cursor();
     let contacts = |sweep| Job {
         deletions: true,
-        sweep,
-        ..job_of("contacts", true, state())
+        ..job_of(
+            "contacts",
+            true,
+            if sweep {
+                sweep_due(state())
+            } else {
+                between_sweeps(state())
+            },
+        )
     };
     let cfg = json!({"sideload_contact_children": false});
     let filtered = plan_paths(cfg.clone(), vec![contacts(false)]);

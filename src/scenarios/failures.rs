@@ -56,8 +56,8 @@ fn requests_that_cannot_start() {
     let mut client = Client::new(&mut t, &cfg);
     let s = read(&mut client, &cfg, jobs, &mut Lines::default());
     let (fatal, flaky, fine) = (&s.streams[0], &s.streams[1], &s.streams[2]);
-    let crate::failure::Failure { kind, message: why } = fatal.failure.clone().unwrap();
-    assert_eq!(kind, crate::failure::FailureType::Config);
+    let crate::vocab::failure::Failure { kind, message: why } = fatal.failure.clone().unwrap();
+    assert_eq!(kind, crate::vocab::failure::FailureType::Config);
     assert!(why.contains("does not resolve"), "{why}");
     assert_eq!(fatal.requests, 1);
     assert!(flaky.failure.is_none(), "{flaky:?}");
@@ -75,8 +75,9 @@ fn a_failing_page_in_a_read() {
         vec![Box::new(|_| answer(503, &[]).map_err(Into::into))],
     );
     assert_eq!(starts.len(), 3);
-    let crate::failure::Failure { kind, message: why } = s.streams[0].failure.clone().unwrap();
-    assert_eq!(kind, crate::failure::FailureType::Transient);
+    let crate::vocab::failure::Failure { kind, message: why } =
+        s.streams[0].failure.clone().unwrap();
+    assert_eq!(kind, crate::vocab::failure::FailureType::Transient);
     assert!(
         why.starts_with(
             "gave up on the page at offset 0 after 3 attempts; last failure: server error (503)"
@@ -219,8 +220,9 @@ fn lost_answers_in_a_read() {
             }),
         ],
     );
-    let crate::failure::Failure { kind, message: why } = s.streams[0].failure.clone().unwrap();
-    assert_eq!(kind, crate::failure::FailureType::Config);
+    let crate::vocab::failure::Failure { kind, message: why } =
+        s.streams[0].failure.clone().unwrap();
+    assert_eq!(kind, crate::vocab::failure::FailureType::Config);
     assert!(why.contains("certificate was refused"), "{why}");
     assert_eq!(s.streams[0].requests, 1);
     assert!(s.streams[1].failure.is_none(), "{s:?}");
@@ -242,8 +244,9 @@ fn forbidden_pages_in_a_read() {
             }
         })],
     );
-    let crate::failure::Failure { kind, message: why } = s.streams[0].failure.clone().unwrap();
-    assert_eq!(kind, crate::failure::FailureType::Config);
+    let crate::vocab::failure::Failure { kind, message: why } =
+        s.streams[0].failure.clone().unwrap();
+    assert_eq!(kind, crate::vocab::failure::FailureType::Config);
     assert!(
         why.contains("access denied (403)") && why.starts_with("the page at offset "),
         "{why}"
@@ -265,7 +268,7 @@ fn forbidden_pages_in_a_read() {
 mod whole_reads {
 
     use crate::engine::*;
-    use crate::failure::FailureType;
+    use crate::vocab::failure::FailureType;
 
     use crate::test_support::{config, job, ok, Fake, Lines};
     use serde_json::json;

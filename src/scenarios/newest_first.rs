@@ -64,14 +64,11 @@ fn read_activities_from(at: i64, honour: bool, sweep: bool) -> (Vec<String>, Vec
     let mut fake = activities(honour, Rc::clone(&asked));
     let mut client = Client::new(&mut fake, &cfg);
     let mut lines = Lines::default();
+    // A due sweep: no complete pass on record.
+    let baseline = (!sweep).then_some("2024-01-01T00:00:00Z");
     let job = Job {
         deletions: true,
-        sweep,
-        ..job_of(
-            "email_activities",
-            true,
-            state_at(at, Some("2024-01-01T00:00:00Z")),
-        )
+        ..job_of("email_activities", true, state_at(at, baseline))
     };
     let s = read(&mut client, &cfg, vec![job], &mut lines);
     assert!(s.streams[0].failure.is_none());
@@ -264,9 +261,13 @@ fn a_partial_pass_leaves_the_cursor_for_the_sweep() {
         let mut fake = Fake::new(1_000_000, list);
         let mut client = Client::new(&mut fake, &cfg);
         let mut lines = Lines::default();
+        let state = if sweep {
+            sweep_due(state)
+        } else {
+            between_sweeps(state)
+        };
         let job = Job {
             deletions: true,
-            sweep,
             ..job_of("contact_tags", true, state)
         };
         read(&mut client, &cfg, vec![job], &mut lines);

@@ -134,7 +134,7 @@ fn a_list_key_holding_no_list_fails_the_stream() {
     ] {
         let (s, lines) = tags_with_third_page(third);
         let f = s.streams[0].failure.clone().expect("the stream fails");
-        assert_eq!(f.kind, crate::failure::FailureType::System);
+        assert_eq!(f.kind, crate::vocab::failure::FailureType::System);
         assert!(f.message.contains(want), "{}", f.message);
         assert!(f.message.contains("offset 198"), "{}", f.message);
         let st = statuses(&lines, "tags");

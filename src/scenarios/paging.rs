@@ -1,8 +1,8 @@
 //! Paging: pages in flight, turns between streams, resumes, the end of a list, ranges and stealing.
 
 use crate::documents::state::Resume;
-use crate::http::request::IdRange;
 use crate::test_support::reads::*;
+use crate::vocab::page::IdRange;
 
 /// At 1 request/s one stream keeps two pages in flight (1.6 × the rate, at least 2); at 5/s, 8.
 #[test]
@@ -61,7 +61,6 @@ fn keyset_resumes() {
             ..Default::default()
         },
         deletions: false,
-        sweep: false,
     };
     let cfg = client_config(json!({}));
     let mut fake = Fake::new(1_000_000, keyset_server(450, false));
@@ -321,7 +320,7 @@ fn keyset_paging_ends_and_checks_progress() {
     got.sort();
     assert_eq!(got, (1..=200).collect::<Vec<_>>());
     let (s, _) = run(Box::new(keyset_server(300, true)));
-    let crate::failure::Failure {
+    let crate::vocab::failure::Failure {
         kind: _,
         message: why,
     } = s.streams[0].failure.clone().unwrap();
@@ -435,9 +434,9 @@ mod whole_reads {
     use crate::documents::state::{Resume, StreamState};
     use crate::engine::*;
 
-    use crate::http::request::IdRange;
     use crate::http::retry::SECOND;
     use crate::test_support::{config, job, ok, query, records, Fake, Lines};
+    use crate::vocab::page::IdRange;
     use serde_json::json;
     use serde_json::Value;
 
@@ -506,7 +505,6 @@ mod whole_reads {
                 incremental: true,
                 state: st,
                 deletions: false,
-                sweep: false,
             }],
             &mut sink,
         );
@@ -621,7 +619,7 @@ mod whole_reads {
 #[test]
 fn a_resumed_bounded_range_is_never_split_past_its_end() {
     use crate::documents::state::Resume;
-    use crate::http::request::IdRange;
+    use crate::vocab::page::IdRange;
     let cfg = client_config(json!({}));
     let mut fake = Fake::new(1_000_000, keyset_server(3000, false));
     let ranges = vec![
@@ -645,7 +643,6 @@ fn a_resumed_bounded_range_is_never_split_past_its_end() {
             ..Default::default()
         },
         deletions: false,
-        sweep: false,
     };
     let mut client = Client::new(&mut fake, &cfg);
     let mut sink = Lines::default();

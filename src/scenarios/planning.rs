@@ -1,9 +1,9 @@
 //! The engine's planning rules: the server filter's value and where it goes, the pass start, shared lists and riding children.
 
 use crate::documents::state::Resume;
-use crate::http::request::IdRange;
 use crate::rules::datetime::parse_instant;
 use crate::test_support::reads::*;
+use crate::vocab::page::IdRange;
 
 /// The server filter starts one day before the cursor less the lookback window, so a server that
 /// reads the value in another zone still returns everything; the cursor does the exact cut.
@@ -107,14 +107,12 @@ fn without_sideloading_contacts_keep_their_server_filter() {
                 ..Default::default()
             },
             deletions: false,
-            sweep: false,
         },
         Job {
             def: def("contact_tags"),
             incremental: false,
             state: StreamState::default(),
             deletions: false,
-            sweep: false,
         },
     ];
     let mut client = Client::new(&mut fake, &cfg);
@@ -142,8 +140,9 @@ fn the_server_filter_goes_where_it_may() {
     // Contacts alone, sideloading on: nothing rides, so the filter stays.
     let p = plan_paths(json!({}), vec![job_of("contacts", true, with_cursor())]);
     assert!(request_for(&p, "contacts")[0].contains(FILTER), "{p:?}");
+    // Deletions tracked and no complete pass on record: the sweep is due.
     let due = |name| Job {
-        sweep: true,
+        deletions: true,
         ..job_of(name, true, with_cursor())
     };
     // A child's sweep is due: it rides, contacts go unfiltered; deals keep theirs.
@@ -237,7 +236,6 @@ fn custom_objects_are_separate_lists() {
         incremental: false,
         state: StreamState::default(),
         deletions: false,
-        sweep: false,
     };
     let p = plan_paths(json!({}), vec![job("a", "11"), job("b", "22")]);
     assert_eq!(

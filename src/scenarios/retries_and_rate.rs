@@ -65,7 +65,6 @@ fn run(
         incremental: false,
         state: StreamState::default(),
         deletions: false,
-        sweep: false,
     };
     let mut client = Client::new(&mut fake, &cfg);
     let s = read(&mut client, &cfg, vec![job], &mut Lines::default());
@@ -273,7 +272,7 @@ mod whole_reads {
     use crate::documents::config::Config;
     use crate::documents::state::StreamState;
     use crate::engine::*;
-    use crate::failure::FailureType;
+    use crate::vocab::failure::FailureType;
 
     use crate::http::retry::SECOND;
     use crate::test_support::{config, job, ok, records, Fake, Lines};
@@ -334,7 +333,6 @@ mod whole_reads {
                 incremental: false,
                 state: StreamState::default(),
                 deletions: false,
-                sweep: false,
             })
             .collect();
         let mut client = Client::new(&mut fake, &cfg);

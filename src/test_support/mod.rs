@@ -118,7 +118,8 @@ impl Sink for Lines {
             .push(crate::output::airbyte::state_line(stream, state, records));
     }
     fn deletion(&mut self, _stream: &str, stream_json: &str, id: &str, emitted_at: u64) {
-        use crate::output::airbyte::{deletion_data, record_line, AIRBYTE_DELETED_AT};
+        use crate::api::catalog::AIRBYTE_DELETED_AT;
+        use crate::output::airbyte::{deletion_data, record_line};
         let data = deletion_data(id, AIRBYTE_DELETED_AT, emitted_at);
         self.0.push(record_line(stream_json, &data, emitted_at));
     }
@@ -172,7 +173,6 @@ pub(crate) fn job(name: &str) -> Job {
         incremental: false,
         state: StreamState::default(),
         deletions: false,
-        sweep: false,
     }
 }
 

@@ -53,7 +53,6 @@ pub(crate) fn deals_pass(
         incremental: true,
         state,
         deletions: false,
-        sweep: false,
     };
     let mut client = Client::new(&mut fake, &cfg);
     let mut sink = Lines::default();
@@ -152,7 +151,6 @@ pub(crate) fn tags_job(state: StreamState) -> Job {
         incremental: false,
         state,
         deletions: false,
-        sweep: false,
     }
 }
 
@@ -193,6 +191,28 @@ pub(crate) fn plan_paths(cfg: Value, jobs: Vec<Job>) -> Vec<String> {
 }
 
 /// A job for a fixed stream.
+/// `state` with a complete pass on record from just before the scripted transport's clock, so
+/// a stream tracking deletions is between sweeps (its sweep, 24 h by default, not yet due).
+pub(crate) fn between_sweeps(state: StreamState) -> StreamState {
+    StreamState {
+        seen: state.seen.or_else(|| {
+            Some(crate::documents::state::Baseline::new(
+                Default::default(),
+                t("2023-11-14T12:00:00Z"),
+            ))
+        }),
+        ..state
+    }
+}
+
+/// `state` with no complete pass on record: a stream tracking deletions is due for its sweep.
+pub(crate) fn sweep_due(state: StreamState) -> StreamState {
+    StreamState {
+        seen: None,
+        ..state
+    }
+}
+
 pub(crate) fn job_of(name: &str, incremental: bool, state: StreamState) -> Job {
     let def = fixed_streams()
         .into_iter()
@@ -203,7 +223,6 @@ pub(crate) fn job_of(name: &str, incremental: bool, state: StreamState) -> Job {
         incremental,
         state,
         deletions: false,
-        sweep: false,
     }
 }
 
@@ -366,7 +385,6 @@ pub(crate) fn custom_object_jobs(n: usize) -> Vec<Job> {
             incremental: false,
             state: StreamState::default(),
             deletions: false,
-            sweep: false,
         })
         .collect()
 }

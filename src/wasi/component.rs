@@ -2,10 +2,10 @@
 
 use crate::commands::connector;
 use crate::engine::ReadSummary;
-use crate::failure::Failure;
-use crate::failure::FailureType;
 use crate::output::redact::Redactor;
 use crate::output::{Protocol, Terminal, Writer};
+use crate::vocab::failure::Failure;
+use crate::vocab::failure::FailureType;
 use crate::wasi::edge::{StdTerminal, WasiHost, WasiTransport};
 
 wit_bindgen::generate!({ path: "wit", world: "source" });

@@ -47,15 +47,3 @@ impl Failure {
         }
     }
 }
-
-impl From<crate::documents::config::ConfigError> for Failure {
-    fn from(e: crate::documents::config::ConfigError) -> Failure {
-        Failure::config(e.0)
-    }
-}
-
-impl From<crate::documents::state::StateError> for Failure {
-    fn from(e: crate::documents::state::StateError) -> Failure {
-        Failure::config(e.0)
-    }
-}
