@@ -48,6 +48,7 @@ lint:
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 	cargo fmt --all --check
 	python3 scripts/layers.py src
+	python3 scripts/layers.py --negative-control src
 	python3 scripts/long_functions.py --max 80 src host/src
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target $(TARGET) -p source-activecampaign --all-targets -- -D warnings

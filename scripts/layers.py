@@ -11,6 +11,9 @@ A path is read wherever it is written: `use crate::x::...`, `crate::x::...` insi
 `super::` paths, resolved against the file's own module.
 
 usage: layers.py [SRC_DIR]   (exit 1 on an upward import or a circle, each named with its line)
+       layers.py --negative-control [SRC_DIR]   (exit 0 when the check fails, as it must, on a
+       copy of SRC_DIR with an import from the top layer added to a bottom-layer file, and on
+       one with two files of a folder importing each other)
 """
 import pathlib
 import re
@@ -106,7 +109,36 @@ def file_of(src, segs):
     return None
 
 
+def negative_control(src):
+    """The check must fail on planted mistakes: an upward import, then a circle of two files."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    bottom = sorted((src / LAYERS[0]).glob("*.rs"))[0]
+    folder = sorted(p for p in (src / "engine").glob("*.rs") if p.name != "mod.rs")[:2]
+    plants = [
+        [(bottom, f"use crate::{LAYERS[-2]}::Planted;\n")],
+        [(folder[0], f"use super::{folder[1].stem}::Planted;\n"),
+         (folder[1], f"use super::{folder[0].stem}::Planted;\n")],
+    ]
+    for plant in plants:
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = pathlib.Path(tmp) / "src"
+            shutil.copytree(src, copy)
+            for file, line in plant:
+                target = copy / file.relative_to(src)
+                target.write_text(line + target.read_text())
+            run = subprocess.run([sys.executable, __file__, str(copy)], capture_output=True, text=True)
+            if run.returncode != 1 or "Planted" not in run.stdout and "circle" not in run.stdout:
+                print(f"negative control: the check passed a planted mistake ({plant[0][1].strip()})")
+                return 1
+    return 0
+
+
 def main():
+    if sys.argv[1:2] == ["--negative-control"]:
+        return negative_control(pathlib.Path(sys.argv[2] if len(sys.argv) > 2 else "src"))
     src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "src")
     rank = {name: i for i, name in enumerate(LAYERS)}
     problems, edges = [], {}

@@ -90,6 +90,8 @@ pub(crate) struct Sideload {
     pub(crate) parent: &'static str,
     /// The `include=` name, which is also the answer's key for these records.
     pub(crate) include: &'static str,
+    /// The field of each of these records that holds its parent's id.
+    pub(crate) parent_key: &'static str,
 }
 
 /// One row of the stream table.
@@ -310,6 +312,7 @@ const ROWS: &[Row] = &[
         rides_on: Some(Sideload {
             parent: "contacts",
             include: "fieldValues",
+            parent_key: "contact",
         }),
         ..ROW
     },
@@ -343,6 +346,7 @@ const ROWS: &[Row] = &[
         rides_on: Some(Sideload {
             parent: "contacts",
             include: "contactLists",
+            parent_key: "contact",
         }),
         ..ROW
     },
@@ -356,6 +360,7 @@ const ROWS: &[Row] = &[
         rides_on: Some(Sideload {
             parent: "contacts",
             include: "contactTags",
+            parent_key: "contact",
         }),
         ..ROW
     },

@@ -172,6 +172,7 @@ fn only_the_contact_sideloads_ride_on_contacts() {
     let want = |include| Sideload {
         parent: "contacts",
         include,
+        parent_key: "contact",
     };
     assert_eq!(
         riders,

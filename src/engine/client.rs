@@ -4,7 +4,7 @@
 use super::{HttpResponse, Transport, TransportError};
 use crate::documents::config::Config;
 use crate::http::limiter::Limiter;
-use crate::http::retry::{classify, Again, NextTry, RetryBudget, RetryPolicy, Verdict, SECOND};
+use crate::http::retry::{classify, Again, NextTry, Outcome, RetryBudget, RetryPolicy, SECOND};
 use crate::vocab::failure::Failure;
 use crate::vocab::failure::FailureType;
 
@@ -59,13 +59,13 @@ struct Prefetch {
 }
 
 /// What to do about a transport failure.
-pub(super) fn network_verdict(e: &TransportError) -> Verdict {
+pub(super) fn network_outcome(e: &TransportError) -> Outcome {
     match e {
-        TransportError::Permanent(why) => Verdict::Fail {
+        TransportError::Permanent(why) => Outcome::Fail {
             kind: FailureType::Config,
             why: why.clone(),
         },
-        TransportError::Network(_) => Verdict::Retry {
+        TransportError::Network(_) => Outcome::Retry {
             after_ns: None,
             pause_all: false,
             why: format!("network failure: {e}"),
@@ -313,17 +313,17 @@ impl<'t> Client<'t> {
         }
         let mut budget = RetryBudget::default();
         loop {
-            let (result, verdict) = self.try_once(&full, retry_forbidden, budget.forbidden)?;
-            let again = match verdict {
-                Verdict::Use => {
+            let (result, outcome) = self.try_once(&full, retry_forbidden, budget.forbidden)?;
+            let again = match outcome {
+                Outcome::Use => {
                     self.key_worked = true;
                     return result.map_err(|e| Failure {
                         kind: FailureType::System,
                         message: e.to_string(),
                     });
                 }
-                Verdict::Fail { kind, why } => return Err(Failure { kind, message: why }),
-                Verdict::Retry {
+                Outcome::Fail { kind, why } => return Err(Failure { kind, message: why }),
+                Outcome::Retry {
                     after_ns,
                     pause_all,
                     why,
@@ -359,7 +359,7 @@ impl<'t> Client<'t> {
         full: &str,
         retry_forbidden: bool,
         forbidden_so_far: u32,
-    ) -> Result<(Result<HttpResponse, TransportError>, Verdict), Failure> {
+    ) -> Result<(Result<HttpResponse, TransportError>, Outcome), Failure> {
         let ticket = loop {
             match self.try_start(full) {
                 Start::Begun(t) => break t,
@@ -373,8 +373,8 @@ impl<'t> Client<'t> {
                     })
                 }
                 Start::Failed(StartError::Network(e)) => {
-                    let verdict = network_verdict(&e);
-                    return Ok((Err(e), verdict));
+                    let outcome = network_outcome(&e);
+                    return Ok((Err(e), outcome));
                 }
             }
         };
@@ -388,8 +388,8 @@ impl<'t> Client<'t> {
                 break r;
             }
         };
-        let verdict = match &result {
-            Err(e) => network_verdict(e),
+        let outcome = match &result {
+            Err(e) => network_outcome(e),
             Ok(r) => {
                 let _ = self.note_headers(ticket, r);
                 let may_retry_403 = self.key_worked || retry_forbidden;
@@ -403,6 +403,6 @@ impl<'t> Client<'t> {
                 )
             }
         };
-        Ok((result, verdict))
+        Ok((result, outcome))
     }
 }

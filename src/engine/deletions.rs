@@ -23,7 +23,7 @@ const STATE_BYTES_PER_PAGE: usize = 32 * 1024;
 
 /// What a complete pass's ids say against the last complete pass's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub(crate) enum Gone {
     /// No earlier pass to compare with: this pass becomes the baseline.
     First,
     /// These many ids are gone: emit them.
@@ -34,18 +34,18 @@ pub(crate) enum Verdict {
     Guarded(u64),
 }
 
-/// Judges a complete pass's ids against the baseline (`share`: the config's guard).
-pub(crate) fn judge(before: Option<&IdSet>, now: &IdSet, share: f64) -> Verdict {
+/// Compares a complete pass's ids against the baseline (`share`: the config's guard).
+pub(crate) fn compare(before: Option<&IdSet>, now: &IdSet, share: f64) -> Gone {
     let Some(before) = before else {
-        return Verdict::First;
+        return Gone::First;
     };
     let gone = before.count_gone(now);
     if gone > 0 && now.len() == 0 {
-        Verdict::Empty
+        Gone::Empty
     } else if gone > GUARD_FLOOR && gone as f64 > share * before.len() as f64 {
-        Verdict::Guarded(gone)
+        Gone::Guarded(gone)
     } else {
-        Verdict::Deleted(gone)
+        Gone::Deleted(gone)
     }
 }
 
@@ -75,13 +75,13 @@ impl Run<'_, '_> {
                 continue;
             }
             let before = o.state.seen.take();
-            let verdict = judge(
+            let gone = compare(
                 before.as_ref().map(|b| &b.ids),
                 &now,
                 self.config.deletion_guard_share,
             );
-            let ids = match (verdict, before) {
-                (Verdict::Deleted(n), Some(b)) if n > 0 => {
+            let ids = match (gone, before) {
+                (Gone::Deleted(n), Some(b)) if n > 0 => {
                     let stream_json = json_string(&o.stream);
                     for id in b.ids.gone(&now) {
                         self.sink.deletion(&o.stream, &stream_json, &id, emitted_at);
@@ -89,9 +89,9 @@ impl Run<'_, '_> {
                     o.deleted += n;
                     now
                 }
-                (Verdict::Empty | Verdict::Guarded(_), Some(mut b)) => {
+                (Gone::Empty | Gone::Guarded(_), Some(mut b)) => {
                     self.sink
-                        .log(Level::Warn, &held_message(&o.stream, verdict, b.ids.len()));
+                        .log(Level::Warn, &held_message(&o.stream, gone, b.ids.len()));
                     // Held ids stay in the baseline: the next pass deletes them if they are
                     // still gone then and the guard is raised, or finds them again.
                     b.ids.extend(&now);
@@ -113,10 +113,10 @@ impl Run<'_, '_> {
 }
 
 /// The warning for a pass whose deletions are held, with what to do.
-fn held_message(stream: &str, verdict: Verdict, before: u64) -> String {
-    match verdict {
-        Verdict::Empty => format!("{stream}: the list came back empty where the last complete pass had {before} rows; no deletion reported (an API glitch or a key that lost a permission reads like this). If the rows are really gone, the next sync that finds the list empty again still reports nothing: delete them downstream by hand, or reset the stream"),
-        Verdict::Guarded(n) => format!("{stream}: {n} of {before} rows would be deleted, more than deletion_guard_share allows; no deletion reported. Check the account; if they are really deleted, run one sync with deletion_guard_share 1 to apply them"),
+fn held_message(stream: &str, gone: Gone, before: u64) -> String {
+    match gone {
+        Gone::Empty => format!("{stream}: the list came back empty where the last complete pass had {before} rows; no deletion reported (an API glitch or a key that lost a permission reads like this). If the rows are really gone, the next sync that finds the list empty again still reports nothing: delete them downstream by hand, or reset the stream"),
+        Gone::Guarded(n) => format!("{stream}: {n} of {before} rows would be deleted, more than deletion_guard_share allows; no deletion reported. Check the account; if they are really deleted, run one sync with deletion_guard_share 1 to apply them"),
         _ => String::new(),
     }
 }

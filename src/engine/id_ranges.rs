@@ -86,7 +86,7 @@ impl Run<'_, '_> {
     /// Keyset paging: each id range is its own chain; the state lists every open range.
     pub(super) fn take_keyset_page(&mut self, t: &mut Task, range: IdRange, page: Page) {
         let n = page.main.len() as u64;
-        let fenced = match fence(&range, page) {
+        let fenced = match fence(&range, page, &t.parent_keys()) {
             Ok(f) => f,
             Err(why) => {
                 let why = format!("{}: {why}", describe_pos(&Position::Keyset(range)));
@@ -168,7 +168,7 @@ impl Run<'_, '_> {
         let n = page.main.len() as u64;
         page.main.reverse();
         let lowest = id_num(page.main.first().map(|r| record_id(r)).as_deref());
-        let fenced = match fence(&range, page) {
+        let fenced = match fence(&range, page, &t.parent_keys()) {
             Ok(f) => f,
             Err(why) => {
                 // The API ignored orders[id]=DESC: the range is read upwards in one chain, as

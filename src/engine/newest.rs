@@ -19,9 +19,9 @@ pub(crate) struct Newest {
     pub(crate) last: Option<Instant>,
 }
 
-/// What a page says about a newest-first pass.
+/// Whether a page keeps the newest-first order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub(crate) enum Order {
     /// In order; `done`: it reached past the cut.
     InOrder { done: bool },
     /// Not in the order asked (or a record lacks the field): read the whole list instead.
@@ -41,7 +41,10 @@ impl Newest {
     /// Judges a page's new records (in answer order: those after the overlap with the page
     /// before, so records added at the top meanwhile, which push the pages down, are not read as
     /// out of order) and remembers where it ended.
-    pub(crate) fn judge<'a>(&mut self, records: impl IntoIterator<Item = &'a Record>) -> Verdict {
+    pub(crate) fn check_order<'a>(
+        &mut self,
+        records: impl IntoIterator<Item = &'a Record>,
+    ) -> Order {
         let mut prev = self.last;
         for r in records {
             let v: Value = serde_json::from_str(r.get()).unwrap_or(Value::Null);
@@ -50,15 +53,15 @@ impl Newest {
                 .and_then(Value::as_str)
                 .and_then(cursor_instant)
             else {
-                return Verdict::OutOfOrder(format!("a record has no {}", self.field));
+                return Order::OutOfOrder(format!("a record has no {}", self.field));
             };
             if prev.is_some_and(|p| at > p) {
-                return Verdict::OutOfOrder(format!("{} rises within the pages", self.field));
+                return Order::OutOfOrder(format!("{} rises within the pages", self.field));
             }
             prev = Some(at);
         }
         self.last = prev;
-        Verdict::InOrder {
+        Order::InOrder {
             done: prev.is_some_and(|p| p < self.cut),
         }
     }

@@ -2,7 +2,7 @@
 //! one before (see [`crate::rules::paging`]).
 
 use super::emit::PageEnd;
-use super::newest::Verdict as NewestVerdict;
+use super::newest::Order;
 use super::run::Run;
 use super::task::{lanes, Slot, SlotPhase, Task, RESUME_IDS};
 use super::Level;
@@ -35,7 +35,7 @@ impl Run<'_, '_> {
                 break;
             };
             let ids: Vec<String> = page.main.iter().map(|r| record_id(r)).collect();
-            match t.offset.chain.judge(o, &ids, page.total) {
+            match t.offset.chain.take(o, &ids, page.total) {
                 Step::Repeated => {
                     return self.fail(t, Failure::new(FailureType::System, format!("the API returned the same page for offsets {} and {o}; it seems to ignore paging", t.offset.chain.want().0.saturating_sub(1))));
                 }
@@ -57,12 +57,12 @@ impl Run<'_, '_> {
                     disorder,
                 } => {
                     if let Some(newest) = t.newest.as_mut() {
-                        match newest.judge(keep.iter().filter_map(|&i| page.main.get(i))) {
-                            NewestVerdict::OutOfOrder(why) => {
+                        match newest.check_order(keep.iter().filter_map(|&i| page.main.get(i))) {
+                            Order::OutOfOrder(why) => {
                                 self.read_in_full_instead(t, &why);
                                 break;
                             }
-                            NewestVerdict::InOrder { done } => end |= done,
+                            Order::InOrder { done } => end |= done,
                         }
                     } else if disorder {
                         for out in &t.outs {

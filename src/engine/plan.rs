@@ -6,7 +6,7 @@
 //! table, and one row of the table test beside this file.
 
 use super::Job;
-use crate::api::streams::ServerFilter;
+use crate::api::streams::{ServerFilter, Sideload};
 use crate::documents::config::Config;
 use crate::rules::datetime::Instant;
 use crate::vocab::page::PAGE_LIMIT;
@@ -27,13 +27,9 @@ pub(crate) enum Pass {
     Filtered { since: String },
     /// The list ordered by `field`, newest first, down to the first page older than `cut`.
     NewestFirst { field: String, cut: Instant },
-    /// Carried on `parent`'s pages (`include=<include>`): all of them, or only the parents that
-    /// changed when the parent's pass is filtered.
-    OnParent {
-        parent: &'static str,
-        include: String,
-        changed_only: bool,
-    },
+    /// Carried on the pages of `side.parent` (`include=<side.include>`): all of them, or only the
+    /// parents that changed when the parent's pass is filtered.
+    OnParent { side: Sideload, changed_only: bool },
 }
 
 /// Why a pass reads the whole list.
@@ -183,10 +179,18 @@ fn child_pass(job: &Job, plans: &[StreamPlan], config: &Config, now: Instant) ->
             .iter()
             .find(|p| p.job.def.name == side.parent && p.job.state.resume == job.state.resume);
         match parent.map(|p| &p.pass) {
-            Some(Pass::Complete(_)) => return on_parent(side.parent, side.include, false),
+            Some(Pass::Complete(_)) => {
+                return Pass::OnParent {
+                    side,
+                    changed_only: false,
+                }
+            }
             // A parent read only in part carries the children of the parents it reads.
             Some(Pass::Filtered { .. } | Pass::NewestFirst { .. }) if own.is_none() => {
-                return on_parent(side.parent, side.include, true)
+                return Pass::OnParent {
+                    side,
+                    changed_only: true,
+                }
             }
             _ => {}
         }
@@ -200,14 +204,6 @@ fn child_pass(job: &Job, plans: &[StreamPlan], config: &Config, now: Instant) ->
     } else {
         Because::NoChangeQuery
     }))
-}
-
-fn on_parent(parent: &'static str, include: &str, changed_only: bool) -> Pass {
-    Pass::OnParent {
-        parent,
-        include: include.to_string(),
-        changed_only,
-    }
 }
 
 /// The newest-first pass of a job, when it gets one: an incremental stream that can be read so,

@@ -81,12 +81,10 @@ fn describe(p: &StreamPlan) -> String {
         Pass::NewestFirst { field, cut } => {
             format!("newest first by {field} to {}", cut.to_rfc3339())
         }
-        Pass::OnParent {
-            parent,
-            include,
-            changed_only,
-        } => format!(
-            "on {parent} ({include}, {})",
+        Pass::OnParent { side, changed_only } => format!(
+            "on {} ({}, {})",
+            side.parent,
+            side.include,
             if *changed_only { "changed only" } else { "all" }
         ),
     };

@@ -1,7 +1,7 @@
 //! The scheduler loop: starts page requests as the rate budget and the lanes allow, taking
 //! tasks in turn, and hands each finished request to its task.
 
-use super::client::{network_verdict, Client, Start, StartError};
+use super::client::{network_outcome, Client, Start, StartError};
 use super::plan::{plan, Pass, StreamPlan};
 use super::task::{describe_pos, tasks, SlotPhase, Status, Task};
 use super::{
@@ -12,7 +12,7 @@ use super::{Level, StreamStatus};
 use crate::documents::config::Config;
 use crate::http::request::{page_path, Position};
 use crate::http::response::{parse_page, BadPage};
-use crate::http::retry::{classify, Again, Verdict, SECOND};
+use crate::http::retry::{classify, Again, Outcome, SECOND};
 use crate::rules::datetime::{parse_http_date, Instant};
 use crate::vocab::failure::{Failure, FailureType};
 use crate::vocab::page::Page;
@@ -197,7 +197,7 @@ impl Run<'_, '_> {
                 &t.def,
                 &t.slots[j].pos,
                 t.since.as_deref(),
-                &t.include,
+                &t.include(),
                 t.newest.as_ref().map(|n| n.field.as_str()),
             );
             let started = self.client.try_start(&path);
@@ -214,8 +214,8 @@ impl Run<'_, '_> {
                     t.slots[j].phase = SlotPhase::InFlight { ticket };
                     lanes.in_flight += 1;
                 }
-                Start::Failed(StartError::Network(e)) => match network_verdict(&e) {
-                    Verdict::Fail { kind, why } => self.fail(t, Failure::new(kind, why)),
+                Start::Failed(StartError::Network(e)) => match network_outcome(&e) {
+                    Outcome::Fail { kind, why } => self.fail(t, Failure::new(kind, why)),
                     _ => self.retry(t, j, Again::now(format!("network failure: {e}"))),
                 },
                 Start::Failed(StartError::Refused(why)) => {
@@ -249,8 +249,8 @@ impl Run<'_, '_> {
         let resp = match result {
             Err(e) => {
                 self.client.start_times.remove(&ticket);
-                return match network_verdict(&e) {
-                    Verdict::Fail { kind, why } => self.fail(t, Failure::new(kind, why)),
+                return match network_outcome(&e) {
+                    Outcome::Fail { kind, why } => self.fail(t, Failure::new(kind, why)),
                     _ => self.retry(t, j, Again::now(format!("network failure: {e}"))),
                 };
             }
@@ -267,16 +267,16 @@ impl Run<'_, '_> {
             self.client.key_worked,
             t.slots[j].budget.forbidden,
         ) {
-            Verdict::Retry {
+            Outcome::Retry {
                 after_ns,
                 pause_all,
                 why,
             } => self.retry(t, j, Again::retry(resp.status, after_ns, pause_all, why)),
-            Verdict::Fail { kind, why } => {
+            Outcome::Fail { kind, why } => {
                 let why = format!("{}: {why}", describe_pos(&t.slots[j].pos));
                 self.fail(t, Failure::new(kind, why))
             }
-            Verdict::Use => {
+            Outcome::Use => {
                 let extra: Vec<&str> = t
                     .outs
                     .iter()

@@ -3,7 +3,7 @@
 use super::newest::Newest;
 use super::plan::{plan, CursorMove, Deletions, Pass, StreamPlan};
 use super::Job;
-use crate::api::streams::{Paging, StreamDef};
+use crate::api::streams::{Paging, Sideload, StreamDef};
 use crate::documents::config::Config;
 use crate::documents::state::{Resume, StreamState};
 use crate::http::request::Position;
@@ -139,8 +139,8 @@ pub(super) struct Task {
     pub(super) def: StreamDef,
     /// The streams it feeds.
     pub(super) outs: Vec<Out>,
-    /// Sideloads asked for with each page (`include=`).
-    pub(super) include: Vec<String>,
+    /// The children riding on each page (`include=`).
+    pub(super) sideloads: Vec<Sideload>,
     /// The server-side filter value, when the list is filtered.
     pub(super) since: Option<String>,
     /// Page requests waiting or in flight.
@@ -240,7 +240,7 @@ fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
     Task {
         def,
         outs: vec![out],
-        include: vec![],
+        sideloads: vec![],
         since,
         slots,
         status: Status::Running,
@@ -277,7 +277,7 @@ pub(crate) fn first_pages(
                 &t.def,
                 &slot.pos,
                 t.since.as_deref(),
-                &t.include,
+                &t.include(),
                 t.newest.as_ref().map(|n| n.field.as_str()),
             ))
         })
@@ -293,12 +293,10 @@ pub(super) fn tasks(plans: Vec<StreamPlan>) -> Vec<Task> {
     for plan in plans {
         let (since, newest) = match &plan.pass {
             Pass::WaitsForSweep { .. } => continue,
-            Pass::OnParent {
-                parent, include, ..
-            } => {
-                let out = Out::new(&plan, include.clone());
-                if let Some(t) = tasks.iter_mut().find(|t| t.def.name == *parent) {
-                    t.include.push(include.clone());
+            Pass::OnParent { side, .. } => {
+                let out = Out::new(&plan, side.include.to_string());
+                if let Some(t) = tasks.iter_mut().find(|t| t.def.name == side.parent) {
+                    t.sideloads.push(*side);
                     t.outs.push(out);
                     continue;
                 }
@@ -328,6 +326,22 @@ pub(super) fn tasks(plans: Vec<StreamPlan>) -> Vec<Task> {
 }
 
 impl Task {
+    /// The `include=` names of its pages.
+    pub(super) fn include(&self) -> Vec<String> {
+        self.sideloads
+            .iter()
+            .map(|s| s.include.to_string())
+            .collect()
+    }
+
+    /// Each sideload's answer key and the field that holds its parent's id.
+    pub(super) fn parent_keys(&self) -> Vec<(&'static str, &'static str)> {
+        self.sideloads
+            .iter()
+            .map(|s| (s.include, s.parent_key))
+            .collect()
+    }
+
     /// Starts the task's list over at `pos`: one page asked for, offset paging from its start.
     /// The one restart of a pager (a shared list whose streams resume apart, a newest-first
     /// pass the API does not order, a keyset read that turns to offsets).

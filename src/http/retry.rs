@@ -9,7 +9,7 @@ pub(crate) const SECOND: u64 = 1_000_000_000;
 
 /// The decision for one answer.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Verdict {
+pub(crate) enum Outcome {
     /// 2xx: read it.
     Use,
     /// Try the same request again. `after_ns` overrides the backoff; `pause_all` holds every
@@ -43,21 +43,21 @@ pub(crate) fn classify(
     retry_after: Option<&str>,
     key_worked: bool,
     forbidden_so_far: u32,
-) -> Verdict {
+) -> Outcome {
     let said = error_message(body)
         .map(|m| format!(": \"{m}\""))
         .unwrap_or_default();
     match status {
-        200..=299 => Verdict::Use,
-        429 => Verdict::Retry { after_ns: Some(retry_after_ns(retry_after)), pause_all: true, why: format!("rate limited (429){said}") },
-        402 => Verdict::Fail { kind: FailureType::Config, why: format!("ActiveCampaign reports a payment issue on this account (402){said}; settle the account's billing in ActiveCampaign, then run again") },
-        403 if key_worked && forbidden_so_far < FORBIDDEN_RETRIES => Verdict::Retry { after_ns: None, pause_all: false, why: format!("forbidden (403){said}, although the key worked a moment ago; ActiveCampaign sends such 403s intermittently") },
-        403 | 401 => Verdict::Fail { kind: FailureType::Config, why: format!("access denied ({status}){said}; check that 'api_key' is the current key from Settings > Developer, and that this user's group may view this data (some data needs a plan feature, e.g. Accounts or Deals)") },
-        404 => Verdict::Fail { kind: FailureType::Config, why: format!("not found (404){said}; check that 'api_url' is the API URL from Settings > Developer and that this account has this feature") },
-        422 => Verdict::Fail { kind: FailureType::Config, why: format!("the API refused the request (422){said}") },
-        408 | 500..=599 => Verdict::Retry { after_ns: None, pause_all: false, why: format!("server error ({status}){said}") },
-        300..=399 => Verdict::Fail { kind: FailureType::System, why: format!("the API answered a redirect ({status}); redirects are not followed, so requests stay on the configured host. Check 'api_url'") },
-        _ => Verdict::Fail { kind: FailureType::System, why: format!("unexpected answer ({status}){said}") },
+        200..=299 => Outcome::Use,
+        429 => Outcome::Retry { after_ns: Some(retry_after_ns(retry_after)), pause_all: true, why: format!("rate limited (429){said}") },
+        402 => Outcome::Fail { kind: FailureType::Config, why: format!("ActiveCampaign reports a payment issue on this account (402){said}; settle the account's billing in ActiveCampaign, then run again") },
+        403 if key_worked && forbidden_so_far < FORBIDDEN_RETRIES => Outcome::Retry { after_ns: None, pause_all: false, why: format!("forbidden (403){said}, although the key worked a moment ago; ActiveCampaign sends such 403s intermittently") },
+        403 | 401 => Outcome::Fail { kind: FailureType::Config, why: format!("access denied ({status}){said}; check that 'api_key' is the current key from Settings > Developer, and that this user's group may view this data (some data needs a plan feature, e.g. Accounts or Deals)") },
+        404 => Outcome::Fail { kind: FailureType::Config, why: format!("not found (404){said}; check that 'api_url' is the API URL from Settings > Developer and that this account has this feature") },
+        422 => Outcome::Fail { kind: FailureType::Config, why: format!("the API refused the request (422){said}") },
+        408 | 500..=599 => Outcome::Retry { after_ns: None, pause_all: false, why: format!("server error ({status}){said}") },
+        300..=399 => Outcome::Fail { kind: FailureType::System, why: format!("the API answered a redirect ({status}); redirects are not followed, so requests stay on the configured host. Check 'api_url'") },
+        _ => Outcome::Fail { kind: FailureType::System, why: format!("unexpected answer ({status}){said}") },
     }
 }
 
@@ -79,7 +79,7 @@ pub(crate) fn next_random(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Why a request is asked again, and when: what a [`Verdict::Retry`] (or a network failure, or
+/// Why a request is asked again, and when: what a [`Outcome::Retry`] (or a network failure, or
 /// an answer that could not be read) says about the next try.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Again {
@@ -104,7 +104,7 @@ impl Again {
         }
     }
 
-    /// From a verdict to retry an answer with `status`.
+    /// From a outcome to retry an answer with `status`.
     pub(crate) fn retry(status: u16, after_ns: Option<u64>, pause_all: bool, why: String) -> Again {
         Again {
             after_ns,

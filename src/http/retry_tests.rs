@@ -2,30 +2,30 @@ use super::*;
 
 #[test]
 fn statuses() {
-    assert_eq!(classify(200, b"", None, false, 0), Verdict::Use);
+    assert_eq!(classify(200, b"", None, false, 0), Outcome::Use);
     assert!(
-        matches!(classify(429, b"", Some("30"), true, 0), Verdict::Retry { after_ns: Some(n), pause_all: true, .. } if n == 30 * SECOND)
+        matches!(classify(429, b"", Some("30"), true, 0), Outcome::Retry { after_ns: Some(n), pause_all: true, .. } if n == 30 * SECOND)
     );
     assert!(matches!(
         classify(503, b"<html>", None, true, 0),
-        Verdict::Retry {
+        Outcome::Retry {
             pause_all: false,
             ..
         }
     ));
     assert!(matches!(
         classify(402, b"", None, true, 0),
-        Verdict::Fail {
+        Outcome::Fail {
             kind: FailureType::Config,
             ..
         }
     ));
     assert!(
-        matches!(classify(422, br#"{"errors":[{"title":"Invalid"}]}"#, None, true, 0), Verdict::Fail { kind: FailureType::Config, why } if why.contains("Invalid"))
+        matches!(classify(422, br#"{"errors":[{"title":"Invalid"}]}"#, None, true, 0), Outcome::Fail { kind: FailureType::Config, why } if why.contains("Invalid"))
     );
     assert!(matches!(
         classify(301, b"", None, true, 0),
-        Verdict::Fail {
+        Outcome::Fail {
             kind: FailureType::System,
             ..
         }
@@ -36,18 +36,18 @@ fn statuses() {
 fn forbidden_is_retried_only_after_the_key_worked() {
     assert!(matches!(
         classify(403, b"", None, false, 0),
-        Verdict::Fail {
+        Outcome::Fail {
             kind: FailureType::Config,
             ..
         }
     ));
     assert!(matches!(
         classify(403, b"", None, true, 0),
-        Verdict::Retry { .. }
+        Outcome::Retry { .. }
     ));
     assert!(matches!(
         classify(403, b"", None, true, FORBIDDEN_RETRIES),
-        Verdict::Fail { .. }
+        Outcome::Fail { .. }
     ));
 }
 
@@ -76,16 +76,16 @@ fn backoff_grows_and_is_bounded() {
 /// Retry classes and timing: every status class, the exact backoff and jitter, Retry-After bounds.
 mod boundaries {
     use crate::http::retry::{
-        backoff_ns, classify, next_random, retry_after_ns, Verdict, FORBIDDEN_RETRIES,
+        backoff_ns, classify, next_random, retry_after_ns, Outcome, FORBIDDEN_RETRIES,
     };
     use crate::test_support::SECOND;
     use crate::vocab::failure::FailureType;
 
-    /// Whether the verdict is a plain retry (backoff, this request only).
-    fn is_retry(v: &Verdict) -> bool {
+    /// Whether the outcome is a plain retry (backoff, this request only).
+    fn is_retry(v: &Outcome) -> bool {
         matches!(
             v,
-            Verdict::Retry {
+            Outcome::Retry {
                 after_ns: None,
                 pause_all: false,
                 ..
@@ -93,27 +93,27 @@ mod boundaries {
         )
     }
 
-    /// Whether the verdict fails with this class and a message containing `text`.
-    fn fails_with(v: &Verdict, kind: FailureType, text: &str) -> bool {
-        matches!(v, Verdict::Fail { kind: k, why } if *k == kind && why.contains(text))
+    /// Whether the outcome fails with this class and a message containing `text`.
+    fn fails_with(v: &Outcome, kind: FailureType, text: &str) -> bool {
+        matches!(v, Outcome::Fail { kind: k, why } if *k == kind && why.contains(text))
     }
 
     /// Each status lands in its class; the message carries the status and the API's own words.
     #[test]
     fn every_status_class() {
         for s in [200, 201, 299] {
-            assert_eq!(classify(s, b"", None, false, 0), Verdict::Use, "{s}");
+            assert_eq!(classify(s, b"", None, false, 0), Outcome::Use, "{s}");
         }
         for s in [408, 500, 502, 599] {
             let v = classify(s, br#"{"message":"busy"}"#, None, true, 0);
             assert!(is_retry(&v), "{s}: {v:?}");
             assert!(
-                matches!(&v, Verdict::Retry { why, .. } if why.contains(&s.to_string()) && why.contains("\"busy\""))
+                matches!(&v, Outcome::Retry { why, .. } if why.contains(&s.to_string()) && why.contains("\"busy\""))
             );
         }
         let v = classify(429, br#"{"message":"slow down"}"#, None, false, 0);
         assert!(
-            matches!(&v, Verdict::Retry { after_ns: Some(n), pause_all: true, why } if *n == SECOND && why.contains("429") && why.contains("slow down"))
+            matches!(&v, Outcome::Retry { after_ns: Some(n), pause_all: true, why } if *n == SECOND && why.contains("429") && why.contains("slow down"))
         );
         assert!(fails_with(
             &classify(401, b"", None, true, 0),

@@ -35,14 +35,19 @@ fn id_u64(v: Option<&Value>) -> Option<u64> {
     }
 }
 
-/// The contact a sideloaded child belongs to.
-fn parent_id(r: &Record) -> Option<u64> {
+/// The parent a sideloaded child belongs to (`key`: the child's field holding the parent's id).
+fn parent_id(r: &Record, key: &str) -> Option<u64> {
     let v: Value = serde_json::from_str(r.get()).ok()?;
-    id_u64(v.get("contact"))
+    id_u64(v.get(key))
 }
 
-/// Cuts `page` to `range`; an error says why the page cannot be used at all.
-pub(crate) fn fence(range: &IdRange, page: Page) -> Result<Fenced, String> {
+/// Cuts `page` to `range`; an error says why the page cannot be used at all. `parent_keys`:
+/// for each sideloaded list of the page, the field of its records that holds their parent's id.
+pub(crate) fn fence(
+    range: &IdRange,
+    page: Page,
+    parent_keys: &[(&str, &str)],
+) -> Result<Fenced, String> {
     let after = range
         .after
         .as_deref()
@@ -90,14 +95,15 @@ pub(crate) fn fence(range: &IdRange, page: Page) -> Result<Fenced, String> {
         .filter(|(_, k)| **k)
         .map(|(r, _)| r)
         .collect();
-    // Children of dropped contacts come with the range that owns them.
+    // Children of dropped parents come with the range that owns them.
     let extra = page
         .extra
         .into_iter()
         .map(|(key, list)| {
+            let parent_key = parent_keys.iter().find(|(k, _)| *k == key).map(|(_, f)| *f);
             let list = list
                 .into_iter()
-                .filter(|r| parent_id(r).is_none_or(&inside))
+                .filter(|r| parent_key.and_then(|f| parent_id(r, f)).is_none_or(&inside))
                 .collect();
             (key, list)
         })

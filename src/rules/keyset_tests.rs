@@ -1,5 +1,8 @@
 use super::*;
 use crate::http::response::parse_page;
+
+/// The contacts' tags ride on the pages, each naming its contact.
+const TAGS: &[(&str, &str)] = &[("contactTags", "contact")];
 use serde_json::json;
 
 fn page(ids: &[u64]) -> Page {
@@ -19,18 +22,23 @@ fn range(after: Option<u64>, below: Option<u64>) -> IdRange {
 
 #[test]
 fn a_page_inside_its_range_passes_untouched() {
-    let f = fence(&range(Some(10), Some(200)), page(&[11, 12, 50])).unwrap();
+    let f = fence(&range(Some(10), Some(200)), page(&[11, 12, 50]), TAGS).unwrap();
     assert_eq!(
         (f.page.main.len(), f.last, f.closed, f.dropped),
         (3, Some(50), false, 0)
     );
-    let f = fence(&range(None, None), page(&[1, 2])).unwrap();
+    let f = fence(&range(None, None), page(&[1, 2]), TAGS).unwrap();
     assert_eq!(f.last, Some(2));
 }
 
 #[test]
 fn ids_past_id_less_are_dropped_with_their_children_and_close_the_range() {
-    let f = fence(&range(Some(10), Some(20)), page(&[15, 19, 20, 21, 40])).unwrap();
+    let f = fence(
+        &range(Some(10), Some(20)),
+        page(&[15, 19, 20, 21, 40]),
+        TAGS,
+    )
+    .unwrap();
     assert!(f.closed);
     assert_eq!(f.dropped, 3);
     assert_eq!(f.last, Some(19));
@@ -42,28 +50,28 @@ fn ids_past_id_less_are_dropped_with_their_children_and_close_the_range() {
 
 #[test]
 fn a_page_holding_the_ranges_last_possible_id_closes_it() {
-    let f = fence(&range(Some(10), Some(20)), page(&[17, 18, 19])).unwrap();
+    let f = fence(&range(Some(10), Some(20)), page(&[17, 18, 19]), TAGS).unwrap();
     assert_eq!((f.closed, f.dropped, f.last), (true, 0, Some(19)));
-    let f = fence(&range(Some(10), Some(20)), page(&[16, 17, 18])).unwrap();
+    let f = fence(&range(Some(10), Some(20)), page(&[16, 17, 18]), TAGS).unwrap();
     assert!(!f.closed, "id 19 may still come");
 }
 
 #[test]
 fn ids_at_or_below_id_greater_are_dropped() {
-    let f = fence(&range(Some(10), None), page(&[9, 10, 11])).unwrap();
+    let f = fence(&range(Some(10), None), page(&[9, 10, 11]), TAGS).unwrap();
     assert_eq!((f.dropped, f.last, f.closed), (2, Some(11), false));
 }
 
 #[test]
 fn ids_that_do_not_rise_or_are_not_numbers_are_refused() {
-    let e = fence(&range(None, None), page(&[5, 3])).unwrap_err();
+    let e = fence(&range(None, None), page(&[5, 3]), TAGS).unwrap_err();
     assert!(
         e.contains("do not rise") && e.contains("orders[id]=ASC"),
         "{e}"
     );
     let body = json!({"contacts": [{"id": "abc"}]}).to_string();
     let p = parse_page(body.as_bytes(), "contacts", &[]).unwrap();
-    assert!(fence(&range(None, None), p)
+    assert!(fence(&range(None, None), p, TAGS)
         .unwrap_err()
         .contains("numeric"));
 }
@@ -71,6 +79,7 @@ fn ids_that_do_not_rise_or_are_not_numbers_are_refused() {
 /// Tests of how `keyset::fence` finds the contact a sideloaded child belongs to, whatever JSON
 /// type the API gives its `contact` field.
 mod fence_parents {
+    use super::TAGS;
     use crate::http::response::parse_page;
     use crate::rules::keyset::fence;
     use crate::vocab::page::record_id;
@@ -93,14 +102,21 @@ mod fence_parents {
             ],
         })
         .to_string();
-        let page = parse_page(body.as_bytes(), "contacts", &["fieldValues"]).unwrap();
         let range = IdRange {
             after: Some("10".into()),
             below: Some("20".into()),
         };
-        let f = fence(&range, page).unwrap();
-        assert_eq!((f.dropped, f.last, f.closed), (1, Some(15), true));
-        let kept: Vec<String> = f.page.extra[0].1.iter().map(|r| record_id(r)).collect();
-        assert_eq!(kept, ["a", "d", "e", "f", "g"]);
+        let kept = |keys: &[(&str, &str)]| -> Vec<String> {
+            let page = parse_page(body.as_bytes(), "contacts", &["fieldValues"]).unwrap();
+            let f = fence(&range, page, keys).unwrap();
+            assert_eq!((f.dropped, f.last, f.closed), (1, Some(15), true));
+            f.page.extra[0].1.iter().map(|r| record_id(r)).collect()
+        };
+        assert_eq!(
+            kept(&[("fieldValues", "contact")]),
+            ["a", "d", "e", "f", "g"]
+        );
+        // The parent's field comes from the stream table: a list it names no field for is kept.
+        assert_eq!(kept(TAGS), ["a", "b", "c", "d", "e", "f", "g"]);
     }
 }

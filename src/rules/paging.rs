@@ -168,8 +168,8 @@ impl Chain {
         })
     }
 
-    /// Judges the page read at `offset` (its record ids in answer order, and its `meta.total`).
-    pub(crate) fn judge(&mut self, offset: u64, ids: &[String], total: Option<u64>) -> Step {
+    /// Takes the page read at `offset` (its record ids in answer order, and its `meta.total`).
+    pub(crate) fn take(&mut self, offset: u64, ids: &[String], total: Option<u64>) -> Step {
         let n = ids.len() as u64;
         // Where the page joins: after the latest record of the previous page it holds.
         let anchor = self.prev.as_ref().and_then(|prev| {

@@ -26,7 +26,7 @@ fn drive(
             .take(PAGE_LIMIT as usize)
             .collect();
         let page_ids = ids(page.clone());
-        match chain.judge(at, &page_ids, total(&list)) {
+        match chain.take(at, &page_ids, total(&list)) {
             Step::Take { keep, end, .. } => {
                 got.extend(keep.iter().map(|&i| page[i]));
                 if end {
@@ -143,7 +143,7 @@ fn disorder_is_reported_once_and_read_through() {
     loop {
         let at = chain.want().1 as usize;
         let page: Vec<u64> = list.iter().copied().skip(at).take(100).collect();
-        match chain.judge(at as u64, &ids(page.clone()), Some(300)) {
+        match chain.take(at as u64, &ids(page.clone()), Some(300)) {
             Step::Take {
                 keep,
                 end,
@@ -167,17 +167,17 @@ fn disorder_is_reported_once_and_read_through() {
 fn a_capped_server_is_read_on_after_a_short_page() {
     let mut chain = Chain::new(0);
     // 20 records although 100 were asked, and the count says 95.
-    let step = chain.judge(0, &ids(1..=20), Some(95));
+    let step = chain.take(0, &ids(1..=20), Some(95));
     assert!(matches!(step, Step::Take { ref keep, end: false, .. } if keep.len() == 20));
     assert_eq!(chain.want(), (1, 19));
-    let step = chain.judge(19, &ids(20..=39), Some(95));
+    let step = chain.take(19, &ids(20..=39), Some(95));
     // The overlap record is not delivered twice.
     assert!(matches!(step, Step::Take { ref keep, end: false, .. } if keep.len() == 19));
     assert_eq!(chain.want(), (20, 38));
     // Without a count, or with one that agrees, a short page ends the list.
     let mut chain = Chain::new(0);
     assert!(matches!(
-        chain.judge(0, &ids(1..=20), None),
+        chain.take(0, &ids(1..=20), None),
         Step::Take { end: true, .. }
     ));
 }
@@ -185,23 +185,23 @@ fn a_capped_server_is_read_on_after_a_short_page() {
 #[test]
 fn an_empty_page_past_the_start_does_not_end_the_list() {
     let mut chain = Chain::new(0);
-    let step = chain.judge(0, &ids(1..=100), Some(150));
+    let step = chain.take(0, &ids(1..=100), Some(150));
     assert!(matches!(step, Step::Take { end: false, .. }));
     assert_eq!(chain.want(), (1, 99));
-    assert_eq!(chain.judge(99, &[], Some(0)), Step::Back);
+    assert_eq!(chain.take(99, &[], Some(0)), Step::Back);
     // More overlap first (a quarter page, then doubling), then pages before the last one
     // taken.
     assert_eq!(chain.want(), (1, 75));
-    assert_eq!(chain.judge(75, &[], Some(0)), Step::Back);
+    assert_eq!(chain.take(75, &[], Some(0)), Step::Back);
     assert_eq!(chain.want(), (1, 50));
-    assert_eq!(chain.judge(50, &[], Some(0)), Step::Back);
+    assert_eq!(chain.take(50, &[], Some(0)), Step::Back);
     assert_eq!(chain.want(), (1, 1));
-    assert_eq!(chain.judge(1, &[], Some(0)), Step::Back);
+    assert_eq!(chain.take(1, &[], Some(0)), Step::Back);
     assert_eq!(chain.want(), (0, 0));
     assert_eq!(chain.repairs, 4);
     // Offset 0 always joins: an empty list there is the end.
     assert!(matches!(
-        chain.judge(0, &[], Some(0)),
+        chain.take(0, &[], Some(0)),
         Step::Take { end: true, .. }
     ));
 }
@@ -210,8 +210,8 @@ fn an_empty_page_past_the_start_does_not_end_the_list() {
 fn the_same_page_at_two_offsets_is_caught() {
     let mut chain = Chain::new(0);
     let page = ids(1..=100);
-    assert!(matches!(chain.judge(0, &page, None), Step::Take { .. }));
-    assert_eq!(chain.judge(99, &page, None), Step::Repeated);
+    assert!(matches!(chain.take(0, &page, None), Step::Take { .. }));
+    assert_eq!(chain.take(99, &page, None), Step::Repeated);
 }
 
 #[test]
@@ -223,12 +223,12 @@ fn a_resumed_pass_checks_that_it_continues_the_last_run() {
     assert_eq!(chain.want(), (294, 297), "one record of overlap");
     let page: Vec<u64> = list[297..397].to_vec();
     assert_eq!(page[0], 300, "the list shifted left by two");
-    assert_eq!(chain.judge(297, &ids(page), Some(448)), Step::Back);
+    assert_eq!(chain.take(297, &ids(page), Some(448)), Step::Back);
     let mut got = vec![];
     loop {
         let at = chain.want().1;
         let page: Vec<u64> = list.iter().copied().skip(at as usize).take(100).collect();
-        match chain.judge(at, &ids(page.clone()), Some(448)) {
+        match chain.take(at, &ids(page.clone()), Some(448)) {
             Step::Take { keep, end, .. } => {
                 got.extend(keep.iter().map(|&i| page[i]));
                 if end {
@@ -252,16 +252,16 @@ fn a_resumed_pass_starts_after_the_last_record_delivered() {
     let mut chain = Chain::new(500);
     assert_eq!(chain.want(), (500, 500));
     assert_eq!(chain.resume_at(), 500);
-    let step = chain.judge(500, &ids(501..=600), Some(1_000));
+    let step = chain.take(500, &ids(501..=600), Some(1_000));
     assert!(matches!(step, Step::Take { ref keep, end: false, .. } if keep.len() == 100));
     assert_eq!(chain.resume_at(), 600);
 }
 
-/// Tests of `Chain::judge`'s rules one page at a time: which pages join, which records of a page
+/// Tests of `Chain::take`'s rules one page at a time: which pages join, which records of a page
 /// are new, when the list ends, how the overlap grows and shrinks, how far a repair steps back,
 /// and what a resumed pass starts from. Each expectation is worked out by hand from the offsets
 /// and ids of the pages, not by asking the chain.
-mod judge {
+mod take {
     use super::*;
 
     /// Ids as the API sends them (strings).
@@ -294,7 +294,7 @@ mod judge {
     fn a_rising_read_keeps_what_follows_the_overlap_and_stays_ascending() {
         let mut chain = Chain::new(0);
         assert_eq!(chain.want(), (0, 0));
-        let (keep, end, disorder) = took(chain.judge(0, &ids(1..=100), Some(150)));
+        let (keep, end, disorder) = took(chain.take(0, &ids(1..=100), Some(150)));
         assert_eq!(keep, (0..100).collect::<Vec<_>>());
         assert!(!end && !disorder);
         assert!(chain.ascending());
@@ -303,7 +303,7 @@ mod judge {
         assert_eq!(chain.overlap(), 1);
         assert_eq!(chain.resume_at(), 100);
         // The page at 99 starts with id 100, the last one taken: ids 101..=150 are new.
-        let (keep, end, disorder) = took(chain.judge(99, &ids(100..=150), Some(150)));
+        let (keep, end, disorder) = took(chain.take(99, &ids(100..=150), Some(150)));
         assert_eq!(keep, (1..51).collect::<Vec<_>>());
         assert!(
             end,
@@ -319,19 +319,19 @@ mod judge {
     #[test]
     fn ids_that_do_not_rise_within_the_first_page_are_disorder() {
         let mut chain = Chain::new(0);
-        let (keep, end, disorder) = took(chain.judge(0, &ids([3, 1, 2]), None));
+        let (keep, end, disorder) = took(chain.take(0, &ids([3, 1, 2]), None));
         assert_eq!(keep, [0, 1, 2]);
         assert!(end && disorder);
         assert!(!chain.ascending());
         // A tie is not a rise either.
         let mut chain = Chain::new(0);
-        let (_, _, disorder) = took(chain.judge(0, &ids([1, 2, 2, 3]), None));
+        let (_, _, disorder) = took(chain.take(0, &ids([1, 2, 2, 3]), None));
         assert!(disorder);
         assert!(!chain.ascending());
         // Names are not numbers: the chain reads on by identity.
         let mut chain = Chain::new(0);
         let names: Vec<String> = ["b", "a"].iter().map(|s| s.to_string()).collect();
-        let (keep, _, disorder) = took(chain.judge(0, &names, None));
+        let (keep, _, disorder) = took(chain.take(0, &names, None));
         assert_eq!(keep, [0, 1]);
         assert!(disorder);
     }
@@ -340,15 +340,15 @@ mod judge {
     fn a_new_id_below_the_highest_delivered_is_disorder_and_still_delivered() {
         // Ids 10, 20, ..., 1000; the next page joins at 990 but then brings 995, below 1000.
         let mut chain = Chain::new(0);
-        took(chain.judge(0, &ids((1..=100).map(|i| i * 10)), None));
-        let (keep, end, disorder) = took(chain.judge(98, &ids([990, 995, 1_005]), None));
+        took(chain.take(0, &ids((1..=100).map(|i| i * 10)), None));
+        let (keep, end, disorder) = took(chain.take(98, &ids([990, 995, 1_005]), None));
         assert!(disorder);
         assert!(end);
         assert!(!chain.ascending());
         // 990 is the overlap; 995 and 1005 were never delivered.
         assert_eq!(keep, [1, 2]);
         // From now on identity decides: a page repeating 995 and 1005 brings nothing new.
-        let (keep, _, disorder) = took(chain.judge(99, &ids([995, 1_005, 7]), None));
+        let (keep, _, disorder) = took(chain.take(99, &ids([995, 1_005, 7]), None));
         assert_eq!(keep, [2]);
         assert!(!disorder, "disorder is reported once");
     }
@@ -356,13 +356,13 @@ mod judge {
     #[test]
     fn a_record_already_delivered_is_not_delivered_again_from_offset_zero() {
         let mut chain = Chain::new(0);
-        took(chain.judge(0, &ids(1..=100), None));
+        took(chain.take(0, &ids(1..=100), None));
         // The tail vanished for a moment: offset 0 always joins; nothing on it is new.
-        let (keep, end, _) = took(chain.judge(0, &ids(1..=50), None));
+        let (keep, end, _) = took(chain.take(0, &ids(1..=50), None));
         assert!(keep.is_empty());
         assert!(end);
         // Offset 0 again, now without any id of the page before: only ids above 100 are new.
-        let (keep, _, disorder) = took(chain.judge(0, &ids([100, 101]), None));
+        let (keep, _, disorder) = took(chain.take(0, &ids([100, 101]), None));
         assert_eq!(keep, [1]);
         assert!(!disorder);
     }
@@ -370,13 +370,13 @@ mod judge {
     #[test]
     fn the_highest_id_delivered_right_after_the_overlap_is_no_disorder_and_not_delivered_again() {
         let mut chain = Chain::new(0);
-        took(chain.judge(0, &ids(1..=100), None));
+        took(chain.take(0, &ids(1..=100), None));
         // Records 51..=99 vanished for a moment: offset 0 shows 1..=50, nothing new.
-        let (keep, _, _) = took(chain.judge(0, &ids(1..=50), None));
+        let (keep, _, _) = took(chain.take(0, &ids(1..=50), None));
         assert!(keep.is_empty());
         // Then the page after it joins at 50 and goes on with 100, already delivered: ids still
         // rise, so only 101 is new.
-        let (keep, _, disorder) = took(chain.judge(49, &ids([50, 100, 101]), None));
+        let (keep, _, disorder) = took(chain.take(49, &ids([50, 100, 101]), None));
         assert_eq!(keep, [2], "100 was delivered already");
         assert!(!disorder);
         assert!(chain.ascending());
@@ -385,16 +385,16 @@ mod judge {
     #[test]
     fn the_same_full_page_at_offset_zero_is_a_reread_not_a_repeat() {
         let mut chain = Chain::new(0);
-        took(chain.judge(0, &ids(1..=100), None));
-        let (keep, end, _) = took(chain.judge(0, &ids(1..=100), None));
+        took(chain.take(0, &ids(1..=100), None));
+        let (keep, end, _) = took(chain.take(0, &ids(1..=100), None));
         assert!(keep.is_empty());
         assert!(!end, "a full page never ends the list");
         // The same page further on is the server ignoring `offset`.
-        assert_eq!(chain.judge(50, &ids(1..=100), None), Step::Repeated);
+        assert_eq!(chain.take(50, &ids(1..=100), None), Step::Repeated);
         // A short page equal to the one before is not a repeat: it is the end of a short list.
         let mut chain = Chain::new(0);
-        took(chain.judge(0, &ids(1..=10), None));
-        let (keep, end, _) = took(chain.judge(9, &ids(1..=10), None));
+        took(chain.take(0, &ids(1..=10), None));
+        let (keep, end, _) = took(chain.take(9, &ids(1..=10), None));
         assert!(keep.is_empty());
         assert!(end);
     }
@@ -402,25 +402,25 @@ mod judge {
     #[test]
     fn a_shift_widens_the_overlap_to_twice_the_shift_and_a_still_list_halves_it() {
         let mut chain = Chain::new(0);
-        took(chain.judge(0, &ids(1..=100), None));
+        took(chain.take(0, &ids(1..=100), None));
         // Asked at 90, the page starts at id 94, not 91: three records before it were deleted.
         // Id 100 (position 99 of the last page) is at position 6 instead of 9.
-        let (keep, _, _) = took(chain.judge(90, &ids(94..=193), None));
+        let (keep, _, _) = took(chain.take(90, &ids(94..=193), None));
         assert_eq!(keep, (7..100).collect::<Vec<_>>());
         assert_eq!(chain.overlap(), 7, "2 * 3 + 1");
         assert_eq!(chain.want(), (91, 90 + 100 - 7));
         // Nothing moves: the page at 183 starts with id 187 (183 - 90 + 94); 193 is at position 6,
         // where it belongs, and the overlap halves (7 / 2 = 3).
-        let (keep, _, _) = took(chain.judge(183, &ids(187..=286), None));
+        let (keep, _, _) = took(chain.take(183, &ids(187..=286), None));
         assert_eq!(keep, (7..100).collect::<Vec<_>>());
         assert_eq!(chain.overlap(), 3);
         // The next page is judged from the page just taken: the anchor 286 at position 3 of the
         // page at 280 is exactly where it belongs.
         assert_eq!(chain.want(), (184, 183 + 100 - 3));
-        took(chain.judge(280, &ids(283..=382), None));
+        took(chain.take(280, &ids(283..=382), None));
         assert_eq!(chain.overlap(), 1);
         // A short page that joins ends the list and resets the overlap.
-        let (keep, end, _) = took(chain.judge(379, &ids(382..=390), None));
+        let (keep, end, _) = took(chain.take(379, &ids(382..=390), None));
         assert_eq!(keep, (1..9).collect::<Vec<_>>());
         assert!(end);
         assert_eq!(chain.overlap(), 1);
@@ -429,25 +429,25 @@ mod judge {
     #[test]
     fn the_overlap_is_judged_only_when_the_last_record_of_the_page_before_is_found() {
         let mut chain = Chain::new(0);
-        took(chain.judge(0, &ids(1..=100), None));
+        took(chain.take(0, &ids(1..=100), None));
         // One failed join widens the overlap to a quarter page.
-        assert_eq!(chain.judge(99, &ids(300..=399), None), Step::Back);
+        assert_eq!(chain.take(99, &ids(300..=399), None), Step::Back);
         assert_eq!(chain.overlap(), 25);
         // This page holds id 80 but not 100 (20 records after 80 vanished, or moved): the anchor
         // is 80, not the last of the page before, so the overlap is not re-judged (no halving).
         let mut page = ids(70..=80);
         page.extend(ids(200..=288));
-        let (keep, _, _) = took(chain.judge(69, &page, None));
+        let (keep, _, _) = took(chain.take(69, &page, None));
         assert_eq!(keep, (11..100).collect::<Vec<_>>());
         assert_eq!(chain.overlap(), 25);
         // Now the anchor is the last record (288 at position 24 of the page at 175, where it
         // belongs): the overlap halves to 12 and a short page then resets it to 1.
         let mut page = ids(264..=288);
         page.extend(ids(400..=474));
-        took(chain.judge(175, &page, None));
+        took(chain.take(175, &page, None));
         assert_eq!(chain.overlap(), 12);
         assert_eq!(chain.want(), (176, 175 + 100 - 12));
-        let (_, end, _) = took(chain.judge(263, &ids([474, 475]), None));
+        let (_, end, _) = took(chain.take(263, &ids([474, 475]), None));
         assert!(end);
         assert_eq!(chain.overlap(), 1);
     }
@@ -455,29 +455,29 @@ mod judge {
     #[test]
     fn repairs_widen_the_overlap_then_step_back_doubling() {
         let mut chain = Chain::new(1_000);
-        took(chain.judge(1_000, &ids(2_001..=2_100), None));
+        took(chain.take(1_000, &ids(2_001..=2_100), None));
         assert_eq!(chain.want(), (1_001, 1_099));
         let missing = ids(5_000..5_100);
         // A quarter page, then doubling, then all but one record of the page.
         for (overlap, want) in [(25, 1_075), (50, 1_050), (99, 1_001)] {
-            assert_eq!(chain.judge(chain.want().1, &missing, None), Step::Back);
+            assert_eq!(chain.take(chain.want().1, &missing, None), Step::Back);
             assert_eq!(chain.overlap(), overlap);
             assert_eq!(chain.want(), (1_001, want));
         }
         // Then pages before the last one taken: one page back, two, four, eight (down to 0).
         for at in [900, 800, 600, 200, 0] {
-            assert_eq!(chain.judge(chain.want().1, &missing, None), Step::Back);
+            assert_eq!(chain.take(chain.want().1, &missing, None), Step::Back);
             assert_eq!(chain.want(), (at, at));
         }
         assert_eq!(chain.repairs, 8);
         // Offset 0 joins whatever it holds; the step back is over, but the overlap stays wide
         // (the list is moving) until a page finds the last record where it belongs.
-        let (keep, _, _) = took(chain.judge(0, &ids(2_050..=2_149), None));
+        let (keep, _, _) = took(chain.take(0, &ids(2_050..=2_149), None));
         assert_eq!(keep, (51..100).collect::<Vec<_>>());
         assert_eq!(chain.overlap(), 99);
         assert_eq!(chain.want(), (1, 1));
         // At 1 the page holds 2149 at position 98, where it belongs: half the overlap (49).
-        took(chain.judge(1, &ids(2_051..=2_150), None));
+        took(chain.take(1, &ids(2_051..=2_150), None));
         assert_eq!(chain.overlap(), 49);
         assert_eq!(chain.want(), (2, 1 + 100 - 49));
     }
@@ -488,11 +488,11 @@ mod judge {
         let mut chain = Chain::resumed(10, ids([9, 10]));
         assert_eq!(chain.want(), (9, 9));
         // The page at 9 holds neither: with two records there is no overlap to widen to.
-        assert_eq!(chain.judge(9, &ids([12, 13]), None), Step::Back);
+        assert_eq!(chain.take(9, &ids([12, 13]), None), Step::Back);
         assert_eq!(chain.want(), (6, 6));
-        assert_eq!(chain.judge(6, &ids([14, 15]), None), Step::Back);
+        assert_eq!(chain.take(6, &ids([14, 15]), None), Step::Back);
         assert_eq!(chain.want(), (4, 4));
-        let (keep, end, _) = took(chain.judge(4, &ids([8, 9, 10, 11]), None));
+        let (keep, end, _) = took(chain.take(4, &ids([8, 9, 10, 11]), None));
         assert_eq!(keep, [3]);
         assert!(end);
     }
@@ -501,25 +501,25 @@ mod judge {
     fn the_end_needs_a_short_page_that_joins_and_agrees_with_the_count() {
         // A short page with new records whose count says there are more: read on.
         let mut chain = Chain::new(0);
-        let (_, end, _) = took(chain.judge(0, &ids(1..=30), Some(31)));
+        let (_, end, _) = took(chain.take(0, &ids(1..=30), Some(31)));
         assert!(!end);
         // The count exactly reached: the end.
         let mut chain = Chain::new(0);
-        let (_, end, _) = took(chain.judge(0, &ids(1..=30), Some(30)));
+        let (_, end, _) = took(chain.take(0, &ids(1..=30), Some(30)));
         assert!(end);
         // A short page with nothing new ends the list whatever the count says.
         let mut chain = Chain::new(0);
-        took(chain.judge(0, &ids(1..=30), Some(500)));
-        let (keep, end, _) = took(chain.judge(29, &ids([30]), Some(500)));
+        took(chain.take(0, &ids(1..=30), Some(500)));
+        let (keep, end, _) = took(chain.take(29, &ids([30]), Some(500)));
         assert!(keep.is_empty());
         assert!(end);
         // An empty page that joins (offset 0) ends it too.
         let mut chain = Chain::new(0);
-        let (keep, end, _) = took(chain.judge(0, &[], Some(500)));
+        let (keep, end, _) = took(chain.take(0, &[], Some(500)));
         assert!(keep.is_empty() && end);
         // A full page never does, even when the count says so.
         let mut chain = Chain::new(0);
-        let (_, end, _) = took(chain.judge(0, &ids(1..=100), Some(100)));
+        let (_, end, _) = took(chain.take(0, &ids(1..=100), Some(100)));
         assert!(!end);
     }
 
@@ -536,7 +536,7 @@ mod judge {
         assert_eq!(chain.last_ids(9), ids([297, 298, 299]));
         // Its frontier is the last id given: 299 on the next page is not new, 300 is.
         let mut chain = chain;
-        let (keep, _, disorder) = took(chain.judge(299, &ids([299, 300]), None));
+        let (keep, _, disorder) = took(chain.take(299, &ids([299, 300]), None));
         assert_eq!(keep, [1]);
         assert!(!disorder);
         // No ids, or more ids than records before the offset: a plain start at the offset.
@@ -552,6 +552,6 @@ mod judge {
         assert_eq!(Chain::resumed(2, ids([1, 2, 3, 4, 5])).resume_at(), 2);
         // A resumed first page that does not continue the ids is a shift: step back.
         let mut chain = Chain::resumed(300, ids([297, 298, 299]));
-        assert_eq!(chain.judge(299, &ids(310..=409), None), Step::Back);
+        assert_eq!(chain.take(299, &ids(310..=409), None), Step::Back);
     }
 }
