@@ -4,10 +4,10 @@
 //! empty or shrank past the guard) reports no deletion: a row kept too long is mended by the next
 //! pass, a row deleted by mistake is lost downstream.
 
+use super::decision::{Decision, Held};
 use super::plan::Deletions;
 use super::run::Run;
 use super::task::{Out, Task};
-use super::Level;
 use crate::documents::state::Baseline;
 use crate::rules::datetime::Instant;
 use crate::rules::id_set::IdSet;
@@ -65,13 +65,18 @@ impl Run<'_, '_> {
         for o in t.outs.iter_mut() {
             let Some(now) = o.pass_ids.take() else {
                 if o.deletions == Deletions::NotFoundResumed {
-                    self.sink.log(Level::Warn, &format!("{}: this pass resumed from a mid-pass state, so it finds no deletions; the next complete pass compares with the last one and finds them", o.stream));
+                    self.sink.decision(&Decision::NoDeletionsResumed {
+                        stream: o.stream.clone(),
+                    });
                 }
                 continue;
             };
             if !now.usable() {
                 o.state.seen = None;
-                self.sink.log(Level::Warn, &format!("{}: deletions are not tracked: a record without an id, or more than {} ids that are not numbers", o.stream, crate::rules::id_set::MAX_OTHER_IDS));
+                self.sink.decision(&Decision::DeletionsUntracked {
+                    stream: o.stream.clone(),
+                    max_other_ids: crate::rules::id_set::MAX_OTHER_IDS,
+                });
                 continue;
             }
             let before = o.state.seen.take();
@@ -90,8 +95,18 @@ impl Run<'_, '_> {
                     now
                 }
                 (Gone::Empty | Gone::Guarded(_), Some(mut b)) => {
-                    self.sink
-                        .log(Level::Warn, &held_message(&o.stream, gone, b.ids.len()));
+                    self.sink.decision(&Decision::DeletionsHeld {
+                        stream: o.stream.clone(),
+                        gone: match gone {
+                            Gone::Guarded(n) => n,
+                            _ => b.ids.len(),
+                        },
+                        before: b.ids.len(),
+                        why: match gone {
+                            Gone::Guarded(_) => Held::Guard,
+                            _ => Held::Empty,
+                        },
+                    });
                     // Held ids stay in the baseline: the next pass deletes them if they are
                     // still gone then and the guard is raised, or finds them again.
                     b.ids.extend(&now);
@@ -109,15 +124,6 @@ impl Run<'_, '_> {
         let wall_ms = self.client.transport.wall_ms();
         let ago_ms = now_ns.saturating_sub(t.stats.first_ns.unwrap_or(now_ns)) / 1_000_000;
         Instant::from_epoch_ms(wall_ms.saturating_sub(ago_ms))
-    }
-}
-
-/// The warning for a pass whose deletions are held, with what to do.
-fn held_message(stream: &str, gone: Gone, before: u64) -> String {
-    match gone {
-        Gone::Empty => format!("{stream}: the list came back empty where the last complete pass had {before} rows; no deletion reported (an API glitch or a key that lost a permission reads like this). If the rows are really gone, the next sync that finds the list empty again still reports nothing: delete them downstream by hand, or reset the stream"),
-        Gone::Guarded(n) => format!("{stream}: {n} of {before} rows would be deleted, more than deletion_guard_share allows; no deletion reported. Check the account; if they are really deleted, run one sync with deletion_guard_share 1 to apply them"),
-        _ => String::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The keyset pager: each id range is its own chain of pages; an open-ended pass is split into
 //! parallel ranges once the newest id is known, and idle lanes take half of the widest range.
 
+use super::decision::Decision;
 use super::emit::PageEnd;
 use super::run::Run;
 use super::task::describe_pos;
@@ -146,13 +147,10 @@ impl Run<'_, '_> {
     /// stream; what was delivered already may come again, nothing is lost.
     fn fall_back_to_offsets(&mut self, t: &mut Task, why: &str) {
         for o in &t.outs {
-            self.sink.log(
-                Level::Warn,
-                &format!(
-                    "{}: {why}; reading it with offset paging from the start instead (records already delivered may come again)",
-                    o.stream
-                ),
-            );
+            self.sink.decision(&Decision::OffsetFallback {
+                stream: o.stream.clone(),
+                why: why.to_string(),
+            });
         }
         t.def.paging = Paging::Offset;
         // Answers still on their way belong to slots that no longer exist: they are dropped.
@@ -174,14 +172,10 @@ impl Run<'_, '_> {
                 // The API ignored orders[id]=DESC: the range is read upwards in one chain, as
                 // it would be without a top page (whose answer is dropped).
                 for o in &t.outs {
-                    self.sink.log(
-                        Level::Info,
-                        &format!(
-                            "{}: {}: {why}; reading the rest of the ids in one chain",
-                            o.stream,
-                            describe_pos(&Position::Top(range.clone()))
-                        ),
-                    );
+                    self.sink.decision(&Decision::OneChain {
+                        stream: o.stream.clone(),
+                        why: format!("{}: {why}", describe_pos(&Position::Top(range.clone()))),
+                    });
                 }
                 t.slots.push(Slot::new(Position::Keyset(range)));
                 return;

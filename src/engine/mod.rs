@@ -11,10 +11,12 @@
 //! - [`offset`] and [`id_ranges`]: the offset pager and the keyset (id range) pager;
 //! - [`emit`]: records, states and progress out to the sink;
 //! - [`newest`]: newest first down to the cursor between sweeps, checked page by page;
+//! - [`decision`]: the engine's decisions as typed events (and their words for people);
 //! - [`deletions`]: ids gone since the last complete pass, at the end of a complete pass;
 //! - [`lifecycle`]: a task's retries, completion and failure.
 
 mod client;
+pub(crate) mod decision;
 mod deletions;
 mod emit;
 mod id_ranges;
@@ -34,6 +36,7 @@ use crate::documents::config::Config;
 use crate::documents::state::StreamState;
 use crate::rules::datetime::Instant;
 use crate::vocab::failure::{Failure, FailureType};
+use decision::Decision;
 use plan::SERVER_FILTER_MARGIN_S;
 use serde_json::Value;
 
@@ -168,6 +171,10 @@ pub(crate) trait Sink {
     fn checkpoint(&mut self);
     /// Human-readable progress (stderr in the CLI).
     fn progress(&mut self, text: &str);
+    /// A decision the engine took about a stream; by default, its message at its level.
+    fn decision(&mut self, decision: &Decision) {
+        self.log(decision.level(), &decision.message());
+    }
 }
 
 /// Tells that a stream failed: its error, its INCOMPLETE status and a progress line. What it

@@ -1,6 +1,7 @@
 //! The offset pager: pages may arrive out of order; they are taken in order, each joined to the
 //! one before (see [`crate::rules::paging`]).
 
+use super::decision::Decision;
 use super::emit::PageEnd;
 use super::newest::Order;
 use super::run::Run;
@@ -47,7 +48,11 @@ impl Run<'_, '_> {
                     }
                     if t.offset.chain.repairs == 1 {
                         for out in &t.outs {
-                            self.sink.log(Level::Warn, &format!("{}: the page at offset {o} does not continue the one before (records were deleted meanwhile); reading again from offset {} so nothing is skipped", out.stream, t.offset.chain.want().1));
+                            self.sink.decision(&Decision::ReadAgainFrom {
+                                stream: out.stream.clone(),
+                                offset: o,
+                                from: t.offset.chain.want().1,
+                            });
                         }
                     }
                 }
@@ -66,7 +71,9 @@ impl Run<'_, '_> {
                         }
                     } else if disorder {
                         for out in &t.outs {
-                            self.sink.log(Level::Warn, &format!("{}: ids do not rise from page to page (the API ignores the order); reading on with overlapping pages and skipping ids already delivered", out.stream));
+                            self.sink.decision(&Decision::IdsDoNotRise {
+                                stream: out.stream.clone(),
+                            });
                         }
                     }
                     let page = keep_records(t, page, &keep);
@@ -174,7 +181,11 @@ impl Run<'_, '_> {
     pub(super) fn read_in_full_instead(&mut self, t: &mut Task, why: &str) {
         let field = t.newest.take().map(|n| n.field).unwrap_or_default();
         for o in &t.outs {
-            self.sink.log(Level::Warn, &format!("{}: the API does not order the list by {field} newest first ({why}); reading the whole list instead (records already delivered may come again)", o.stream));
+            self.sink.decision(&Decision::ReadInFullInstead {
+                stream: o.stream.clone(),
+                field: field.clone(),
+                why: why.to_string(),
+            });
         }
         t.restart_from(Position::Offset(0));
     }

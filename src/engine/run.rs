@@ -2,6 +2,7 @@
 //! tasks in turn, and hands each finished request to its task.
 
 use super::client::{network_outcome, Client, Start, StartError};
+use super::decision::Decision;
 use super::plan::{plan, Pass, StreamPlan};
 use super::task::{describe_pos, tasks, SlotPhase, Status, Task};
 use super::{
@@ -173,7 +174,10 @@ impl Run<'_, '_> {
             };
             let name = &p.job.def.name;
             self.sink.status(name, StreamStatus::Started, at);
-            self.sink.log(Level::Info, &format!("{name}: the API cannot tell what changed in it; it waits for its sweep, due after {} (full_sweep_hours)", due.to_rfc3339()));
+            self.sink.decision(&Decision::WaitsForSweep {
+                stream: name.clone(),
+                due,
+            });
             self.sink.state(name, &p.job.state.to_value(), 0);
             self.sink.status(name, StreamStatus::Complete, at);
             self.sink

@@ -104,3 +104,19 @@ fn the_terminal_masks_the_key() {
     assert!(!screen.out[0].contains("SECRETKEY"));
     assert!(!screen.err[0].contains("SECRETKEY"));
 }
+
+/// A decision of the engine reaches a log-only writer as its message, at its level.
+#[test]
+fn decisions_are_logged_at_their_level() {
+    use crate::engine::decision::Decision;
+    let mut screen = Screen::default();
+    let mut w = Writer::new(&mut screen, Protocol::Airbyte, true);
+    w.decision(&Decision::IdsDoNotRise {
+        stream: "tags".into(),
+    });
+    let line = screen.out.last().cloned().unwrap_or_default();
+    assert!(
+        line.contains("\"WARN\"") && line.contains("tags: ids do not rise"),
+        "{line}"
+    );
+}

@@ -3,7 +3,7 @@
 //! ignored. Each test checks the exact set of ids delivered.
 
 use crate::engine::{read, Client, HttpResponse};
-use crate::test_support::{config, job, ok, query, records, Fake, Lines};
+use crate::test_support::{config, job, ok, query, records, Decision, Fake, Lines};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -210,7 +210,7 @@ fn a_server_ignoring_the_order_still_delivers_every_record_once() {
     assert!(good);
     let l = live.borrow();
     assert_every_record_once(&got, &l.throughout(500), &l.ever);
-    assert!(sink.0.iter().any(|m| m.contains("ids do not rise")));
+    assert!(sink.decided(|d| matches!(d, Decision::IdsDoNotRise { .. })));
     drop(l);
     // …and new records landing in front of the read position, with deletes behind it.
     let live = Live::new(700);
@@ -386,15 +386,16 @@ fn ids_that_do_not_rise_on_a_keyset_page_fall_back_to_offset_paging() {
     );
     let set: BTreeSet<u64> = got.iter().copied().collect();
     assert_eq!(set, (1..=450).collect::<BTreeSet<u64>>());
-    let warns: Vec<&String> = sink
-        .0
+    let falls: Vec<&Decision> = sink
+        .1
         .iter()
-        .filter(|m| m.contains("reading it with offset paging from the start instead"))
+        .filter(|d| matches!(d, Decision::OffsetFallback { .. }))
         .collect();
-    assert_eq!(warns.len(), 1, "{warns:?}");
+    assert_eq!(falls.len(), 1, "{falls:?}");
     assert!(
-        warns[0].contains("do not rise") && warns[0].contains("\"WARN\""),
-        "{warns:?}"
+        matches!(falls[0], Decision::OffsetFallback { why, .. } if why.contains("do not rise"))
+            && falls[0].level() == crate::engine::Level::Warn,
+        "{falls:?}"
     );
     assert!(sink.0.iter().any(|m| m.contains("\"COMPLETE\"")));
 }

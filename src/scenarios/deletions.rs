@@ -33,12 +33,12 @@ fn tags_with_deletions(state: StreamState) -> Job {
     }
 }
 
-/// Reads tags from `state`; the lines, the stream's last state and its summary's deletions.
+/// Reads tags from `state`; the sink, the stream's last state and its summary's deletions.
 fn read_tags(
     cfg: &Config,
     ids: &Rc<RefCell<Vec<u64>>>,
     state: StreamState,
-) -> (Vec<String>, StreamState, u64) {
+) -> (Lines, StreamState, u64) {
     let mut fake = Fake::new(1_000_000, tag_list(Rc::clone(ids)));
     let mut client = Client::new(&mut fake, cfg);
     let mut lines = Lines::default();
@@ -49,7 +49,7 @@ fn read_tags(
         &mut lines,
     );
     let last = last_state(&lines.0);
-    (lines.0, last, s.streams[0].deleted)
+    (lines, last, s.streams[0].deleted)
 }
 
 fn last_state(lines: &[String]) -> StreamState {
@@ -93,19 +93,23 @@ fn ids_gone_since_the_last_complete_pass_are_deleted() {
     let cfg = client_config(json!({"full_sweep_hours": 0}));
     let ids = range(1, 250);
     let (lines, state, deleted) = read_tags(&cfg, &ids, StreamState::default());
-    assert!(deletions(&lines).is_empty() && deleted == 0);
+    assert!(deletions(&lines.0).is_empty() && deleted == 0);
     assert_eq!(baseline_of(&state).len(), 250);
     // 3, 120 and 250 deleted; 251 new; 7 deleted and made again with the same id (an update).
     ids.borrow_mut().retain(|i| ![3, 120, 250].contains(i));
     ids.borrow_mut().push(251);
     let (lines, state, deleted) = read_tags(&cfg, &ids, state);
-    let gone = deletions(&lines);
+    let gone = deletions(&lines.0);
     let names: Vec<&str> = gone.iter().map(|(_, id)| id.as_str()).collect();
     assert_eq!(names, ["3", "120", "250"]);
     assert_eq!(deleted, 3);
-    let last_state_line = lines.iter().rposition(|l| l.contains("\"STATE\"")).unwrap();
+    let last_state_line = lines
+        .0
+        .iter()
+        .rposition(|l| l.contains("\"STATE\""))
+        .unwrap();
     assert!(gone.iter().all(|(i, _)| *i < last_state_line));
-    let at: Value = serde_json::from_str(&lines[gone[0].0]).unwrap();
+    let at: Value = serde_json::from_str(&lines.0[gone[0].0]).unwrap();
     let when = at["record"]["data"]["_ab_cdc_deleted_at"].as_str().unwrap();
     assert!(
         crate::rules::datetime::parse_instant(when, 0).is_some(),
@@ -114,7 +118,7 @@ fn ids_gone_since_the_last_complete_pass_are_deleted() {
     assert_eq!(baseline_of(&state).len(), 248);
     // Nothing changed: nothing more deleted.
     let (lines, _, _) = read_tags(&cfg, &ids, state);
-    assert!(deletions(&lines).is_empty());
+    assert!(deletions(&lines.0).is_empty());
 }
 
 /// A stream not asked for deletions (an Airbyte full refresh) keeps no ids and emits none.
@@ -141,8 +145,15 @@ fn an_empty_list_deletes_nothing() {
     let (_, state, _) = read_tags(&cfg, &ids, StreamState::default());
     ids.borrow_mut().clear();
     let (lines, state, deleted) = read_tags(&cfg, &ids, state);
-    assert!(deletions(&lines).is_empty() && deleted == 0);
-    assert!(lines.iter().any(|l| l.contains("came back empty")));
+    assert!(deletions(&lines.0).is_empty() && deleted == 0);
+    assert!(lines.decided(|d| matches!(
+        d,
+        Decision::DeletionsHeld {
+            before: 30,
+            why: Held::Empty,
+            ..
+        }
+    )));
     assert_eq!(baseline_of(&state).len(), 30);
 }
 
@@ -155,14 +166,20 @@ fn the_guard_holds_a_mass_deletion_until_confirmed() {
     let (_, state, _) = read_tags(&cfg, &ids, StreamState::default());
     ids.borrow_mut().retain(|i| *i > 40);
     let (lines, state, _) = read_tags(&cfg, &ids, state);
-    assert!(deletions(&lines).is_empty());
-    assert!(lines
-        .iter()
-        .any(|l| l.contains("40 of 100 rows would be deleted")));
+    assert!(deletions(&lines.0).is_empty());
+    assert!(lines.decided(|d| matches!(
+        d,
+        Decision::DeletionsHeld {
+            gone: 40,
+            before: 100,
+            why: Held::Guard,
+            ..
+        }
+    )));
     assert_eq!(baseline_of(&state).len(), 100);
     let confirm = client_config(json!({"deletion_guard_share": 1, "full_sweep_hours": 0}));
     let (lines, state, deleted) = read_tags(&confirm, &ids, state);
-    assert_eq!(deletions(&lines).len(), 40);
+    assert_eq!(deletions(&lines.0).len(), 40);
     assert_eq!((deleted, baseline_of(&state).len()), (40, 60));
 }
 
@@ -207,14 +224,12 @@ fn a_resumed_pass_deletes_nothing() {
     ids.borrow_mut().retain(|i| *i != 5 && *i != 280);
     state.resume = Some(crate::documents::state::Resume::Offset(200));
     let (lines, state, deleted) = read_tags(&cfg, &ids, state);
-    assert!(deletions(&lines).is_empty() && deleted == 0);
-    assert!(lines
-        .iter()
-        .any(|l| l.contains("resumed from a mid-pass state, so it finds no deletions")));
+    assert!(deletions(&lines.0).is_empty() && deleted == 0);
+    assert!(lines.decided(|d| matches!(d, Decision::NoDeletionsResumed { .. })));
     assert_eq!(baseline_of(&state).len(), 300);
     // The next complete pass finds both.
     let (lines, _, _) = read_tags(&cfg, &ids, state);
-    let names: Vec<String> = deletions(&lines).into_iter().map(|(_, id)| id).collect();
+    let names: Vec<String> = deletions(&lines.0).into_iter().map(|(_, id)| id).collect();
     assert_eq!(names, ["5", "280"]);
 }
 
@@ -233,7 +248,7 @@ fn a_large_baseline_is_not_restated_on_every_page() {
     };
     let ids = range(1, 1000);
     let (lines, _, _) = read_tags(&cfg, &ids, state);
-    let states = lines.iter().filter(|l| l.contains("\"STATE\"")).count();
+    let states = lines.0.iter().filter(|l| l.contains("\"STATE\"")).count();
     assert!((2..=4).contains(&states), "{states} states for 10 pages");
 }
 

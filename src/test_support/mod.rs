@@ -8,6 +8,7 @@ pub(crate) use screen::Screen;
 use crate::api::streams::fixed_streams;
 use crate::documents::config::Config;
 use crate::documents::state::StreamState;
+pub(crate) use crate::engine::decision::{Decision, Held};
 use crate::engine::{ErrorEvent, HttpResponse, Job, RecordEvent, Sink, Transport, TransportError};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -100,9 +101,16 @@ impl Transport for Fake {
     }
 }
 
-/// A sink keeping every line it is given.
+/// A sink keeping every line it is given, and the engine's decisions as they were taken.
 #[derive(Default)]
-pub(crate) struct Lines(pub(crate) Vec<String>);
+pub(crate) struct Lines(pub(crate) Vec<String>, pub(crate) Vec<Decision>);
+
+impl Lines {
+    /// Whether a decision of this kind was taken (`kind` matches the variant).
+    pub(crate) fn decided(&self, kind: impl Fn(&Decision) -> bool) -> bool {
+        self.1.iter().any(kind)
+    }
+}
 
 /// The engine's events as Airbyte lines, the way the Airbyte writer formats them.
 impl Sink for Lines {
@@ -136,6 +144,10 @@ impl Sink for Lines {
         self.0.push(crate::output::airbyte::error_line(
             e.stream, e.message, e.internal, e.kind, emitted_at,
         ));
+    }
+    fn decision(&mut self, d: &Decision) {
+        self.log(d.level(), &d.message());
+        self.1.push(d.clone());
     }
     fn checkpoint(&mut self) {}
     fn progress(&mut self, _: &str) {}

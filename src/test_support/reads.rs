@@ -7,7 +7,7 @@ pub(crate) use crate::api::streams::fixed_streams;
 pub(crate) use crate::documents::config::Config;
 pub(crate) use crate::documents::state::StreamState;
 pub(crate) use crate::engine::{read, Client, HttpResponse, Job, Transport, TransportError};
-pub(crate) use crate::test_support::{Fake, Lines};
+pub(crate) use crate::test_support::{Decision, Fake, Held, Lines};
 pub(crate) use serde_json::{json, Value};
 pub(crate) use std::cell::RefCell;
 pub(crate) use std::rc::Rc;
