@@ -37,7 +37,7 @@ pyenv:
 	bash tests/python/setup_venv.sh
 
 ## lint: rustfmt's layout, the layers of src/ (scripts/layers.py: no import from a layer above,
-## no circle of files inside a folder), clippy without warnings, native (the workspace, ac-host included)
+## no circle of files inside a folder), no issue numbers in the tree, clippy without warnings, native (the workspace, ac-host included)
 ## and for wasm32-wasip2, items crate-private unless another crate uses them (`unreachable_pub`
 ## denied in Cargo.toml's [lints]), and no production function over 80 lines in src/ and
 ## host/src/ (scripts/long_functions.py); `make test` runs it first and stops on any finding.
@@ -49,6 +49,7 @@ lint:
 	cargo fmt --all --check
 	python3 scripts/layers.py src
 	python3 scripts/layers.py --negative-control src
+	@! git grep -nIiE '\bissues? #?[0-9]+' -- . ':!tests/fixtures' || { echo 'say the behaviour, not an issue number'; exit 1; }
 	python3 scripts/long_functions.py --max 80 src host/src
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target $(TARGET) -p source-activecampaign --all-targets -- -D warnings

@@ -64,7 +64,7 @@ def max_in_window(starts_ms, window=1000.0):
 def dedup_catalog(component, workdir, incremental=False):
     """A configured catalog of every discovered stream into a deduplicating destination, full
     refresh (or incremental where offered): the connector then keeps every stream's ids and
-    finds deletions (issue 19)."""
+    finds deletions."""
     out = subprocess.run(["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", component,
                           "discover", "--config", "/data/config.json"], capture_output=True, text=True, check=True)
     cat = next(json.loads(l)["catalog"] for l in out.stdout.splitlines() if '"type":"CATALOG"' in l)
@@ -128,7 +128,7 @@ def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, ji
         shutil.rmtree(workdir, ignore_errors=True)
     return row
 
-# A day of ordinary changes on a 20,000-contact account (issue 20), scaled to the account: 2 % of
+# A day of ordinary changes on a 20,000-contact account, scaled to the account: 2 % of
 # contacts updated, new contacts, tags added and removed, list memberships and field values
 # changed, a few contacts (with their tags, lists and values) and deals deleted.
 def day_of_changes(contacts):
@@ -265,7 +265,7 @@ def main():
         for n in sizes:
             plan.append((f"rate {args.rate:g}, 1000 ms, jitter 0-{args.jitter} ms", n, 1000, rps, args.rate, True, args.jitter))
     plan.append(("unthrottled, 0 ms", args.big, 0, 0, 100, True, 0))
-    # Deletions tracked (every stream's ids kept, issue 19): the same requests as the row above,
+    # Deletions tracked (every stream's ids kept): the same requests as the row above,
     # memory flat in the account's size, and the largest STATE line.
     for n in [args.big // 10, args.big]:
         plan.append(("unthrottled, 0 ms, deletions tracked", n, 0, 0, 100, True, 0, True))
@@ -290,7 +290,7 @@ def main():
     if sweep:
         scols = ["sync", "contacts", "requests", "vs_full", "changes_delivered", "deletions_delivered", "exit"]
         fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
-        table += "\n\nSyncs between sweeps (issue 20): full read, a day's changes, a sync inside full_sweep_hours, then one past it\n\n"
+        table += "\n\nSyncs between sweeps: full read, a day's changes, a sync inside full_sweep_hours, then one past it\n\n"
         table += "\n".join(["| " + " | ".join(scols) + " |", "|" + "---|" * len(scols)] +
                            ["| " + " | ".join(fmt(r[c]) for c in scols) + " |" for r in sweep])
     rows += sweep

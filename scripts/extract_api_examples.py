@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Copies the API reference's documented example answers into tests/fixtures/api-examples/.
 
-Development tool (issue 18), not run by `make test`: the fixtures it writes are committed. The
+Development tool, not run by `make test`: the fixtures it writes are committed. The
 source is the public OpenAPI copy of ActiveCampaign's API reference, GitHub repository
 `api-evangelist/activecampaign`, file `openapi/_original/activecampaign-v3.json` ("generated from
 documentation"); each GET's 200 answer carries the reference's example, recorded from

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ten rule mutants of issue 13's audit that cargo-mutants' own operators don't make (changed
+# The ten rule mutants of an earlier audit that cargo-mutants' own operators don't make (changed
 # constants, dropped margins): each is applied to a copy of the crate, the native unit tests run,
 # and the mutant counts as caught only if a test fails. Prints the failing tests per mutant.
 # Usage: hand_mutants.sh [target-dir]   (exit 1 if any mutant is missed or no longer applies)

@@ -427,7 +427,7 @@ mod tests {
         );
     }
 
-    /// Issue 18: connections go to public addresses; loopback only when the config's api_url
+    /// Connections go to public addresses; loopback only when the config's api_url
     /// is loopback; private, link-local, unique-local and IPv4-mapped private addresses only
     /// with --allow-private; a refusal is logged by origin, address and kind.
     #[test]

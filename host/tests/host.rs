@@ -406,7 +406,7 @@ fn a_name_resolving_to_a_non_public_address() -> Option<(String, std::net::IpAdd
     found
 }
 
-/// Issue 18: an api_url naming a host that resolves to a loopback or private address is refused
+/// An api_url naming a host that resolves to a loopback or private address is refused
 /// on the resolved address: no connection is opened (the listener behind the name sees nothing,
 /// so no byte of the request or key), the report says which address and why; `--allow-private`
 /// lets the same read connect (a proxy inside a trusted network).
@@ -472,7 +472,7 @@ fn a_name_resolving_to_a_private_address_is_refused_unless_allowed() {
     );
 }
 
-/// Issue 18: an api_url written as a private, link-local, unique-local or IPv4-mapped private
+/// An api_url written as a private, link-local, unique-local or IPv4-mapped private
 /// address is refused by the component itself (a config error naming the address and its kind)
 /// before any request.
 #[test]
@@ -724,7 +724,7 @@ fn run_reads_many_accounts_at_once_and_shards_them() {
     assert_same_ids_as_server(&servers[1], &out_dir.join("b"));
 }
 
-/// Issue 19 through ac-host: with a catalog whose destination deduplicates, a second read after
+/// Through ac-host: with a catalog whose destination deduplicates, a second read after
 /// deletions in the account writes `{"id", "_ab_cdc_deleted_at"}` lines into the stream's file;
 /// applying them (delete the row with that id, upsert the others) gives the server's rows.
 #[test]

@@ -88,7 +88,7 @@ mod boundaries {
         let custom = json!({"type": "object", "properties": {"id": {"type": "string"}, "x": {}}});
         let streams = discovered_streams(&defs, &[("tags".into(), custom.clone())]);
         assert_eq!(streams.len(), defs.len());
-        // Every schema declares the deletion column, nullable (issue 19).
+        // Every schema declares the deletion column, nullable.
         let with_deleted_at = |mut s: serde_json::Value| {
             s["properties"]["_ab_cdc_deleted_at"] =
                 json!({"type": ["null", "string"], "format": "date-time"});

@@ -38,7 +38,7 @@ pub(crate) struct StreamDef {
     /// Record field that moves when the record changes (API spelling), if any.
     pub(crate) cursor: Option<String>,
     /// Fields read, in order, for a record that lacks `cursor` (the first one present wins): the
-    /// documented records of some lists carry another field (issue 18).
+    /// documented records of some lists carry another field.
     pub(crate) cursor_else: Vec<String>,
     /// Server-side change filter.
     pub(crate) filter: ServerFilter,
@@ -57,7 +57,7 @@ pub(crate) struct StreamDef {
     pub(crate) ordered_by_id: bool,
     /// A field the list can be ordered by, newest first (`orders[<field>]=DESC`), whose order
     /// follows the cursor: a sync between sweeps reads from the top down to the cursor
-    /// (issue 20). Undocumented orders are checked on every page (see `engine::newest`).
+    /// Undocumented orders are checked on every page (see `engine::newest`).
     pub(crate) newest_first: Option<String>,
 }
 
@@ -227,7 +227,7 @@ const ROWS: &[Row] = &[
         path: "campaigns",
         list_key: "campaigns",
         cursor: Some("updated_timestamp"),
-        // Evidence (issue 18): the documented campaign has `mdate` and no `updated_timestamp`.
+        // Evidence: the documented campaign has `mdate` and no `updated_timestamp`.
         cursor_else: &["mdate"],
         ..ROW
     },
@@ -497,7 +497,7 @@ const ROWS: &[Row] = &[
         path: "lists",
         list_key: "lists",
         cursor: Some("updated_timestamp"),
-        // Evidence (issue 18): the four documented lists have `udate` and no `updated_timestamp`.
+        // Evidence: the four documented lists have `udate` and no `updated_timestamp`.
         cursor_else: &["udate"],
         ordered_by_id: true,
         ..ROW

@@ -72,7 +72,7 @@ fn singer_mode() {
             catalog: None,
             state: Some("s".into())
         }),
-        "no catalog: the default streams (issue 21)"
+        "no catalog: the default streams"
     );
     assert!(
         crate::commands::cli::singer_mode(&["--config".to_string()])

@@ -259,7 +259,7 @@ fn singer_types(screen: &Screen) -> Vec<String> {
 
 #[test]
 fn singer_sync_without_a_catalog_syncs_every_stream() {
-    // Issue 21: singer-check-tap runs `TAP --config F`, as the Singer spec allows.
+    // `singer-check-tap` runs `TAP --config F`, as the Singer spec allows.
     let (ok, screen) = cli(&mut TestHost::new(), "--config /data/config.json");
     assert!(ok, "{:?}", screen.err);
     let t = singer_types(&screen);
@@ -306,7 +306,7 @@ fn singer_sync_honours_a_discovered_catalog_through_selected_by_default() {
 
 #[test]
 fn singer_input_errors_go_to_stderr_and_stdout_stays_singer() {
-    // Issue 21: these printed an Airbyte TRACE line on stdout, where a Singer target reads.
+    // These printed an Airbyte TRACE line on stdout, where a Singer target reads.
     let none = json!({"streams": [{"tap_stream_id": "tags", "schema": {},
         "metadata": [{"breadcrumb": [], "metadata": {"selected": false}}]}]});
     let mut host = TestHost::new()
@@ -389,7 +389,7 @@ fn relative_paths_are_taken_from_pwd() {
     assert_eq!(resolve_path("c.json", Some("relative")), "c.json");
 }
 
-/// Issue 18: the summary says how many records of a stream carried no cursor field.
+/// The summary says how many records of a stream carried no cursor field.
 #[test]
 fn the_summary_counts_records_without_a_cursor() {
     let s = crate::engine::ReadSummary {

@@ -219,7 +219,7 @@ pub(crate) fn connection_specification() -> Value {
             })),
             "account_timezone": {
                 "type": "string", "order": 4, "title": "Account time zone (UTC offset)", "default": ACCOUNT_TIMEZONE,
-                "description": "UTC offset of your account (Settings > Account > Time zone), e.g. -05:00. Used to read timestamps the API sends without a zone (YYYY-MM-DD HH:MM:SS).",
+                "description": "UTC offset of your account (Settings > Account > Time zone), e.g. -05:00. Used only to read a start_date written without a zone; cursors do not depend on it, so a wrong or missing value loses nothing.",
                 "examples": ["-05:00", "+01:00"]
             },
             "lookback_window_seconds": number_spec(&LOOKBACK_WINDOW_SECONDS, json!({
@@ -240,7 +240,7 @@ pub(crate) fn connection_specification() -> Value {
             })),
             "full_sweep_hours": number_spec(&FULL_SWEEP_HOURS, json!({
                 "order": 9, "title": "Hours between full sweeps",
-                "description": "How long after a stream's last complete pass the next sync reads contacts, deals and activities completely again instead of only what changed: complete passes find deletions. 0 = every sync."
+                "description": "How long after a stream's last complete pass the next sync reads it completely again instead of only what changed (every stream whose deletions are tracked): complete passes find deletions. 0 = every sync."
             })),
             "deletion_guard_share": number_spec(&DELETION_GUARD_SHARE, json!({
                 "order": 10, "title": "Deletion guard (share)",

@@ -289,7 +289,7 @@ mod boundaries {
         assert!(parse_base_url("HTTP://127.0.0.1:1").is_ok());
     }
 
-    /// Issue 18: an `api_url` written as an address of a private network (or in an odd spelling
+    /// An `api_url` written as an address of a private network (or in an odd spelling
     /// of one) is refused, naming the host and its kind; loopback stays for test servers.
     #[test]
     fn private_addresses_are_refused() {
@@ -397,4 +397,56 @@ mod boundaries {
                 .contains("must be a number between"));
         }
     }
+}
+
+/// The README's config table says what the spec says: the same fields, which are required,
+/// their defaults and their bounds (a field added to one and not the other fails here).
+#[test]
+fn the_readme_config_table_equals_the_spec() {
+    let readme = include_str!("../../README.md");
+    let table = readme
+        .split("\n## Config\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").map(str::trim).find(|b| b.starts_with('|')))
+        .expect("a table under ## Config");
+    let spec = connection_specification();
+    let props = spec["properties"].as_object().unwrap();
+    let required: Vec<&str> = spec["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // Numbers as a person writes them: 5, not 5.0.
+    let num = |v: &Value| match v.as_f64() {
+        Some(x) if x.fract() == 0.0 => format!("{}", x as i64),
+        Some(x) => format!("{x}"),
+        None => v.to_string(),
+    };
+    let mut seen = Vec::new();
+    for row in table.lines().skip(2) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (key, req, default, range) = (cells[1].trim_matches('`'), cells[2], cells[3], cells[4]);
+        let p = props
+            .get(key)
+            .unwrap_or_else(|| panic!("README names `{key}`, the spec does not"));
+        assert_eq!(req == "yes", required.contains(&key), "{key}: required");
+        let want_default = match &p["default"] {
+            Value::Null if req == "yes" => String::new(),
+            Value::Null => "none".to_string(),
+            Value::String(s) => format!("`{s}`"),
+            v => num(v),
+        };
+        assert_eq!(default, want_default, "{key}: default");
+        let want_range = match (&p["minimum"], &p["maximum"]) {
+            (Value::Null, Value::Null) => String::new(),
+            (lo, hi) => format!("{}–{}", num(lo), num(hi)),
+        };
+        assert_eq!(range, want_range, "{key}: range");
+        seen.push(key.to_string());
+    }
+    let mut keys: Vec<String> = props.keys().cloned().collect();
+    keys.sort();
+    seen.sort();
+    assert_eq!(seen, keys, "the README's fields and the spec's");
 }

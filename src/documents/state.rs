@@ -30,7 +30,7 @@ pub(crate) struct StreamState {
     /// The ids of the last complete pass and when it began (deletions are found against it).
     pub(crate) seen: Option<Baseline>,
     /// High-water mark of the partial passes since the last pass that saw every record past the
-    /// cursor (issue 20: newest first by another field than the cursor, children of changed
+    /// cursor (newest first by another field than the cursor, children of changed
     /// parents only). Partial passes deliver past it; `cursor` stays where a complete pass left
     /// it, so the next sweep still delivers what they could not see.
     pub(crate) ahead: Option<Instant>,

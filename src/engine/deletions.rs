@@ -1,4 +1,4 @@
-//! Deletions (issue 19): at the end of a complete pass, the ids the last complete pass saw and
+//! Deletions: at the end of a complete pass, the ids the last complete pass saw and
 //! this one did not are deleted in the account. ActiveCampaign lists no deleted records, so a
 //! complete pass is the only evidence, and every doubt (a pass that failed, was resumed, came back
 //! empty or shrank past the guard) reports no deletion: a row kept too long is mended by the next

@@ -127,7 +127,7 @@ fn encoding() {
     assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
 }
 
-/// Newest first (issue 20): the order asked instead of the id order.
+/// Newest first: the order asked instead of the id order.
 #[test]
 fn newest_first_pages_ask_for_the_order() {
     let p = page_path(

@@ -1,4 +1,4 @@
-//! Generated hostile answers (issue 18): whole reads natively, one page of a list answered in a
+//! Generated hostile answers: whole reads natively, one page of a list answered in a
 //! hostile shape (numbers out of range, deep nesting, huge strings, lone surrogates and invalid
 //! UTF-8, odd and duplicate ids, a list as an object or a string, a record as a string or null,
 //! an odd `meta`, a truncated or doubled body, HTML or a byte order mark on a 200, a top-level

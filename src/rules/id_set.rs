@@ -1,5 +1,5 @@
 //! The ids one complete pass over a list saw, kept small: deletions are the ids the last complete
-//! pass saw and this one does not (issue 19).
+//! pass saw and this one does not.
 //!
 //! ActiveCampaign's ids are mostly dense integers, so numeric ids are kept as runs of consecutive
 //! ids (memory and state grow with the gaps, not the ids) and written to state as base64 of

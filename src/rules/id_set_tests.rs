@@ -167,7 +167,7 @@ fn matches_a_plain_set_on_random_ids() {
     }
 }
 
-/// Issue 19's measure: the state of a stream with 1,000,000 ids stays well under 1 MB, dense or
+/// The measure: the state of a stream with 1,000,000 ids stays well under 1 MB, dense or
 /// with 10 % of the ids gone at random. Prints the sizes (docs/deletions.md quotes them).
 #[test]
 fn a_million_ids_fit_well_under_a_megabyte() {

@@ -1,4 +1,4 @@
-//! The engine against servers that behave as the real API may (issue 10): counts that lie,
+//! The engine against servers that behave as the real API may: counts that lie,
 //! lists that change during the read, orders ignored, answers without a list, id ranges
 //! ignored. Each test checks the exact set of ids delivered.
 
@@ -354,7 +354,7 @@ fn a_server_ignoring_id_less_does_not_multiply_records() {
     assert!(sink.0.iter().any(|m| m.contains("outside the id range")));
 }
 
-/// Issue 18: a server that ignores `orders[id]=ASC` on contacts (a stable order that is not by
+/// A server that ignores `orders[id]=ASC` on contacts (a stable order that is not by
 /// id; `id_greater` and offsets honoured) makes keyset paging impossible: the stream falls back
 /// to offset paging, with one warning, and every contact is delivered; not a failure.
 #[test]

@@ -1,4 +1,4 @@
-//! Cursors from evidence (issue 18): a stream whose documented records carry another field reads
+//! Cursors from evidence: a stream whose documented records carry another field reads
 //! its cursor from an ordered list of fields (the first present wins), says so in the catalog,
 //! and a read whose records carry none of them says so once per stream (LOG WARN, summary).
 

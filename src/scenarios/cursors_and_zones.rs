@@ -1,4 +1,4 @@
-//! Native tests of the cursor rules for time zones and late rows (issue 10 items 4 and 5): an
+//! Native tests of the cursor rules for time zones and late rows: an
 //! update made during a pass behind the read position, or a row written after its event time,
 //! is read by the next pass whatever `account_timezone` says.
 

@@ -1,4 +1,4 @@
-//! Deletions (issue 19): ids a complete pass no longer sees are deleted, and every doubt (a failed,
+//! Deletions: ids a complete pass no longer sees are deleted, and every doubt (a failed,
 //! resumed, empty or guarded pass, a server-filtered one) deletes nothing.
 
 use crate::documents::state::Baseline;

@@ -1,4 +1,4 @@
-//! Newest first down to the cursor between sweeps (issue 20): a list ordered newest first is
+//! Newest first down to the cursor between sweeps: a list ordered newest first is
 //! read until its pages pass the cursor; a server that ignores the order is caught on the first
 //! page and the list is read in full instead; a due sweep reads it in full.
 

@@ -1,4 +1,4 @@
-//! Answers whose lists come in other shapes (issue 18): PHP's object-lists, read as the list;
+//! Answers whose lists come in other shapes: PHP's object-lists, read as the list;
 //! list keys holding no list and records nested past the bound, which fail their stream (never
 //! COMPLETE) and keep what was read before.
 

@@ -132,7 +132,7 @@ fn without_sideloading_contacts_keep_their_server_filter() {
 
 /// Which requests carry the server filter: incremental streams that have one, except contacts
 /// while a child riding on them needs a complete pass (its sweep is due, or it is read in full):
-/// then every stream of that pass is cut on its own cursor. Between sweeps (issue 20) contacts
+/// then every stream of that pass is cut on its own cursor. Between sweeps contacts
 /// are filtered and carry the children of the changed contacts, and contact_tags, which can be
 /// read newest first, pages its own list so; never full-refresh streams.
 #[test]

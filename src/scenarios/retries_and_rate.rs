@@ -1,4 +1,4 @@
-//! Native tests of how a read reacts to the account's rate limit (issue 10 items 9 and 10): a
+//! Native tests of how a read reacts to the account's rate limit: a
 //! 429 the run's own starts explain delays only its own request; one caused by other clients
 //! holds every request for `Retry-After`.
 

@@ -103,7 +103,7 @@ else
   bad "target-duckdb failed on the text-only batch: $(tail -3 duck3.log)"
 fi
 
-# hard_delete: a RECORD carrying `_sdc_deleted_at` deletes its row (issue 19's Singer deletions);
+# hard_delete: a RECORD carrying `_sdc_deleted_at` deletes its row (Singer deletions);
 # singer_check.py duckdb-rows prints the rows left, keyed by id, JSON columns parsed.
 printf '{"path": "%s", "default_target_schema": "activecampaign", "hard_delete": true}\n' "$work/hard.duckdb" > hard.json
 SCHEMA_DEL=$(printf '%s' "$SCHEMA" | sed 's/"properties":{"id"/"properties":{"_sdc_deleted_at":{"type":["null","string"],"format":"date-time"},"id"/')

@@ -814,7 +814,7 @@ mod tests {
         );
     }
 
-    /// Newest first where the server honours it (issue 20), ignored under `ignore-order`.
+    /// Newest first where the server honours it, ignored under `ignore-order`.
     #[test]
     fn newest_first_orders_are_honoured_unless_ignored() {
         let ds = Dataset::generate(5, 200);

@@ -1,7 +1,7 @@
 //! Switches, all off by default, that make the server behave as the real API may where the
-//! connector must not lose records (issue 10): counts that lie, lists that change during a read,
+//! connector must not lose records: counts that lie, lists that change during a read,
 //! orders and `id_less` ignored, empty lists answered without a list, custom object schemas
-//! unavailable; and one that must not read as a mass deletion (issue 19): a stream answered with
+//! unavailable; and one that must not read as a mass deletion: a stream answered with
 //! an empty list.
 
 use crate::rng::hash_str;
@@ -43,7 +43,7 @@ pub struct Quirks {
     /// by id, whatever `orders[...]` asks.
     pub ignore_order: bool,
     /// Contacts come in a stable order that is not by id, whatever `orders[id]=...` asks
-    /// (`id_greater` and offsets still honoured): keyset paging cannot work (issue 18).
+    /// (`id_greater` and offsets still honoured): keyset paging cannot work.
     pub ignore_contacts_order: bool,
     /// `id_less` is ignored on contacts.
     pub ignore_id_less: bool,

@@ -1,4 +1,4 @@
-//! Issue 20 through wasmtime: between sweeps, the lists that can be read newest first (contact
+//! Through wasmtime: between sweeps, the lists that can be read newest first (contact
 //! tags by `cdate`, contact automations by `adddate`, email activities by `tstamp`, custom object
 //! records by `updatedTimestamp`) are
 //! read from the top down to the cursor and deliver exactly what changed; a server that ignores
@@ -193,7 +193,7 @@ fn a_server_ignoring_the_order_is_read_in_full_and_loses_nothing() {
     }
 }
 
-/// `full_sweep_hours: 0`: every sync reads every list in full, as before issue 20.
+/// `full_sweep_hours: 0`: every sync reads every list in full, as when every sync was a sweep.
 #[test]
 fn full_sweep_hours_zero_reads_every_list_in_full() {
     let srv = server(false);

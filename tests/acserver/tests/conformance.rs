@@ -1,4 +1,4 @@
-//! Issue 21: the ecosystems' own conformance checkers, run as their users run them, against the
+//! The ecosystems' own conformance checkers, run as their users run them, against the
 //! test server and the README's wrapper script: `singer-check-tap` (singer-tools 0.4.1,
 //! `.venv/singertools`), airbyte-cdk 7.39.1's standard source tests (`SourceTestSuiteBase`,
 //! `.venv/cdk`, through the adapter in tests/airbyte_standard/) with a negative control that

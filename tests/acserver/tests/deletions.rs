@@ -1,4 +1,4 @@
-//! Issue 19: rows deleted in the account between two syncs reach the destination as deletions,
+//! Rows deleted in the account between two syncs reach the destination as deletions,
 //! and a pass that cannot prove a deletion reports none.
 //!
 //! The component compares the ids of a stream's complete pass with the previous complete pass's
@@ -34,7 +34,7 @@ const CONTACTS: usize = 300;
 /// The custom object stream of the tests (its record ids are UUIDs).
 const TICKETS: &str = "custom_object:support-ticket";
 
-/// The 9 streams of issue 19's "done when", by the server's names.
+/// The 9 streams whose deletions these tests follow, by the server's names.
 const NINE: [&str; 9] = [
     "contacts",
     "contact_tags",

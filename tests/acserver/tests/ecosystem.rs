@@ -1,4 +1,4 @@
-//! Issue 9: the README's Meltano project and PyAirbyte snippet, run for real with the pinned tools
+//! The README's Meltano project and PyAirbyte snippet, run for real with the pinned tools
 //! of `.venv/meltano` (Meltano 4.4.1) and `.venv/pyairbyte` (airbyte 0.71.3), made by
 //! `tests/python/setup_venv.sh` (`make pyenv`). The files come out of README.md (the fenced block
 //! after each `<!-- test: NAME … -->` marker), so the README shows exactly what runs here. Each tool
@@ -173,7 +173,7 @@ fn meltano_runs_the_readme_project_full_then_incremental() {
             .env("TAP_ACTIVECAMPAIGN_WASM_API_KEY", KEY)
             .env("TAP_ACTIVECAMPAIGN_WASM_REQUESTS_PER_SECOND", "50")
             // Every run complete, so the second carries exactly the changes (between sweeps,
-            // issue 20, contact tags changed in place would wait: between_sweeps.rs).
+            // between sweeps, contact tags changed in place would wait: between_sweeps.rs).
             .env("TAP_ACTIVECAMPAIGN_WASM_FULL_SWEEP_HOURS", "0")
             .env("TARGET_JSONL_DESTINATION_PATH", out_dir)
             .env_remove("VIRTUAL_ENV")

@@ -53,7 +53,7 @@ fn a_full_read_follows_no_link_in_the_records() {
     assert_eq!(trap.connections(), 1);
 }
 
-/// Issue 18: through the wasmtime CLI (which has no other guard), an `api_url` written as a
+/// Through the wasmtime CLI (which has no other guard), an `api_url` written as a
 /// private, link-local, unique-local or IPv4-mapped private address fails check and read with a
 /// config error naming the address and its kind; the key is never in the output.
 #[test]

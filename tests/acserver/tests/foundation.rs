@@ -1,4 +1,4 @@
-//! Issue 2 end to end: spec, check, discover and a full read through the wasmtime CLI.
+//! End to end: spec, check, discover and a full read through the wasmtime CLI.
 
 mod common;
 use ac_test_server::{Dataset, Server, ServerConfig};

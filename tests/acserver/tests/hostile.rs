@@ -1,4 +1,4 @@
-//! Issue 18, end to end: generated hostile answers through the wasmtime CLI. A loopback server
+//! End to end: generated hostile answers through the wasmtime CLI. A loopback server
 //! answers the tags list with one hostile page (seeded; the seed is printed, set `AC_HOSTILE_SEED`
 //! to rerun one) in every shape the issue lists; the component must not trap, must exit 0 or 1,
 //! and must never report the stream COMPLETE when a record could not be used (and report it

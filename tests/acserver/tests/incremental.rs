@@ -1,4 +1,4 @@
-//! Issue 3 end to end: every stream valid against its schema, incremental reads, resume after a
+//! End to end: every stream valid against its schema, incremental reads, resume after a
 //! kill, per-stream isolation.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Issue 6: the fits with the pipelines people run — `make sync`, the Airbyte protocol models,
+//! The fits with the pipelines people run — `make sync`, the Airbyte protocol models,
 //! Singer targets — and connector.json.
 
 mod common;

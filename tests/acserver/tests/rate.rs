@@ -1,4 +1,4 @@
-//! Issue 10 items 9 and 10 through wasmtime: `RateLimit-Remaining: 0` holds requests only when
+//! Through wasmtime: `RateLimit-Remaining: 0` holds requests only when
 //! other clients use the account's budget, and arrival jitter at the server costs no data. Every
 //! record is delivered (exact ids) and every stream completes.
 

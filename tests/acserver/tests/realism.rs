@@ -1,4 +1,4 @@
-//! Issue 10 end to end: the connector against a server that behaves as the real API may
+//! End to end: the connector against a server that behaves as the real API may
 //! (the `Quirks` switches): counts that lie, lists that change during the read, orders and
 //! `id_less` ignored, empty lists answered without a list, custom object schemas unavailable or
 //! deleted. Every test checks, in full refresh and incremental mode, that every record that
@@ -395,7 +395,7 @@ fn a_custom_object_schema_outage_fails_only_those_streams() {
     }
 }
 
-/// Issue 18: every list (main and sideloads) written as PHP writes an array with gaps in its
+/// Every list (main and sideloads) written as PHP writes an array with gaps in its
 /// keys, an object: every record delivered, once, and COMPLETE, in both modes and with contact
 /// children riding on the contact pages.
 #[test]
@@ -409,7 +409,7 @@ fn lists_written_as_objects_lose_no_record() {
     read_modes("object-lists", q, 250, true, &[true]);
 }
 
-/// Issue 18: a list key holding a string, and a record nested past the bound, fail their stream
+/// A list key holding a string, and a record nested past the bound, fail their stream
 /// (system_error, never COMPLETE) naming the key and type or the record's id; the other streams
 /// are delivered whole and the read exits 1.
 #[test]
@@ -472,7 +472,7 @@ fn a_string_list_and_a_deep_record_fail_their_streams_only() {
     );
 }
 
-/// Issue 18: a server that ignores `orders[id]=ASC` on contacts: keyset paging is impossible, so
+/// A server that ignores `orders[id]=ASC` on contacts: keyset paging is impossible, so
 /// contacts fall back to the churn-safe offset paging with one warning, and every contact (and
 /// every contact child riding on the contact pages) is delivered once, COMPLETE, exit 0, in both
 /// modes.

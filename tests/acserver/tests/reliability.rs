@@ -1,4 +1,4 @@
-//! Issue 5 end to end: faults, a failing stream, the key kept secret, staying on the host, and
+//! End to end: faults, a failing stream, the key kept secret, staying on the host, and
 //! sandbox limits.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Issue 18, the replay: a small server answers each list path with the API reference's
+//! The replay: a small server answers each list path with the API reference's
 //! documented example answer (tests/fixtures/api-examples, source and repairs in its
 //! manifest.json), the component reads every stream that has one through the wasmtime CLI, and
 //! every documented record must come out, valid (Draft 7) against the schema the connector

@@ -1,4 +1,4 @@
-//! Issue 9 through wasmtime: what Meltano, PyAirbyte and the Airbyte platform really send and
+//! Through wasmtime: what Meltano, PyAirbyte and the Airbyte platform really send and
 //! expect — Singer discovery in short lines and with options it does not use, a PyAirbyte-style
 //! catalog (every stream incremental, its own cursor_field and destination_sync_mode), per-STATE
 //! record counts over a multi-page read, and a state file written by singer-io's

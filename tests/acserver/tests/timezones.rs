@@ -1,4 +1,4 @@
-//! Issue 10 items 4 and 5 through wasmtime: account-local timestamps under any `account_timezone`
+//! Through wasmtime: account-local timestamps under any `account_timezone`
 //! and across a daylight-saving change, and event rows written after their event time. Every
 //! update is delivered (exact ids), none invented, and every stream completes.
 

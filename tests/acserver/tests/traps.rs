@@ -1,4 +1,4 @@
-//! Issue 10 item 11 end to end: config strings that once trapped the component (multibyte text
+//! End to end: config strings that once trapped the component (multibyte text
 //! where a parser split bytes) fail cleanly through wasmtime: exit 1, an error naming the field,
 //! no panic or trap.
 

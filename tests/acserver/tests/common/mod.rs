@@ -165,7 +165,7 @@ pub fn config(base_url: &str, key: &str, rps: f64) -> String {
 }
 
 /// [`config`] with `full_sweep_hours: 0`: every sync reads every stream completely, as before
-/// issue 20 (syncs between sweeps read only what the API can tell has changed), for the tests of
+/// syncs between sweeps (they read only what the API can tell has changed), for the tests of
 /// what a complete incremental read delivers.
 pub fn complete_config(base_url: &str, key: &str, rps: f64) -> String {
     let mut v: Value = serde_json::from_str(&config(base_url, key, rps)).expect("config JSON");
