@@ -1,21 +1,20 @@
 //! ActiveCampaign source connector: a WASI 0.2 component that extracts an ActiveCampaign account
 //! as Airbyte (or Singer) JSON lines.
 //!
-//! How a read flows through the modules:
+//! The layers, bottom first: a module uses its own layer and those below it, never one above
+//! (`make lint` checks it with `scripts/layers.py`; docs/architecture.md is the full map).
 //!
 //! ```text
-//!  wasi/ (edge: wasi:http, clocks, files, stdout)      ── the only code that touches WASI
-//!    │
-//!  commands/ (cli → commands → connector)             ── parse the command line, load documents
-//!    │   documents/ (config, state)                    ── what people write, checked
-//!    │   api/ (streams, schemas, catalog → ReadPlan)   ── the API as data
-//!    ▼
-//!  engine/ (task → run → offset | id_ranges → emit)    ── one loop reads every stream
-//!    │     (newest: between sweeps; deletions: ids gone since the last complete pass)
-//!    │   rules/ (paging, keyset, datetime, id_set)    ── pure rules the engine asks
-//!    │   http/ (request, response, retry, limiter)     ── pages out, answers in, one budget
-//!    ▼
-//!  output/ (Sink → Writer: airbyte | singer; redact)   ── typed events become lines
+//!  wasi/       the only code that touches WASI: wasi:http, clocks, files, stdout   (wasm32 only)
+//!  commands/   the command line and the four operations: spec, check, discover, read
+//!  output/     Writer: the engine's typed events as Airbyte or Singer lines; the key masked
+//!  engine/     plan (the planner: what pass each stream gets) → task → run → offset | id_ranges
+//!              → emit, deletions, decision: one engine reads every stream under one rate budget
+//!  http/       a page's path and query, an answer read into a page, the retry policy, the limiter
+//!  documents/  config (and the spec) and state: what people write, checked
+//!  api/        the stream table, schemas, catalogs: the API as data
+//!  rules/      pure rules: offset chains, the keyset fence, instants, id sets, the address rule
+//!  vocab/      the shapes every layer speaks of: Failure, Page, IdRange, JSON names
 //! ```
 //!
 //! Everything but `wasi/` is plain Rust, tested natively with `cargo test`: each module's unit

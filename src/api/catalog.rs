@@ -1,7 +1,7 @@
 //! The discovered catalog (what the connector offers) and the configured catalog (what a run reads).
 
 use crate::api::schemas::schema_for;
-use crate::api::streams::{custom_object_stream, StreamDef};
+use crate::api::streams::{custom_object_stream, is_custom_object_stream, StreamDef};
 use crate::vocab::json::{short_json, type_name};
 use serde_json::{json, Value};
 
@@ -161,9 +161,6 @@ fn parse_catalog_with(
     Ok(out)
 }
 
-/// Names of custom object streams start so (see [`custom_object_stream`]).
-const CUSTOM_PREFIX: &str = "custom_object_";
-
 /// What a read is asked for, from the configured catalog, parsed once and checked before any
 /// request. Custom object streams are checked by name and mode only: their schemas come from
 /// the account after the key check, and every custom object stream has the same cursor.
@@ -183,7 +180,7 @@ impl ReadPlan {
         let selected =
             parse_catalog_with(text, |name| match fixed.iter().find(|d| d.name == name) {
                 Some(d) => Some(d.clone()),
-                None if name.starts_with(CUSTOM_PREFIX) => Some(StreamDef {
+                None if is_custom_object_stream(name) => Some(StreamDef {
                     name: name.to_string(),
                     ..custom_object_stream("", "")
                 }),
@@ -200,8 +197,8 @@ impl ReadPlan {
         match &self.selected {
             None => true,
             Some(s) => {
-                s.iter().any(|s| s.name.starts_with(CUSTOM_PREFIX))
-                    || saved.any(|k| k.starts_with(CUSTOM_PREFIX))
+                s.iter().any(|s| is_custom_object_stream(&s.name))
+                    || saved.any(|k| is_custom_object_stream(k))
             }
         }
     }

@@ -610,9 +610,17 @@ pub(crate) fn fixed_streams() -> Vec<StreamDef> {
         .collect()
 }
 
+/// The prefix of every custom object stream's name.
+pub(crate) const CUSTOM_OBJECT_PREFIX: &str = "custom_object_";
+
+/// Whether a stream name is a custom object's (whose schema the account may or may not have).
+pub(crate) fn is_custom_object_stream(name: &str) -> bool {
+    name.starts_with(CUSTOM_OBJECT_PREFIX)
+}
+
 /// Stream name for a custom object schema: `custom_object_` + its slug in snake case.
 pub(crate) fn custom_object_stream_name(slug: &str) -> String {
-    let mut out = String::from("custom_object_");
+    let mut out = String::from(CUSTOM_OBJECT_PREFIX);
     for c in slug.chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());

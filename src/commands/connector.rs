@@ -3,7 +3,9 @@
 
 use crate::api::catalog::{discovered_streams, ReadPlan, Selected};
 use crate::api::schemas::custom_object_schema;
-use crate::api::streams::{custom_object_stream, fixed_streams, StreamDef};
+use crate::api::streams::{
+    custom_object_stream, fixed_streams, is_custom_object_stream, StreamDef,
+};
 use crate::documents::config::Config;
 use crate::documents::state::{parse_state_input, StreamState};
 use crate::engine::{
@@ -170,7 +172,7 @@ fn check_saved_states(saved: &SavedStates, fixed: &[StreamDef]) -> Result<(), Fa
     for (name, v) in saved {
         let def = match fixed.iter().find(|d| &d.name == name) {
             Some(d) => d.clone(),
-            None if name.starts_with("custom_object_") => custom_object_stream("", ""),
+            None if is_custom_object_stream(name) => custom_object_stream("", ""),
             None => return Err(unknown_in_state(name)),
         };
         StreamState::from_value(name, v, def.cursor.as_deref())?;
@@ -285,7 +287,7 @@ pub(crate) fn read(
     // for when the schema is back, not an error.
     if let Some(name) = saved
         .keys()
-        .find(|n| !known.iter().any(|d| &d.name == *n) && !n.starts_with("custom_object_"))
+        .find(|n| !known.iter().any(|d| &d.name == *n) && !is_custom_object_stream(n))
     {
         return Err(unknown_in_state(name));
     }
