@@ -29,6 +29,11 @@ pub(crate) struct StreamState {
     pub(crate) pass_start: Option<Instant>,
     /// The ids of the last complete pass and when it began (deletions are found against it).
     pub(crate) seen: Option<Baseline>,
+    /// Ids delivered since the last complete pass began that it did not see (rows born since,
+    /// delivered by passes between sweeps, resumed passes or the complete pass under way): the
+    /// destination may hold them, so the next complete pass compares them too, and a row born
+    /// and deleted between sweeps is deleted at the sweep. Only new ids: it stays small.
+    pub(crate) delivered: IdSet,
     /// High-water mark of the partial passes since the last pass that saw every record past the
     /// cursor (newest first by another field than the cursor, children of changed
     /// parents only). Partial passes deliver past it; `cursor` stays where a complete pass left
@@ -69,7 +74,9 @@ impl Baseline {
     }
 
     fn to_value(&self) -> Value {
-        json!({"at": self.at.to_rfc3339(), "count": self.ids.len(), "runs": self.runs, "ids": self.ids.other_ids().collect::<Vec<_>>()})
+        let mut m = id_set_value(&self.ids, &self.runs);
+        m.insert("at".into(), json!(self.at.to_rfc3339()));
+        Value::Object(m)
     }
 
     fn from_value(v: &Value, stream: &str) -> Result<Baseline, StateError> {
@@ -81,35 +88,67 @@ impl Baseline {
             .ok_or_else(|| bad(format!("must be an object, found {}", type_name(v))))?;
         let at =
             instant(obj.get("at"), stream, "seen.at")?.ok_or_else(|| bad("has no 'at'".into()))?;
-        let runs = obj
-            .get("runs")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("has no 'runs' text".into()))?;
-        let other = match obj.get("ids") {
-            None | Some(Value::Null) => vec![],
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|x| {
-                    x.as_str()
-                        .map(String::from)
-                        .ok_or_else(|| bad("'ids' must be strings".into()))
-                })
-                .collect::<Result<_, _>>()?,
-            Some(other) => {
-                return Err(bad(format!(
-                    "'ids' must be a list, found {}",
-                    type_name(other)
-                )))
-            }
-        };
-        let ids = IdSet::decode(runs, other).map_err(bad)?;
-        if obj.get("count").and_then(Value::as_u64) != Some(ids.len()) {
+        Ok(Baseline::new(id_set_from(obj, &bad)?, at))
+    }
+}
+
+/// A set of ids as state text: `runs` (numeric ids), `ids` (the others) and their `count`.
+fn id_set_value(ids: &IdSet, runs: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("count".into(), json!(ids.len()));
+    m.insert("runs".into(), json!(runs));
+    m.insert("ids".into(), json!(ids.other_ids().collect::<Vec<_>>()));
+    m
+}
+
+/// Reads [`id_set_value`]'s fields back; `bad` says what is wrong and what to do.
+fn id_set_from(
+    obj: &Map<String, Value>,
+    bad: &dyn Fn(String) -> StateError,
+) -> Result<IdSet, StateError> {
+    let runs = obj
+        .get("runs")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("has no 'runs' text".into()))?;
+    let other = match obj.get("ids") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(String::from)
+                    .ok_or_else(|| bad("'ids' must be strings".into()))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
             return Err(bad(format!(
-                "'count' is not the {} ids it holds",
-                ids.len()
-            )));
+                "'ids' must be a list, found {}",
+                type_name(other)
+            )))
         }
-        Ok(Baseline::new(ids, at))
+    };
+    let ids = IdSet::decode(runs, other).map_err(bad)?;
+    if obj.get("count").and_then(Value::as_u64) != Some(ids.len()) {
+        return Err(bad(format!(
+            "'count' is not the {} ids it holds",
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
+/// The ids delivered since the last complete pass, from a state's `delivered` (none: empty).
+fn delivered_from(v: Option<&Value>, stream: &str) -> Result<IdSet, StateError> {
+    let bad = |why: String| {
+        StateError(format!("state of stream '{stream}': delivered {why}; remove 'delivered' from this stream's state (rows created and deleted since the last complete pass may then stay downstream)"))
+    };
+    match v {
+        None | Some(Value::Null) => Ok(IdSet::default()),
+        Some(Value::Object(obj)) => id_set_from(obj, &bad),
+        Some(other) => Err(bad(format!(
+            "must be an object, found {}",
+            type_name(other)
+        ))),
     }
 }
 
@@ -232,6 +271,30 @@ fn resume_of(obj: &Map<String, Value>, stream: &str) -> Result<Option<Resume>, S
 }
 
 impl StreamState {
+    /// Notes that a record with `id` reached the destination (deletions are tracked): kept
+    /// when the last complete pass did not see it.
+    pub(crate) fn delivered(&mut self, id: &str) {
+        if !self.seen.as_ref().is_some_and(|b| b.ids.contains(id)) {
+            self.delivered.insert(id);
+        }
+    }
+
+    /// The ids the destination may hold from earlier syncs, for a complete pass to compare
+    /// with: the last complete pass's and those delivered since (taken out of the state).
+    pub(crate) fn take_held_ids(&mut self) -> Option<Baseline> {
+        let delivered = std::mem::take(&mut self.delivered);
+        match self.seen.take() {
+            Some(b) if delivered.len() == 0 && delivered.usable() => Some(b),
+            Some(b) => {
+                let mut ids = b.ids;
+                ids.extend(&delivered);
+                Some(Baseline::new(ids, b.at))
+            }
+            None if delivered.len() == 0 && delivered.usable() => None,
+            None => Some(Baseline::new(delivered, Instant(0))),
+        }
+    }
+
     /// Reads one stream's state object. `cursor_field` lets a Singer-style bookmark
     /// (`{"udate": "…"}`) stand in for `cursor`, and a bare timestamp string (what singer-io's
     /// tap-activecampaign writes: `{"bookmarks": {"contacts": "2025-01-01T00:00:00.000000Z"}}`)
@@ -269,6 +332,7 @@ impl StreamState {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(Baseline::from_value(v, stream)?),
             },
+            delivered: delivered_from(obj.get("delivered"), stream)?,
         };
         if st.cursor.is_none() {
             if let Some(f) = cursor_field {
@@ -288,6 +352,13 @@ impl StreamState {
         }
         if let Some(b) = &self.seen {
             m.insert("seen".into(), b.to_value());
+        }
+        if self.delivered.len() > 0 && self.delivered.usable() {
+            let runs = self.delivered.encode_runs();
+            m.insert(
+                "delivered".into(),
+                Value::Object(id_set_value(&self.delivered, &runs)),
+            );
         }
         if let Some(a) = self.ahead {
             m.insert("ahead".into(), json!(a.to_rfc3339()));

@@ -23,6 +23,7 @@ fn roundtrip() {
         pass_max_ids: vec!["9".into()],
         pass_start: Some(t("2024-01-15T00:00:00Z")),
         seen: Some(baseline(&["1", "2", "3", "7", "a-uuid"])),
+        delivered: baseline(&["8", "9", "11", "b-uuid"]).ids,
         ahead: Some(t("2024-02-02T00:00:00Z")),
     };
     let back = StreamState::from_value("contacts", &st.to_value(), Some("udate")).unwrap();
@@ -518,5 +519,37 @@ fn partial_passes_move_the_mark_and_complete_ones_the_cursor() {
         fresh.ahead,
         Some(t("2024-01-06T00:00:00Z")),
         "no cursor yet: the mark moves"
+    );
+}
+
+/// Ids delivered since the last complete pass: only those it did not see are kept, and a
+/// complete pass compares the union; with no baseline, the delivered ids alone.
+#[test]
+fn delivered_ids_join_the_baseline_a_complete_pass_compares() {
+    let mut st = StreamState {
+        seen: Some(baseline(&["1", "2", "3"])),
+        ..StreamState::default()
+    };
+    for id in ["2", "4", "x"] {
+        st.delivered(id);
+    }
+    assert_eq!(st.delivered, baseline(&["4", "x"]).ids, "only new ids");
+    let held = st.take_held_ids().unwrap();
+    assert_eq!(held.ids, baseline(&["1", "2", "3", "4", "x"]).ids);
+    assert_eq!(st.delivered.len(), 0, "taken out of the state");
+    let mut fresh = StreamState::default();
+    assert!(
+        fresh.take_held_ids().is_none(),
+        "nothing delivered, no baseline"
+    );
+    fresh.delivered("7");
+    assert_eq!(fresh.take_held_ids().unwrap().ids, baseline(&["7"]).ids);
+    // A malformed delivered set names the field and the fix.
+    let bad = json!({"delivered": {"runs": "!!", "count": 1}});
+    let e = StreamState::from_value("deals", &bad, None).unwrap_err();
+    assert!(
+        e.0.contains("delivered") && e.0.contains("remove 'delivered'"),
+        "{}",
+        e.0
     );
 }

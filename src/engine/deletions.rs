@@ -50,9 +50,17 @@ pub(crate) fn compare(before: Option<&IdSet>, now: &IdSet, share: f64) -> Gone {
 }
 
 /// Whether a mid-pass STATE of this stream goes out after this page: always for a small state;
-/// a large baseline only every few pages, so the states stay a fraction of the output.
+/// large id sets (the baseline, the ids delivered since) only every few pages, so the states
+/// stay a fraction of the output.
 pub(super) fn state_due(o: &Out) -> bool {
-    let bytes = o.state.seen.as_ref().map_or(0, Baseline::state_bytes);
+    // About 3 bytes of state text per run of delivered ids, and each other id with its quotes.
+    let delivered = o.state.delivered.runs() * 3
+        + o.state
+            .delivered
+            .other_ids()
+            .map(|i| i.len() + 3)
+            .sum::<usize>();
+    let bytes = o.state.seen.as_ref().map_or(0, Baseline::state_bytes) + delivered;
     o.unstated_pages >= (bytes / STATE_BYTES_PER_PAGE) as u64
 }
 
@@ -79,7 +87,7 @@ impl Run<'_, '_> {
                 });
                 continue;
             }
-            let before = o.state.seen.take();
+            let before = o.state.take_held_ids();
             let gone = compare(
                 before.as_ref().map(|b| &b.ids),
                 &now,

@@ -2,6 +2,7 @@
 //! each stream's state, and progress now and then.
 
 use super::deletions::state_due;
+use super::plan::Deletions;
 use super::run::Run;
 use super::task::{Task, PROGRESS_EVERY_NS};
 use super::RecordEvent;
@@ -44,9 +45,12 @@ impl Run<'_, '_> {
             };
             let stream_json = json_string(&o.stream);
             let lookback = self.config.lookback_window_seconds.max(o.lookback_s);
+            let tracked = o.deletions != Deletions::NotTracked;
             for r in records {
-                if let Some(ids) = o.pass_ids.as_mut() {
-                    ids.insert(&record_id(r));
+                // A record's id, found once, when deletions are tracked.
+                let rid = (tracked || o.pass_ids.is_some()).then(|| record_id(r));
+                if let (Some(ids), Some(id)) = (o.pass_ids.as_mut(), &rid) {
+                    ids.insert(id);
                 }
                 let dated = null_zero_dates_raw(r.get());
                 let text = string_id_raw(&dated);
@@ -81,6 +85,9 @@ impl Run<'_, '_> {
                     data_json: &text,
                     emitted_at,
                 });
+                if let (true, Some(id)) = (tracked, &rid) {
+                    o.state.delivered(id);
+                }
                 o.records += 1;
             }
         }
@@ -144,6 +151,7 @@ impl Run<'_, '_> {
                 None => {
                     o.state = StreamState {
                         seen: o.state.seen.take(),
+                        delivered: std::mem::take(&mut o.state.delivered),
                         ..StreamState::default()
                     }
                 }

@@ -83,6 +83,18 @@ impl IdSet {
         self.numeric += 1;
     }
 
+    /// Whether it holds `id`.
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        match as_number(id) {
+            Some(n) => self
+                .runs
+                .range(..=n)
+                .next_back()
+                .is_some_and(|(_, e)| *e >= n),
+            None => self.other.contains(id),
+        }
+    }
+
     /// Whether the set holds every id it was given.
     pub(crate) fn usable(&self) -> bool {
         !self.overflow
@@ -94,7 +106,6 @@ impl IdSet {
     }
 
     /// Runs of consecutive numeric ids (a measure of the state's size).
-    #[cfg(test)]
     pub(crate) fn runs(&self) -> usize {
         self.runs.len()
     }

@@ -275,3 +275,83 @@ fn a_due_sweep_reads_a_filtered_stream_completely() {
     let swept = plan_paths(cfg, vec![contacts(true)]);
     assert!(!swept[0].contains("updated_after"), "{swept:?}");
 }
+
+/// A row born after a sweep, delivered by a sync between sweeps and deleted before the next
+/// sweep is deleted at that sweep: the ids delivered since the last complete pass count in what
+/// the sweep compares. Rows that still exist are never deleted.
+#[test]
+fn a_row_born_and_deleted_between_sweeps_is_deleted_at_the_sweep() {
+    // Deals: id i changed `mdate` i hours after 2024-01-01 (the filter is ignored: the cursor
+    // cuts, as against a server that ignores it).
+    let deals: Rc<RefCell<Vec<u64>>> = range(1, 150);
+    let list = Rc::clone(&deals);
+    let answer = move |p: &str| {
+        let off = crate::test_support::offset_of(p) as usize;
+        let all = list.borrow();
+        let base = t("2024-01-01T00:00:00Z");
+        let recs: Vec<Value> = all
+            .iter()
+            .skip(off)
+            .take(100)
+            .map(|i| json!({"id": i.to_string(), "mdate": base.plus_seconds(*i as i64 * 3600).to_rfc3339()}))
+            .collect();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: json!({"deals": recs, "meta": {"total": all.len().to_string()}})
+                .to_string()
+                .into_bytes(),
+        })
+    };
+    let answer = Rc::new(RefCell::new(answer));
+    let read_deals = |cfg: &Config, state: StreamState| {
+        let a = Rc::clone(&answer);
+        let mut fake = Fake::new(1_000_000, move |p: &str| (a.borrow_mut())(p));
+        let mut client = Client::new(&mut fake, cfg);
+        let mut lines = Lines::default();
+        let job = Job {
+            deletions: true,
+            ..job_of("deals", true, state)
+        };
+        read(&mut client, cfg, vec![job], &mut lines);
+        let last = lines
+            .0
+            .iter()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|m| m["type"] == "STATE")
+            .unwrap();
+        let st = StreamState::from_value(
+            "deals",
+            &last["state"]["stream"]["stream_state"],
+            Some("mdate"),
+        )
+        .unwrap();
+        (lines, st)
+    };
+    let daily = client_config(json!({}));
+    let (_, state) = read_deals(&daily, StreamState::default());
+    assert!(state.seen.is_some(), "the first read is a sweep");
+    // Between sweeps: deals 151 and 152 are born and delivered.
+    deals.borrow_mut().extend([151, 152]);
+    let (lines, state) = read_deals(&daily, state);
+    assert_eq!(ids(&lines.0, "deals"), [151, 152]);
+    assert!(deletions(&lines.0).is_empty());
+    assert_eq!(
+        state.delivered.len(),
+        2,
+        "kept in the state until the sweep"
+    );
+    // 152 and an old deal, 7, are deleted; the sweep deletes both, and nothing else.
+    deals.borrow_mut().retain(|i| *i != 152 && *i != 7);
+    let sweep = client_config(json!({"full_sweep_hours": 0}));
+    let (lines, state) = read_deals(&sweep, state);
+    let gone: Vec<String> = deletions(&lines.0).into_iter().map(|(_, id)| id).collect();
+    assert_eq!(gone, ["7", "152"]);
+    assert_eq!(
+        state.delivered.len(),
+        0,
+        "the sweep's ids are the new baseline"
+    );
+    assert_eq!(baseline_of(&state).len(), 150, "1..=151 less 7");
+}
