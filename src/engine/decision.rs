@@ -21,11 +21,13 @@ pub(crate) enum Held {
 pub(crate) enum Decision {
     /// The stream is not read this sync: it waits for its sweep, due at `due`.
     WaitsForSweep { stream: String, due: Instant },
-    /// A newest-first pass found the list not in that order: the whole list is read instead.
+    /// A newest-first pass found the list not in that order: the whole list is read instead,
+    /// on the pages of the parent stream `on` when it rides on one in this read.
     ReadInFullInstead {
         stream: String,
         field: String,
         why: String,
+        on: Option<String>,
     },
     /// Keyset paging cannot go on: the list is read with offset paging from its start.
     OffsetFallback { stream: String, why: String },
@@ -85,7 +87,8 @@ impl Decision {
         let s = self.stream();
         match self {
             Decision::WaitsForSweep { due, .. } => format!("{s}: the API cannot tell what changed in it; it waits for its sweep, due after {} (full_sweep_hours)", due.to_rfc3339()),
-            Decision::ReadInFullInstead { field, why, .. } => format!("{s}: the API does not order the list by {field} newest first ({why}); reading the whole list instead (records already delivered may come again)"),
+            Decision::ReadInFullInstead { field, why, on: None, .. } => format!("{s}: the API does not order the list by {field} newest first ({why}); reading the whole list instead (records already delivered may come again)"),
+            Decision::ReadInFullInstead { field, why, on: Some(parent), .. } => format!("{s}: the API does not order the list by {field} newest first ({why}); reading it on the {parent} pages instead, as a sweep does (records already delivered may come again)"),
             Decision::OffsetFallback { why, .. } => format!("{s}: {why}; reading it with offset paging from the start instead (records already delivered may come again)"),
             Decision::OneChain { why, .. } => format!("{s}: {why}; reading the rest of the ids in one chain"),
             Decision::ReadAgainFrom { offset, from, .. } => format!("{s}: the page at offset {offset} does not continue the one before (records were deleted meanwhile); reading again from offset {from} so nothing is skipped"),

@@ -4,6 +4,7 @@
 //! word, so every page is checked to be in that order (against the page before it too); on the
 //! first page that is not, the task falls back to a full pass, and nothing is lost.
 
+use super::plan::OnParent;
 use crate::rules::datetime::{cursor_instant, Instant};
 use crate::vocab::page::Record;
 use serde_json::Value;
@@ -17,6 +18,9 @@ pub(crate) struct Newest {
     pub(crate) cut: Instant,
     /// The last record's value on the last page taken.
     pub(crate) last: Option<Instant>,
+    /// Where the stream is read instead when the list is not in that order: its parent's pages
+    /// (none: its own list, in full).
+    pub(crate) fallback: Option<OnParent>,
 }
 
 /// Whether a page keeps the newest-first order.
@@ -30,11 +34,12 @@ pub(crate) enum Order {
 
 impl Newest {
     /// A pass ordered by `field`, down to `cut`, before its first page.
-    pub(crate) fn new(field: &str, cut: Instant) -> Newest {
+    pub(crate) fn new(field: &str, cut: Instant, fallback: Option<OnParent>) -> Newest {
         Newest {
             field: field.to_string(),
             cut,
             last: None,
+            fallback,
         }
     }
 

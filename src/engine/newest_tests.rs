@@ -9,11 +9,7 @@ fn recs(field: &str, stamps: &[&str]) -> Vec<Record> {
 }
 
 fn newest(cut: &str) -> Newest {
-    Newest {
-        field: "tstamp".into(),
-        cut: crate::test_support::t(cut),
-        last: None,
-    }
+    Newest::new("tstamp", crate::test_support::t(cut), None)
 }
 
 #[test]

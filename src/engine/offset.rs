@@ -7,6 +7,7 @@ use super::newest::Order;
 use super::run::Run;
 use super::task::{lanes, Slot, SlotPhase, Task, RESUME_IDS};
 use super::Level;
+use crate::api::streams::{fixed_streams, Paging};
 use crate::documents::state::Resume;
 use crate::http::request::Position;
 use crate::rules::paging::{Step, MAX_REPAIRS};
@@ -43,17 +44,8 @@ impl Run<'_, '_> {
                 Step::Back => {
                     // Kept: it may join once an earlier page is read again.
                     t.offset.buffer.insert(o, page);
-                    if t.offset.chain.repairs > MAX_REPAIRS {
-                        return self.fail(t, Failure::new(FailureType::Transient, format!("the list kept changing under the read ({MAX_REPAIRS} pages read again); run again when it is quieter")));
-                    }
-                    if t.offset.chain.repairs == 1 {
-                        for out in &t.outs {
-                            self.sink.decision(&Decision::ReadAgainFrom {
-                                stream: out.stream.clone(),
-                                offset: o,
-                                from: t.offset.chain.want().1,
-                            });
-                        }
+                    if !self.note_repair(t, o) {
+                        return;
                     }
                 }
                 Step::Take {
@@ -65,6 +57,10 @@ impl Run<'_, '_> {
                         match newest.check_order(keep.iter().filter_map(|&i| page.main.get(i))) {
                             Order::OutOfOrder(why) => {
                                 self.read_in_full_instead(t, &why);
+                                if t.def.paging != Paging::Offset {
+                                    // On the parent's pages: keyset paging plans its own.
+                                    return;
+                                }
                                 break;
                             }
                             Order::InOrder { done } => end |= done,
@@ -98,6 +94,27 @@ impl Run<'_, '_> {
             }
         }
         plan_offsets(t, lanes(self.config));
+    }
+}
+
+impl Run<'_, '_> {
+    /// A page that does not continue the one before: said once per pass; past
+    /// [`MAX_REPAIRS`] the stream fails. Whether the pass goes on.
+    fn note_repair(&mut self, t: &mut Task, offset: u64) -> bool {
+        if t.offset.chain.repairs > MAX_REPAIRS {
+            self.fail(t, Failure::new(FailureType::Transient, format!("the list kept changing under the read ({MAX_REPAIRS} pages read again); run again when it is quieter")));
+            return false;
+        }
+        if t.offset.chain.repairs == 1 {
+            for out in &t.outs {
+                self.sink.decision(&Decision::ReadAgainFrom {
+                    stream: out.stream.clone(),
+                    offset,
+                    from: t.offset.chain.want().1,
+                });
+            }
+        }
+        true
     }
 }
 
@@ -175,18 +192,45 @@ fn plan_offsets(t: &mut Task, lanes: usize) {
 }
 
 impl Run<'_, '_> {
-    /// The list is not in the order asked: the task reads the whole list from its start, with
-    /// the cursor cutting as in any incremental pass. Records delivered from the newest pages
-    /// may come once more.
+    /// The list is not in the order asked. A child that can ride on its parent in this read is
+    /// read on the parent's pages as the parent's pass reads them (filtered: the changed
+    /// parents' children, which moves the partial mark as before; complete: all of them), so
+    /// the fallback costs no more than that pass; any other stream reads its whole list from
+    /// its start, which sees every record past the cursor, so the cursor moves. Records
+    /// delivered from the newest pages may come once more.
     pub(super) fn read_in_full_instead(&mut self, t: &mut Task, why: &str) {
-        let field = t.newest.take().map(|n| n.field).unwrap_or_default();
-        for o in &t.outs {
+        let Some(newest) = t.newest.take() else {
+            return;
+        };
+        let parent = newest.fallback.and_then(|f| {
+            fixed_streams()
+                .into_iter()
+                .find(|d| d.name == f.side.parent)
+                .map(|def| (f, def))
+        });
+        for o in t.outs.iter_mut() {
             self.sink.decision(&Decision::ReadInFullInstead {
                 stream: o.stream.clone(),
-                field: field.clone(),
+                field: newest.field.clone(),
                 why: why.to_string(),
+                on: parent.as_ref().map(|(f, _)| f.side.parent.to_string()),
             });
         }
-        t.restart_from(Position::Offset(0));
+        match parent {
+            Some((f, def)) => {
+                for o in t.outs.iter_mut() {
+                    o.list_key = f.side.include.to_string();
+                    o.partial = f.since.is_some();
+                }
+                t.def = def;
+                t.since = f.since;
+                t.sideloads = vec![f.side];
+                t.restart_from(Position::start(&t.def));
+            }
+            None => {
+                t.outs.iter_mut().for_each(|o| o.partial = false);
+                t.restart_from(Position::Offset(0));
+            }
+        }
     }
 }

@@ -25,11 +25,27 @@ pub(crate) enum Pass {
     Complete(Because),
     /// Only what the server's change filter returns from `since` (RFC 3339).
     Filtered { since: String },
-    /// The list ordered by `field`, newest first, down to the first page older than `cut`.
-    NewestFirst { field: String, cut: Instant },
+    /// The list ordered by `field`, newest first, down to the first page older than `cut`. When
+    /// the API turns out not to order it so: on its parent's pages as the parent's pass reads
+    /// them (`fallback`, when the parent is in this read: no dearer than that pass), else its
+    /// own list in full.
+    NewestFirst {
+        field: String,
+        cut: Instant,
+        fallback: Option<OnParent>,
+    },
     /// Carried on the pages of `side.parent` (`include=<side.include>`): all of them, or only the
     /// parents that changed when the parent's pass is filtered.
     OnParent { side: Sideload, changed_only: bool },
+}
+
+/// A child's way onto its parent's pages: the sideload, and the parent pass's server filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OnParent {
+    /// The child's sideload on the parent.
+    pub(crate) side: Sideload,
+    /// The parent's filter value (none: its complete pass).
+    pub(crate) since: Option<String>,
 }
 
 /// Why a pass reads the whole list.
@@ -173,7 +189,25 @@ fn lone_pass(job: &Job, config: &Config, now: Instant, for_children: bool) -> Pa
 /// resumes from the same place and is complete, or is filtered and the child has no
 /// newest-first reading of its own; otherwise its own list, newest first or complete.
 fn child_pass(job: &Job, plans: &[StreamPlan], config: &Config, now: Instant) -> Pass {
-    let own = newest_first(job, config).filter(|_| !sweep_due(job, config, now));
+    let mut own = newest_first(job, config).filter(|_| !sweep_due(job, config, now));
+    // Where the child goes if the API ignores its order: the parent's pages as its pass reads
+    // them (a filtered parent carries the changed parents' children, as when the child has no
+    // order of its own).
+    let fallback = |side: Sideload| {
+        plans
+            .iter()
+            .find(|p| p.job.def.name == side.parent)
+            .and_then(|p| match &p.pass {
+                Pass::Filtered { since } => Some(Some(since.clone())),
+                Pass::Complete(_) => Some(None),
+                _ => None,
+            })
+            .map(|since| OnParent { side, since })
+    };
+    if let (Some(Pass::NewestFirst { fallback: f, .. }), Some(side)) = (&mut own, job.def.rides_on)
+    {
+        *f = fallback(side);
+    }
     if let Some(side) = job.def.rides_on {
         let parent = plans
             .iter()
@@ -222,6 +256,7 @@ fn newest_first(job: &Job, config: &Config) -> Option<Pass> {
     Some(Pass::NewestFirst {
         field,
         cut: job.read_back_from(cursor, config),
+        fallback: None,
     })
 }
 

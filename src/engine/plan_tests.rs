@@ -78,9 +78,17 @@ fn describe(p: &StreamPlan) -> String {
         Pass::WaitsForSweep { due } => format!("waits until {}", due.to_rfc3339()),
         Pass::Complete(why) => format!("complete ({why:?})"),
         Pass::Filtered { since } => format!("filtered from {since}"),
-        Pass::NewestFirst { field, cut } => {
-            format!("newest first by {field} to {}", cut.to_rfc3339())
-        }
+        Pass::NewestFirst {
+            field,
+            cut,
+            fallback,
+        } => format!(
+            "newest first by {field} to {}{}",
+            cut.to_rfc3339(),
+            fallback
+                .as_ref()
+                .map_or(String::new(), |f| format!(", else on {}", f.side.parent))
+        ),
         Pass::OnParent { side, changed_only } => format!(
             "on {} ({}, {})",
             side.parent,
@@ -162,6 +170,9 @@ fn every_kind_of_pass() {
          "on contacts (contactLists, changed only) | NotFoundPartial | PartialMark"),
         ("a child that reads newest first pages its own list beside a filtered parent",
          vec![job("contact_tags", true, true, Recent(10)), job("contacts", true, true, Recent(10))], json!({}),
+         "newest first by cdate to 2024-03-01T00:00:00Z, else on contacts | NotFoundPartial | PartialMark"),
+        ("a child reading newest first without its parent in the read falls back to its own list",
+         vec![job("contact_tags", true, true, Recent(10))], json!({}),
          "newest first by cdate to 2024-03-01T00:00:00Z | NotFoundPartial | PartialMark"),
         ("a child whose sweep is due makes its parent complete and rides on it",
          vec![job("contact_tags", true, true, Old(10)), job("contacts", true, true, Recent(10))], json!({}),

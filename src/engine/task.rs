@@ -303,7 +303,11 @@ pub(super) fn tasks(plans: Vec<StreamPlan>) -> Vec<Task> {
                 (None, None)
             }
             Pass::Filtered { since } => (Some(since.clone()), None),
-            Pass::NewestFirst { field, cut } => (None, Some(Newest::new(field, *cut))),
+            Pass::NewestFirst {
+                field,
+                cut,
+                fallback,
+            } => (None, Some(Newest::new(field, *cut, fallback.clone()))),
             Pass::Complete(_) => (None, None),
         };
         let out = Out::new(&plan, plan.job.def.list_key.clone());

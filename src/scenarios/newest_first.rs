@@ -4,6 +4,7 @@
 
 use crate::documents::state::Baseline;
 use crate::test_support::reads::*;
+use crate::test_support::{ok, query};
 
 /// 1,000 email activities, one an hour from 2024-01-01, ordered newest first when asked and
 /// `honour` is set (else in id order, as a server that ignores the order); the paths asked.
@@ -310,5 +311,101 @@ fn a_partial_pass_leaves_the_cursor_for_the_sweep() {
     assert_eq!(
         (st.ahead, st.cursor),
         (None, Some(base.plus_seconds(400 * 3600)))
+    );
+}
+
+/// A contacts-and-tags account on a server that ignores every `orders[...]` but honours the
+/// change filter: contacts 1..=1000, two tags each; contacts 991..=1000 and their tags changed
+/// on 2024-03-02, the rest on 2024-01-01. Returns the handler and its request counter.
+fn ignoring_orders() -> (
+    impl FnMut(&str) -> Result<HttpResponse, String>,
+    Rc<RefCell<u64>>,
+) {
+    let count = Rc::new(RefCell::new(0u64));
+    let counter = Rc::clone(&count);
+    // Contact i (and its tags) changed i minutes into its day.
+    let when = |i: u64| {
+        let day = if i > 990 {
+            "2024-03-02T00:00:00Z"
+        } else {
+            "2024-01-01T00:00:00Z"
+        };
+        t(day).plus_seconds(i as i64 * 60).to_rfc3339()
+    };
+    let tag = move |i: u64, k: u64| json!({"id": (i * 2 - 1 + k).to_string(), "contact": i.to_string(), "cdate": when(i), "updated_timestamp": when(i)});
+    let handler = move |p: &str| {
+        *counter.borrow_mut() += 1;
+        if p.contains("/contactTags?") {
+            let off = crate::test_support::offset_of(p);
+            let recs: Vec<Value> = (off..(off + 100).min(2000))
+                .map(|n| tag(n / 2 + 1, n % 2))
+                .collect();
+            return ok(json!({"contactTags": recs, "meta": {"total": "2000"}}));
+        }
+        let since = updated_after(p).map(|s| t(&s));
+        let all: Vec<u64> = (1..=1000)
+            .filter(|&i| since.is_none_or(|s| t(&when(i)) >= s))
+            .collect();
+        let page = keyset_ids(&all, &p.replace("orders%5Bid%5D=DESC", ""), false, false);
+        let recs: Vec<Value> = page
+            .iter()
+            .map(|i| json!({"id": i.to_string(), "udate": when(*i)}))
+            .collect();
+        let mut body = json!({"contacts": recs, "meta": {"total": all.len().to_string()}});
+        if query(p, "include").is_some_and(|v| v.contains("contactTags")) {
+            body["contactTags"] = json!(page
+                .iter()
+                .flat_map(|&i| [tag(i, 0), tag(i, 1)])
+                .collect::<Vec<_>>());
+        }
+        ok(body)
+    };
+    (handler, count)
+}
+
+/// When the API ignores the newest-first order of contact tags, the sync between sweeps reads
+/// them as the sweep does, on the contacts pages, and never makes more requests than the sweep;
+/// every changed tag arrives.
+#[test]
+fn a_fallback_never_costs_more_than_the_sweep() {
+    let state = || {
+        between_sweeps(StreamState {
+            cursor: Some(t("2024-02-01T00:00:00Z")),
+            ..StreamState::default()
+        })
+    };
+    let read_both = |cfg: &Config| {
+        let (handler, count) = ignoring_orders();
+        let mut fake = Fake::new(1_000_000, handler);
+        let mut client = Client::new(&mut fake, cfg);
+        let mut lines = Lines::default();
+        let jobs = ["contacts", "contact_tags"]
+            .map(|name| Job {
+                deletions: true,
+                ..job_of(name, true, state())
+            })
+            .to_vec();
+        let s = read(&mut client, cfg, jobs, &mut lines);
+        assert!(s.streams.iter().all(|s| s.failure.is_none()), "{s:?}");
+        let n = *count.borrow();
+        (lines, n)
+    };
+    let (between, between_requests) = read_both(&client_config(json!({})));
+    let (_, sweep_requests) = read_both(&client_config(json!({"full_sweep_hours": 0})));
+    assert!(between.decided(|d| matches!(
+        d,
+        Decision::ReadInFullInstead { on: Some(parent), .. } if parent == "contacts"
+    )));
+    assert!(
+        between_requests <= sweep_requests,
+        "between sweeps {between_requests}, a sweep {sweep_requests}"
+    );
+    let mut tags = ids(&between.0, "contact_tags");
+    tags.sort_unstable();
+    tags.dedup();
+    assert_eq!(
+        tags,
+        (1981..=2000).collect::<Vec<u64>>(),
+        "the changed tags, each"
     );
 }
