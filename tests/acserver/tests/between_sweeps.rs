@@ -6,7 +6,7 @@
 //! reads every list in full on every sync, as before.
 
 mod common;
-use ac_test_server::{Dataset, Quirks, Server, ServerConfig};
+use ac_test_server::Server;
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,16 +17,9 @@ const KEY: &str = "between-sweeps-key-0ddba11";
 type Ids = BTreeMap<String, BTreeSet<String>>;
 
 fn server(ignore_order: bool) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        quirks: Quirks {
-            ignore_order,
-            ..Quirks::default()
-        },
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(41, 400)).expect("start test server")
+    TestServer::new(KEY, 41, 400)
+        .with(|c| c.quirks.ignore_order = ignore_order)
+        .start()
 }
 
 /// The streams under test, as the server and the connector name them.

@@ -16,7 +16,7 @@ const KEY: &str = "conformance-key-5d21";
 
 /// A test server and a folder holding the README's wrapper, the component and `config.json`.
 fn setup(name: &str) -> (Server, Scratch) {
-    let srv = unthrottled_server(KEY, 21, 120);
+    let srv = TestServer::new(KEY, 21, 120).start();
     let s = Scratch::new(name);
     install_wrapper(&s.dir);
     std::fs::write(

@@ -5,7 +5,6 @@
 //! API sends them then.
 
 mod common;
-use ac_test_server::{Dataset, Server, ServerConfig};
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -31,12 +30,7 @@ fn id_of(v: &Value) -> String {
 #[test]
 fn a_full_read_delivers_every_record_as_the_server_holds_it() {
     let _g = serial();
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        ..ServerConfig::default()
-    };
-    let srv = Server::start(cfg, Dataset::generate(31, 300)).expect("server");
+    let srv = TestServer::new(KEY, 31, 300).start();
     let s = Scratch::new("contents");
     let c = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
     let disc = wasmtime(&s, &["discover", "--config", &c]);

@@ -48,7 +48,7 @@ const NINE: [&str; 9] = [
 ];
 
 fn server() -> Server {
-    unthrottled_server(KEY, 19, CONTACTS)
+    TestServer::new(KEY, 19, CONTACTS).start()
 }
 
 /// Failed checks, reported together at the end of a test.

@@ -17,7 +17,7 @@ use std::process::{Command, Output};
 const KEY: &str = "eco-key-7f3a11";
 
 fn server(contacts: usize) -> Server {
-    unthrottled_server(KEY, 97, contacts)
+    TestServer::new(KEY, 97, contacts).start()
 }
 
 /// Fails with the command's last output lines unless it succeeded.

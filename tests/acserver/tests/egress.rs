@@ -2,7 +2,7 @@
 //! a full read must not open a single connection to it.
 
 mod common;
-use ac_test_server::{Dataset, EgressListener, Server, ServerConfig};
+use ac_test_server::EgressListener;
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -12,13 +12,9 @@ const KEY: &str = "egress-key-0ff1ce";
 fn a_full_read_follows_no_link_in_the_records() {
     let _g = serial();
     let trap = EgressListener::start().expect("egress listener");
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        link_origin: Some(trap.url()),
-        ..ServerConfig::default()
-    };
-    let srv = Server::start(cfg, Dataset::generate(4, 100)).expect("server");
+    let srv = TestServer::new(KEY, 4, 100)
+        .with(|c| c.link_origin = Some(trap.url()))
+        .start();
     let s = Scratch::new("egress");
     let c = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
     for args in [

@@ -1,7 +1,7 @@
 //! End to end: spec, check, discover and a full read through the wasmtime CLI.
 
 mod common;
-use ac_test_server::{Dataset, Server, ServerConfig};
+use ac_test_server::Server;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -9,12 +9,9 @@ use std::collections::BTreeSet;
 const KEY: &str = "it-secret-key-7f3a9c";
 
 fn server(contacts: usize, rps: Option<u32>) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: rps,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(11, contacts)).expect("start test server")
+    TestServer::new(KEY, 11, contacts)
+        .with(|c| c.rate_limit_per_sec = rps)
+        .start()
 }
 
 fn assert_no_key(run: &Run) {

@@ -2,7 +2,7 @@
 //! kill, per-stream isolation.
 
 mod common;
-use ac_test_server::{Dataset, Server, ServerConfig};
+use ac_test_server::{Dataset, Server};
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,13 +12,9 @@ use std::process::{Command, Stdio};
 const KEY: &str = "incr-key-51c0ffee";
 
 fn server(contacts: usize, disabled: Vec<String>) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        disabled_features: disabled,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(23, contacts)).expect("start test server")
+    TestServer::new(KEY, 23, contacts)
+        .with(|c| c.disabled_features = disabled)
+        .start()
 }
 
 /// Unchanged records an incremental read delivers again by design: those inside the overlap

@@ -4,7 +4,7 @@
 //! incremental reads with `lookback_window_seconds` and with a valid `start_date`, exact id sets.
 
 mod common;
-use ac_test_server::{parse_instant_ms, Dataset, Server, ServerConfig};
+use ac_test_server::{parse_instant_ms, Server};
 use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -20,13 +20,9 @@ const STREAMS: &[(&str, &str)] = &[
 ];
 
 fn zone_server(seed: u64, contacts: usize) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        filters_in_account_zone: true,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(seed, contacts)).expect("server")
+    TestServer::new(KEY, seed, contacts)
+        .with(|c| c.filters_in_account_zone = true)
+        .start()
 }
 
 fn margin_config(base: &str, extra: Value) -> String {

@@ -12,7 +12,7 @@ use std::process::Command;
 const KEY: &str = "pipe-key-c0ffee42";
 
 fn server(contacts: usize) -> Server {
-    unthrottled_server(KEY, 31, contacts)
+    TestServer::new(KEY, 31, contacts).start()
 }
 
 fn lines_ids(path: &Path) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! record is delivered (exact ids) and every stream completes.
 
 mod common;
-use ac_test_server::{Dataset, Server, ServerConfig};
+use ac_test_server::Server;
 use common::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -25,14 +25,13 @@ const STREAMS: [&str; 6] = [
 ];
 
 fn server(contacts: usize, latency_ms: u64, jitter_ms: u64) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: Some(5),
-        latency_ms,
-        arrival_jitter_ms: jitter_ms,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(47, contacts)).expect("start test server")
+    TestServer::new(KEY, 47, contacts)
+        .rate(5)
+        .with(|c| {
+            c.latency_ms = latency_ms;
+            c.arrival_jitter_ms = jitter_ms;
+        })
+        .start()
 }
 
 /// A full read of [`STREAMS`] at `rps`; asserts success and exactly the server's records.

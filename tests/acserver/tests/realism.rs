@@ -6,7 +6,7 @@
 //! server), and the streams end COMPLETE.
 
 mod common;
-use ac_test_server::{Dataset, EmptyShape, Quirks, Server, ServerConfig, TotalQuirk};
+use ac_test_server::{EmptyShape, Quirks, Server, TotalQuirk};
 use common::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,13 +18,9 @@ const KEY: &str = "realism-key-5eed";
 const CHURNED: &[&str] = &["contact_tags", "contact_custom_field_values", "activities"];
 
 fn server(quirks: Quirks, contacts: usize) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        quirks,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(11, contacts)).expect("server")
+    TestServer::new(KEY, 11, contacts)
+        .with(|c| c.quirks = quirks)
+        .start()
 }
 
 /// A fast config: a high rate (the server has no limit here), few quick retries.

@@ -2,7 +2,6 @@
 //! sandbox limits.
 
 mod common;
-use ac_test_server::{Dataset, Server, ServerConfig};
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,14 +33,12 @@ fn own_lists_config(base: &str, rps: f64, attempts: u32, wait_s: u32) -> String 
 #[test]
 fn a_read_through_twenty_percent_faults_delivers_everything_once() {
     let _g = serial();
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        fault_rate: 0.2,
-        fault_seed: 99,
-        ..ServerConfig::default()
-    };
-    let srv = Server::start(cfg, Dataset::generate(5, 1_000)).expect("server");
+    let srv = TestServer::new(KEY, 5, 1_000)
+        .with(|c| {
+            c.fault_rate = 0.2;
+            c.fault_seed = 99;
+        })
+        .start();
     let s = Scratch::new("faults");
     let c = s.write("c.json", &retry_config(&srv.base_url(), 30.0, 12, 300));
     let run = wasmtime_with(LIMITS, &s, &["read", "--config", &c]);
@@ -72,12 +69,7 @@ fn a_read_through_twenty_percent_faults_delivers_everything_once() {
 #[test]
 fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
     let _g = serial();
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        ..ServerConfig::default()
-    };
-    let srv = Server::start(cfg, Dataset::generate(8, 300)).expect("server");
+    let srv = TestServer::new(KEY, 8, 300).start();
     // contact_tags (≈450 records, paged from its own list) fails from its fourth page on (pages
     // overlap by one record: offsets 0, 99, 198, 297).
     srv.set_failing_paths(vec!["contactTags?limit=100&offset=297".into()]);
@@ -163,12 +155,7 @@ fn a_stream_that_always_fails_is_named_and_its_state_resumes() {
 #[test]
 fn the_key_stays_secret_in_every_failure() {
     let _g = serial();
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        ..ServerConfig::default()
-    };
-    let srv = Server::start(cfg, Dataset::generate(1, 10)).expect("server");
+    let srv = TestServer::new(KEY, 1, 10).start();
     let s = Scratch::new("secret");
     let base = srv.base_url();
     let configs = [
@@ -211,13 +198,9 @@ fn requests_stay_on_the_configured_host() {
     // Record links point at a second loopback listener that counts connections: following any
     // of them would show there (the server's own log could never show a request to another host).
     let trap = ac_test_server::EgressListener::start().expect("egress listener");
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        link_origin: Some(trap.url()),
-        ..ServerConfig::default()
-    };
-    let srv = Server::start(cfg, Dataset::generate(2, 50)).expect("server");
+    let srv = TestServer::new(KEY, 2, 50)
+        .with(|c| c.link_origin = Some(trap.url()))
+        .start();
     let s = Scratch::new("host");
     let c = s.write("c.json", &retry_config(&srv.base_url(), 50.0, 3, 10));
     let run = wasmtime(&s, &["read", "--config", &c]);

@@ -5,7 +5,7 @@
 //! tap-activecampaign (bare-string bookmarks).
 
 mod common;
-use ac_test_server::{Dataset, Server, ServerConfig};
+use ac_test_server::Server;
 use common::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,12 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const KEY: &str = "runner-key-9b1d";
 
 fn server(contacts: usize) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(91, contacts)).expect("start test server")
+    TestServer::new(KEY, 91, contacts).start()
 }
 
 /// `2025-01-01T00:00:00.000000Z`, the way singer-io's tap-activecampaign writes a bookmark.

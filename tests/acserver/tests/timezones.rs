@@ -3,7 +3,7 @@
 //! update is delivered (exact ids), none invented, and every stream completes.
 
 mod common;
-use ac_test_server::{parse_instant_ms, Dataset, Server, ServerConfig, Zone};
+use ac_test_server::{parse_instant_ms, Dataset, Server, Zone};
 use common::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,14 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 const KEY: &str = "tz-key-7e11";
 
 fn server(contacts: usize, zone: Zone) -> Server {
-    let cfg = ServerConfig {
-        api_key: KEY.into(),
-        rate_limit_per_sec: None,
-        ..ServerConfig::default()
-    };
-    let mut data = Dataset::generate(31, contacts);
-    data.set_zone(zone);
-    Server::start(cfg, data).expect("start test server")
+    TestServer::new(KEY, 31, contacts)
+        .data(|d| d.set_zone(zone))
+        .start()
 }
 
 /// A config with this `account_timezone` (None: left out, i.e. +00:00).

@@ -359,15 +359,49 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A test server with no rate limit, the given key, and `contacts` contacts generated from `seed`.
-pub fn unthrottled_server(key: &str, seed: u64, contacts: usize) -> ac_test_server::Server {
-    use ac_test_server::{Dataset, Server, ServerConfig};
-    let cfg = ServerConfig {
-        api_key: key.into(),
-        rate_limit_per_sec: None,
-        ..ServerConfig::default()
-    };
-    Server::start(cfg, Dataset::generate(seed, contacts)).expect("start test server")
+/// The test server of an end-to-end test, configured in one place: its key and the dataset's
+/// seed and size, no rate limit unless [`TestServer::rate`] sets one; [`TestServer::with`]
+/// changes any other field of its config, [`TestServer::data`] the dataset.
+pub struct TestServer {
+    cfg: ac_test_server::ServerConfig,
+    data: ac_test_server::Dataset,
+}
+
+impl TestServer {
+    /// A server for `key` over a generated dataset (`seed`, `contacts`), unthrottled.
+    pub fn new(key: &str, seed: u64, contacts: usize) -> TestServer {
+        TestServer {
+            cfg: ac_test_server::ServerConfig {
+                api_key: key.into(),
+                rate_limit_per_sec: None,
+                ..ac_test_server::ServerConfig::default()
+            },
+            data: ac_test_server::Dataset::generate(seed, contacts),
+        }
+    }
+
+    /// The account's rate limit, requests a second.
+    pub fn rate(mut self, per_second: u32) -> TestServer {
+        self.cfg.rate_limit_per_sec = Some(per_second);
+        self
+    }
+
+    /// Any other change to the server's config.
+    pub fn with(mut self, change: impl FnOnce(&mut ac_test_server::ServerConfig)) -> TestServer {
+        change(&mut self.cfg);
+        self
+    }
+
+    /// A change to the dataset before the server starts.
+    pub fn data(mut self, change: impl FnOnce(&mut ac_test_server::Dataset)) -> TestServer {
+        change(&mut self.data);
+        self
+    }
+
+    /// Starts it on a free loopback port.
+    pub fn start(self) -> ac_test_server::Server {
+        ac_test_server::Server::start(self.cfg, self.data).expect("start test server")
+    }
 }
 
 /// The text of the fenced block that follows `<!-- test: NAME ` in README.md.
