@@ -11,7 +11,7 @@ SERVER           := target/release/ac-test-server
 HOST             := target/host/ac-host
 OUT              ?= out
 
-.PHONY: all build tools lint pyenv test conformance unit mutants demo sync sync-demo bench host bench-host clean
+.PHONY: all build wheel tools lint pyenv test conformance unit mutants demo sync sync-demo bench host bench-host clean
 
 all: build
 
@@ -28,6 +28,11 @@ build:
 	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
 	cargo build --release --target $(TARGET) -p source-activecampaign
 	@ls -l $(COMPONENT) | awk '{print "component: " $$9 " (" $$5 " bytes)"}'
+
+## wheel: dist/source_activecampaign-<version>-py3-none-any.whl, the component and its Python
+## runner on wasmtime's Python package (python/; standard library only, no build backend)
+wheel: build
+	python3 python/build_wheel.py $(COMPONENT) dist
 
 $(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.toml
 	cargo build --release -p ac-test-server
@@ -55,7 +60,7 @@ lint:
 ## models, real Singer targets, the README's Meltano project and PyAirbyte snippet run twice, and
 ## the conformance checkers (singer-check-tap, airbyte-cdk's standard tests, pyab validate);
 ## then ac-host's unit and integration tests (host/tests), built once in the `host` profile
-test: lint tools build pyenv
+test: lint tools build wheel pyenv
 	bash tests/python/selftest.sh
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --exclude ac-host --lib --bins --tests
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --profile host -p ac-host
