@@ -634,3 +634,181 @@ fn dlt_block_lands_the_account_then_its_changes_and_deletions() {
         "a state per stream: {names:?}"
     );
 }
+
+/// A folder under target/wheel-test for this wheel (`<prefix><hash>`), made empty the first
+/// time: the same folder for other wheels is removed. What a tool installs there (PyAirbyte's
+/// and Meltano's environments of the wheel) is kept for the next run of the same wheel.
+fn keyed_dir(w: &Wheel, prefix: &str) -> PathBuf {
+    let dir = work_dir().join(format!("{prefix}{}", &w.hash[..16]));
+    for e in std::fs::read_dir(work_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(prefix) && e.path() != dir {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    std::fs::create_dir_all(&dir).expect("keyed dir");
+    dir
+}
+
+/// The wheel, copied where the README's blocks expect it: beside them, under its own name.
+fn wheel_beside(w: &Wheel, dir: &Path) {
+    let name = w.file.file_name().expect("wheel name");
+    std::fs::copy(&w.file, dir.join(name)).expect("copy the wheel");
+}
+
+/// PATH for a tool of the repository's `.venv/<env>`: that environment and the system's.
+fn tool_path(env: &str) -> String {
+    let bin = venv_bin(env, "python");
+    let bin = bin.parent().expect("bin");
+    format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display())
+}
+
+#[test]
+fn pyairbyte_installs_the_wheel_by_pip_url_and_reads_every_stream() {
+    let w = wheel();
+    let srv = unthrottled_server(KEY, 59, 150);
+    let s = Scratch::new("wheel-pyairbyte");
+    let cfg = complete_config(&srv.base_url(), KEY, 50.0);
+    std::fs::write(s.dir.join("config.json"), cfg).expect("config");
+    std::fs::write(s.dir.join("snippet.py"), readme_block("pyairbyte-pip.py")).expect("snippet");
+    wheel_beside(w, &s.dir);
+    // PyAirbyte installs the connector into <AIRBYTE_INSTALL_DIR>/.venv-source-activecampaign.
+    let install = keyed_dir(w, "pyairbyte-");
+    let out = must(
+        Command::new(venv_bin("pyairbyte", "python"))
+            .current_dir(&s.dir)
+            .arg("snippet.py")
+            .env("PATH", tool_path("pyairbyte"))
+            .env("AIRBYTE_INSTALL_DIR", &install)
+            .env("AIRBYTE_OFFLINE_MODE", "1")
+            .env("DO_NOT_TRACK", "1")
+            .env("SOURCE_ACTIVECAMPAIGN_CACHE_DIR", work_dir().join("cache"))
+            .env_remove("VIRTUAL_ENV"),
+        "the README's PyAirbyte pip_url snippet",
+    );
+    assert!(
+        install
+            .join(".venv-source-activecampaign/bin/source-activecampaign")
+            .exists(),
+        "PyAirbyte installed the wheel's executable"
+    );
+    let printed: BTreeMap<String, usize> = out
+        .lines()
+        .filter_map(|l| {
+            let (name, n) = l.rsplit_once(' ')?;
+            Some((name.to_string(), n.trim().parse().ok()?))
+        })
+        .collect();
+    let want: BTreeMap<String, usize> = server_ids(&srv)
+        .into_iter()
+        .map(|(k, v)| (k, v.len()))
+        .collect();
+    assert_eq!(
+        printed, want,
+        "rows per stream in PyAirbyte's cache vs the server"
+    );
+}
+
+#[test]
+fn meltano_installs_the_wheel_by_pip_url_and_runs_full_then_incremental() {
+    let w = wheel();
+    let meltano = venv_bin("meltano", "meltano");
+    let srv = unthrottled_server(KEY, 61, 150);
+    let s = Scratch::new("wheel-meltano");
+    let root = s.dir.join("project");
+    std::fs::create_dir_all(root.join(".meltano/loaders")).expect("project");
+    std::fs::create_dir_all(root.join(".meltano/extractors")).expect("project");
+    std::fs::write(root.join("meltano.yml"), readme_block("meltano-pip.yml")).expect("yml");
+    wheel_beside(w, &root);
+    // Plugin environments kept between test runs (Meltano checks their fingerprint): target-jsonl
+    // where the README wrapper's Meltano test keeps it, the extractor per wheel.
+    let jsonl = repo().join(".venv/meltano-plugins/target-jsonl");
+    std::fs::create_dir_all(&jsonl).expect("plugin cache");
+    std::os::unix::fs::symlink(&jsonl, root.join(".meltano/loaders/target-jsonl")).expect("link");
+    let tap = keyed_dir(w, "meltano-");
+    std::os::unix::fs::symlink(&tap, root.join(".meltano/extractors/tap-activecampaign"))
+        .expect("link");
+    let meltano_cmd = |args: &[&str], out_dir: &Path| -> String {
+        must(
+            Command::new(&meltano)
+                .current_dir(&root)
+                .args(args)
+                .env("PATH", tool_path("meltano"))
+                .env("MELTANO_SEND_ANONYMOUS_USAGE_STATS", "false")
+                .env("MELTANO_CLI_DISABLE_VERSION_CHECK", "true")
+                .env("TAP_ACTIVECAMPAIGN_API_URL", srv.base_url())
+                .env("TAP_ACTIVECAMPAIGN_API_KEY", KEY)
+                .env("TAP_ACTIVECAMPAIGN_REQUESTS_PER_SECOND", "50")
+                .env("TARGET_JSONL_DESTINATION_PATH", out_dir)
+                .env("SOURCE_ACTIVECAMPAIGN_CACHE_DIR", work_dir().join("cache"))
+                .env_remove("VIRTUAL_ENV"),
+            &format!("meltano {args:?}"),
+        )
+    };
+    let run = |n: usize| -> BTreeMap<String, Vec<String>> {
+        let dir = s.dir.join(format!("output{n}"));
+        std::fs::create_dir_all(&dir).expect("output dir");
+        meltano_cmd(&["run", "tap-activecampaign", "target-jsonl"], &dir);
+        let (ok, out) = run_tool(
+            &venv_bin("jsonl", "python"),
+            &[
+                &repo()
+                    .join("tests/python/singer_check.py")
+                    .display()
+                    .to_string(),
+                "jsonl",
+                &dir.display().to_string(),
+            ],
+            None,
+        );
+        assert!(ok, "singer_check.py: {out}");
+        serde_json::from_str(&out).expect("ids JSON")
+    };
+    let first = run(1);
+    for (stream, ids) in server_ids(&srv) {
+        assert_exactly(
+            &format!("meltano run #1 {stream}"),
+            ids.into_iter().collect(),
+            first.get(&stream),
+        );
+    }
+    let state_of = || -> Value {
+        let text = meltano_cmd(
+            &["state", "get", "dev:tap-activecampaign-to-target-jsonl"],
+            &s.dir,
+        );
+        serde_json::from_str(text.trim()).expect("state JSON")
+    };
+    let st = state_of();
+    assert!(
+        st["singer_state"]["bookmarks"]["contacts"].is_object(),
+        "Meltano keeps the bookmarks: {st}"
+    );
+    let changed: BTreeSet<String> = srv.with_dataset(|d| {
+        let mut ids: BTreeSet<String> = d.touch("contacts", 4).into_iter().collect();
+        ids.extend(d.insert("contacts", 2));
+        ids
+    });
+    let second = run(2);
+    let contacts: BTreeSet<String> = second
+        .get("contacts")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    assert!(
+        changed.is_subset(&contacts),
+        "run #2 carries the changed contacts {changed:?}: {contacts:?}"
+    );
+    let all = server_ids(&srv).get("contacts").map_or(0, BTreeSet::len);
+    assert!(
+        contacts.len() < all,
+        "run #2 is incremental from Meltano's state: {} of {all} contacts",
+        contacts.len()
+    );
+    assert_ne!(state_of(), st, "the second run moved Meltano's state on");
+}
