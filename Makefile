@@ -98,8 +98,8 @@ sync-demo: tools build $(SERVER)
 	bash scripts/sync_demo.sh $(COMPONENT) $(SERVER) $(OUT)/sync-demo
 
 ## bench: throughput and cost figures against the test server (see docs/benchmarks.md)
-bench: tools build $(SERVER)
-	bash scripts/bench.sh $(COMPONENT) $(SERVER) $(OUT)/bench
+bench: tools wheel $(SERVER)
+	WHEEL=$$(ls -t dist/source_activecampaign-*-py3-none-any.whl | head -1) bash scripts/bench.sh $(COMPONENT) $(SERVER) $(OUT)/bench
 
 ## host: ac-host, the wasmtime host (host/; one profile, `host`, for build, test and bench, so
 ## wasmtime is compiled once)
@@ -113,4 +113,4 @@ bench-host: build host $(SERVER)
 
 clean:
 	cargo clean
-	rm -rf $(OUT)
+	rm -rf $(OUT) dist

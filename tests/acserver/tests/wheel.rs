@@ -812,3 +812,63 @@ fn meltano_installs_the_wheel_by_pip_url_and_runs_full_then_incremental() {
     );
     assert_ne!(state_of(), st, "the second run moved Meltano's state on");
 }
+
+/// The oldest wasmtime the wheel allows (`wasmtime>=46.0.1`: the first release with
+/// `add_wasi_http`) runs a whole read: the wheel installed beside wasmtime 46.0.1 in an
+/// environment of its own (kept per wheel, like the others).
+#[test]
+fn the_oldest_wasmtime_of_the_range_runs_a_whole_read() {
+    let w = wheel();
+    let venv = keyed_dir(w, "venv-oldest-");
+    if !venv.join(".ready").exists() {
+        must(
+            Command::new("python3").arg("-m").arg("venv").arg(&venv),
+            "python3 -m venv",
+        );
+        must(
+            Command::new(venv.join("bin/python"))
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .arg("wasmtime==46.0.1")
+                .arg(&w.file),
+            "pip install wasmtime 46.0.1 and the wheel",
+        );
+        std::fs::write(venv.join(".ready"), &w.hash).expect("stamp");
+    }
+    let version = must(
+        Command::new(venv.join("bin/python")).args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('wasmtime'))",
+        ]),
+        "wasmtime's version",
+    );
+    assert_eq!(version.trim(), "46.0.1");
+    let srv = unthrottled_server(KEY, 67, 120);
+    let s = Scratch::new("wheel-oldest");
+    std::fs::write(
+        s.dir.join("config.json"),
+        config(&srv.base_url(), KEY, 50.0),
+    )
+    .expect("config");
+    let out = Command::new(venv.join("bin/source-activecampaign"))
+        .current_dir(&s.dir)
+        .args(["read", "--config", "config.json"])
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", venv.join("bin").display()),
+        )
+        .env("SOURCE_ACTIVECAMPAIGN_CACHE_DIR", work_dir().join("cache"))
+        .output()
+        .expect("start the read");
+    let r = as_run(out);
+    assert_eq!(r.code, 0, "{}", tail(&r.stderr));
+    let got = ids_by_stream(&r.messages());
+    for (stream, ids) in server_ids(&srv) {
+        assert_exactly(&stream, ids.into_iter().collect(), got.get(&stream));
+    }
+}
