@@ -7,8 +7,11 @@ The connector's per-stream state is kept in dlt's source state, so each run is i
 the last one that loaded. Values land as the API sends them (timestamps stay text; nested values
 are JSON columns), one table per stream.
 
-A run where a stream failed raises at its end, after reading everything else: dlt then loads
-nothing and keeps the old state, and the next run repeats the work (nothing is lost).
+A stream that fails (the account's plan lacks Deals, a page refused, retries spent) is logged as
+a warning and the others load: what the failed stream delivered before it failed loads too, and
+its state stays at its last page, so the next run carries on from there (a failed pass deletes
+nothing). A failure of the whole run (a refused key, an unreachable `api_url`) raises
+`ConnectorError`: dlt then loads nothing and keeps the old state.
 
 Needs `pip install "source-activecampaign[dlt]"`.
 """
@@ -21,6 +24,7 @@ import threading
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import dlt
+from dlt.common import logger
 
 from ._runtime import Interrupted, Runner
 
@@ -33,9 +37,11 @@ class ConnectorError(RuntimeError):
     """The connector reported a failure (its TRACE ERROR messages are the text)."""
 
 
-def _messages(args: List[str]) -> Iterator[dict]:
+def _messages(args: List[str], stream_failures_ok: bool = False) -> Iterator[dict]:
     """The component's stdout messages as they are written; the component runs in a thread and
-    waits when the consumer is behind, so a read is never held in memory whole."""
+    waits when the consumer is behind, so a read is never held in memory whole. A failed run
+    raises `ConnectorError` at the end, unless `stream_failures_ok` and every error it reported
+    names a stream: those are logged as warnings."""
     chunks: "queue.Queue" = queue.Queue(maxsize=64)
     runner: Optional[Runner] = None
 
@@ -61,7 +67,7 @@ def _messages(args: List[str]) -> Iterator[dict]:
 
     worker = threading.Thread(target=work, name="activecampaign-read", daemon=True)
     worker.start()
-    errors: List[str] = []
+    errors: List[Tuple[str, str]] = []  # (stream or "", message)
     pending = b""
     try:
         while True:
@@ -74,7 +80,9 @@ def _messages(args: List[str]) -> Iterator[dict]:
                 if line.strip():
                     m = json.loads(line)
                     if m.get("type") == "TRACE" and m["trace"].get("type") == "ERROR":
-                        errors.append(m["trace"]["error"].get("message", ""))
+                        e = m["trace"]["error"]
+                        stream = (e.get("stream_descriptor") or {}).get("name") or ""
+                        errors.append((stream, e.get("message", "")))
                     yield m
     finally:
         if worker.is_alive():  # the consumer stopped early: stop the component too
@@ -86,10 +94,15 @@ def _messages(args: List[str]) -> Iterator[dict]:
                     pass
     if "error" in outcome:
         raise outcome["error"]
-    if outcome.get("code"):
-        raise ConnectorError(
-            f"source-activecampaign {args[0]} failed (exit {outcome['code']}): "
-            + ("; ".join(errors) or "see its stderr"))
+    if not outcome.get("code"):
+        return
+    if stream_failures_ok and errors and all(stream for stream, _ in errors):
+        for stream, message in errors:
+            logger.warning(f"activecampaign: stream {stream} failed, the others load: {message}")
+        return
+    raise ConnectorError(
+        f"source-activecampaign {args[0]} failed (exit {outcome['code']}): "
+        + ("; ".join(m for _, m in errors) or "see its stderr"))
 
 
 def _write(folder: str, name: str, doc: object) -> str:
@@ -131,7 +144,7 @@ def _batches(config: dict, streams: List[dict]) -> Iterator[Tuple[str, List[dict
         if state:
             args += ["--state", _write(tmp, "state.json", state)]
         stream, rows = "", []
-        for m in _messages(args):
+        for m in _messages(args, stream_failures_ok=True):
             kind = m.get("type")
             if kind == "RECORD":
                 r = m["record"]

@@ -523,9 +523,21 @@ fn run_dlt(w: &Wheel, dir: &Path, n: usize) {
 
 /// Problems found comparing the DuckDB tables with the server (tests/python/dlt_check.py).
 fn dlt_problems(w: &Wheel, srv: &Server, dir: &Path, when: &str) -> Vec<String> {
+    dlt_problems_but(w, srv, dir, when, &BTreeSet::new())
+}
+
+/// [`dlt_problems`] for every stream but `skip` (connector names).
+fn dlt_problems_but(
+    w: &Wheel,
+    srv: &Server,
+    dir: &Path,
+    when: &str,
+    skip: &BTreeSet<String>,
+) -> Vec<String> {
     let expected: BTreeMap<String, Vec<Value>> = srv.with_dataset(|d| {
         d.stream_names()
             .iter()
+            .filter(|n| !skip.contains(&connector_name(n)))
             .map(|n| {
                 (
                     connector_name(n),
@@ -871,4 +883,58 @@ fn the_oldest_wasmtime_of_the_range_runs_a_whole_read() {
     for (stream, ids) in server_ids(&srv) {
         assert_exactly(&stream, ids.into_iter().collect(), got.get(&stream));
     }
+}
+
+/// A stream the account may not read (a plan without Deals: every deal stream answered 403) is
+/// a warning, and every other stream loads; a refused key fails the run, naming the problem,
+/// without printing the key.
+#[test]
+fn dlt_loads_the_other_streams_when_some_fail_and_refuses_a_wrong_key() {
+    let w = wheel();
+    let cfg = ServerConfig {
+        api_key: KEY.into(),
+        rate_limit_per_sec: None,
+        disabled_features: vec!["deals".into()],
+        ..ServerConfig::default()
+    };
+    let srv = Server::start(cfg, Dataset::generate(71, 100)).expect("test server");
+    let s = Scratch::new("wheel-dlt-partial");
+    let cfg = complete_config(&srv.base_url(), KEY, 50.0);
+    std::fs::write(s.dir.join("config.json"), cfg).expect("config");
+    std::fs::write(
+        s.dir.join("dlt_pipeline.py"),
+        readme_block("dlt_pipeline.py"),
+    )
+    .expect("block");
+    let dlt_run = || {
+        let out = program(w, &s.dir, "python", &["dlt_pipeline.py"])
+            .env("DLT_DATA_DIR", s.dir.join(".dlt"))
+            .env("RUNTIME__DLTHUB_TELEMETRY", "false")
+            .output()
+            .expect("python");
+        as_run(out)
+    };
+    let r = dlt_run();
+    assert_eq!(r.code, 0, "{}", tail(&r.stderr));
+    let failed: BTreeSet<String> = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.split("activecampaign: stream ").nth(1))
+        .filter_map(|l| l.split(" failed, the others load").next())
+        .map(String::from)
+        .collect();
+    let streams = server_ids(&srv).len();
+    assert!(
+        failed.contains("deals") && failed.len() < streams / 2,
+        "the deal streams, and only those, are reported failed: {failed:?}"
+    );
+    let problems = dlt_problems_but(w, &srv, &s.dir, "with deals refused", &failed);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let bad = config(&srv.base_url(), "wrong-key-77c1", 50.0);
+    std::fs::write(s.dir.join("config.json"), bad).expect("config");
+    let r = dlt_run();
+    assert_ne!(r.code, 0, "a refused key fails the run");
+    assert!(r.stderr.contains("ConnectorError"), "{}", tail(&r.stderr));
+    assert!(!r.stderr.contains("wrong-key-77c1") && !r.stdout.contains("wrong-key-77c1"));
 }
