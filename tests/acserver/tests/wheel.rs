@@ -394,6 +394,56 @@ fn start_read(w: &Wheel, s: &Scratch, extra: &[&str]) -> std::process::Child {
         .expect("start the read")
 }
 
+/// Starts a read, sends `sig` once 15 STATEs are out, and checks the process ends within a
+/// second, by that signal, with whole JSON lines on stdout; returns them.
+fn interrupt_mid_read(w: &Wheel, s: &Scratch, sig: libc::c_int) -> Vec<Value> {
+    let mut child = start_read(w, s, &[]);
+    let states = |text: &str| text.matches("\"type\":\"STATE\"").count();
+    let waited = Instant::now();
+    while states(&std::fs::read_to_string(s.dir.join("out.jsonl")).unwrap_or_default()) < 15 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "no STATE within a minute"
+        );
+        assert!(
+            child.try_wait().ok().flatten().is_none(),
+            "the read ended before the signal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on the child this test started and still owns (not yet waited for).
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "send signal {sig}");
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if sent.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("the read still runs 5 s after signal {sig}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = sent.elapsed();
+    eprintln!("signal {sig} to exit: {took:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?} to stop");
+    assert_eq!(
+        status.signal(),
+        Some(sig),
+        "ends by the signal, as the CLI: {status}"
+    );
+    let text = std::fs::read_to_string(s.dir.join("out.jsonl")).expect("stdout");
+    assert!(
+        text.ends_with('\n'),
+        "stdout ends inside a line: …{}",
+        &text[text.len().saturating_sub(80)..]
+    );
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
 #[test]
 fn ctrl_c_mid_read_stops_within_a_second_on_whole_lines_and_a_rerun_loses_nothing() {
     let w = wheel();
@@ -425,52 +475,9 @@ fn ctrl_c_mid_read_stops_within_a_second_on_whole_lines_and_a_rerun_loses_nothin
         .unwrap_or_default();
     std::fs::write(s.dir.join("catalog.json"), incremental_catalog(&streams)).expect("catalog");
 
-    let mut child = start_read(w, &s, &[]);
-    let states = |text: &str| text.matches("\"type\":\"STATE\"").count();
-    let waited = Instant::now();
-    while states(&std::fs::read_to_string(s.dir.join("out.jsonl")).unwrap_or_default()) < 15 {
-        assert!(
-            waited.elapsed() < Duration::from_secs(60),
-            "no STATE within a minute"
-        );
-        assert!(
-            child.try_wait().ok().flatten().is_none(),
-            "the read ended before Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) on the child this test started and still owns (not yet waited for).
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "send SIGINT");
-    let sent = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        if sent.elapsed() > Duration::from_secs(5) {
-            let _ = child.kill();
-            panic!("the read still runs 5 s after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let took = sent.elapsed();
-    eprintln!("SIGINT to exit: {took:?}");
-    assert!(took < Duration::from_secs(1), "took {took:?} to stop");
-    assert_eq!(
-        status.signal(),
-        Some(libc::SIGINT),
-        "ends by the signal, as the CLI: {status}"
-    );
-    let text = std::fs::read_to_string(s.dir.join("out.jsonl")).expect("stdout");
-    assert!(
-        text.ends_with('\n'),
-        "stdout ends inside a line: …{}",
-        &text[text.len().saturating_sub(80)..]
-    );
-    let first: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
+    // SIGTERM first (a runner stopping the source): the same prompt, clean end.
+    interrupt_mid_read(w, &s, libc::SIGTERM);
+    let first = interrupt_mid_read(w, &s, libc::SIGINT);
     let total: usize = server_ids(&srv).values().map(BTreeSet::len).sum();
     let read1 = first.iter().filter(|m| m["type"] == "RECORD").count();
     assert!(
