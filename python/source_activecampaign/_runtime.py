@@ -58,7 +58,8 @@ def cache_path(wasm: bytes) -> Path:
 
 def load_component(engine: Engine) -> Component:
     """The component, compiled: from the cache when it holds this build for this runtime, else
-    compiled (a second or two) and saved there. A cache that cannot be written only costs time."""
+    compiled (a second or two) and saved there. A cache that cannot be written only costs time.
+    The folder must be the user's own: compiled code is loaded as native code, unchecked."""
     wasm = COMPONENT.read_bytes()
     cached = cache_path(wasm)
     if cached.is_file():
