@@ -59,7 +59,8 @@ lint:
 ## and integration tests through the wasmtime CLI, including the checks with Airbyte's protocol
 ## models, real Singer targets, the README's Meltano project and PyAirbyte snippet run twice, and
 ## the conformance checkers (singer-check-tap, airbyte-cdk's standard tests, pyab validate);
-## then ac-host's unit and integration tests (host/tests), built once in the `host` profile
+## the wheel in a fresh venv without the CLI (tests/acserver/tests/wheel.rs: about 1.5 minutes,
+## 2 the first time, kept in target/wheel-test/ per wheel); then ac-host's unit and integration tests (host/tests), built once in the `host` profile
 test: lint tools build wheel pyenv
 	bash tests/python/selftest.sh
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --exclude ac-host --lib --bins --tests
