@@ -18,7 +18,8 @@ NAME = "source-activecampaign"
 PACKAGE = "source_activecampaign"
 # Tested: 46.0.1 (the first with `add_wasi_http`) and 51.0.0 (the newest at release).
 WASMTIME = "wasmtime>=46.0.1,<52"
-DLT = "dlt[duckdb]>=1.20,<2"
+# Tested: 1.31.0 (the newest at release).
+DLT = "dlt[duckdb]>=1.31,<2"
 STAMP = (1980, 1, 1, 0, 0, 0)
 ROOT = Path(__file__).resolve().parent.parent
 
