@@ -11,7 +11,7 @@ SERVER           := target/release/ac-test-server
 HOST             := target/host/ac-host
 OUT              ?= out
 
-.PHONY: all build tools lint pyenv test conformance unit mutants demo sync sync-demo bench host bench-host clean
+.PHONY: all build wheel tools lint pyenv test conformance unit mutants demo sync sync-demo bench host bench-host clean
 
 all: build
 
@@ -28,6 +28,11 @@ build:
 	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
 	cargo build --release --target $(TARGET) -p source-activecampaign
 	@ls -l $(COMPONENT) | awk '{print "component: " $$9 " (" $$5 " bytes)"}'
+
+## wheel: dist/source_activecampaign-<version>-py3-none-any.whl, the component and its Python
+## runner on wasmtime's Python package (python/; standard library only, no build backend)
+wheel: build
+	python3 python/build_wheel.py $(COMPONENT) dist
 
 $(SERVER): $(shell find tests/acserver/src -name '*.rs') tests/acserver/Cargo.toml
 	cargo build --release -p ac-test-server
@@ -58,8 +63,9 @@ lint:
 ## and integration tests through the wasmtime CLI, including the checks with Airbyte's protocol
 ## models, real Singer targets, the README's Meltano project and PyAirbyte snippet run twice, and
 ## the conformance checkers (singer-check-tap, airbyte-cdk's standard tests, pyab validate);
-## then ac-host's unit and integration tests (host/tests), built once in the `host` profile
-test: lint tools build pyenv
+## the wheel in a fresh venv without the CLI (tests/acserver/tests/wheel.rs: about 1.5 minutes,
+## 2 the first time, kept in target/wheel-test/ per wheel); then ac-host's unit and integration tests (host/tests), built once in the `host` profile
+test: lint tools build wheel pyenv
 	bash tests/python/selftest.sh
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --workspace --exclude ac-host --lib --bins --tests
 	COMPONENT=$(CURDIR)/$(COMPONENT) cargo test --profile host -p ac-host
@@ -97,8 +103,8 @@ sync-demo: tools build $(SERVER)
 	bash scripts/sync_demo.sh $(COMPONENT) $(SERVER) $(OUT)/sync-demo
 
 ## bench: throughput and cost figures against the test server (see docs/benchmarks.md)
-bench: tools build $(SERVER)
-	bash scripts/bench.sh $(COMPONENT) $(SERVER) $(OUT)/bench
+bench: tools wheel $(SERVER)
+	WHEEL=$$(ls -t dist/source_activecampaign-*-py3-none-any.whl | head -1) bash scripts/bench.sh $(COMPONENT) $(SERVER) $(OUT)/bench
 
 ## host: ac-host, the wasmtime host (host/; one profile, `host`, for build, test and bench, so
 ## wasmtime is compiled once)
@@ -112,4 +118,4 @@ bench-host: build host $(SERVER)
 
 clean:
 	cargo clean
-	rm -rf $(OUT)
+	rm -rf $(OUT) dist

@@ -5,9 +5,11 @@ Starts the bundled test server with a sized account, reads every stream, and rep
 wall time, achieved requests/s, most requests begun in any one second, records/s, CPU per record
 (user+sys of the wasmtime process / records), peak RSS, and the floor (fewest requests that can
 fetch the data / rate) with wall time / floor. Then an unthrottled, zero-latency read of a large
-account for CPU per record and peak RSS.
+account for CPU per record and peak RSS. With WHEEL (make bench passes the `make wheel` file), the
+same smaller account at 300 ms is also read by the wheel's `source-activecampaign` (in-process on
+wasmtime's Python package), and its first and cached start times are given.
 """
-import argparse, calendar, shutil, json, math, os, subprocess, sys, tempfile, time
+import argparse, calendar, hashlib, shutil, json, math, os, subprocess, sys, tempfile, time
 
 def start_server(binary, log, contacts, rps, latency, key, extra=()):
     ready = tempfile.NamedTemporaryFile(delete=False)
@@ -74,15 +76,22 @@ def dedup_catalog(component, workdir, incremental=False):
         json.dump({"streams": streams}, f)
     return ["--catalog", "/data/catalog.json"]
 
-def run_read(component, workdir, config, tracked=False):
+def run_read(component, workdir, config, tracked=False, wheel=None):
+    """One read: through the wasmtime CLI, or with `wheel` (the wheel's `source-activecampaign`),
+    in-process on wasmtime's Python package, paths as the caller's."""
     with open(os.path.join(workdir, "config.json"), "w") as f:
         json.dump(config, f)
     catalog = dedup_catalog(component, workdir) if tracked else []
     out_path = os.path.join(workdir, "records.jsonl")
+    if wheel:
+        cmd = [wheel, "read", "--config", os.path.join(workdir, "config.json"),
+               *[c.replace("/data", workdir, 1) for c in catalog]]
+    else:
+        cmd = ["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", component,
+               "read", "--config", "/data/config.json", *catalog]
     t0 = time.monotonic()
     with open(out_path, "wb") as out, open(os.path.join(workdir, "read.log"), "wb") as err:
-        proc = subprocess.Popen(["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", component,
-                                 "read", "--config", "/data/config.json", *catalog], stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
     records, state_bytes = {}, 0
@@ -96,14 +105,40 @@ def run_read(component, workdir, config, tracked=False):
     return {"exit": os.waitstatus_to_exitcode(status), "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024, "records": records, "max_state_bytes": state_bytes}
 
-def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, jitter=0, tracked=False):
+def wheel_program(wheel, out):
+    """The wheel's `source-activecampaign`, installed once per wheel in OUT/wheel-venv (pip, from
+    the wheel file and PyPI), with its compiled-code cache in OUT/wheel-cache; prints the first
+    start (compiles) and the second (cached) of `spec`."""
+    venv = os.path.join(out, "wheel-venv")
+    digest = hashlib.sha256(open(wheel, "rb").read()).hexdigest()
+    stamp = os.path.join(venv, ".wheel")
+    if not os.path.exists(stamp) or open(stamp).read() != digest:
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", wheel], check=True)
+        with open(stamp, "w") as f:
+            f.write(digest)
+    exe = os.path.join(venv, "bin", "source-activecampaign")
+    cache = os.path.join(out, "wheel-cache")
+    shutil.rmtree(cache, ignore_errors=True)
+    os.environ["SOURCE_ACTIVECAMPAIGN_CACHE_DIR"] = cache
+    starts = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        subprocess.run([exe, "spec"], stdout=subprocess.DEVNULL, check=True)
+        starts.append(time.monotonic() - t0)
+    print(f"  wheel: spec {starts[0]:.2f} s at the first start (compiles), {starts[1]:.2f} s cached", flush=True)
+    return exe, starts
+
+def scenario(args, name, contacts, latency, rps, connector_rps, headers=True, jitter=0, tracked=False, wheel=None):
     workdir = tempfile.mkdtemp(prefix="ac-bench-")
     log = os.path.join(workdir, "server.jsonl")
     key = "bench-key"
     extra = ([] if headers else ["--no-rate-headers"]) + (["--arrival-jitter-ms", str(jitter)] if jitter else [])
     server, base = start_server(args.server, log, contacts, rps, latency, key, extra)
     try:
-        r = run_read(args.component, workdir, {"api_url": base, "api_key": key, "requests_per_second": connector_rps}, tracked)
+        r = run_read(args.component, workdir, {"api_url": base, "api_key": key, "requests_per_second": connector_rps}, tracked, wheel)
     finally:
         server.terminate(); server.wait()
     reqs = [json.loads(l) for l in open(log)]
@@ -245,11 +280,14 @@ def main():
                    help="contacts of the smaller account of the 1,000 ms rows (0 = skip)")
     p.add_argument("--jitter", type=int, default=int(os.environ.get("JITTER_MS", 150)),
                    help="arrival jitter (ms) of the jitter rows (0 = skip)")
+    p.add_argument("--wheel", default=os.environ.get("WHEEL", ""),
+                   help="the wheel (make wheel): adds its read of the smaller account at 300 ms beside the CLI's")
     p.add_argument("--only", default=os.environ.get("ONLY", ""),
                    help="run only scenarios whose name contains one of these comma-separated words")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    subprocess.run(["wasmtime", "run", "-S", "http", args.component, "spec"], stdout=subprocess.DEVNULL, check=True)  # warm the compile cache
+    if shutil.which("wasmtime"):  # warm the CLI's compile cache (ONLY=wheel needs no CLI)
+        subprocess.run(["wasmtime", "run", "-S", "http", args.component, "spec"], stdout=subprocess.DEVNULL, check=True)
     rps = math.floor(args.rate)
     plan = []
     for lat in [int(x) for x in args.latencies.split(",") if x]:
@@ -259,6 +297,8 @@ def main():
     sizes = [args.contacts] + ([args.small] if args.small else [])
     if args.small:
         plan.append((f"rate {args.rate:g}, 300 ms", args.small, 300, rps, args.rate, True, 0))
+        if args.wheel:
+            plan.append((f"wheel: rate {args.rate:g}, 300 ms", args.small, 300, rps, args.rate, True, 0, False, "wheel"))
         plan.append((f"rate {args.rate:g}, 1000 ms", args.small, 1000, rps, args.rate, True, 0))
         plan.append((f"rate {args.rate:g}, 1000 ms, no RateLimit headers", args.small, 1000, rps, args.rate, False, 0))
     if args.jitter:
@@ -271,10 +311,14 @@ def main():
         plan.append(("unthrottled, 0 ms, deletions tracked", n, 0, 0, 100, True, 0, True))
     only = [w.strip() for w in args.only.split(",") if w.strip()]
     rows = []
-    for (name, n, lat, srv_rps, conn_rps, headers, jitter, *tracked) in plan:
+    exe, starts = None, None
+    for (name, n, lat, srv_rps, conn_rps, headers, jitter, *more) in plan:
         if only and not any(w in f"{name} {n}" for w in only):
             continue
-        rows.append(scenario(args, name, n, lat, srv_rps, conn_rps, headers, jitter, bool(tracked)))
+        tracked, wheel = (more + [False, None])[:2]
+        if wheel and exe is None:
+            exe, starts = wheel_program(args.wheel, args.out)
+        rows.append(scenario(args, name, n, lat, srv_rps, conn_rps, headers, jitter, bool(tracked), exe if wheel else None))
     cols = [("scenario", "{}"), ("contacts", "{}"), ("requests", "{}"), ("fewest_requests", "{}"), ("requests_vs_fewest", "{:.3f}"), ("fewest_overlapping", "{}"),
             ("wall_s", "{:.1f}"), ("floor_s", "{:.1f}"), ("wall_vs_floor", "{:.3f}"), ("achieved_rps", "{:.2f}"),
             ("max_in_1s", "{}"), ("http_429", "{}"), ("http_429_per_1000", "{:.2f}"), ("records", "{}"), ("records_per_s", "{:.0f}"),
@@ -294,6 +338,9 @@ def main():
         table += "\n".join(["| " + " | ".join(scols) + " |", "|" + "---|" * len(scols)] +
                            ["| " + " | ".join(fmt(r[c]) for c in scols) + " |" for r in sweep])
     rows += sweep
+    if starts:
+        table += (f"\n\nThe wheel's start (`source-activecampaign spec`, wasmtime's Python package): "
+                  f"{starts[0]:.2f} s the first time (compiles the component), {starts[1]:.2f} s with the compiled code cached.")
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     text = f"# make bench, {stamp}\n\n{table}\n\nfloor = fewest requests / rate; fewest = key check + custom object schemas + one request per 100 records of each list (contact children and /fields sideloads ride on their parent's pages); fewest_overlapping = the same with each offset page overlapping the one before by a record (the churn check), contacts keyset by id.\n"
     print("\n" + text)
