@@ -191,7 +191,7 @@ fn the_environment_has_the_wheel_and_no_wasmtime_cli() {
     let name = w.file.file_name().map(|n| n.to_string_lossy().into_owned());
     assert_eq!(
         name.as_deref(),
-        Some("source_activecampaign-0.1.0-py3-none-any.whl"),
+        Some("source_activecampaign-0.2.0-py3-none-any.whl"),
         "the wheel's name (the README names it: change both)"
     );
     let which = Command::new("sh")
