@@ -31,30 +31,32 @@ fn work_dir() -> PathBuf {
     repo().join("target/wheel-test")
 }
 
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
-}
-
 /// Runs a command that must succeed; returns its stdout. Fails naming `what` with its output.
 fn must(cmd: &mut Command, what: &str) -> String {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what} does not start: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        tail(&stdout),
-        tail(&stderr)
+    succeeded(what, &out, KEY)
+}
+
+/// A new virtual environment at `venv` with `packages` (pip arguments) installed.
+fn new_venv(venv: &Path, packages: &[&std::ffi::OsStr], what: &str) {
+    must(
+        Command::new("python3").arg("-m").arg("venv").arg(venv),
+        "python3 -m venv",
     );
-    assert!(
-        !stdout.contains(KEY) && !stderr.contains(KEY),
-        "{what}: the API key was printed"
+    must(
+        Command::new(venv.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(packages),
+        what,
     );
-    stdout
 }
 
 fn wheel() -> &'static Wheel {
@@ -92,22 +94,10 @@ fn build_and_install() -> Wheel {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
-        must(
-            Command::new("python3").arg("-m").arg("venv").arg(&venv),
-            "python3 -m venv",
-        );
-        must(
-            Command::new(venv.join("bin/python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .arg("-r")
-                .arg(repo().join("tests/python/requirements-wheel.txt"))
-                .arg(&file),
+        let requirements = repo().join("tests/python/requirements-wheel.txt");
+        new_venv(
+            &venv,
+            &["-r".as_ref(), requirements.as_os_str(), file.as_os_str()],
             "pip install the wheel",
         );
         must(
@@ -834,21 +824,9 @@ fn the_oldest_wasmtime_of_the_range_runs_a_whole_read() {
     let w = wheel();
     let venv = keyed_dir(w, "venv-oldest-");
     if !venv.join(".ready").exists() {
-        must(
-            Command::new("python3").arg("-m").arg("venv").arg(&venv),
-            "python3 -m venv",
-        );
-        must(
-            Command::new(venv.join("bin/python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .arg("wasmtime==46.0.1")
-                .arg(&w.file),
+        new_venv(
+            &venv,
+            &["wasmtime==46.0.1".as_ref(), w.file.as_os_str()],
             "pip install wasmtime 46.0.1 and the wheel",
         );
         std::fs::write(venv.join(".ready"), &w.hash).expect("stamp");

@@ -359,6 +359,31 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The last lines of a command's output, for a failure message.
+pub fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// The stdout of a command that must have succeeded without printing `key`; fails naming
+/// `what` with its last output lines otherwise.
+pub fn succeeded(what: &str, out: &std::process::Output, key: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        tail(&stdout),
+        tail(&stderr)
+    );
+    assert!(
+        !stdout.contains(key) && !stderr.contains(key),
+        "{what}: the API key was printed"
+    );
+    stdout
+}
+
 /// The test server of an end-to-end test, configured in one place: its key and the dataset's
 /// seed and size, no rate limit unless [`TestServer::rate`] sets one; [`TestServer::with`]
 /// changes any other field of its config, [`TestServer::data`] the dataset.
