@@ -210,6 +210,34 @@ fn read_writes_records_states_and_a_summary() {
     );
 }
 
+/// Another connector's state for a same-named stream is read as none, and said so: a LOG WARN
+/// on stdout and a line on stderr.
+#[test]
+fn a_foreign_state_is_warned_on_stdout_and_stderr() {
+    let catalog = json!({"streams": [{"stream": {"name": "tags"}, "sync_mode": "full_refresh"}]});
+    let state = json!({"tags": {"updated_at": "2024-01-01T00:00:00Z"}});
+    let mut host = TestHost::new()
+        .with("/data/catalog.json", &catalog.to_string())
+        .with("/data/state.json", &state.to_string());
+    let (ok, screen) = cli(
+        &mut host,
+        "read --config /data/config.json --catalog /data/catalog.json --state /data/state.json",
+    );
+    assert!(ok);
+    let warned =
+        |text: &str| text.contains("state of stream 'tags'") && text.contains("`updated_at`");
+    let logs: Vec<Value> = messages(&screen)
+        .into_iter()
+        .filter(|m| m["type"] == "LOG" && m["log"]["level"] == "WARN")
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|m| warned(m["log"]["message"].as_str().unwrap_or(""))),
+        "{logs:?}"
+    );
+    assert!(screen.err.iter().any(|t| warned(t)), "{:?}", screen.err);
+}
+
 #[test]
 fn read_without_its_catalog_or_state_file_names_it() {
     for (line, file) in [
