@@ -367,7 +367,11 @@ fn the_wrapper_finds_wasmtime_and_the_component_through_its_variables() {
         c.output().expect("run the wrapper")
     };
     let bare = run(&[]);
-    assert_eq!(bare.status.code(), Some(127), "no wasmtime on PATH: exit 127");
+    assert_eq!(
+        bare.status.code(),
+        Some(127),
+        "no wasmtime on PATH: exit 127"
+    );
     let out = run(&[
         ("WASMTIME", &wasmtime_bin),
         ("SOURCE_ACTIVECAMPAIGN_WASM", &component()),
@@ -429,10 +433,14 @@ print(json.dumps({"rows": [[r[0], r[1], r[2] is not None] for r in rows], "live"
     let before = srv.with_dataset(|d| d.ids("contacts")).len();
     assert_eq!(count(&py(&["read.py"])), before);
     let gone = srv.with_dataset(|d| d.delete_contacts(2));
-    assert_eq!(count(&py(&["read.py"])), before, "len() counts the deleted rows");
+    assert_eq!(
+        count(&py(&["read.py"])),
+        before,
+        "len() counts the deleted rows"
+    );
     let cache = s.dir.join(".cache/default_cache/default_cache.duckdb");
-    let v: Value = serde_json::from_str(&py(&["rows.py", cache.to_str().expect("path")]))
-        .expect("rows JSON");
+    let v: Value =
+        serde_json::from_str(&py(&["rows.py", cache.to_str().expect("path")])).expect("rows JSON");
     for id in &gone {
         let row = v["rows"]
             .as_array()
@@ -440,7 +448,11 @@ print(json.dumps({"rows": [[r[0], r[1], r[2] is not None] for r in rows], "live"
             .flatten()
             .find(|r| r[0] == id.as_str())
             .unwrap_or_else(|| panic!("deleted contact {id} is not kept: {v}"));
-        assert_eq!((&row[1], &row[2]), (&Value::Null, &Value::Bool(true)), "{row}");
+        assert_eq!(
+            (&row[1], &row[2]),
+            (&Value::Null, &Value::Bool(true)),
+            "{row}"
+        );
     }
     let mut want = srv.with_dataset(|d| d.ids("contacts"));
     want.sort_by_key(|i| i.parse::<u64>().unwrap_or(0));
@@ -451,5 +463,8 @@ print(json.dumps({"rows": [[r[0], r[1], r[2] is not None] for r in rows], "live"
         .filter_map(|x| x.as_str().map(String::from))
         .collect();
     live.sort_by_key(|i| i.parse::<u64>().unwrap_or(0));
-    assert_eq!(live, want, "the README's filter leaves the server's contacts");
+    assert_eq!(
+        live, want,
+        "the README's filter leaves the server's contacts"
+    );
 }
