@@ -3,6 +3,7 @@
 //! records and states), for a [`Terminal`] that only masks the key and moves bytes.
 
 pub(crate) mod airbyte;
+mod held;
 pub(crate) mod redact;
 pub(crate) mod singer;
 
@@ -42,6 +43,8 @@ pub(crate) struct Writer<'t> {
     term: &'t mut dyn Terminal,
     protocol: Protocol,
     progress: bool,
+    /// The warnings that said something was held back, for the summary.
+    held_back: Vec<String>,
 }
 
 impl<'t> Writer<'t> {
@@ -55,7 +58,14 @@ impl<'t> Writer<'t> {
             term,
             protocol,
             progress,
+            held_back: Vec::new(),
         }
+    }
+
+    /// The warnings of this read that said something was held back (guard, resumed pass,
+    /// fallback), each naming its stream and the fix.
+    pub(crate) fn held_back(&self) -> &[String] {
+        &self.held_back
     }
 
     /// Switches to `protocol` (a command knows its protocol only once its files are read).
@@ -121,6 +131,9 @@ impl Sink for Writer<'_> {
         }
     }
     fn log(&mut self, level: Level, message: &str) {
+        if level == Level::Warn && held::holds_back(message) {
+            self.held_back.push(message.to_string());
+        }
         self.side(&log_line(level, message));
     }
     fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64) {
