@@ -935,6 +935,17 @@ fn read_without_a_catalog_is_incremental_with_deletions_and_the_docs_view_is_the
         first.get("held_back").is_none(),
         "a normal first read holds nothing back: {first}"
     );
+    // Nor does it warn (custom object records, with UUID ids, once warned on every full read).
+    let warnings: Vec<String> = std::fs::read_to_string(d.join("messages-1.jsonl"))
+        .expect("messages-1.jsonl")
+        .lines()
+        .filter(|l| l.contains("\"WARN\""))
+        .map(String::from)
+        .collect();
+    assert!(
+        warnings.is_empty(),
+        "a normal full read warned: {warnings:?}"
+    );
     let ids_now = |stream: &str| -> BTreeSet<String> {
         srv.with_dataset(|ds| ds.ids(stream)).into_iter().collect()
     };
