@@ -429,7 +429,17 @@ print(json.dumps({"rows": [[r[0], r[1], r[2] is not None] for r in rows], "live"
             .expect("start python");
         must_succeed(&format!("python {args:?}"), &out)
     };
-    let count = |text: &str| -> usize { text.trim().parse().expect("a count") };
+    // PyAirbyte prints its progress on stdout too: the count is the last line.
+    let count = |text: &str| -> usize {
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        last.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no count at the end of: {}", tail(text)))
+    };
     let before = srv.with_dataset(|d| d.ids("contacts")).len();
     assert_eq!(count(&py(&["read.py"])), before);
     let gone = srv.with_dataset(|d| d.delete_contacts(2));
