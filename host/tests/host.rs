@@ -1078,4 +1078,42 @@ print(json.dumps(out))
         "incremental with deletions tracked: {contacts_state}"
     );
     assert_eq!(again["run"], 1);
+
+    // Half the tags gone at once: the deletion guard holds them, and the report and stderr say
+    // so for the stream, with the fix.
+    let half = ids_now("tags").len() / 2;
+    assert!(half > 2, "{half}");
+    srv.with_dataset(|ds| ds.delete("tags", half));
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().expect("path"),
+        "--out",
+        d.to_str().expect("path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let third = reports(&out).0.remove(0);
+    let held = third["held_back"].as_array().cloned().unwrap_or_default();
+    assert!(
+        held.iter().any(|h| h["stream"] == "tags"
+            && h["why"] == "deletion guard"
+            && h["fix"]
+                .as_str()
+                .is_some_and(|f| f.contains("deletion_guard_share 1"))),
+        "{third}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("tags: held back (deletion guard); fix: "),
+        "{stderr}"
+    );
+    assert_eq!(
+        run_lines(&d, "tags", 3).1,
+        BTreeSet::new(),
+        "no tag deleted"
+    );
 }
