@@ -82,6 +82,12 @@ pub(crate) struct Report {
     /// Per-stream records, requests and failures as `read` reported them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) streams: Vec<Value>,
+    /// What the read held back per stream (deletions the guard kept, a resumed pass, a
+    /// fallback), why, and the fix.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) held_back: Vec<crate::held::Held>,
+    /// This output folder's run number (`_ab_run` in its stream files).
+    pub(crate) run: u64,
 }
 
 /// Reads the parts of the config the host needs: the origin and the rate budget.
@@ -168,8 +174,8 @@ async fn run_inner(
     report.rate = rate;
     let out = OutDir::open(&job.out)?;
     let state = out.state_text();
-    let (stdout, writer) = sink::spawn_writer(LineSink::new(out, &job.out))
-        .context("cannot start the output writer thread")?;
+    let (stdout, writer) =
+        sink::spawn_writer(LineSink::new(out)).context("cannot start the output writer thread")?;
     let stderr = open_stderr_log(&job.out)?;
     let egress = egress_for(policy, origin, rate);
     let start = Instant::now();
@@ -192,6 +198,8 @@ async fn run_inner(
     drop(stdout);
     count_requests(&egress, report);
     let mut sink = join_writer(writer).await?;
+    report.held_back = std::mem::take(&mut sink.held);
+    report.run = sink.out.run;
     let mut problems = save_output(&mut sink, report);
     let output_failed = sink.failed.is_some();
     problems.extend(outcome_problems(
@@ -246,10 +254,24 @@ async fn call_read(
         let inst = pre.instantiate_async(&mut *store).await?;
         let instantiate = t.elapsed();
         let initial_memory = store.data().limits.now;
-        let answer = inst
-            .activecampaign_source_connector()
-            .call_read(&mut *store, &job.config, job.catalog.as_deref(), state)
-            .await?;
+        let connector = inst.activecampaign_source_connector();
+        let catalog = match job.catalog.as_deref() {
+            Some(text) => Ok(crate::catalog::configured(text)),
+            // No catalog: the account's streams, each incremental where offered, deletions
+            // tracked (discover costs the key check and the custom object schemas: 2 requests).
+            None => connector
+                .call_discover(&mut *store, &job.config)
+                .await?
+                .and_then(|text| default_catalog(&text)),
+        };
+        let answer = match catalog {
+            Ok(catalog) => {
+                connector
+                    .call_read(&mut *store, &job.config, Some(&catalog), state)
+                    .await?
+            }
+            Err(f) => Err(f),
+        };
         Ok::<_, wasmtime::Error>(Called {
             instantiate,
             initial_memory,
@@ -257,6 +279,18 @@ async fn call_read(
         })
     })
     .await
+}
+
+/// The configured catalog of `discover`'s answer (a CATALOG message): every stream incremental
+/// where offered, deletions tracked.
+fn default_catalog(discovered: &str) -> Result<String, Failure> {
+    match serde_json::from_str::<Value>(discovered) {
+        Ok(v) => Ok(crate::catalog::from_discovered(&v).to_string()),
+        Err(e) => Err(Failure {
+            kind: FailureKind::SystemError,
+            message: format!("discover answered a catalog that is not JSON ({e}); pass --catalog"),
+        }),
+    }
 }
 
 /// Copies the egress log's counts into the report.

@@ -8,6 +8,7 @@ pub(crate) const USAGE: &str = "usage:
   ac-host spec     [--connector connector.json]
   ac-host check    [--connector F] --config F
   ac-host discover [--connector F] --config F
+  ac-host catalog  [--connector F] --config F      (the configured catalog `read` uses by default)
   ac-host read     [--connector F] --config F [--catalog F] --out DIR
   ac-host run      [--connector F] --accounts F --out DIR [--shard I/N] [--pooling]
 options:
@@ -24,6 +25,8 @@ options:
   --cache-dir DIR      keep the compiled component in DIR between runs (DIR must be as trusted as
                        this binary: its files are loaded as native code)
 `read` writes DIR/streams/<stream>.jsonl and DIR/state.json and continues from DIR/state.json;
+without --catalog (or with a discovered one) every stream is incremental where it can be and its
+deletions are tracked; `catalog` prints that configured catalog, to edit and pass as --catalog.
 `run` does the same for every account of F (a JSON list of {\"name\", \"config\", \"catalog\"?},
 config and catalog given as objects or as file paths) into DIR/<name>/, all at once.";
 
@@ -36,6 +39,8 @@ pub(crate) enum Command {
     Check,
     /// Print the catalog.
     Discover,
+    /// Print the configured catalog a read without `--catalog` uses.
+    Catalog,
     /// Read one account into a folder.
     Read,
     /// Read many accounts at once.
@@ -122,9 +127,12 @@ fn parse_command(word: Option<&str>) -> Result<Option<Command>> {
         Some("spec") => Command::Spec,
         Some("check") => Command::Check,
         Some("discover") => Command::Discover,
+        Some("catalog") => Command::Catalog,
         Some("read") => Command::Read,
         Some("run") => Command::Run,
-        Some(other) => bail!("unknown command {other:?} (spec, check, discover, read, run)"),
+        Some(other) => {
+            bail!("unknown command {other:?} (spec, check, discover, catalog, read, run)")
+        }
     };
     Ok(Some(command))
 }
@@ -211,7 +219,9 @@ impl Args {
         };
         match self.command {
             Command::Spec => {}
-            Command::Check | Command::Discover => need(&self.config, "--config")?,
+            Command::Check | Command::Discover | Command::Catalog => {
+                need(&self.config, "--config")?
+            }
             Command::Read => {
                 need(&self.config, "--config")?;
                 need(&self.out, "--out")?;
@@ -252,6 +262,8 @@ mod tests {
         assert_eq!(a.shard, (2, 3));
         assert!(a.pooling);
         assert!(args("--help").unwrap().is_none());
+        let a = args("catalog --config c.json").unwrap().unwrap();
+        assert_eq!(a.command, Command::Catalog);
     }
 
     #[test]
@@ -267,6 +279,7 @@ mod tests {
             ),
             ("read --config c --out o --bogus", "--bogus"),
             ("fly", "unknown command"),
+            ("catalog", "--config"),
         ] {
             let e = args(line).unwrap_err().to_string();
             assert!(e.contains(want), "{line}: {e}");

@@ -7,8 +7,10 @@
 
 mod account;
 mod accounts;
+mod catalog;
 mod cli;
 mod egress;
+mod held;
 mod manifest;
 mod outdir;
 mod sandbox;
@@ -95,7 +97,10 @@ async fn run(args: cli::Args) -> Result<bool> {
         None => None,
     };
     match args.command {
-        cli::Command::Spec | cli::Command::Check | cli::Command::Discover => {
+        cli::Command::Spec
+        | cli::Command::Check
+        | cli::Command::Discover
+        | cli::Command::Catalog => {
             simple_call(&loaded, &args, config.as_deref().unwrap_or("{}")).await
         }
         cli::Command::Read => {
@@ -120,7 +125,7 @@ async fn simple_call(loaded: &sandbox::Loaded, args: &cli::Args, config: &str) -
     let egress = simple_egress(args, config)?;
     let sink_dir = std::env::temp_dir().join(format!("ac-host-{}", std::process::id()));
     let out = outdir::OutDir::open(&sink_dir)?;
-    let (stdout, _writer) = sink::spawn_writer(sink::LineSink::new(out, &sink_dir))?;
+    let (stdout, _writer) = sink::spawn_writer(sink::LineSink::new(out))?;
     let deadline = Instant::now() + Duration::from_secs(args.deadline_secs);
     let mut store = sandbox::new_store(
         &loaded.engine,
@@ -136,7 +141,7 @@ async fn simple_call(loaded: &sandbox::Loaded, args: &cli::Args, config: &str) -
         .await
         .map_err(anyhow::Error::from)?;
     let c = inst.activecampaign_source_connector();
-    let r = match args.command {
+    let r = match &args.command {
         cli::Command::Spec => Ok(c.call_spec(&mut store).await.map_err(anyhow::Error::from)?),
         cli::Command::Check => match c
             .call_check(&mut store, config)
@@ -154,11 +159,15 @@ async fn simple_call(loaded: &sandbox::Loaded, args: &cli::Args, config: &str) -
             }
             Err(f) => Err(f.message),
         },
-        _ => c
+        command => c
             .call_discover(&mut store, config)
             .await
             .map_err(anyhow::Error::from)?
-            .map_err(|f| f.message),
+            .map_err(|f| f.message)
+            .map(|text| match command {
+                cli::Command::Catalog => catalog::configured(&text),
+                _ => text,
+            }),
     };
     let _ = std::fs::remove_dir_all(&sink_dir);
     let refused = report_refusals(&egress);
@@ -275,6 +284,12 @@ async fn run_jobs(
         mem.push(r.peak_memory_bytes);
         if let Some(e) = &r.error {
             eprintln!("ac-host: account {}: {e}", r.account);
+        }
+        for h in &r.held_back {
+            eprintln!(
+                "ac-host: account {}: {}: held back ({}); fix: {}",
+                r.account, h.stream, h.why, h.fix
+            );
         }
         println!("{}", serde_json::to_string(&r)?);
     }

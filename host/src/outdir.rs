@@ -1,6 +1,10 @@
-//! The output folder of one account: `streams/<stream>.jsonl` and `state.json`.
+//! The output folder of one account: `streams/<stream>.jsonl`, `state.json` and each run's
+//! `messages-<run>.jsonl`.
 //!
-//! Records are appended to their stream's file. A STATE message first flushes every stream file
+//! Records are appended to their stream's file, each line the record's data plus the columns a
+//! warehouse needs to tell which line of an id is current (docs/files.md): `_ab_extracted_at`
+//! (the record's emitted_at, ms), `_ab_run` (this folder's run number), `_ab_seq` (the line's
+//! place in the run) and `_ab_cdc_deleted_at` (null unless the line is a deletion). A STATE message first flushes every stream file
 //! (so the records it covers are in the files), then replaces `state.json` by writing a temporary
 //! file and renaming it over the old one: a kill at any moment leaves either the old or the new
 //! state, each consistent with the records already in the files. Records written after the last
@@ -25,6 +29,33 @@ pub(crate) struct OutDir {
     pub(crate) states_saved: u64,
     /// Time spent flushing records and replacing state.json (the cost of checkpoints).
     pub(crate) saving: std::time::Duration,
+    /// This run's number: one more than the last run's (`messages-<run>.jsonl` files).
+    pub(crate) run: u64,
+    /// Lines written in this run, over every stream.
+    seq: u64,
+}
+
+/// The number of the run after the last one in `root` (each run claims `messages-<run>.jsonl`).
+fn next_run(root: &Path) -> Result<u64> {
+    let last = std::fs::read_dir(root)
+        .with_context(|| format!("cannot list {}", root.display()))?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("messages-")?
+                .strip_suffix(".jsonl")?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(last + 1)
+}
+
+/// Whether a record's data is a deletion (it carries `_ab_cdc_deleted_at` at its top level).
+fn is_deletion(data: &str) -> bool {
+    data.contains("\"_ab_cdc_deleted_at\"")
+        && serde_json::from_str::<Value>(data).is_ok_and(|v| v.get("_ab_cdc_deleted_at").is_some())
 }
 
 /// A stream name usable as a file name (the connector's names are `[a-z0-9_]`; anything else is
@@ -76,6 +107,9 @@ impl OutDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
+        let run = next_run(root)?;
+        let messages = root.join(format!("messages-{run}.jsonl"));
+        File::create(&messages).with_context(|| format!("cannot create {}", messages.display()))?;
         Ok(OutDir {
             root: root.to_path_buf(),
             files: HashMap::new(),
@@ -83,7 +117,14 @@ impl OutDir {
             records: 0,
             states_saved: 0,
             saving: std::time::Duration::ZERO,
+            run,
+            seq: 0,
         })
+    }
+
+    /// This run's `messages-<run>.jsonl` (LOG and TRACE lines; kept run after run).
+    pub(crate) fn messages_path(&self) -> PathBuf {
+        self.root.join(format!("messages-{}.jsonl", self.run))
     }
 
     /// The saved state to pass to `read` (None when nothing was saved yet).
@@ -115,11 +156,28 @@ impl OutDir {
             .context("stream file vanished from the table")
     }
 
-    /// Appends one record (the record's `data` JSON) to its stream's file.
-    pub(crate) fn record(&mut self, stream: &str, data: &str) -> Result<()> {
+    /// Appends one record (the record's `data` JSON object, read at `emitted_at` ms) to its
+    /// stream's file, with the columns of the module's header.
+    pub(crate) fn record(&mut self, stream: &str, data: &str, emitted_at: u64) -> Result<()> {
+        let body = data.trim();
+        let Some(inner) = body.strip_prefix('{').and_then(|b| b.strip_suffix('}')) else {
+            bail!("a record of stream {stream} is not a JSON object");
+        };
+        let deletion = if is_deletion(body) {
+            ""
+        } else {
+            ",\"_ab_cdc_deleted_at\":null"
+        };
+        let comma = if inner.trim().is_empty() { "" } else { "," };
+        self.seq += 1;
+        let meta = format!(
+            "{comma}\"_ab_extracted_at\":{emitted_at},\"_ab_run\":{},\"_ab_seq\":{}{deletion}}}\n",
+            self.run, self.seq
+        );
         let f = self.file(stream)?;
-        f.write_all(data.as_bytes())?;
-        f.write_all(b"\n")?;
+        f.write_all(b"{")?;
+        f.write_all(inner.as_bytes())?;
+        f.write_all(meta.as_bytes())?;
         self.records += 1;
         Ok(())
     }
@@ -205,13 +263,16 @@ mod tests {
         let d = dir("reload");
         let mut o = OutDir::open(&d).unwrap();
         assert_eq!(o.state_text(), None);
-        o.record("tags", r#"{"id":"1"}"#).unwrap();
+        o.record("tags", r#"{"id":"1"}"#, 5).unwrap();
         o.state(st("tags", 1)).unwrap();
-        o.record("deals", r#"{"id":"7"}"#).unwrap();
+        o.record("deals", r#"{"id":"7"}"#, 6).unwrap();
         o.state(st("tags", 2)).unwrap();
         // The records before the second STATE are in the files already.
         let deals = std::fs::read_to_string(d.join("streams/deals.jsonl")).unwrap();
-        assert_eq!(deals, "{\"id\":\"7\"}\n");
+        assert_eq!(
+            deals,
+            "{\"id\":\"7\",\"_ab_extracted_at\":6,\"_ab_run\":1,\"_ab_seq\":2,\"_ab_cdc_deleted_at\":null}\n"
+        );
         drop(o);
         let o = OutDir::open(&d).unwrap();
         let v: Value = serde_json::from_str(&o.state_text().unwrap()).unwrap();
@@ -225,10 +286,13 @@ mod tests {
         std::fs::create_dir_all(d.join("streams")).unwrap();
         std::fs::write(d.join("streams/tags.jsonl"), "{\"id\":\"1\"}\n{\"id\":").unwrap();
         let mut o = OutDir::open(&d).unwrap();
-        o.record("tags", r#"{"id":"2"}"#).unwrap();
+        o.record("tags", r#"{"id":"2"}"#, 9).unwrap();
         o.flush().unwrap();
         let text = std::fs::read_to_string(d.join("streams/tags.jsonl")).unwrap();
-        assert_eq!(text, "{\"id\":\"1\"}\n{\"id\":\"2\"}\n");
+        assert_eq!(
+            text,
+            "{\"id\":\"1\"}\n{\"id\":\"2\",\"_ab_extracted_at\":9,\"_ab_run\":1,\"_ab_seq\":1,\"_ab_cdc_deleted_at\":null}\n"
+        );
     }
 
     #[test]
@@ -240,6 +304,42 @@ mod tests {
         assert!(e.contains("not a list"), "{e}");
         std::fs::remove_file(d.join("state.json")).unwrap();
         let mut o = OutDir::open(&d).unwrap();
-        assert!(o.record("../x", "{}").is_err());
+        assert!(o.record("../x", "{}", 1).is_err());
+        assert!(o.record("tags", "[1]", 1).is_err());
+    }
+
+    /// Each run of a folder has the next number and its own messages file; a deletion keeps its
+    /// time, an empty object gets the columns alone.
+    #[test]
+    fn runs_are_numbered_and_every_line_has_the_columns() {
+        let d = dir("runs");
+        let mut o = OutDir::open(&d).unwrap();
+        assert_eq!(o.run, 1);
+        o.record("tags", "{}", 3).unwrap();
+        o.record(
+            "tags",
+            r#"{"id":"4","_ab_cdc_deleted_at":"2026-01-01T00:00:00Z"}"#,
+            4,
+        )
+        .unwrap();
+        o.flush().unwrap();
+        drop(o);
+        let o = OutDir::open(&d).unwrap();
+        assert_eq!(o.run, 2);
+        assert!(
+            d.join("messages-1.jsonl").exists() && o.messages_path().ends_with("messages-2.jsonl")
+        );
+        let text = std::fs::read_to_string(d.join("streams/tags.jsonl")).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                json!({"_ab_extracted_at": 3, "_ab_run": 1, "_ab_seq": 1, "_ab_cdc_deleted_at": null}),
+                json!({"id": "4", "_ab_cdc_deleted_at": "2026-01-01T00:00:00Z", "_ab_extracted_at": 4, "_ab_run": 1, "_ab_seq": 2}),
+            ]
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! `read` writes Airbyte messages to stdout as JSON lines. Instead of buffering the whole output,
 //! the host gives the component a custom stdout stream: each write is split into lines as it
 //! arrives, RECORD lines go to their stream's file, STATE lines are saved by [`OutDir::state`],
-//! LOG and TRACE lines are kept in `messages.jsonl`. A failure to save (disk full) traps the
+//! LOG and TRACE lines are kept in the run's `messages-<run>.jsonl`. A failure to save (disk full) traps the
 //! component at once, so it can never go on believing its output was kept.
 
 use crate::outdir::OutDir;
@@ -36,6 +36,8 @@ pub(crate) struct LineSink {
     pub(crate) last_error: Option<String>,
     /// Set when saving failed; the run is then a failure even if the component went on.
     pub(crate) failed: Option<String>,
+    /// What the component's warnings say it held back, in order.
+    pub(crate) held: Vec<crate::held::Held>,
 }
 
 #[derive(Deserialize)]
@@ -51,18 +53,21 @@ struct RecordPart<'a> {
     stream: &'a str,
     #[serde(borrow)]
     data: &'a RawValue,
+    #[serde(default)]
+    emitted_at: u64,
 }
 
 impl LineSink {
-    /// A sink writing into `out`; LOG and TRACE lines go to `out`'s `messages.jsonl`.
-    pub(crate) fn new(out: OutDir, root: &std::path::Path) -> LineSink {
+    /// A sink writing into `out`; LOG and TRACE lines go to this run's `messages-<run>.jsonl`.
+    pub(crate) fn new(out: OutDir) -> LineSink {
         LineSink {
             partial: Vec::new(),
+            messages_path: out.messages_path(),
             out,
             messages: None,
-            messages_path: root.join("messages.jsonl"),
             last_error: None,
             failed: None,
+            held: Vec::new(),
         }
     }
 
@@ -109,7 +114,7 @@ impl LineSink {
         match (line.kind, line.record) {
             ("RECORD", Some(r)) => self
                 .out
-                .record(r.stream, r.data.get())
+                .record(r.stream, r.data.get(), r.emitted_at)
                 .map_err(|e| format!("cannot save a record: {e:#}")),
             ("STATE", _) => {
                 let v: Value =
@@ -126,6 +131,15 @@ impl LineSink {
                 if let Ok(v) = serde_json::from_str::<Value>(text) {
                     if let Some(m) = v["trace"]["error"]["message"].as_str() {
                         self.last_error = Some(m.to_string());
+                    }
+                }
+                self.message(text)
+            }
+            ("LOG", _) => {
+                if let Ok(v) = serde_json::from_str::<Value>(text) {
+                    if v["log"]["level"] == "WARN" {
+                        let said = v["log"]["message"].as_str().unwrap_or("");
+                        self.held.extend(crate::held::classify(said));
                     }
                 }
                 self.message(text)
@@ -289,7 +303,7 @@ mod tests {
         let d = std::env::temp_dir().join(format!("ac-host-sink-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         let out = OutDir::open(&d).unwrap();
-        let mut s = LineSink::new(out, &d);
+        let mut s = LineSink::new(out);
         s.feed(br#"{"type":"RECORD","record":{"stream":"tags","data":{"id":"1","tag":"a"},"emitted_at":1}}"#).unwrap();
         s.feed(b"\n{\"type\":\"RECORD\",\"record\":{\"stream\":\"tags\",\"da")
             .unwrap();
@@ -299,16 +313,20 @@ mod tests {
         assert_eq!(s.out.states_saved, 1);
         assert_eq!(s.last_error.as_deref(), Some("boom"));
         let tags = std::fs::read_to_string(d.join("streams/tags.jsonl")).unwrap();
-        assert_eq!(tags, "{\"id\":\"1\",\"tag\":\"a\"}\n{\"id\":\"2\"}\n");
-        let msgs = std::fs::read_to_string(d.join("messages.jsonl")).unwrap();
+        assert_eq!(tags, "{\"id\":\"1\",\"tag\":\"a\",\"_ab_extracted_at\":1,\"_ab_run\":1,\"_ab_seq\":1,\"_ab_cdc_deleted_at\":null}\n{\"id\":\"2\",\"_ab_extracted_at\":1,\"_ab_run\":1,\"_ab_seq\":2,\"_ab_cdc_deleted_at\":null}\n");
+        let msgs = std::fs::read_to_string(d.join("messages-1.jsonl")).unwrap();
         assert_eq!(msgs.lines().count(), 2);
+        // A warning that holds deletions back is noted for the report; other logs are not.
+        s.feed(b"{\"type\":\"LOG\",\"log\":{\"level\":\"WARN\",\"message\":\"tags: 4 of 12 rows would be deleted, more than deletion_guard_share allows\"}}\n{\"type\":\"LOG\",\"log\":{\"level\":\"INFO\",\"message\":\"tags: this pass resumed from a mid-pass state, so it finds no deletions\"}}\n").unwrap();
+        let held: Vec<(&str, &str)> = s.held.iter().map(|h| (h.stream.as_str(), h.why)).collect();
+        assert_eq!(held, [("tags", "deletion guard")]);
     }
 
     #[test]
     fn a_bad_stream_name_fails_the_sink_for_good() {
         let d = std::env::temp_dir().join(format!("ac-host-sink-bad-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
-        let mut s = LineSink::new(OutDir::open(&d).unwrap(), &d);
+        let mut s = LineSink::new(OutDir::open(&d).unwrap());
         let bad = br#"{"type":"RECORD","record":{"stream":"../x","data":{}}}
 "#;
         assert!(s.feed(bad).is_err());
@@ -320,7 +338,7 @@ mod tests {
     async fn the_writer_thread_saves_in_order_and_hands_the_sink_back() {
         let d = std::env::temp_dir().join(format!("ac-host-sink-writer-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
-        let (mut out, writer) = spawn_writer(LineSink::new(OutDir::open(&d).unwrap(), &d)).unwrap();
+        let (mut out, writer) = spawn_writer(LineSink::new(OutDir::open(&d).unwrap())).unwrap();
         for i in 0..1000 {
             while out.check_write().unwrap() == 0 {
                 out.ready().await;
@@ -335,7 +353,10 @@ mod tests {
         let text = std::fs::read_to_string(d.join("streams/tags.jsonl")).unwrap();
         let ids: Vec<String> = text
             .lines()
-            .map(|l| l[7..l.len() - 2].to_string())
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                v["id"].as_str().unwrap().to_string()
+            })
             .collect();
         assert_eq!(ids, (0..1000).map(|i| i.to_string()).collect::<Vec<_>>());
     }
@@ -344,7 +365,7 @@ mod tests {
     async fn a_writer_failure_traps_the_next_write() {
         let d = std::env::temp_dir().join(format!("ac-host-sink-wfail-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
-        let (mut out, writer) = spawn_writer(LineSink::new(OutDir::open(&d).unwrap(), &d)).unwrap();
+        let (mut out, writer) = spawn_writer(LineSink::new(OutDir::open(&d).unwrap())).unwrap();
         out.write(Bytes::from_static(
             b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"../x\",\"data\":{}}}\n",
         ))

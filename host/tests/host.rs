@@ -230,11 +230,21 @@ fn records_match_a_wasmtime_cli_read_record_for_record() {
         summary["requests"].as_u64().unwrap()
     );
 
+    // The CLI reads with the catalog ac-host used (none given: `ac-host catalog`'s).
+    let printed = ac_host(&["catalog", "--config", cfg.to_str().unwrap()]);
+    assert!(printed.status.success());
+    s.write("catalog.json", &String::from_utf8_lossy(&printed.stdout));
     let cli = Command::new("wasmtime")
         .args(["run", "-S", "http", "--dir"])
         .arg(format!("{}::/data", s.0.display()))
         .arg(component())
-        .args(["read", "--config", "/data/config.json"])
+        .args([
+            "read",
+            "--config",
+            "/data/config.json",
+            "--catalog",
+            "/data/catalog.json",
+        ])
         .output()
         .expect("wasmtime must be on PATH (make tools installs it)");
     assert!(
@@ -254,9 +264,20 @@ fn records_match_a_wasmtime_cli_read_record_for_record() {
                 .push(m["record"]["data"].to_string());
         }
     }
+    // ac-host's lines are the record plus the columns of docs/files.md.
+    let record_of = |line: &Value| -> String {
+        let mut v = line.clone();
+        if let Some(o) = v.as_object_mut() {
+            for k in ["_ab_extracted_at", "_ab_run", "_ab_seq"] {
+                assert!(o.remove(k).is_some(), "{k} missing: {line}");
+            }
+            assert_eq!(o.remove("_ab_cdc_deleted_at"), Some(Value::Null), "{line}");
+        }
+        v.to_string()
+    };
     let mut have: BTreeMap<String, Vec<String>> = dir_records(&out_dir)
         .into_iter()
-        .map(|(k, v)| (k, v.iter().map(Value::to_string).collect()))
+        .map(|(k, v)| (k, v.iter().map(record_of).collect()))
         .collect();
     for v in want.values_mut().chain(have.values_mut()) {
         v.sort();
@@ -509,11 +530,18 @@ fn the_memory_limit_gives_a_clear_failure_and_keeps_the_saved_state() {
     let srv = server(34, 600, 0);
     let s = Scratch::new("mem");
     let cfg = s.write("config.json", &config(&srv.base_url(), 50));
+    // The read's own memory: with a catalog, so no `discover` runs before it (without one,
+    // discover's peak comes first and a limit between the two stops the run before any record).
+    let printed = ac_host(&["catalog", "--config", cfg.to_str().unwrap()]);
+    assert!(printed.status.success());
+    let cat = s.write("catalog.json", &String::from_utf8_lossy(&printed.stdout));
     let free = s.0.join("free");
     let out = ac_host(&[
         "read",
         "--config",
         cfg.to_str().unwrap(),
+        "--catalog",
+        cat.to_str().unwrap(),
         "--out",
         free.to_str().unwrap(),
     ]);
@@ -535,6 +563,8 @@ fn the_memory_limit_gives_a_clear_failure_and_keeps_the_saved_state() {
         "read",
         "--config",
         cfg.to_str().unwrap(),
+        "--catalog",
+        cat.to_str().unwrap(),
         "--out",
         limited.to_str().unwrap(),
         "--memory-mb",
@@ -559,6 +589,8 @@ fn the_memory_limit_gives_a_clear_failure_and_keeps_the_saved_state() {
         "read",
         "--config",
         cfg.to_str().unwrap(),
+        "--catalog",
+        cat.to_str().unwrap(),
         "--out",
         limited.to_str().unwrap(),
     ]);
@@ -823,4 +855,265 @@ fn deletions_land_in_the_stream_files_for_a_pipeline_to_apply() {
             assert!(!deleted.is_empty(), "{stream}: something was deleted");
         }
     }
+}
+
+/// The fenced block after `<!-- test: NAME ` in a doc of the repository.
+fn doc_block(doc: &str, name: &str) -> String {
+    let text = std::fs::read_to_string(repo().join(doc)).expect("the doc");
+    let at = text
+        .find(&format!("<!-- test: {name} "))
+        .unwrap_or_else(|| panic!("{doc} has no `<!-- test: {name}` marker"));
+    let rest = &text[at..];
+    let body = rest.find("```").expect("a fenced block") + 3;
+    let body = body + rest[body..].find('\n').expect("fence line") + 1;
+    let end = body + rest[body..].find("```").expect("closing fence");
+    rest[body..end].to_string()
+}
+
+/// The lines of one run in a stream's file: (ids of records, ids of deletions).
+fn run_lines(dir: &Path, stream: &str, run: u64) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut records = BTreeSet::new();
+    let mut deletions = BTreeSet::new();
+    for line in dir_records(dir).remove(stream).unwrap_or_default() {
+        assert!(
+            line.get("_ab_cdc_deleted_at").is_some()
+                && line["_ab_extracted_at"].as_u64().is_some()
+                && line["_ab_seq"].as_u64().is_some(),
+            "{stream}: a line without the columns of docs/files.md: {line}"
+        );
+        if line["_ab_run"].as_u64() != Some(run) {
+            continue;
+        }
+        if line["_ab_cdc_deleted_at"].is_string() {
+            deletions.insert(id_of(&line));
+        } else {
+            records.insert(id_of(&line));
+        }
+    }
+    (records, deletions)
+}
+
+/// `read` without `--catalog`, twice, with changes and deletions in between: every stream is
+/// incremental where it can be and its deletions are tracked, so the second run writes only what
+/// changed and the deletions, and docs/files.md's DuckDB view over the files (run with DuckDB's
+/// Python package) equals the server, stream by stream, id for id. `ac-host catalog` prints the
+/// catalog such a read uses, and given as `--catalog` (or a discovered one) it means the same.
+#[test]
+fn read_without_a_catalog_is_incremental_with_deletions_and_the_docs_view_is_the_server() {
+    let _g = serial();
+    let srv = server(38, 300, 0);
+    let s = Scratch::new("default-catalog");
+    // Every run a complete pass, so contacts' deletions come at once (between sweeps they wait
+    // for the next sweep: README, Sweeps).
+    let mut c: Value = serde_json::from_str(&config(&srv.base_url(), 50)).expect("config");
+    c["full_sweep_hours"] = 0.into();
+    let cfg = s.write("config.json", &c.to_string());
+    let d = s.0.join("out");
+    let read = |dir: &Path, catalog: Option<&Path>| -> Value {
+        let mut args = vec![
+            "read".to_string(),
+            "--config".into(),
+            cfg.display().to_string(),
+            "--out".into(),
+            dir.display().to_string(),
+        ];
+        if let Some(c) = catalog {
+            args.extend(["--catalog".to_string(), c.display().to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ac_host(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        reports(&out).0.remove(0)
+    };
+    let first = read(&d, None);
+    assert_eq!(first["run"], 1);
+    assert!(
+        first.get("held_back").is_none(),
+        "a normal first read holds nothing back: {first}"
+    );
+    // Nor does it warn (custom object records, with UUID ids, once warned on every full read).
+    let warnings: Vec<String> = std::fs::read_to_string(d.join("messages-1.jsonl"))
+        .expect("messages-1.jsonl")
+        .lines()
+        .filter(|l| l.contains("\"WARN\""))
+        .map(String::from)
+        .collect();
+    assert!(
+        warnings.is_empty(),
+        "a normal full read warned: {warnings:?}"
+    );
+    let ids_now = |stream: &str| -> BTreeSet<String> {
+        srv.with_dataset(|ds| ds.ids(stream)).into_iter().collect()
+    };
+    let (touched, gone_contacts, gone_tags) = srv.with_dataset(|ds| {
+        let mut touched: BTreeSet<String> = ds.touch("contacts", 4).into_iter().collect();
+        touched.extend(ds.insert("contacts", 2));
+        (touched, ds.delete_contacts(2), ds.delete("tags", 1))
+    });
+    let second = read(&d, None);
+    assert_eq!(second["run"], 2);
+    let gone_contacts: BTreeSet<String> = gone_contacts.into_iter().collect();
+    let (records, deletions) = run_lines(&d, "contacts", 2);
+    let live: BTreeSet<String> = touched.difference(&gone_contacts).cloned().collect();
+    assert_eq!(records, live, "run 2 wrote exactly the changed contacts");
+    assert_eq!(
+        deletions, gone_contacts,
+        "and the deleted ones as deletions"
+    );
+    assert_eq!(
+        run_lines(&d, "tags", 2).1,
+        gone_tags.into_iter().collect(),
+        "a stream without a cursor has its deletions too"
+    );
+    let (first_n, second_n) = (first["records"].as_u64(), second["records"].as_u64());
+    assert!(
+        second_n.unwrap_or(u64::MAX) * 3 < first_n.unwrap_or(0),
+        "the second run is incremental: {second_n:?} records after {first_n:?}"
+    );
+
+    // docs/files.md's view, for every stream the server has.
+    let view = doc_block("docs/files.md", "current-rows.sql");
+    let streams: Vec<String> = srv
+        .with_dataset(|ds| ds.stream_names())
+        .iter()
+        .map(|n| connector_name(n))
+        .filter(|n| d.join("streams").join(format!("{n}.jsonl")).exists())
+        .collect();
+    let py = r#"import json, sys
+import duckdb
+view, streams = sys.argv[1], sys.argv[2:]
+con = duckdb.connect()
+out = {}
+for s in streams:
+    con.execute(view.replace("contacts", s))
+    out[s] = sorted(str(r[0]) for r in con.execute(f"SELECT id FROM {s}_current").fetchall())
+print(json.dumps(out))
+"#;
+    let duck = repo().join(".venv/duckdb/bin/python");
+    assert!(
+        duck.exists(),
+        "{} is missing: run `make pyenv`",
+        duck.display()
+    );
+    let out = Command::new(&duck)
+        .current_dir(&d)
+        .arg("-c")
+        .arg(py)
+        .arg(&view)
+        .args(&streams)
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: BTreeMap<String, BTreeSet<String>> =
+        serde_json::from_slice(&out.stdout).expect("the view's ids as JSON");
+    let mut checked = 0;
+    for name in srv.with_dataset(|ds| ds.stream_names()) {
+        let stream = connector_name(&name);
+        let want = ids_now(&name);
+        let have = got.get(&stream).cloned().unwrap_or_default();
+        assert_eq!(
+            have, want,
+            "{stream}: the docs' view differs from the server"
+        );
+        checked += usize::from(!want.is_empty());
+    }
+    assert!(checked > 40, "only {checked} streams had rows");
+    assert_ne!(ids_now("contacts").len(), 0);
+
+    // `ac-host catalog` prints the catalog a read without --catalog uses; a discovered catalog
+    // as --catalog means the same. Both read from scratch here write what the first read wrote.
+    let printed = ac_host(&["catalog", "--config", cfg.to_str().expect("path")]);
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let catalog: Value = serde_json::from_slice(&printed.stdout).expect("catalog JSON");
+    let entries = catalog["streams"].as_array().cloned().unwrap_or_default();
+    assert!(entries.len() >= 59);
+    assert!(entries
+        .iter()
+        .all(|e| e["destination_sync_mode"] == "append_dedup"));
+    let mode = |name: &str| {
+        entries
+            .iter()
+            .find(|e| e["stream"]["name"] == name)
+            .map(|e| e["sync_mode"].clone())
+    };
+    assert_eq!(mode("contacts"), Some("incremental".into()));
+    assert_eq!(mode("tags"), Some("full_refresh".into()));
+    let discovered = ac_host(&["discover", "--config", cfg.to_str().expect("path")]);
+    let disc_path = s.write(
+        "discovered.json",
+        &String::from_utf8_lossy(&discovered.stdout),
+    );
+    let d2 = s.0.join("out-discovered");
+    let again = read(&d2, Some(&disc_path));
+    let (r2, _) = run_lines(&d2, "contacts", 1);
+    assert_eq!(
+        r2,
+        ids_now("contacts"),
+        "a discovered catalog reads every contact"
+    );
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(d2.join("state.json")).expect("state"))
+            .expect("state JSON");
+    let contacts_state = state
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|x| x["stream"]["stream_descriptor"]["name"] == "contacts")
+        .map(|x| x["stream"]["stream_state"].clone())
+        .unwrap_or(Value::Null);
+    assert!(
+        contacts_state["cursor"].is_string() && contacts_state["seen"].is_object(),
+        "incremental with deletions tracked: {contacts_state}"
+    );
+    assert_eq!(again["run"], 1);
+
+    // Half the tags gone at once: the deletion guard holds them, and the report and stderr say
+    // so for the stream, with the fix.
+    let half = ids_now("tags").len() / 2;
+    assert!(half > 2, "{half}");
+    srv.with_dataset(|ds| ds.delete("tags", half));
+    let out = ac_host(&[
+        "read",
+        "--config",
+        cfg.to_str().expect("path"),
+        "--out",
+        d.to_str().expect("path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let third = reports(&out).0.remove(0);
+    let held = third["held_back"].as_array().cloned().unwrap_or_default();
+    assert!(
+        held.iter().any(|h| h["stream"] == "tags"
+            && h["why"] == "deletion guard"
+            && h["fix"]
+                .as_str()
+                .is_some_and(|f| f.contains("deletion_guard_share 1"))),
+        "{third}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("tags: held back (deletion guard); fix: "),
+        "{stderr}"
+    );
+    assert_eq!(
+        run_lines(&d, "tags", 3).1,
+        BTreeSet::new(),
+        "no tag deleted"
+    );
 }

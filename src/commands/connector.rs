@@ -7,7 +7,7 @@ use crate::api::streams::{
     custom_object_stream, fixed_streams, is_custom_object_stream, StreamDef,
 };
 use crate::documents::config::Config;
-use crate::documents::state::{parse_state_input, StreamState};
+use crate::documents::state::{foreign_state_warning, parse_state_input, StreamState};
 use crate::engine::{
     first_pages, lanes, read as read_jobs, report_failed_stream, Client, Job, ReadSummary, Sink,
     StreamSummary, Transport,
@@ -168,7 +168,9 @@ fn unknown_in_state(name: &str) -> Failure {
 
 /// Checks every saved stream state against its stream before any request. A custom object
 /// stream's state is checked against any custom object stream (they share their cursor).
-fn check_saved_states(saved: &SavedStates, fixed: &[StreamDef]) -> Result<(), Failure> {
+/// Returns a warning for each state that looks like another connector's.
+fn check_saved_states(saved: &SavedStates, fixed: &[StreamDef]) -> Result<Vec<String>, Failure> {
+    let mut warnings = Vec::new();
     for (name, v) in saved {
         let def = match fixed.iter().find(|d| &d.name == name) {
             Some(d) => d.clone(),
@@ -176,8 +178,9 @@ fn check_saved_states(saved: &SavedStates, fixed: &[StreamDef]) -> Result<(), Fa
             None => return Err(unknown_in_state(name)),
         };
         StreamState::from_value(name, v, def.cursor.as_deref())?;
+        warnings.extend(foreign_state_warning(name, v, def.cursor.as_deref()));
     }
-    Ok(())
+    Ok(warnings)
 }
 
 /// Begins, as the budget allows, the first pages of the first fixed streams while the key
@@ -269,7 +272,10 @@ pub(crate) fn read(
     // Everything that can be checked without the network is checked first.
     let fixed = fixed_streams();
     let plan = ReadPlan::new(catalog, &fixed).map_err(Failure::config)?;
-    check_saved_states(&saved, &fixed)?;
+    for warning in check_saved_states(&saved, &fixed)? {
+        sink.log(Level::Warn, &warning);
+        sink.progress(&format!("warning: {warning}"));
+    }
     let mut client = Client::new(transport, config);
     let wants_custom = plan.wants_custom(saved.keys());
     if wants_custom {

@@ -272,3 +272,31 @@ fn a_custom_object_schema_outage_fails_only_those_streams() {
         assert_eq!(worst_failure(&s), Some(kind));
     }
 }
+
+/// A 403 from the first request (the key check) is retried like any later one: four tries in
+/// all, then a config error. docs/sync.md's 403 row says so in words, checked here.
+#[test]
+fn a_first_403_is_tried_four_times_as_the_docs_say() {
+    let tries = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let counted = tries.clone();
+    let mut t = fake(move |_| {
+        counted.set(counted.get() + 1);
+        Ok(HttpResponse {
+            status: 403,
+            headers: vec![],
+            body: br#"{"message":"Forbidden"}"#.to_vec(),
+        })
+    });
+    let (good, msg) = check(&mut t, &cfg());
+    assert!(!good, "{msg}");
+    assert_eq!(
+        tries.get(),
+        1 + crate::http::retry::FORBIDDEN_RETRIES as usize
+    );
+    let said = ["once", "twice", "three times", "four times", "five times"][tries.get() - 1];
+    let doc = include_str!("../../docs/sync.md");
+    assert!(
+        doc.contains(&format!("| 403 | tried {said} in all")),
+        "docs/sync.md's 403 row must say `tried {said} in all`"
+    );
+}

@@ -257,6 +257,13 @@ impl Cx<'_, '_> {
         };
         self.w.checkpoint();
         self.w.progress(&summary_text(&s));
+        let held: Vec<String> = self
+            .w
+            .held_back()
+            .iter()
+            .map(|m| format!("held back: {m}"))
+            .collect();
+        held.iter().for_each(|line| self.w.progress(line));
         match connector::worst_failure(&s) {
             None => true,
             Some(k) => {

@@ -210,6 +210,73 @@ fn read_writes_records_states_and_a_summary() {
     );
 }
 
+/// Another connector's state for a same-named stream is read as none, and said so: a LOG WARN
+/// on stdout and a line on stderr.
+#[test]
+fn a_foreign_state_is_warned_on_stdout_and_stderr() {
+    let catalog = json!({"streams": [{"stream": {"name": "tags"}, "sync_mode": "full_refresh"}]});
+    let state = json!({"tags": {"updated_at": "2024-01-01T00:00:00Z"}});
+    let mut host = TestHost::new()
+        .with("/data/catalog.json", &catalog.to_string())
+        .with("/data/state.json", &state.to_string());
+    let (ok, screen) = cli(
+        &mut host,
+        "read --config /data/config.json --catalog /data/catalog.json --state /data/state.json",
+    );
+    assert!(ok);
+    let warned =
+        |text: &str| text.contains("state of stream 'tags'") && text.contains("`updated_at`");
+    let logs: Vec<Value> = messages(&screen)
+        .into_iter()
+        .filter(|m| m["type"] == "LOG" && m["log"]["level"] == "WARN")
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|m| warned(m["log"]["message"].as_str().unwrap_or(""))),
+        "{logs:?}"
+    );
+    assert!(screen.err.iter().any(|t| warned(t)), "{:?}", screen.err);
+}
+
+/// What a read held back is repeated under the summary on stderr, stream and fix included: here
+/// a pass resumed from a mid-pass state, which finds no deletions.
+#[test]
+fn the_summary_names_what_was_held_back() {
+    let catalog = json!({"streams": [{"stream": {"name": "tags"}, "sync_mode": "full_refresh",
+        "destination_sync_mode": "append_dedup"}]});
+    let state = json!({"tags": {"resume": {"offset": 0}}});
+    let mut host = TestHost::new()
+        .with("/data/catalog.json", &catalog.to_string())
+        .with("/data/state.json", &state.to_string());
+    let (ok, screen) = cli(
+        &mut host,
+        "read --config /data/config.json --catalog /data/catalog.json --state /data/state.json",
+    );
+    assert!(ok);
+    let at = screen
+        .err
+        .iter()
+        .position(|t| t.starts_with("held back: tags: this pass resumed from a mid-pass state"))
+        .unwrap_or_else(|| panic!("{:?}", screen.err));
+    let summary = screen
+        .err
+        .iter()
+        .position(|t| t.contains("total: "))
+        .unwrap_or(usize::MAX);
+    assert!(summary < at, "after the summary: {:?}", screen.err);
+    // A read from scratch holds nothing back.
+    let mut host = TestHost::new().with("/data/catalog.json", &catalog.to_string());
+    let (_, screen) = cli(
+        &mut host,
+        "read --config /data/config.json --catalog /data/catalog.json",
+    );
+    assert!(
+        !screen.err.iter().any(|t| t.starts_with("held back")),
+        "{:?}",
+        screen.err
+    );
+}
+
 #[test]
 fn read_without_its_catalog_or_state_file_names_it() {
     for (line, file) in [

@@ -380,6 +380,57 @@ fn field_num(obj: &Map<String, Value>, field: &NumberField) -> Result<f64, Confi
     }
 }
 
+/// A key the spec does not know that is a near miss of one it does (and that one is absent):
+/// `apikey` would otherwise surface as "'api_key' is missing", or a misspelt optional field
+/// would silently keep its default. Keys far from every known one pass: runners add their own.
+fn misspelt_key(obj: &Map<String, Value>) -> Result<(), ConfigError> {
+    let spec = connection_specification();
+    let Some(known) = spec.get("properties").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    for key in obj.keys().filter(|k| !known.contains_key(*k)) {
+        let nearest = known
+            .keys()
+            .filter(|k| !obj.contains_key(*k))
+            .map(|k| (key_distance(key, k), k))
+            .min();
+        if let Some((d, k)) = nearest {
+            if d <= 2 && d * 3 <= k.len() {
+                let shown: String = key.chars().take(60).collect();
+                return Err(ConfigError(format!(
+                    "unknown key `{shown}`: did you mean `{k}`? Rename it in the config"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Edit distance between two keys compared without case, `_` or `-` (`apiKey`, `api-key` and
+/// `apikey` are all `api_key`).
+fn key_distance(a: &str, b: &str) -> usize {
+    let norm = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (norm(a), norm(b));
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 impl Config {
     /// Parses a config document (JSON text).
     pub(crate) fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -409,6 +460,7 @@ impl Config {
                 type_name(v)
             ))
         })?;
+        misspelt_key(obj)?;
         let api_url = field_str(obj, "api_url")?
             .ok_or_else(|| ConfigError("config field 'api_url' is missing: add your account's API URL from Settings > Developer".into()))?;
         let base = parse_base_url(api_url)?;

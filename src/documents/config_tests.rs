@@ -450,3 +450,46 @@ fn the_readme_config_table_equals_the_spec() {
     seen.sort();
     assert_eq!(seen, keys, "the README's fields and the spec's");
 }
+
+/// A near miss of a known key is named with the key it misses, before "missing" or a silent
+/// default; a key far from every known one is a runner's own and passes.
+#[test]
+fn misspelt_keys_are_named_with_the_nearest_known_one() {
+    let url = "https://a.api-us1.com";
+    for (config, wrong, right) in [
+        (json!({"api_url": url, "apikey": "k"}), "apikey", "api_key"),
+        (json!({"api_url": url, "apiKey": "k"}), "apiKey", "api_key"),
+        (json!({"apiurl": url, "api_key": "k"}), "apiurl", "api_url"),
+        (
+            json!({"api_url": url, "api_key": "k", "request_per_second": 2}),
+            "request_per_second",
+            "requests_per_second",
+        ),
+        (
+            json!({"api_url": url, "api_key": "k", "full_sweep_hour": 0}),
+            "full_sweep_hour",
+            "full_sweep_hours",
+        ),
+    ] {
+        let e = cfg(config).unwrap_err();
+        assert_eq!(
+            e.0,
+            format!("unknown key `{wrong}`: did you mean `{right}`? Rename it in the config")
+        );
+    }
+    // Not a near miss of anything, or the near key is there too: accepted as before.
+    for extra in [
+        json!({"user_agent": "tap/1.0"}),
+        json!({"request_timeout": 300}),
+        json!({"api_token": "x"}),
+    ] {
+        let mut v = json!({"api_url": url, "api_key": "k"});
+        if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        assert!(cfg(v.clone()).is_ok(), "{v}");
+    }
+    assert_eq!(key_distance("apikey", "api_key"), 0);
+    assert_eq!(key_distance("max_atempts", "max_attempts"), 1);
+    assert_eq!(key_distance("", "abc"), 3);
+}

@@ -482,6 +482,44 @@ impl StreamState {
     }
 }
 
+/// The keys this connector writes in a stream's state (see [`StreamState::to_value`]).
+const OWN_KEYS: [&str; 9] = [
+    "cursor",
+    "cursor_ids",
+    "seen",
+    "delivered",
+    "ahead",
+    "resume",
+    "pass_max",
+    "pass_max_ids",
+    "pass_start",
+];
+
+/// A warning when a saved stream state is an object with none of this connector's keys nor the
+/// stream's cursor field (a Singer bookmark): most likely another connector's state for a stream
+/// of the same name. It reads as no state, so the stream starts over; without a word the user
+/// would not know why.
+pub(crate) fn foreign_state_warning(
+    stream: &str,
+    v: &Value,
+    cursor_field: Option<&str>,
+) -> Option<String> {
+    let obj = v.as_object()?;
+    let ours = |k: &String| OWN_KEYS.contains(&k.as_str()) || Some(k.as_str()) == cursor_field;
+    if obj.is_empty() || obj.keys().any(ours) {
+        return None;
+    }
+    let found: Vec<String> = obj
+        .keys()
+        .take(3)
+        .map(|k| format!("`{}`", k.chars().take(40).collect::<String>()))
+        .collect();
+    Some(format!(
+        "the state of stream '{stream}' holds none of this connector's keys (found {}): it looks like another connector's state and is ignored, so '{stream}' is read from the start; pass the STATE messages this connector emitted, or remove '{stream}' from the state",
+        found.join(", ")
+    ))
+}
+
 /// Parses the state input into stream name → state object. Accepts a list of Airbyte STATE
 /// messages (STREAM, or GLOBAL's stream_states), or the older single object keyed by stream.
 pub(crate) fn parse_state_input(text: &str) -> Result<BTreeMap<String, Value>, StateError> {

@@ -553,3 +553,33 @@ fn delivered_ids_join_the_baseline_a_complete_pass_compares() {
         e.0
     );
 }
+
+/// Another connector's state for a stream of the same name reads as no state; it is named in a
+/// warning. This connector's own forms (its keys, a Singer bookmark on the cursor field, a bare
+/// bookmark string, an empty object) are not.
+#[test]
+fn a_foreign_state_is_warned_about() {
+    let foreign = json!({"updated_at": "2024-01-01T00:00:00Z"});
+    let w = foreign_state_warning("contacts", &foreign, Some("udate")).unwrap();
+    assert!(w.contains("stream 'contacts'"), "{w}");
+    assert!(w.contains("(found `updated_at`)"), "{w}");
+    assert!(w.contains("read from the start"), "{w}");
+    // It still parses (as no state): the warning is what tells the user.
+    let st = StreamState::from_value("contacts", &foreign, Some("udate")).unwrap();
+    assert_eq!(st, StreamState::default());
+    for ours in [
+        json!({}),
+        json!({"udate": "2024-01-01T00:00:00Z"}),
+        json!("2024-01-01T00:00:00Z"),
+        json!({"cursor": "2024-01-01T00:00:00Z", "cursor_ids": []}),
+        json!({"seen": null, "other": 1}),
+    ] {
+        assert_eq!(
+            foreign_state_warning("contacts", &ours, Some("udate")),
+            None,
+            "{ours}"
+        );
+    }
+    // A stream without a cursor: a bookmark-looking key is foreign too.
+    assert!(foreign_state_warning("tags", &json!({"udate": "x"}), None).is_some());
+}

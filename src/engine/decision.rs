@@ -67,6 +67,19 @@ impl Decision {
         }
     }
 
+    /// Whether it says the read held something back that a person may have to act on (deletions
+    /// not emitted, a list read in full because the API ignored an order): repeated under the
+    /// summary, where people look.
+    pub(crate) fn holds_back(&self) -> bool {
+        matches!(
+            self,
+            Decision::DeletionsHeld { .. }
+                | Decision::NoDeletionsResumed { .. }
+                | Decision::ReadInFullInstead { .. }
+                | Decision::OffsetFallback { .. }
+        )
+    }
+
     /// The stream it is about.
     pub(crate) fn stream(&self) -> &str {
         match self {

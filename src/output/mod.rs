@@ -7,6 +7,7 @@ pub(crate) mod redact;
 pub(crate) mod singer;
 
 use crate::api::catalog::AIRBYTE_DELETED_AT;
+use crate::engine::decision::Decision;
 use crate::engine::{ErrorEvent, Level, RecordEvent, Sink, StreamStatus};
 use crate::output::airbyte::{
     deletion_data, error_line, log_line, record_line, state_line, status_line,
@@ -43,6 +44,8 @@ pub(crate) struct Writer<'t> {
     term: &'t mut dyn Terminal,
     protocol: Protocol,
     progress: bool,
+    /// The warnings that said something was held back, for the summary.
+    held_back: Vec<String>,
 }
 
 impl<'t> Writer<'t> {
@@ -56,7 +59,14 @@ impl<'t> Writer<'t> {
             term,
             protocol,
             progress,
+            held_back: Vec::new(),
         }
+    }
+
+    /// The warnings of this read that said something was held back (guard, resumed pass,
+    /// fallback), each naming its stream and the fix.
+    pub(crate) fn held_back(&self) -> &[String] {
+        &self.held_back
     }
 
     /// Switches to `protocol` (a command knows its protocol only once its files are read).
@@ -123,6 +133,13 @@ impl Sink for Writer<'_> {
     }
     fn log(&mut self, level: Level, message: &str) {
         self.side(&log_line(level, message));
+    }
+    fn decision(&mut self, decision: &Decision) {
+        let message = decision.message();
+        if decision.holds_back() {
+            self.held_back.push(message.clone());
+        }
+        self.log(decision.level(), &message);
     }
     fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64) {
         if let Protocol::Singer(w) = &mut self.protocol {

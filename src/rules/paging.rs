@@ -35,7 +35,9 @@ pub(crate) enum Step {
     Take {
         keep: Vec<usize>,
         end: bool,
-        /// Ids stopped rising with this page (worth a warning, once).
+        /// Numeric ids stopped rising with this page (worth a warning, once). Ids that are
+        /// not numbers (custom object records: UUIDs) have no order to break: read the same
+        /// way, without a warning.
         disorder: bool,
     },
     /// The page does not join: read the page at [`Chain::want`] (earlier) first.
@@ -234,7 +236,7 @@ impl Chain {
         Step::Take {
             keep,
             end,
-            disorder,
+            disorder: disorder && nums.is_some(),
         }
     }
 }

@@ -123,8 +123,14 @@ fn assert_second_run(
 #[test]
 fn readme_blocks_are_found() {
     assert!(readme_block("source-activecampaign")
-        .contains("exec wasmtime run -S http --dir /::/ --env PWD=\"$PWD\""));
-    assert!(readme_block("meltano.yml").contains("name: tap-activecampaign-wasm"));
+        .contains("exec \"${WASMTIME:-wasmtime}\" run -S http --dir /::/ --env PWD=\"$PWD\""));
+    let meltano = readme_block("meltano.yml");
+    assert!(meltano.contains("name: tap-activecampaign-wasm"));
+    // Without api_url the first `meltano run` fails: the project sets it.
+    assert!(
+        meltano.contains("    config:\n      api_url: https://myaccount.api-us1.com"),
+        "{meltano}"
+    );
     assert!(readme_block("pyairbyte.py").contains("local_executable=\"./source-activecampaign\""));
 }
 
@@ -317,4 +323,140 @@ fn pyairbyte_runs_the_readme_snippet_full_then_incremental() {
     let carried: BTreeMap<String, Vec<String>> =
         r2.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
     assert_second_run("PyAirbyte read #2", &srv, &incremental, &changed, &carried);
+}
+
+/// The README's wrapper where cron or Airflow runs it: no wasmtime on PATH and the component
+/// elsewhere. It exits 127 as is, and works with `WASMTIME` and `SOURCE_ACTIVECAMPAIGN_WASM`.
+#[test]
+fn the_wrapper_finds_wasmtime_and_the_component_through_its_variables() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new("wrapper");
+    let script = s.dir.join("source-activecampaign");
+    std::fs::write(&script, readme_block("source-activecampaign")).expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let wasmtime_bin = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("wasmtime"))
+        .find(|p| p.is_file())
+        .expect("wasmtime on the test's PATH (make tools)");
+    let run = |vars: &[(&str, &Path)]| -> Output {
+        let mut c = Command::new(&script);
+        c.arg("spec").env("PATH", "/usr/bin:/bin");
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.output().expect("run the wrapper")
+    };
+    let bare = run(&[]);
+    assert_eq!(
+        bare.status.code(),
+        Some(127),
+        "no wasmtime on PATH: exit 127"
+    );
+    let out = run(&[
+        ("WASMTIME", &wasmtime_bin),
+        ("SOURCE_ACTIVECAMPAIGN_WASM", &component()),
+    ]);
+    let text = must_succeed("the wrapper with WASMTIME", &out);
+    let first: Value = serde_json::from_str(text.lines().next().unwrap_or("")).expect("JSON");
+    assert_eq!(first["type"], "SPEC", "{text}");
+}
+
+/// What the README says of PyAirbyte's DuckDB cache and deletions: a deleted contact stays in the
+/// cache as a row of nulls with `_ab_cdc_deleted_at` set, and `len()` counts it; the README's
+/// filter leaves exactly the server's contacts.
+#[test]
+fn pyairbyte_keeps_a_deleted_row_as_nulls_as_the_readme_says() {
+    let _g = serial();
+    let python = venv_bin("pyairbyte", "python");
+    let srv = server(40);
+    let s = Scratch::new("pyairbyte-deleted");
+    std::fs::write(
+        s.dir.join("config.json"),
+        complete_config(&srv.base_url(), KEY, 50.0),
+    )
+    .expect("config");
+    install_wrapper(&s.dir);
+    std::fs::write(
+        s.dir.join("read.py"),
+        r#"import json
+import airbyte as ab
+source = ab.get_source("source-activecampaign", config=json.load(open("config.json")),
+                       local_executable="./source-activecampaign")
+source.select_streams(["contacts"])
+print(len(source.read().streams["contacts"]))
+"#,
+    )
+    .expect("read.py");
+    std::fs::write(
+        s.dir.join("rows.py"),
+        r#"import json, sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+rows = con.execute("select cast(id as varchar), email, _ab_cdc_deleted_at from main.contacts").fetchall()
+live = con.execute("select cast(id as varchar) from main.contacts where _ab_cdc_deleted_at is null").fetchall()
+print(json.dumps({"rows": [[r[0], r[1], r[2] is not None] for r in rows], "live": sorted(r[0] for r in live)}))
+"#,
+    )
+    .expect("rows.py");
+    let py = |args: &[&str]| -> String {
+        let out = Command::new(&python)
+            .current_dir(&s.dir)
+            .args(args)
+            .env("AIRBYTE_OFFLINE_MODE", "1")
+            .env("DO_NOT_TRACK", "1")
+            .env_remove("VIRTUAL_ENV")
+            .output()
+            .expect("start python");
+        must_succeed(&format!("python {args:?}"), &out)
+    };
+    // PyAirbyte prints its progress on stdout too: the count is the last line.
+    let count = |text: &str| -> usize {
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        last.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no count at the end of: {}", tail(text)))
+    };
+    let before = srv.with_dataset(|d| d.ids("contacts")).len();
+    assert_eq!(count(&py(&["read.py"])), before);
+    let gone = srv.with_dataset(|d| d.delete_contacts(2));
+    assert_eq!(
+        count(&py(&["read.py"])),
+        before,
+        "len() counts the deleted rows"
+    );
+    let cache = s.dir.join(".cache/default_cache/default_cache.duckdb");
+    let v: Value =
+        serde_json::from_str(&py(&["rows.py", cache.to_str().expect("path")])).expect("rows JSON");
+    for id in &gone {
+        let row = v["rows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r[0] == id.as_str())
+            .unwrap_or_else(|| panic!("deleted contact {id} is not kept: {v}"));
+        assert_eq!(
+            (&row[1], &row[2]),
+            (&Value::Null, &Value::Bool(true)),
+            "{row}"
+        );
+    }
+    let mut want = srv.with_dataset(|d| d.ids("contacts"));
+    want.sort_by_key(|i| i.parse::<u64>().unwrap_or(0));
+    let mut live: Vec<String> = v["live"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(String::from))
+        .collect();
+    live.sort_by_key(|i| i.parse::<u64>().unwrap_or(0));
+    assert_eq!(
+        live, want,
+        "the README's filter leaves the server's contacts"
+    );
 }

@@ -102,6 +102,125 @@ fn two_make_syncs_first_full_then_incremental() {
         serde_json::from_str(&std::fs::read_to_string(out.join("state.json")).expect("state"))
             .expect("state JSON");
     assert!(state.as_array().map_or(0, Vec::len) >= 59);
+    assert_loadable_lines(&out, 2);
+    // Each run's messages and log are kept; read.log is the latest run's.
+    for n in [1, 2] {
+        assert!(
+            out.join(format!("messages-{n}.jsonl")).exists(),
+            "messages-{n}.jsonl"
+        );
+        assert!(out.join(format!("read-{n}.log")).exists(), "read-{n}.log");
+    }
+    let log = std::fs::read_to_string(out.join("read.log")).expect("read.log");
+    assert!(log.contains("run 2, messages in messages-2.jsonl"), "{log}");
+}
+
+/// Every line of every stream file carries the columns docs/files.md names: `_ab_extracted_at`
+/// (ms), `_ab_run` (1..=runs), `_ab_seq` (rising within a run) and `_ab_cdc_deleted_at`.
+fn assert_loadable_lines(out: &Path, runs: u64) {
+    let mut last_seq: BTreeMap<u64, u64> = BTreeMap::new();
+    for e in std::fs::read_dir(out.join("streams"))
+        .expect("streams")
+        .flatten()
+    {
+        let text = std::fs::read_to_string(e.path()).expect("stream file");
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).expect("a JSON line");
+            let run = v["_ab_run"].as_u64().unwrap_or(0);
+            assert!((1..=runs).contains(&run), "{line}");
+            assert!(v["_ab_extracted_at"].as_u64().is_some(), "{line}");
+            assert!(v.get("_ab_cdc_deleted_at").is_some(), "{line}");
+            let seq = v["_ab_seq"].as_u64().unwrap_or(0);
+            assert!(seq > 0, "{line}");
+            let at = last_seq.entry(run * 1_000_000_000 + seq).or_default();
+            *at += 1;
+            assert_eq!(*at, 1, "run {run} seq {seq} twice");
+        }
+    }
+}
+
+/// `make sync` interrupted with Ctrl-C (SIGINT to its process group, as a terminal sends it)
+/// keeps the state it reached; the rerun continues from it and the files end up holding every
+/// contact of the account.
+#[test]
+fn an_interrupted_make_sync_continues_on_its_rerun() {
+    use std::os::unix::process::CommandExt;
+    let _g = serial();
+    let srv = Server::start(
+        ac_test_server::ServerConfig {
+            api_key: KEY.into(),
+            rate_limit_per_sec: None,
+            latency_ms: 5,
+            ..ac_test_server::ServerConfig::default()
+        },
+        ac_test_server::Dataset::generate(33, 3_000),
+    )
+    .expect("server");
+    let s = Scratch::new("sync-interrupted");
+    let cfg = s.dir.join("config.json");
+    std::fs::write(&cfg, complete_config(&srv.base_url(), KEY, 20.0)).expect("config");
+    let out = s.dir.join("out");
+    let sync = || {
+        let mut c = Command::new("bash");
+        c.arg(repo().join("scripts/sync.sh"))
+            .arg(component())
+            .arg(&cfg)
+            .arg(&out);
+        c
+    };
+    let mut child = sync()
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("bash");
+    let t = std::time::Instant::now();
+    let state_has_contacts = || {
+        std::fs::read_to_string(out.join("state.json")).is_ok_and(|s| s.contains("\"contacts\""))
+    };
+    while !state_has_contacts() {
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the sync ended before Ctrl-C"
+        );
+        assert!(t.elapsed().as_secs() < 120, "no contacts state saved");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let group = format!("-{}", child.id());
+    let sent = Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = child.wait().expect("wait");
+    assert!(!status.success(), "interrupted: {status}");
+    let total = srv.with_dataset(|d| d.ids("contacts")).len();
+    let first = lines_ids(&out.join("streams/contacts.jsonl")).len();
+    assert!(
+        first < total,
+        "interrupted before the end ({first} of {total})"
+    );
+    let o = sync().output().expect("bash");
+    let text =
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains("mode: incremental"),
+        "the rerun continues: {text}"
+    );
+    let all = lines_ids(&out.join("streams/contacts.jsonl"));
+    assert!(
+        all.len() - first < total,
+        "the rerun did not start over: {} lines after {first}",
+        all.len() - first
+    );
+    let have: BTreeSet<String> = all.into_iter().collect();
+    let want: BTreeSet<String> = srv
+        .with_dataset(|d| d.ids("contacts"))
+        .into_iter()
+        .collect();
+    assert_eq!(have, want);
+    assert_loadable_lines(&out, 2);
 }
 
 #[test]
@@ -384,5 +503,76 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
             srv.with_dataset(|d| d.ids(name)),
             db2.get(&stream),
         );
+    }
+}
+
+/// `make sync`'s sink (scripts/sync_sink.py) on a made-up message stream: records get the
+/// columns of docs/files.md, the state is saved, messages go to this run's file, and a warning
+/// that holds deletions back is named per stream with its fix. Each text it looks for is the
+/// engine's own.
+#[test]
+fn the_sync_sink_names_what_was_held_back_with_the_fix() {
+    let s = Scratch::new("sync-sink");
+    std::fs::create_dir_all(s.dir.join("streams")).expect("streams dir");
+    let input = [
+        r#"{"type":"RECORD","record":{"stream":"tags","data":{"id":"1","tag":"a"},"emitted_at":5}}"#,
+        r#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"tags"},"stream_state":{"x":1}}}}"#,
+        r#"{"type":"LOG","log":{"level":"WARN","message":"tags: 4 of 12 rows would be deleted, more than deletion_guard_share allows; no deletion reported"}}"#,
+        r#"{"type":"RECORD","record":{"stream":"tags","data":{"id":"2","_ab_cdc_deleted_at":"2026-01-01T00:00:00Z"},"emitted_at":6}}"#,
+    ]
+    .join("\n");
+    let stdin = s.dir.join("in.jsonl");
+    std::fs::write(&stdin, &input).expect("input");
+    let sink = repo().join("scripts/sync_sink.py");
+    let out = Command::new("python3")
+        .arg(&sink)
+        .arg(&s.dir)
+        .arg("3")
+        .stdin(std::fs::File::open(&stdin).expect("stdin"))
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("  tags: deletion guard: tags: 4 of 12 rows"),
+        "{text}"
+    );
+    assert!(text.contains("fix: check the account; if the rows are really gone, run one sync with deletion_guard_share 1"), "{text}");
+    let lines: Vec<Value> = std::fs::read_to_string(s.dir.join("streams/tags.jsonl"))
+        .expect("tags file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            serde_json::json!({"id": "1", "tag": "a", "_ab_extracted_at": 5, "_ab_run": 3, "_ab_seq": 1, "_ab_cdc_deleted_at": null}),
+            serde_json::json!({"id": "2", "_ab_cdc_deleted_at": "2026-01-01T00:00:00Z", "_ab_extracted_at": 6, "_ab_run": 3, "_ab_seq": 2}),
+        ]
+    );
+    assert!(std::fs::read_to_string(s.dir.join("state.json")).is_ok_and(|t| t.contains("\"x\": 1")));
+    assert_eq!(
+        std::fs::read_to_string(s.dir.join("messages-3.jsonl"))
+            .map(|t| t.lines().count())
+            .ok(),
+        Some(1)
+    );
+    // The texts the sink looks for (the first string of each row of its HELD table).
+    let script = std::fs::read_to_string(&sink).expect("sync_sink.py");
+    let engine = ["decision.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(repo().join("src/engine").join(f)).expect("engine source"))
+        .collect::<String>();
+    let needles: Vec<&str> = script
+        .lines()
+        .filter_map(|l| l.strip_prefix("    (\"")?.strip_suffix("\","))
+        .collect();
+    assert!(needles.len() >= 5, "{needles:?}");
+    for n in needles {
+        assert!(engine.contains(n), "the engine no longer says {n:?}");
     }
 }
