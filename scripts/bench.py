@@ -205,14 +205,15 @@ def last_states(path, age_hours=0):
             states[st["stream"]["stream_descriptor"]["name"]] = st
     return list(states.values())
 
-def sweep_rows(args, contacts):
+def sweep_rows(args, contacts, quirks=(), label=""):
     """Full read, a day's changes, a sync between sweeps (inside full_sweep_hours), then the same
     sync as if the interval had passed (each baseline 25 h older): requests against the full
-    read's, and that the sweep delivers every change and deletion the in-between sync left."""
+    read's, and that the sweep delivers every change and deletion the in-between sync left.
+    `quirks`: test-server switches (e.g. every orders[...] ignored), named by `label`."""
     workdir = tempfile.mkdtemp(prefix="ac-bench-sweep-")
     log = os.path.join(workdir, "server.jsonl")
     key = "bench-key"
-    server, base = start_server(args.server, log, contacts, 0, 0, key)
+    server, base = start_server(args.server, log, contacts, 0, 0, key, [a for q in quirks for a in ("--quirk", q)])
     rows = []
     try:
         config = {"api_url": base, "api_key": key, "requests_per_second": 100}
@@ -251,14 +252,14 @@ def sweep_rows(args, contacts):
         undeleted = sum(len(ids - gone_b.get(s, set()) - gone_s.get(s, set())) for s, ids in deleted.items())
         changes = sum(len(v) for v in changed.values())
         deletions = sum(len(v) for v in deleted.values())
-        for name, req, got, gone, code in [("full read", full_req, None, None, c1),
-                                            ("between sweeps", between_req, got_b, gone_b, c2),
-                                            ("sweep", sweep_req, got_s, gone_s, c3)]:
+        for name, req, got, gone, code in [("full read" + label, full_req, None, None, c1),
+                                            ("between sweeps" + label, between_req, got_b, gone_b, c2),
+                                            ("sweep" + label, sweep_req, got_s, gone_s, c3)]:
             rows.append({"sync": name, "contacts": contacts, "requests": req, "vs_full": req / full_req,
                          "changes_delivered": "—" if got is None else sum(len(changed.get(s, set()) & ids) for s, ids in got.items()),
                          "deletions_delivered": "—" if gone is None else sum(len(deleted.get(s, set()) & ids) for s, ids in gone.items()),
                          "exit": code})
-        rows.append({"sync": f"after both: {changes} changes, {deletions} deletions", "contacts": contacts, "requests": "", "vs_full": "",
+        rows.append({"sync": f"after both{label}: {changes} changes, {deletions} deletions", "contacts": contacts, "requests": "", "vs_full": "",
                      "changes_delivered": f"{changes - missing} (missing {missing})", "deletions_delivered": f"{deletions - undeleted} (missing {undeleted})", "exit": ""})
         for r in rows:
             print(f"  {r['sync']}: {r['requests']} requests, changes {r['changes_delivered']}, deletions {r['deletions_delivered']}", flush=True)
@@ -331,6 +332,10 @@ def main():
     for n in [args.contacts]:
         if not only or any(w in f"sweep {n}" for w in only):
             sweep += sweep_rows(args, n)
+        # A server that ignores every orders[...]: the sync between sweeps must still cost no more
+        # than the full read (the fallbacks read as the sweep does).
+        if not only or any(w in f"sweep {n} orders ignored" for w in only):
+            sweep += sweep_rows(args, n, ["ignore-order"], " (orders ignored)")
     if sweep:
         scols = ["sync", "contacts", "requests", "vs_full", "changes_delivered", "deletions_delivered", "exit"]
         fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)

@@ -101,7 +101,7 @@ impl Decision {
         match self {
             Decision::WaitsForSweep { due, .. } => format!("{s}: the API cannot tell what changed in it; it waits for its sweep, due after {} (full_sweep_hours)", due.to_rfc3339()),
             Decision::ReadInFullInstead { field, why, on: None, .. } => format!("{s}: the API does not order the list by {field} newest first ({why}); reading the whole list instead (records already delivered may come again)"),
-            Decision::ReadInFullInstead { field, why, on: Some(parent), .. } => format!("{s}: the API does not order the list by {field} newest first ({why}); reading it on the {parent} pages instead, as a sweep does (records already delivered may come again)"),
+            Decision::ReadInFullInstead { field, why, on: Some(parent), .. } => format!("{s}: the API does not order the list by {field} newest first ({why}); reading it on a complete pass of the {parent} pages instead, as a sweep does (records already delivered may come again)"),
             Decision::OffsetFallback { why, .. } => format!("{s}: {why}; reading it with offset paging from the start instead (records already delivered may come again)"),
             Decision::OneChain { why, .. } => format!("{s}: {why}; reading the rest of the ids in one chain"),
             Decision::ReadAgainFrom { offset, from, .. } => format!("{s}: the page at offset {offset} does not continue the one before (records were deleted meanwhile); reading again from offset {from} so nothing is skipped"),

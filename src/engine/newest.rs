@@ -4,7 +4,7 @@
 //! word, so every page is checked to be in that order (against the page before it too); on the
 //! first page that is not, the task falls back to a full pass, and nothing is lost.
 
-use super::plan::OnParent;
+use crate::api::streams::Sideload;
 use crate::rules::datetime::{cursor_instant, Instant};
 use crate::vocab::page::Record;
 use serde_json::Value;
@@ -20,7 +20,7 @@ pub(crate) struct Newest {
     pub(crate) last: Option<Instant>,
     /// Where the stream is read instead when the list is not in that order: its parent's pages
     /// (none: its own list, in full).
-    pub(crate) fallback: Option<OnParent>,
+    pub(crate) fallback: Option<Sideload>,
 }
 
 /// Whether a page keeps the newest-first order.
@@ -34,7 +34,7 @@ pub(crate) enum Order {
 
 impl Newest {
     /// A pass ordered by `field`, down to `cut`, before its first page.
-    pub(crate) fn new(field: &str, cut: Instant, fallback: Option<OnParent>) -> Newest {
+    pub(crate) fn new(field: &str, cut: Instant, fallback: Option<Sideload>) -> Newest {
         Newest {
             field: field.to_string(),
             cut,

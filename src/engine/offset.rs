@@ -61,6 +61,15 @@ impl Run<'_, '_> {
                                     // On the parent's pages: keyset paging plans its own.
                                     return;
                                 }
+                                if o == 0 {
+                                    // The first page in the server's own order is the full
+                                    // read's first page: taken as it, not asked again (the
+                                    // next page's overlap check still proves it).
+                                    t.slots.clear();
+                                    t.offset.total = page.total;
+                                    t.offset.buffer.insert(0, page);
+                                    continue;
+                                }
                                 break;
                             }
                             Order::InOrder { done } => end |= done,
@@ -192,45 +201,42 @@ fn plan_offsets(t: &mut Task, lanes: usize) {
 }
 
 impl Run<'_, '_> {
-    /// The list is not in the order asked. A child that can ride on its parent in this read is
-    /// read on the parent's pages as the parent's pass reads them (filtered: the changed
-    /// parents' children, which moves the partial mark as before; complete: all of them), so
-    /// the fallback costs no more than that pass; any other stream reads its whole list from
-    /// its start, which sees every record past the cursor, so the cursor moves. Records
-    /// delivered from the newest pages may come once more.
+    /// The list is not in the order asked: the stream is read as its sweep reads it. A child of
+    /// a parent in this read rides on a complete pass of the parent's pages (the sweep carries
+    /// it there for no request of its own: cheaper than its own list); any other stream reads
+    /// its whole list from its start. Either pass sees every record past the cursor, so the
+    /// cursor moves. Records delivered from the newest pages may come once more.
     pub(super) fn read_in_full_instead(&mut self, t: &mut Task, why: &str) {
         let Some(newest) = t.newest.take() else {
             return;
         };
-        let parent = newest.fallback.and_then(|f| {
+        let parent = newest.fallback.and_then(|side| {
             fixed_streams()
                 .into_iter()
-                .find(|d| d.name == f.side.parent)
-                .map(|def| (f, def))
+                .find(|d| d.name == side.parent)
+                .map(|def| (side, def))
         });
         for o in t.outs.iter_mut() {
             self.sink.decision(&Decision::ReadInFullInstead {
                 stream: o.stream.clone(),
                 field: newest.field.clone(),
                 why: why.to_string(),
-                on: parent.as_ref().map(|(f, _)| f.side.parent.to_string()),
+                on: parent.as_ref().map(|(side, _)| side.parent.to_string()),
             });
         }
+        for o in t.outs.iter_mut() {
+            o.partial = false;
+        }
         match parent {
-            Some((f, def)) => {
+            Some((side, def)) => {
                 for o in t.outs.iter_mut() {
-                    o.list_key = f.side.include.to_string();
-                    o.partial = f.since.is_some();
+                    o.list_key = side.include.to_string();
                 }
                 t.def = def;
-                t.since = f.since;
-                t.sideloads = vec![f.side];
+                t.sideloads = vec![side];
                 t.restart_from(Position::start(&t.def));
             }
-            None => {
-                t.outs.iter_mut().for_each(|o| o.partial = false);
-                t.restart_from(Position::Offset(0));
-            }
+            None => t.restart_from(Position::Offset(0)),
         }
     }
 }

@@ -26,26 +26,17 @@ pub(crate) enum Pass {
     /// Only what the server's change filter returns from `since` (RFC 3339).
     Filtered { since: String },
     /// The list ordered by `field`, newest first, down to the first page older than `cut`. When
-    /// the API turns out not to order it so: on its parent's pages as the parent's pass reads
-    /// them (`fallback`, when the parent is in this read: no dearer than that pass), else its
-    /// own list in full.
+    /// the API turns out not to order it so, read as its sweep reads it: on a complete pass of
+    /// its parent's pages (`fallback`, when the parent is in this read), else its own list in
+    /// full.
     NewestFirst {
         field: String,
         cut: Instant,
-        fallback: Option<OnParent>,
+        fallback: Option<Sideload>,
     },
     /// Carried on the pages of `side.parent` (`include=<side.include>`): all of them, or only the
     /// parents that changed when the parent's pass is filtered.
     OnParent { side: Sideload, changed_only: bool },
-}
-
-/// A child's way onto its parent's pages: the sideload, and the parent pass's server filter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct OnParent {
-    /// The child's sideload on the parent.
-    pub(crate) side: Sideload,
-    /// The parent's filter value (none: its complete pass).
-    pub(crate) since: Option<String>,
 }
 
 /// Why a pass reads the whole list.
@@ -190,19 +181,14 @@ fn lone_pass(job: &Job, config: &Config, now: Instant, for_children: bool) -> Pa
 /// newest-first reading of its own; otherwise its own list, newest first or complete.
 fn child_pass(job: &Job, plans: &[StreamPlan], config: &Config, now: Instant) -> Pass {
     let mut own = newest_first(job, config).filter(|_| !sweep_due(job, config, now));
-    // Where the child goes if the API ignores its order: the parent's pages as its pass reads
-    // them (a filtered parent carries the changed parents' children, as when the child has no
-    // order of its own).
+    // Where the child goes if the API ignores its order: a complete pass of its parent's pages,
+    // as the sweep reads it, when the parent is in this read (a sweep carries the child there
+    // for no request of its own).
     let fallback = |side: Sideload| {
         plans
             .iter()
-            .find(|p| p.job.def.name == side.parent)
-            .and_then(|p| match &p.pass {
-                Pass::Filtered { since } => Some(Some(since.clone())),
-                Pass::Complete(_) => Some(None),
-                _ => None,
-            })
-            .map(|since| OnParent { side, since })
+            .any(|p| p.job.def.name == side.parent && !matches!(p.pass, Pass::WaitsForSweep { .. }))
+            .then_some(side)
     };
     if let (Some(Pass::NewestFirst { fallback: f, .. }), Some(side)) = (&mut own, job.def.rides_on)
     {

@@ -85,9 +85,7 @@ fn describe(p: &StreamPlan) -> String {
         } => format!(
             "newest first by {field} to {}{}",
             cut.to_rfc3339(),
-            fallback
-                .as_ref()
-                .map_or(String::new(), |f| format!(", else on {}", f.side.parent))
+            fallback.map_or(String::new(), |s| format!(", else on {}", s.parent))
         ),
         Pass::OnParent { side, changed_only } => format!(
             "on {} ({}, {})",

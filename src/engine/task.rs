@@ -307,7 +307,7 @@ pub(super) fn tasks(plans: Vec<StreamPlan>) -> Vec<Task> {
                 field,
                 cut,
                 fallback,
-            } => (None, Some(Newest::new(field, *cut, fallback.clone()))),
+            } => (None, Some(Newest::new(field, *cut, *fallback))),
             Pass::Complete(_) => (None, None),
         };
         let out = Out::new(&plan, plan.job.def.list_key.clone());

@@ -151,8 +151,8 @@ fn newest_first_lists_deliver_the_changes_in_a_page_or_two() {
     assert!(!logs.contains("does not order"), "{logs}");
 }
 
-/// A server that ignores the order is caught on the first page: each list is read in full, and
-/// delivers exactly the same. (Without the check, the first page in id order would end the pass
+/// A server that ignores the order is caught on the first page: each list is read in full (that
+/// page taken as the full read's first), and delivers exactly the same. (Without the check, the first page in id order would end the pass
 /// at once and lose the newest records.)
 #[test]
 fn a_server_ignoring_the_order_is_read_in_full_and_loses_nothing() {
@@ -164,9 +164,12 @@ fn a_server_ignoring_the_order_is_read_in_full_and_loses_nothing() {
         ("emailActivities", "email_activities"),
         ("customObjects/records", "custom_object"),
     ] {
+        // The first page, asked newest first, is the whole read's first page in the server's
+        // order: taken as it; the rest is asked without the order.
         let asked = requests_to(&paths, part);
         assert!(
-            asked.iter().any(|p| !p.contains("DESC")),
+            asked.first().is_some_and(|p| p.contains("DESC"))
+                && asked[1..].iter().all(|p| !p.contains("DESC")),
             "{stream}: read in full: {asked:?}"
         );
         let key = got
@@ -269,4 +272,62 @@ fn rows_changed_in_place_wait_for_the_sweep_and_are_not_lost() {
             );
         }
     }
+}
+
+/// A server that ignores every `orders[...]`, contact children on their contacts (the default):
+/// the sync between sweeps of the whole account, with a day of changes, makes no more requests
+/// than the full read before it, and delivers every change (contact tags fall back onto the
+/// contacts pages as the sweep reads them, never onto their own whole list).
+#[test]
+fn with_orders_ignored_a_sync_between_sweeps_costs_no_more_than_a_full_read() {
+    let srv = server(true);
+    let s = Scratch::new("between-ignored");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let streams = discover_streams(&s, &cfg);
+    let cat = s.write(
+        "cat.json",
+        &incremental_catalog_to(&streams, "append_dedup"),
+    );
+    let before = srv.requests().len();
+    let first = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let full = srv.requests().len() - before;
+    let mut states = std::collections::BTreeMap::new();
+    merge_states(&mut states, &first.messages());
+    let changed: BTreeSet<String> = srv.with_dataset(|d| {
+        let mut ids = d.insert("contact_tags", 5);
+        ids.extend(d.insert("contact_automations", 3));
+        ids.extend(d.touch("contacts", 4));
+        ids.into_iter().collect()
+    });
+    let st = s.write("state.json", &state_text(&states));
+    let before = srv.requests().len();
+    let second = wasmtime(
+        &s,
+        &["read", "--config", &cfg, "--catalog", &cat, "--state", &st],
+    );
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let between = srv.requests().len() - before;
+    assert!(
+        between <= full,
+        "between sweeps {between} requests, the full read {full}"
+    );
+    let delivered: BTreeSet<String> = second
+        .messages()
+        .iter()
+        .filter(|m| m["type"] == "RECORD")
+        .filter_map(|m| m["record"]["data"]["id"].as_str().map(String::from))
+        .collect();
+    let missing: Vec<&String> = changed.difference(&delivered).collect();
+    assert!(missing.is_empty(), "changes not delivered: {missing:?}");
+    assert!(
+        second
+            .stderr
+            .contains("contact_tags: the API does not order the list by cdate newest first")
+            && second
+                .stderr
+                .contains("on a complete pass of the contacts pages instead"),
+        "{}",
+        second.stderr
+    );
 }
