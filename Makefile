@@ -47,6 +47,7 @@ lint:
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 	cargo fmt --all --check
 	python3 scripts/long_functions.py --max 80 src host/src
+	python3 scripts/type_schemas.py --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target $(TARGET) -p source-activecampaign --all-targets -- -D warnings
 

@@ -5,6 +5,7 @@
 pub(crate) mod airbyte;
 pub(crate) mod redact;
 pub(crate) mod singer;
+pub(crate) mod typing;
 
 use crate::engine::{ErrorEvent, Level, RecordEvent, Sink, StreamStatus};
 use crate::output::airbyte::{
@@ -12,6 +13,7 @@ use crate::output::airbyte::{
 };
 use crate::output::singer::SingerWriter;
 use crate::output::singer::SINGER_DELETED_AT;
+use crate::output::typing::Typing;
 use serde_json::Value;
 
 /// Where lines go: stdout and stderr, with the key masked in both (the WASI edge in the
@@ -42,6 +44,7 @@ pub(crate) struct Writer<'t> {
     term: &'t mut dyn Terminal,
     protocol: Protocol,
     progress: bool,
+    typing: Typing,
 }
 
 impl<'t> Writer<'t> {
@@ -55,6 +58,7 @@ impl<'t> Writer<'t> {
             term,
             protocol,
             progress,
+            typing: Typing::default(),
         }
     }
 
@@ -104,6 +108,8 @@ impl Sink for Writer<'_> {
             data_json,
             emitted_at,
         } = *r;
+        let typed = self.typing.convert(stream, data_json);
+        let data_json: &str = &typed;
         match &mut self.protocol {
             Protocol::Airbyte => self
                 .term
@@ -124,6 +130,9 @@ impl Sink for Writer<'_> {
         self.side(&log_line(level, message));
     }
     fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64) {
+        if let Some(warning) = self.typing.report(stream) {
+            self.log(Level::Warn, &warning);
+        }
         if let Protocol::Singer(w) = &mut self.protocol {
             if matches!(status, StreamStatus::Complete | StreamStatus::Incomplete) {
                 if let Some(line) = w.flush() {
