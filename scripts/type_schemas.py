@@ -23,6 +23,9 @@ rules, in order:
   `format: date-time`, `airbyte_type: timestamp_without_timezone` (the time as sent: no zone is
   guessed); the two mixed: the form most values take (a value in the other form does not fit:
   it is kept whole, never shifted);
+- one type per field, so that loaders that pick a column by the type (PyAirbyte) need no guess:
+  `links` is an object (the API's empty `[]` goes out as `{}`), a field sent as text or a number
+  is text (numbers quoted), one sent as a boolean or a 0/1 number is a boolean;
 - nulls, `""`, MySQL zero dates (`0000-00-00 …`, sent out as null) and dates with a slip (DT_SLIP)
   say nothing; a field with any other value (text, a boolean, an object) is left as it is.
 
@@ -53,7 +56,7 @@ IDENTIFIERS = {"account", "assignee", "automation", "bounce", "campaign", "code"
                "nextTask", "organization", "owner", "reference_id", "relid", "role", "stage",
                "tag", "user", "userGroup", "dataId"}
 # Digits that are not numbers: a leading zero or a length counts there.
-TEXT = {"zip", "phone", "orderNumber", "val", "version", "links", "ip", "ip4", "ip4Sub", "ip4Unsub", "ip4_last", "geoZip",
+TEXT = {"zip", "phone", "orderNumber", "val", "version", "ip", "ip4", "ip4Sub", "ip4Unsub", "ip4_last", "geoZip",
         "geoIp4", "geoTzOffset"}
 
 INT = re.compile(r"^-?(0|[1-9]\d*)$")
@@ -64,6 +67,7 @@ DT_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 # A date and time with a slip (`2019-09-06T2:10:00-05:00`, a one-digit hour, in the reference):
 # meant as one, so it does not keep its field from being typed; it will not fit, and be kept whole.
 DT_SLIP = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{1,2}(:\d{1,2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+LINKS = {"type": ["object", "null"], "additionalProperties": {"type": ["string", "null"]}}
 ORIGINALS_SCHEMA = {
     "type": ["object", "null"],
     "additionalProperties": True,
@@ -174,6 +178,20 @@ def untyped(schema):
     return s
 
 
+def one_type(name, field):
+    """The field with one type where it allows several (see the rules); None when it has one."""
+    kinds = {t.get("type") for t in field.get("anyOf", [])} | set(
+        field["type"] if isinstance(field.get("type"), list) else [])
+    kinds.discard("null")
+    if len(kinds) < 2 or kinds & {"object", "array"}:
+        return None
+    if "string" in kinds:
+        return {"type": ["string", "null"]}
+    if kinds == {"boolean", "number"}:
+        return {"type": ["boolean", "null"]}
+    return None
+
+
 def retype(schemas, values, links):
     out = {}
     for stream, schema in schemas.items():
@@ -183,6 +201,9 @@ def retype(schemas, values, links):
             if name == "id" or not isinstance(field, dict):
                 continue
             field = props[name] = untyped(field)
+            if name == "links":  # the record's link map, whatever a few examples put there
+                props[name] = LINKS
+                continue
             seen = values.get(stream, {}).get(name, [])
             if identifier(name, links.get(stream, set())) or name in TEXT:
                 if scalar(field):
@@ -191,6 +212,7 @@ def retype(schemas, values, links):
                 continue
             kinds = [kind(v) for v in seen if kind(v) is not None]
             t = typed(set(kinds), max(set(kinds), key=kinds.count) if kinds else None)
+            t = one_type(name, field) if t is None else t
             if t is not None:
                 props[name] = {**untyped(field), **t} if "anyOf" not in field else t
         props[ORIGINALS] = ORIGINALS_SCHEMA

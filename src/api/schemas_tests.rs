@@ -123,10 +123,12 @@ fn every_recorded_answer_fits_the_declared_types_but_the_known_slips() {
     }
     misfits.sort();
     misfits.dedup();
-    // The reference's own slips: a one-digit hour, a zoneless time among zoned ones.
+    // The reference's own slips: a one-digit hour, a zoneless time among zoned ones, a
+    // branding's `links` flag where every other record has its link map.
     assert_eq!(
         misfits,
         [
+            r#"brandings.links="1""#,
             r#"contacts.adate="2017-02-06 15:50:11""#,
             r#"ecommerce_orders.createdDate="2019-09-06T2:10:00-05:00""#,
             r#"ecommerce_orders.externalCreatedDate="2019-09-06T2:10:00-05:00""#,

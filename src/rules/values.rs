@@ -29,6 +29,12 @@ pub(crate) enum Kind {
     DateTime { zoned: bool },
     /// `string` (no format): a JSON number is quoted (an identifier sent as a number).
     Text,
+    /// `array` of strings: a multi-value field's `||Sports||Travel||` becomes `["Sports", "Travel"]`.
+    List,
+    /// `object`: PHP's empty array `[]` becomes `{}` (an empty map, as the API means it).
+    Object,
+    /// `boolean`: a 0/1 flag, as a number or a string, becomes `false`/`true`.
+    Boolean,
 }
 
 /// The declared kinds of a stream's top-level fields, sorted by name.
@@ -80,6 +86,9 @@ fn kind_of(field: &Value) -> Option<Kind> {
                 != Some("timestamp_without_timezone"),
         }),
         (["string"], None) => Some(Kind::Text),
+        (["array"], _) if field["items"]["type"] == "string" => Some(Kind::List),
+        (["object"], _) => Some(Kind::Object),
+        (["boolean"], _) => Some(Kind::Boolean),
         _ => None,
     }
 }
@@ -184,8 +193,28 @@ fn fit(kind: Kind, raw: &str) -> Fit {
         (Kind::Number, Some(s)) if is_number(&s) => Fit::As(s),
         (Kind::Date, Some(s)) if is_date(&s) => Fit::Keep,
         (Kind::DateTime { zoned }, Some(s)) if is_date_time(&s, zoned) => Fit::Keep,
+        (Kind::List, Some(s)) => Fit::As(list(&s)),
+        (Kind::List, None) if raw.starts_with('[') => Fit::Keep,
+        (Kind::Object, None) if raw.starts_with('{') => Fit::Keep,
+        (Kind::Object, None) if is_empty_list(raw) => Fit::As("{}".to_string()),
+        (Kind::Boolean, None) if raw == "true" || raw == "false" => Fit::Keep,
+        (Kind::Boolean, _) if raw == "0" || raw == "\"0\"" => Fit::As("false".to_string()),
+        (Kind::Boolean, _) if raw == "1" || raw == "\"1\"" => Fit::As("true".to_string()),
         _ => Fit::Misfit,
     }
+}
+
+/// `[]`, with any white space inside.
+fn is_empty_list(raw: &str) -> bool {
+    raw.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .is_some_and(|inner| inner.trim().is_empty())
+}
+
+/// The values of a multi-value field as a JSON list: `||a||b||` (the API's form), or one value.
+fn list(s: &str) -> String {
+    let items: Vec<&str> = s.split("||").filter(|x| !x.is_empty()).collect();
+    serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_string())
 }
 
 /// `-?digits`, at most 18 digits (fits an i64), no sign-only or empty text.

@@ -12,6 +12,9 @@ fn kinds() -> Kinds {
         "outcomeId": {"type": ["string", "null"]},
         "mixed": {"anyOf": [{"type": "string"}, {"type": "number"}]},
         "links": {"type": ["object", "array", "null"]},
+        "interests": {"type": ["array", "null"], "items": {"type": "string"}},
+        "owner": {"type": ["object", "null"]},
+        "isDisabled": {"type": ["boolean", "null"]},
         "_ac_originals": {"type": ["object", "null"]}
     }}))
 }
@@ -146,4 +149,36 @@ fn an_integer_too_large_for_64_bits_is_kept_whole() {
     let (v, misfits) = typed(r#"{"sentcnt":"123456789012345678901234"}"#);
     assert_eq!(misfits, 1);
     assert_eq!(v[ORIGINALS]["sentcnt"], "123456789012345678901234");
+}
+
+#[test]
+fn a_multi_value_field_becomes_a_list_of_its_values() {
+    for (sent, want) in [
+        (json!("||Sports||Travel||"), json!(["Sports", "Travel"])),
+        (json!("Sports"), json!(["Sports"])),
+        (json!(""), json!([])),
+        (json!(["Music"]), json!(["Music"])),
+    ] {
+        let (v, misfits) = typed(&json!({"interests": sent}).to_string());
+        assert_eq!((v["interests"].clone(), misfits), (want, 0), "{sent}");
+    }
+    let (v, misfits) = typed(r#"{"interests":5}"#);
+    assert_eq!((v["interests"].clone(), misfits), (Value::Null, 1));
+    assert_eq!(kinds().get("interests"), Some(Kind::List));
+}
+
+#[test]
+fn an_empty_php_array_is_an_empty_object_and_a_0_1_flag_a_boolean() {
+    let (v, misfits) = typed(r#"{"owner":[ ],"isDisabled":1}"#);
+    assert_eq!((v, misfits), (json!({"owner": {}, "isDisabled": true}), 0));
+    let (v, misfits) = typed(r#"{"owner":{"id":"1"},"isDisabled":"0"}"#);
+    assert_eq!(
+        (v, misfits),
+        (json!({"owner": {"id": "1"}, "isDisabled": false}), 0)
+    );
+    let (v, misfits) = typed(r#"{"isDisabled":false}"#);
+    assert_eq!((v, misfits), (json!({"isDisabled": false}), 0));
+    let (v, misfits) = typed(r#"{"owner":["x"],"isDisabled":2}"#);
+    assert_eq!(misfits, 2);
+    assert_eq!(v[ORIGINALS], json!({"owner": ["x"], "isDisabled": 2}));
 }
