@@ -14,6 +14,7 @@
 //! - [`lifecycle`]: a task's retries, completion and failure.
 
 mod client;
+mod columns;
 mod deletions;
 mod emit;
 mod id_ranges;
@@ -165,6 +166,9 @@ pub(crate) trait Sink {
     fn checkpoint(&mut self);
     /// Human-readable progress (stderr in the CLI).
     fn progress(&mut self, text: &str);
+    /// The schema a read's catalog declares for a stream, where it adds to the built-in one
+    /// (custom field columns); a sink that types records takes their types from it.
+    fn declare(&mut self, _stream: &str, _schema: &Value) {}
 }
 
 /// Tells that a stream failed: its error, its INCOMPLETE status and a progress line. What it

@@ -247,12 +247,18 @@ impl Run<'_, '_> {
                 self.fail(t, Failure::new(kind, why))
             }
             Verdict::Use => {
-                let extra: Vec<&str> = t
+                let mut extra: Vec<&str> = t
                     .outs
                     .iter()
                     .map(|o| o.list_key.as_str())
                     .filter(|k| *k != t.def.page_key)
                     .collect();
+                // A sideload no stream takes (field values for custom field columns).
+                for k in &t.include {
+                    if !extra.contains(&k.as_str()) {
+                        extra.push(k);
+                    }
+                }
                 let parsed = match parse_page(&resp.body, &t.def.page_key, &extra) {
                     // An answer without a list is an empty page once it comes again: a one-off
                     // fault must not end a list, and it is asked again at once, not backed off.

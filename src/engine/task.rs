@@ -337,6 +337,15 @@ pub(super) fn plan(jobs: Vec<Job>, config: &Config) -> Vec<Task> {
         tasks.push(task);
     }
     seat_children(&mut tasks, children, config);
+    // Custom field columns: contacts pages carry their field values (no extra request).
+    if !config.contact_columns.is_empty() {
+        let fv = super::columns::FIELD_VALUES;
+        for t in tasks.iter_mut().filter(|t| t.def.name == "contacts") {
+            if !t.include.iter().any(|i| i == fv) {
+                t.include.push(fv.to_string());
+            }
+        }
+    }
     tasks
 }
 

@@ -164,6 +164,9 @@ impl Sink for Writer<'_> {
     fn checkpoint(&mut self) {
         self.term.flush();
     }
+    fn declare(&mut self, stream: &str, schema: &Value) {
+        self.typing.declare(stream, schema);
+    }
     fn progress(&mut self, text: &str) {
         if self.progress {
             self.term.err(text);

@@ -2,8 +2,10 @@
 //! declares ([`crate::rules::values`]), with a count per stream of the values that did not fit.
 //! The one place records are typed: the engine reads cursors from the API's own text before.
 
+use crate::api::custom_fields::{column, declared_fields, with_columns};
 use crate::api::schemas::schema_for;
 use crate::rules::values::{convert, Kinds, ORIGINALS};
+use serde_json::Value;
 use std::borrow::Cow;
 
 /// Each stream's declared kinds (built on its first record) and its count of misfits.
@@ -27,6 +29,22 @@ impl Typing {
         let typed = convert(kinds, record);
         *misfits += typed.misfits as u64;
         typed.text
+    }
+
+    /// Types `stream` by its built-in schema plus the custom field columns `schema` declares
+    /// (a read's catalog), whatever else that schema says.
+    pub(crate) fn declare(&mut self, stream: &str, schema: &Value) {
+        let columns: Vec<(String, Value)> = declared_fields(schema)
+            .into_iter()
+            .map(|id| {
+                let name = column(&id);
+                let s = schema["properties"][&name].clone();
+                (name, s)
+            })
+            .collect();
+        let kinds = Kinds::from_schema(&with_columns(schema_for(stream), &columns));
+        self.streams.retain(|(s, _, _)| s != stream);
+        self.streams.push((stream.to_string(), kinds, 0));
     }
 
     /// The warning for a stream whose values did not all fit (once: the count restarts).
