@@ -56,6 +56,7 @@ lint:
 	python3 scripts/layers.py --negative-control src
 	@! git grep -nIiE '\bissues? #?[0-9]+' -- . ':!tests/fixtures' || { echo 'say the behaviour, not an issue number'; exit 1; }
 	python3 scripts/long_functions.py --max 80 src host/src
+	python3 scripts/type_schemas.py --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target $(TARGET) -p source-activecampaign --all-targets -- -D warnings
 

@@ -133,7 +133,8 @@ pub(crate) fn discover(transport: &mut dyn Transport, config: &Config) -> Result
     client.prefetch(CUSTOM_SCHEMAS_FIRST_PAGE);
     // The key must work before a catalog means anything.
     client.verify_key()?;
-    let (defs, schemas, _note) = all_streams(&mut client);
+    let (defs, mut schemas, _note) = all_streams(&mut client);
+    schemas.extend(super::columns::discovered(&mut client, config));
     Ok(catalog_message(discovered_streams(&defs, &schemas)))
 }
 
@@ -272,6 +273,14 @@ pub(crate) fn read(
     // Everything that can be checked without the network is checked first.
     let fixed = fixed_streams();
     let plan = ReadPlan::new(catalog, &fixed).map_err(Failure::config)?;
+    let with_columns = super::columns::configured(catalog).map(|schema| {
+        sink.declare(crate::api::custom_fields::columns_stream(), &schema);
+        Config {
+            contact_columns: crate::api::custom_fields::declared_fields(&schema),
+            ..config.clone()
+        }
+    });
+    let config = with_columns.as_ref().unwrap_or(config);
     for warning in check_saved_states(&saved, &fixed)? {
         sink.log(Level::Warn, &warning);
         sink.progress(&format!("warning: {warning}"));

@@ -3,6 +3,7 @@
 //! tests; the component only supplies the WASI versions of both.
 
 pub(crate) mod cli;
+pub(crate) mod columns;
 pub(crate) mod connector;
 
 use crate::commands::cli::{parse_args, singer_mode, Command, USAGE};

@@ -3,6 +3,7 @@
 //! Every problem is reported with the field's name and what to change, because a config is written
 //! by hand and the person reading the error is the one who must fix it.
 
+use crate::api::custom_fields::Choice;
 use crate::rules::address::{is_loopback_host, refused_literal};
 use crate::rules::datetime::{parse_instant, parse_offset, Instant};
 use crate::vocab::json::{short_json, type_name};
@@ -88,6 +89,11 @@ pub(crate) struct Config {
     pub(crate) full_sweep_hours: f64,
     /// Largest share of the last complete pass's ids that one pass may report deleted.
     pub(crate) deletion_guard_share: f64,
+    /// Which custom fields discovery declares as columns of their records.
+    pub(crate) custom_field_columns: Choice,
+    /// The contact custom field ids a read fills columns for: the ones its configured catalog
+    /// declares (set by the read, not by the config file).
+    pub(crate) contact_columns: Vec<String>,
 }
 
 /// A config problem the user must fix; the text names the field and the remedy.
@@ -242,6 +248,11 @@ pub(crate) fn connection_specification() -> Value {
                 "order": 9, "title": "Hours between full sweeps",
                 "description": "How long after a stream's last complete pass the next sync reads it completely again instead of only what changed (every stream whose deletions are tracked): complete passes find deletions. 0 = every sync."
             })),
+            "custom_field_columns": {
+                "order": 11, "title": "Custom fields as columns", "default": "all",
+                "description": "Which custom fields of contacts become columns of the contacts records (custom_field_<id>, named by the field's id, so a rename keeps the column): \"all\", \"none\", or a list of field ids or personalization tags. Their values come from the contacts pages at no extra request.",
+                "anyOf": [{"type": "string", "enum": ["all", "none"]}, {"type": "array", "items": {"type": "string"}}]
+            },
             "deletion_guard_share": number_spec(&DELETION_GUARD_SHARE, json!({
                 "order": 10, "title": "Deletion guard (share)",
                 "description": "A pass that would report more than this share of a stream's rows deleted (and more than 2) reports none and warns: more often a glitch or a lost permission than real deletions. Set 1 for one sync to confirm a real mass deletion."
@@ -526,6 +537,8 @@ impl Config {
             sideload_contact_children,
             full_sweep_hours,
             deletion_guard_share,
+            custom_field_columns: custom_field_choice(obj.get("custom_field_columns"))?,
+            contact_columns: Vec::new(),
         })
     }
 }
@@ -533,6 +546,32 @@ impl Config {
 impl From<ConfigError> for crate::vocab::failure::Failure {
     fn from(e: ConfigError) -> crate::vocab::failure::Failure {
         crate::vocab::failure::Failure::config(e.0)
+    }
+}
+
+/// `custom_field_columns`: `"all"` (the default), `"none"`, or a list of field ids and
+/// personalization tags.
+fn custom_field_choice(v: Option<&Value>) -> Result<Choice, ConfigError> {
+    let bad = |v: &Value| {
+        ConfigError(format!(
+            "config field 'custom_field_columns' must be \"all\", \"none\" or a list of custom field ids or personalization tags (e.g. [\"12\", \"LEAD_SOURCE\"]), got {}",
+            short_json(v)
+        ))
+    };
+    match v {
+        None | Some(Value::Null) => Ok(Choice::All),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("all") => Ok(Choice::All),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("none") => Ok(Choice::Nothing),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                Value::Number(n) => Ok(n.to_string()),
+                other => Err(bad(other)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Choice::Only),
+        Some(other) => Err(bad(other)),
     }
 }
 

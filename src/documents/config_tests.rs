@@ -386,7 +386,8 @@ mod boundaries {
         assert_eq!(p["full_sweep_hours"]["minimum"], json!(0.0));
         assert_eq!(p["deletion_guard_share"]["default"], json!(0.25));
         assert_eq!(p["deletion_guard_share"]["maximum"], json!(1.0));
-        assert_eq!(p.as_object().unwrap().len(), 11);
+        assert_eq!(p["custom_field_columns"]["default"], json!("all"));
+        assert_eq!(p.as_object().unwrap().len(), 12);
         let c = Config::parse(r#"{"api_url":"https://a.api-us1.com","api_key":"k","full_sweep_hours":0,"deletion_guard_share":"1"}"#).unwrap();
         assert_eq!((c.full_sweep_hours, c.deletion_guard_share), (0.0, 1.0));
         for bad in [r#""full_sweep_hours":-1"#, r#""deletion_guard_share":1.5"#] {
@@ -492,4 +493,44 @@ fn misspelt_keys_are_named_with_the_nearest_known_one() {
     assert_eq!(key_distance("apikey", "api_key"), 0);
     assert_eq!(key_distance("max_atempts", "max_attempts"), 1);
     assert_eq!(key_distance("", "abc"), 3);
+}
+
+#[test]
+fn custom_field_columns_takes_all_none_or_a_list() {
+    use crate::api::custom_fields::Choice;
+    let with = |v: Value| {
+        Config::from_value(
+            &json!({"api_url": "https://a.api-us1.com", "api_key": "k", "custom_field_columns": v}),
+        )
+    };
+    assert_eq!(
+        with(Value::Null).map(|c| c.custom_field_columns),
+        Ok(Choice::All)
+    );
+    assert_eq!(
+        with(json!("ALL")).map(|c| c.custom_field_columns),
+        Ok(Choice::All)
+    );
+    assert_eq!(
+        with(json!("none")).map(|c| c.custom_field_columns),
+        Ok(Choice::Nothing)
+    );
+    assert_eq!(
+        with(json!(["12", 7, " LEAD_SOURCE "])).map(|c| c.custom_field_columns),
+        Ok(Choice::Only(vec![
+            "12".into(),
+            "7".into(),
+            "LEAD_SOURCE".into()
+        ]))
+    );
+    for bad in [json!("some"), json!(true), json!([""]), json!([{"id": 1}])] {
+        let e = with(bad.clone())
+            .map(|c| c.custom_field_columns)
+            .expect_err("refused");
+        assert!(
+            e.0.contains("'custom_field_columns'") && e.0.contains("\"all\""),
+            "{bad}: {e}"
+        );
+    }
+    assert!(connection_specification()["properties"]["custom_field_columns"].is_object());
 }

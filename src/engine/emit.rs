@@ -43,6 +43,7 @@ impl Run<'_, '_> {
             let Some(records) = lists.iter().find(|(k, _)| *k == o.list_key).map(|(_, r)| r) else {
                 continue;
             };
+            let columns = super::columns::page_columns(self.config, &o.stream, &lists);
             let stream_json = json_string(&o.stream);
             let lookback = self.config.lookback_window_seconds.max(o.lookback_s);
             let tracked = o.deletions != Deletions::NotTracked;
@@ -79,6 +80,10 @@ impl Run<'_, '_> {
                         o.state.saw(at, &id);
                     }
                 }
+                let text = match &columns {
+                    Some(c) => c.apply(text.into_owned(), &record_id(r)).into(),
+                    None => text,
+                };
                 self.sink.record(&RecordEvent {
                     stream: &o.stream,
                     stream_json: &stream_json,

@@ -16,6 +16,7 @@
 //! - [`lifecycle`]: a task's retries, completion and failure.
 
 mod client;
+mod columns;
 pub(crate) mod decision;
 mod deletions;
 mod emit;
@@ -175,6 +176,9 @@ pub(crate) trait Sink {
     fn decision(&mut self, decision: &Decision) {
         self.log(decision.level(), &decision.message());
     }
+    /// The schema a read's catalog declares for a stream, where it adds to the built-in one
+    /// (custom field columns); a sink that types records takes their types from it.
+    fn declare(&mut self, _stream: &str, _schema: &Value) {}
 }
 
 /// Tells that a stream failed: its error, its INCOMPLETE status and a progress line. What it

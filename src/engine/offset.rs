@@ -55,23 +55,11 @@ impl Run<'_, '_> {
                 } => {
                     if let Some(newest) = t.newest.as_mut() {
                         match newest.check_order(keep.iter().filter_map(|&i| page.main.get(i))) {
-                            Order::OutOfOrder(why) => {
-                                self.read_in_full_instead(t, &why);
-                                if t.def.paging != Paging::Offset {
-                                    // On the parent's pages: keyset paging plans its own.
-                                    return;
-                                }
-                                if o == 0 {
-                                    // The first page in the server's own order is the full
-                                    // read's first page: taken as it, not asked again (the
-                                    // next page's overlap check still proves it).
-                                    t.slots.clear();
-                                    t.offset.total = page.total;
-                                    t.offset.buffer.insert(0, page);
-                                    continue;
-                                }
-                                break;
-                            }
+                            Order::OutOfOrder(why) => match self.out_of_order(t, o, page, &why) {
+                                AfterFallback::Planned => return,
+                                AfterFallback::TakeAgain => continue,
+                                AfterFallback::PlanAhead => break,
+                            },
                             Order::InOrder { done } => end |= done,
                         }
                     } else if disorder {
@@ -106,7 +94,35 @@ impl Run<'_, '_> {
     }
 }
 
+/// What the offset pager does after a newest-first pass turned into a full one.
+enum AfterFallback {
+    /// The stream moved onto its parent's keyset pages, which plan themselves.
+    Planned,
+    /// The page is the full read's first page, back in the buffer: take it.
+    TakeAgain,
+    /// Plan the full read's pages.
+    PlanAhead,
+}
+
 impl Run<'_, '_> {
+    /// A newest-first page at offset `o` out of order: the stream is read in full instead
+    /// ([`Run::read_in_full_instead`]). The first page, in the server's own order, is the full
+    /// read's first page: taken as it, not asked again (the next page's overlap check still
+    /// proves it).
+    fn out_of_order(&mut self, t: &mut Task, o: u64, page: Page, why: &str) -> AfterFallback {
+        self.read_in_full_instead(t, why);
+        if t.def.paging != Paging::Offset {
+            return AfterFallback::Planned;
+        }
+        if o != 0 {
+            return AfterFallback::PlanAhead;
+        }
+        t.slots.clear();
+        t.offset.total = page.total;
+        t.offset.buffer.insert(0, page);
+        AfterFallback::TakeAgain
+    }
+
     /// A page that does not continue the one before: said once per pass; past
     /// [`MAX_REPAIRS`] the stream fails. Whether the pass goes on.
     fn note_repair(&mut self, t: &mut Task, offset: u64) -> bool {

@@ -92,7 +92,7 @@ pub(crate) fn read(
     let plans = plan(jobs, run.config, Instant::from_epoch_ms(now_ms));
     let waiting = run.report_waiting(&plans, now_ms);
     let mut lanes = Lanes {
-        tasks: tasks(plans),
+        tasks: tasks(plans, run.config),
         rr: 0,
         in_flight: 0,
         max_in_flight: ((run.config.requests_per_second * 4.0).ceil() as usize).clamp(2, 32),
@@ -281,12 +281,18 @@ impl Run<'_, '_> {
                 self.fail(t, Failure::new(kind, why))
             }
             Outcome::Use => {
-                let extra: Vec<&str> = t
+                let mut extra: Vec<&str> = t
                     .outs
                     .iter()
                     .map(|o| o.list_key.as_str())
                     .filter(|k| *k != t.def.page_key)
                     .collect();
+                // A sideload no stream takes (field values for custom field columns).
+                for s in &t.sideloads {
+                    if !extra.contains(&s.include) {
+                        extra.push(s.include);
+                    }
+                }
                 let parsed = match parse_page(&resp.body, &t.def.page_key, &extra) {
                     // An answer without a list is an empty page once it comes again: a one-off
                     // fault must not end a list, and it is asked again at once, not backed off.

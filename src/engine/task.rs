@@ -268,7 +268,7 @@ pub(crate) fn first_pages(
     api_path: &str,
     n: usize,
 ) -> Vec<String> {
-    tasks(plan(jobs.to_vec(), config, now))
+    tasks(plan(jobs.to_vec(), config, now), config)
         .iter()
         .filter_map(|t| {
             let slot = t.slots.first()?;
@@ -288,7 +288,7 @@ pub(crate) fn first_pages(
 /// The tasks that carry out the plans: streams that share one list (the three `/fields`
 /// streams) are read by one task, and children riding on a parent's pages by the parent's.
 /// Streams waiting for their sweep get none.
-pub(super) fn tasks(plans: Vec<StreamPlan>) -> Vec<Task> {
+pub(super) fn tasks(plans: Vec<StreamPlan>, config: &Config) -> Vec<Task> {
     let mut tasks: Vec<Task> = Vec::new();
     for plan in plans {
         let (since, newest) = match &plan.pass {
@@ -325,6 +325,14 @@ pub(super) fn tasks(plans: Vec<StreamPlan>) -> Vec<Task> {
         let mut task = new_task(plan.job.def, out, since);
         task.newest = newest;
         tasks.push(task);
+    }
+    // Custom field columns: the parent's pages carry their field values (no extra request).
+    if let Some(side) = super::columns::field_values_for(config) {
+        for t in tasks.iter_mut().filter(|t| t.def.name == side.parent) {
+            if !t.sideloads.contains(&side) {
+                t.sideloads.push(side);
+            }
+        }
     }
     tasks
 }

@@ -5,6 +5,7 @@
 pub(crate) mod airbyte;
 pub(crate) mod redact;
 pub(crate) mod singer;
+pub(crate) mod typing;
 
 use crate::api::catalog::AIRBYTE_DELETED_AT;
 use crate::engine::decision::Decision;
@@ -14,6 +15,7 @@ use crate::output::airbyte::{
 };
 use crate::output::singer::SingerWriter;
 use crate::output::singer::SINGER_DELETED_AT;
+use crate::output::typing::Typing;
 use serde_json::Value;
 
 /// Where lines go: stdout and stderr, with the key masked in both (the WASI edge in the
@@ -46,6 +48,7 @@ pub(crate) struct Writer<'t> {
     progress: bool,
     /// The warnings that said something was held back, for the summary.
     held_back: Vec<String>,
+    typing: Typing,
 }
 
 impl<'t> Writer<'t> {
@@ -60,6 +63,7 @@ impl<'t> Writer<'t> {
             protocol,
             progress,
             held_back: Vec::new(),
+            typing: Typing::default(),
         }
     }
 
@@ -115,6 +119,8 @@ impl Sink for Writer<'_> {
             data_json,
             emitted_at,
         } = *r;
+        let typed = self.typing.convert(stream, data_json);
+        let data_json: &str = &typed;
         match &mut self.protocol {
             Protocol::Airbyte => self
                 .term
@@ -142,6 +148,9 @@ impl Sink for Writer<'_> {
         self.log(decision.level(), &message);
     }
     fn status(&mut self, stream: &str, status: StreamStatus, emitted_at: u64) {
+        if let Some(warning) = self.typing.report(stream) {
+            self.log(Level::Warn, &warning);
+        }
         if let Protocol::Singer(w) = &mut self.protocol {
             if matches!(status, StreamStatus::Complete | StreamStatus::Incomplete) {
                 if let Some(line) = w.flush() {
@@ -172,6 +181,9 @@ impl Sink for Writer<'_> {
     }
     fn checkpoint(&mut self) {
         self.term.flush();
+    }
+    fn declare(&mut self, stream: &str, schema: &Value) {
+        self.typing.declare(stream, schema);
     }
     fn progress(&mut self, text: &str) {
         if self.progress {

@@ -181,7 +181,7 @@ pub(crate) fn default_streams(airbyte: &Value) -> Result<Vec<SingerStream>, Stri
 pub(crate) fn as_configured_catalog(streams: &[SingerStream]) -> String {
     let list: Vec<Value> = streams
         .iter()
-        .map(|s| json!({"stream": {"name": s.name}, "sync_mode": if s.incremental { "incremental" } else { "full_refresh" }, "destination_sync_mode": "append_dedup"}))
+        .map(|s| json!({"stream": {"name": s.name, "json_schema": s.schema}, "sync_mode": if s.incremental { "incremental" } else { "full_refresh" }, "destination_sync_mode": "append_dedup"}))
         .collect();
     json!({"streams": list}).to_string()
 }

@@ -6,3 +6,4 @@ pub(crate) mod datetime;
 pub(crate) mod id_set;
 pub(crate) mod keyset;
 pub(crate) mod paging;
+pub(crate) mod values;

@@ -4,6 +4,7 @@
 mod churn_and_quirks;
 mod cursor_fallbacks;
 mod cursors_and_zones;
+mod custom_columns;
 mod deletions;
 mod failures;
 mod newest_first;

@@ -506,14 +506,16 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
                 json!(g.rfk("accounts"))
             };
             let winp = g.rng.range(0, 100);
-            json!({"owner": g.rfk("users"), "contact": g.rfk("contacts"), "organization": org, "group": group, "stage": stage_id,
+            let mut deal = json!({"owner": g.rfk("users"), "contact": g.rfk("contacts"), "organization": org, "group": group, "stage": stage_id,
                 "title": g.words(2), "description": format!("{} deal.", g.words(4)), "percent": "0", "cdate": iso(c), "mdate": iso(u),
                 "nextdate": if g.rng.one_in(2) {Value::Null} else {iso(g.t())}, "nexttaskid": null, "value": g.num(1000, 5_000_000),
                 "currency": if g.rng.one_in(5) {"eur"} else {"usd"}, "winProbability": winp, "winProbabilityMdate": iso(c),
                 "status": g.pick(&["0", "0", "0", "1", "2"]), "activitycount": g.num(0, 12), "nextdealid": id,
                 "edate": if g.rng.one_in(3) {naive(c)} else {Value::Null},
                 "links": g.links("deals", &["account", "contact", "contactDeals", "group", "nextTask", "notes", "organization", "owner", "scoreValues", "stage", "tasks", "dealCustomFieldData"]),
-                "id": id, "isDisabled": false, "account": org, "customerAccount": org})
+                "id": id, "isDisabled": false, "account": org, "customerAccount": org});
+            slip(&mut deal, g.id, 10, DEAL_SLIPS);
+            deal
         }
         "contact_deals" => {
             let deal = g.fk("deals", i);
@@ -847,7 +849,7 @@ fn contact(g: &mut G<'_>, id: String, c: i64, u: i64) -> Value {
             "automationEntryCounts",
         ],
     );
-    json!({
+    let mut v = json!({
         "cdate": iso(c), "email": email, "phone": if g.rng.one_in(3) { String::new() } else { format!("+1-312-555-{:04}", g.rng.range(0, 9999)) },
         "firstName": first, "lastName": last, "orgid": org.as_str().unwrap_or("0"), "orgname": orgname, "segmentio_id": "",
         "bounced_hard": if bounced {"1"} else {"0"}, "bounced_soft": "0",
@@ -869,7 +871,30 @@ fn contact(g: &mut G<'_>, id: String, c: i64, u: i64) -> Value {
         "last_open_date": if opened { iso(g.before(u)) } else { Value::Null },
         "last_mpp_open_date": null, "best_send_hour": null,
         "scoreValues": [], "links": links, "id": id, "organization": org,
-    })
+    });
+    slip(&mut v, g.id, 50, CONTACT_SLIPS);
+    v
+}
+
+/// Values the real API lets through where a number or a date belongs (it is PHP): every 50 ids,
+/// at these offsets, the field gets this value. The connector must send each out null in its
+/// column and whole in `_ac_originals`.
+pub const CONTACT_SLIPS: &[(u64, &str, &str)] = &[
+    (7, "sentcnt", ""),
+    (19, "sentcnt", "0.5"),
+    (31, "rating_tstamp", "2023-02-30"),
+    (43, "created_timestamp", "2023-13-01 10:00:00"),
+];
+/// The same for deals, every 10 ids.
+pub const DEAL_SLIPS: &[(u64, &str, &str)] = &[(3, "value", "12.5.0"), (8, "value", "")];
+
+/// Applies the slip of `slips` whose offset is `id` modulo `every`.
+fn slip(record: &mut Value, id: u64, every: u64, slips: &[(u64, &str, &str)]) {
+    for (at, field, value) in slips {
+        if id % every == *at {
+            record[*field] = json!(value);
+        }
+    }
 }
 
 /// A custom object schema definition: (slug, singular, plural, description, fields as (id, label, type)).

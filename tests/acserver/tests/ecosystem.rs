@@ -247,6 +247,23 @@ fn pyairbyte_runs_the_readme_snippet_full_then_incremental() {
             .output()
             .expect("start python");
         let text = must_succeed(&format!("PyAirbyte read #{n}"), &out);
+        // PyAirbyte maps every declared type to a column type, without a guess.
+        let said = format!("{text}{}", String::from_utf8_lossy(&out.stderr));
+        let warned: Vec<&str> = said
+            .lines()
+            .filter(|l| l.contains("Could not determine airbyte type"))
+            .collect();
+        assert!(
+            warned.is_empty(),
+            "PyAirbyte read #{n} warned about {} types:\n{}",
+            warned.len(),
+            warned
+                .iter()
+                .take(10)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         // The snippet prints "<stream> <rows in the cache>" per stream.
         text.lines()
             .filter_map(|l| {
@@ -301,6 +318,28 @@ fn pyairbyte_runs_the_readme_snippet_full_then_incremental() {
     let r1 = rows(0);
     assert_all_rows("PyAirbyte read #1", &srv, &all_rows(&r1));
     printed_match(&printed, &r1);
+    // Typed columns in the cache: numbers, dates and date-times are not text.
+    let cfg = s.write("c-discover.json", &config(&srv.base_url(), KEY, 50.0));
+    let disc = wasmtime(&s, &["discover", "--config", &cfg]);
+    assert_eq!(disc.code, 0, "{}", disc.stderr);
+    let catalog = s.dir.join("discover.jsonl");
+    std::fs::write(&catalog, &disc.stdout).expect("save");
+    let cache = s.dir.join(".cache/default_cache/default_cache.duckdb");
+    let (types, text, custom) = column_types("pyairbyte", &cache, "main", &catalog);
+    let want = [
+        ("contacts.sentcnt", "BIGINT"),
+        ("contacts.udate", "TIMESTAMP"),
+        ("contacts.created_timestamp", "TIMESTAMP"),
+        ("contacts.rating_tstamp", "DATE"),
+        ("deals.value", "BIGINT"),
+        ("contacts.id", "VARCHAR"),
+        ("tasks.relid", "VARCHAR"),
+        ("contacts.custom_field_3", "JSON"),
+        ("contacts.custom_field_4", "DATE"),
+        ("contacts.custom_field_8", "TIMESTAMP"),
+    ];
+    assert_typed_columns("PyAirbyte's cache", &types, &text, &want);
+    assert_custom_columns("PyAirbyte's cache", &srv, &custom);
 
     let changed = with_overlap(&srv);
     std::thread::sleep(std::time::Duration::from_millis(5));

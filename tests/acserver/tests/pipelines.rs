@@ -423,6 +423,23 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
     };
 
     let dir1 = sync(1, None);
+    // Typed columns in target-duckdb: numbers, dates and date-times are not text.
+    let catalog = s.dir.join("singer-catalog.json");
+    std::fs::write(&catalog, &disc.stdout).expect("save");
+    let (types, text, custom) = column_types("duckdb", &db, "activecampaign", &catalog);
+    // target-duckdb's own mapping: integers HUGEINT, date-times TIMESTAMP, lists JSON.
+    let want = [
+        ("contacts.sentcnt", "HUGEINT"),
+        ("contacts.udate", "TIMESTAMP"),
+        ("contacts.created_timestamp", "TIMESTAMP"),
+        ("deals.value", "HUGEINT"),
+        ("contacts.id", "VARCHAR"),
+        ("tasks.relid", "VARCHAR"),
+        ("contacts.custom_field_3", "JSON"),
+        ("contacts.custom_field_8", "TIMESTAMP"),
+    ];
+    assert_typed_columns("target-duckdb", &types, &text, &want);
+    assert_custom_columns("target-duckdb", &srv, &custom);
     let first = loaded(&dir1);
     let names = srv.with_dataset(|d| d.stream_names());
     for name in &names {

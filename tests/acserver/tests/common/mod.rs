@@ -559,3 +559,209 @@ pub fn documented_form(v: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// A server record as the connector delivers it under `schema` (the README's type rules, written
+/// again here so the test does not trust the connector's code): zero dates null; each top-level
+/// value in the type its field declares (`"12"` → 12 in an integer or number field, a number
+/// quoted in a text field, dates and date-times as sent, `[]` in an object field `{}`, 0/1 in a
+/// boolean field false/true); a value that does not fit null, and whole under `_ac_originals`.
+pub fn typed_form(v: &Value, schema: &Value) -> Value {
+    let mut out = documented_form(v);
+    let (Some(props), Some(obj)) = (schema["properties"].as_object(), out.as_object_mut()) else {
+        return out;
+    };
+    let mut originals = serde_json::Map::new();
+    for (name, value) in obj.iter_mut() {
+        let Some(field) = props.get(name) else {
+            continue;
+        };
+        let types: Vec<&str> = match &field["type"] {
+            Value::Array(a) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect(),
+            Value::String(t) => vec![t.as_str()],
+            _ => continue,
+        };
+        let format = field["format"].as_str();
+        let zoned = field["airbyte_type"] != "timestamp_without_timezone";
+        let typed = match (types.as_slice(), format, &*value) {
+            (_, _, Value::Null) => Some(Value::Null),
+            (["integer"], _, Value::String(s)) => s.parse::<i64>().ok().map(Value::from),
+            (["integer"], _, Value::Number(n)) => n.is_i64().then(|| value.clone()),
+            (["number"], _, Value::String(s)) => serde_json::from_str::<serde_json::Number>(s)
+                .ok()
+                .map(Value::Number),
+            (["number"], _, Value::Number(_)) => Some(value.clone()),
+            (["string"], Some("date"), Value::String(s)) => real_day(s).then(|| value.clone()),
+            (["string"], Some("date-time"), Value::String(s)) => {
+                let zone = s.get(19..).is_some_and(|z| z.contains(['Z', '+', '-']));
+                (real_day(&s[..s.len().min(10)])
+                    && s.len() >= 19
+                    && zone == zoned
+                    && clock(&s[11..19]))
+                .then(|| value.clone())
+            }
+            (["string"], None, Value::Number(n)) => Some(Value::String(n.to_string())),
+            (["object"], _, Value::Array(a)) => a.is_empty().then(|| serde_json::json!({})),
+            (["boolean"], _, Value::Number(n)) => match n.as_u64() {
+                Some(0) => Some(Value::Bool(false)),
+                Some(1) => Some(Value::Bool(true)),
+                _ => None,
+            },
+            _ => Some(value.clone()),
+        };
+        match typed {
+            Some(t) => *value = t,
+            None => {
+                originals.insert(name.clone(), value.clone());
+                *value = Value::Null;
+            }
+        }
+    }
+    if !originals.is_empty() {
+        obj.insert("_ac_originals".into(), Value::Object(originals));
+    }
+    out
+}
+
+/// `YYYY-MM-DD` of a day the calendar has.
+fn real_day(s: &str) -> bool {
+    let p: Vec<u32> = s.split('-').filter_map(|x| x.parse().ok()).collect();
+    let [y, m, d] = p[..] else { return false };
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    s.len() == 10 && (1..=12).contains(&m) && d >= 1 && d <= days[(m - 1) as usize]
+}
+
+/// `HH:MM:SS` in range.
+fn clock(s: &str) -> bool {
+    let p: Vec<u32> = s.split(':').filter_map(|x| x.parse().ok()).collect();
+    matches!(p[..], [h, m, s] if h < 24 && m < 60 && s < 61)
+}
+
+/// The columns of a DuckDB schema by their DuckDB types ("table.column" → type), and the text
+/// columns whose values would all read as numbers, dates or date-times, other than the fields the
+/// catalog declares as text on purpose (tests/python/column_types.py).
+pub fn column_types(
+    venv: &str,
+    db: &Path,
+    schema: &str,
+    catalog: &Path,
+) -> (BTreeMap<String, String>, Vec<String>, Value) {
+    let script = repo().join("tests/python/column_types.py");
+    let (db, catalog) = (db.display().to_string(), catalog.display().to_string());
+    let mut args = vec![
+        script.display().to_string(),
+        db,
+        schema.to_string(),
+        catalog,
+    ];
+    // target-duckdb has no date type: its date columns are text whatever the schema says.
+    if venv == "duckdb" {
+        args.push("dates-are-text".into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, out, err) = run_tool_out(&venv_bin(venv, "python"), &args, None);
+    assert!(ok, "column_types.py: {err}");
+    let v: Value = serde_json::from_str(&out).expect("column types JSON");
+    let types = v["types"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, t)| (k.clone(), t.as_str().unwrap_or("").to_string()))
+        .collect();
+    let text = v["text_but_typed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(String::from))
+        .collect();
+    (types, text, v["custom"].clone())
+}
+
+/// Fails unless each contact's custom field columns (as text, from [`column_types`]) hold the
+/// server's field values: text as sent, a multi-value field as the list of its values, a date
+/// as the date (a loaded date-time is only checked to be there: loaders write it in their zone).
+pub fn assert_custom_columns(what: &str, srv: &ac_test_server::Server, custom: &Value) {
+    let fields = srv.with_dataset(|d| d.records("contact_custom_fields"));
+    let kind = |id: &str| {
+        fields
+            .iter()
+            .find(|f| f["id"] == id)
+            .and_then(|f| f["type"].as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    let values = srv.with_dataset(|d| d.records("contact_custom_field_values"));
+    let mut checked = 0;
+    for fv in &values {
+        let (Some(contact), Some(field), Some(value)) = (
+            fv["contact"].as_str(),
+            fv["field"].as_str(),
+            fv["value"].as_str(),
+        ) else {
+            continue;
+        };
+        let got = &custom[contact][format!("custom_field_{field}")];
+        match kind(field).as_str() {
+            "checkbox" | "listbox" => {
+                let want: Vec<&str> = value.split("||").filter(|x| !x.is_empty()).collect();
+                let list: Vec<String> = got
+                    .as_str()
+                    .and_then(|t| serde_json::from_str::<Vec<String>>(&t.replace('\'', "\"")).ok())
+                    .unwrap_or_default();
+                assert_eq!(list, want, "{what}: contact {contact} field {field}: {got}");
+            }
+            "datetime" => assert!(
+                got.is_string(),
+                "{what}: contact {contact} field {field}: {got}"
+            ),
+            _ => assert_eq!(
+                got.as_str(),
+                Some(value),
+                "{what}: contact {contact} field {field}"
+            ),
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 20,
+        "{what}: only {checked} custom field values checked"
+    );
+}
+
+/// Fails unless the loaded tables hold typed columns: none of text whose values are all numbers
+/// or dates, and each of `want` (table.column, DuckDB type) of its type (`what` names the loader).
+pub fn assert_typed_columns(
+    what: &str,
+    types: &BTreeMap<String, String>,
+    text: &[String],
+    want: &[(&str, &str)],
+) {
+    assert!(
+        text.is_empty(),
+        "{what}: text columns whose values are all numbers, dates or date-times:\n{}",
+        text.join("\n")
+    );
+    for (column, kind) in want {
+        assert_eq!(
+            types.get(*column).map(String::as_str),
+            Some(*kind),
+            "{what}: {column}'s type"
+        );
+    }
+}
