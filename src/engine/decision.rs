@@ -68,13 +68,14 @@ impl Decision {
     }
 
     /// Whether it says the read held something back that a person may have to act on (deletions
-    /// not emitted, a list read in full because the API ignored an order): repeated under the
+    /// not emitted or not tracked, a list read in full because the API ignored an order): repeated under the
     /// summary, where people look.
     pub(crate) fn holds_back(&self) -> bool {
         matches!(
             self,
             Decision::DeletionsHeld { .. }
                 | Decision::NoDeletionsResumed { .. }
+                | Decision::DeletionsUntracked { .. }
                 | Decision::ReadInFullInstead { .. }
                 | Decision::OffsetFallback { .. }
         )
@@ -113,3 +114,7 @@ impl Decision {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "decision_tests.rs"]
+mod tests;
