@@ -249,9 +249,9 @@ pub(crate) fn connection_specification() -> Value {
                 "description": "How long after a stream's last complete pass the next sync reads it completely again instead of only what changed (every stream whose deletions are tracked): complete passes find deletions. 0 = every sync."
             })),
             "custom_field_columns": {
-                "order": 11, "title": "Custom fields as columns", "default": "all",
-                "description": "Which custom fields of contacts become columns of the contacts records (custom_field_<id>, named by the field's id, so a rename keeps the column): \"all\", \"none\", or a list of field ids or personalization tags. Their values come from the contacts pages at no extra request.",
-                "anyOf": [{"type": "string", "enum": ["all", "none"]}, {"type": "array", "items": {"type": "string"}}]
+                "type": "string", "order": 11, "title": "Custom fields as columns", "default": "all",
+                "description": "Which custom fields of contacts become columns of the contacts records (custom_field_<id>, named by the field's id, so a rename keeps the column): all, none, or field ids and personalization tags separated by commas (12,LEAD_SOURCE; a JSON list works too). Their values come from the contacts pages at no extra request.",
+                "examples": ["all", "none", "12,LEAD_SOURCE"]
             },
             "deletion_guard_share": number_spec(&DELETION_GUARD_SHARE, json!({
                 "order": 10, "title": "Deletion guard (share)",
@@ -549,12 +549,12 @@ impl From<ConfigError> for crate::vocab::failure::Failure {
     }
 }
 
-/// `custom_field_columns`: `"all"` (the default), `"none"`, or a list of field ids and
-/// personalization tags.
+/// `custom_field_columns`: `"all"` (the default), `"none"`, or field ids and personalization tags
+/// (a comma-separated text, or a list).
 fn custom_field_choice(v: Option<&Value>) -> Result<Choice, ConfigError> {
     let bad = |v: &Value| {
         ConfigError(format!(
-            "config field 'custom_field_columns' must be \"all\", \"none\" or a list of custom field ids or personalization tags (e.g. [\"12\", \"LEAD_SOURCE\"]), got {}",
+            "config field 'custom_field_columns' must be \"all\", \"none\" or custom field ids and personalization tags (\"12,LEAD_SOURCE\" or [\"12\", \"LEAD_SOURCE\"]), got {}",
             short_json(v)
         ))
     };
@@ -562,6 +562,13 @@ fn custom_field_choice(v: Option<&Value>) -> Result<Choice, ConfigError> {
         None | Some(Value::Null) => Ok(Choice::All),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("all") => Ok(Choice::All),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("none") => Ok(Choice::Nothing),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Choice::Only(
+            s.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect(),
+        )),
         Some(Value::Array(items)) => items
             .iter()
             .map(|i| match i {

@@ -523,7 +523,11 @@ fn custom_field_columns_takes_all_none_or_a_list() {
             "LEAD_SOURCE".into()
         ]))
     );
-    for bad in [json!("some"), json!(true), json!([""]), json!([{"id": 1}])] {
+    assert_eq!(
+        with(json!("12, LEAD_SOURCE,")).map(|c| c.custom_field_columns),
+        Ok(Choice::Only(vec!["12".into(), "LEAD_SOURCE".into()]))
+    );
+    for bad in [json!(" "), json!(true), json!([""]), json!([{"id": 1}])] {
         let e = with(bad.clone())
             .map(|c| c.custom_field_columns)
             .expect_err("refused");

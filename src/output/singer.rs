@@ -60,12 +60,21 @@ pub(crate) fn singer_catalog(airbyte: &Value) -> Value {
 /// record carries it (target-duckdb, pipelinewise targets, Meltano SDK targets).
 pub(crate) const SINGER_DELETED_AT: &str = "_sdc_deleted_at";
 
-/// A stream's Airbyte schema in Singer's terms: the deletion column under Singer's name.
+/// A stream's Airbyte schema in Singer's terms: the deletion column under Singer's name, and a
+/// zoneless date-time without `format` (Singer's `date-time` is RFC 3339, with a zone; the
+/// targets that check formats refuse `2021-04-08 11:17:44`, and no zone may be made up for it).
 fn singer_schema(airbyte: &Value) -> Value {
     let mut schema = airbyte.clone();
     if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
         if let Some(column) = props.remove(crate::api::catalog::AIRBYTE_DELETED_AT) {
             props.insert(SINGER_DELETED_AT.into(), column);
+        }
+        for field in props.values_mut().filter_map(Value::as_object_mut) {
+            if field.get("airbyte_type").and_then(Value::as_str)
+                == Some("timestamp_without_timezone")
+            {
+                field.remove("format");
+            }
         }
     }
     schema

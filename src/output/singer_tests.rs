@@ -185,3 +185,16 @@ fn the_input_bookmarks_open_the_output() {
     assert_eq!(v["value"]["bookmarks"]["tags"]["seen"]["count"], 1);
     assert!(SingerWriter::new(vec![], Map::new()).opening().is_none());
 }
+
+#[test]
+fn a_zoneless_date_time_is_plain_text_in_singer_schemas() {
+    let airbyte = json!({"properties": {
+        "udate": {"type": ["string", "null"], "format": "date-time", "airbyte_type": "timestamp_with_timezone"},
+        "created_timestamp": {"type": ["string", "null"], "format": "date-time", "airbyte_type": "timestamp_without_timezone"},
+        "birthday": {"type": ["string", "null"], "format": "date"}
+    }});
+    let s = singer_schema(&airbyte);
+    assert_eq!(s["properties"]["udate"]["format"], "date-time");
+    assert!(s["properties"]["created_timestamp"].get("format").is_none());
+    assert_eq!(s["properties"]["birthday"]["format"], "date");
+}

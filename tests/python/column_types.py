@@ -6,8 +6,9 @@ usage: column_types.py DB SCHEMA CATALOG [dates-are-text]    (run with a python 
 
 CATALOG is the connector's discovered catalog (an Airbyte CATALOG line or a Singer catalog): a
 field whose schema has a `$comment` (identifiers, codes of digits) is text by design and is not
-counted; with `dates-are-text`, neither is a `format: date` field (for a loader that has no date
-type: target-duckdb maps only date-time, time, numbers and booleans). Prints one JSON object: {"types": {"table.column": "BIGINT", ...},
+counted; with `dates-are-text`, neither is a `format: date` field nor a zoneless date-time (for a
+Singer loader: target-duckdb has no date type, and Singer's date-time is RFC 3339 with a zone, so
+a zoneless one is declared as text there). Prints one JSON object: {"types": {"table.column": "BIGINT", ...},
 "text_but_typed": ["table.column: 3 values, e.g. '12'", ...], "custom": {contact id: {column:
 value as text}}} (the custom field columns of the contacts table, each cast to text). Column names are compared as
 loaders make them (lower case, other characters as `_`).
@@ -38,7 +39,8 @@ def text_by_design(path, dates_are_text=False):
             for field, fs in (schema.get("properties") or {}).items():
                 if not isinstance(fs, dict):
                     continue
-                date = dates_are_text and fs.get("format") == "date"
+                date = dates_are_text and (fs.get("format") == "date"
+                                           or fs.get("airbyte_type") == "timestamp_without_timezone")
                 if field == "id" or "$comment" in fs or date:
                     out.add((norm(name), norm(field)))
     return out

@@ -352,6 +352,35 @@ impl Dataset {
         out
     }
 
+    /// Appends `record` to the stream under the next id (returned), as it is otherwise: a field,
+    /// a field value, a record a test shapes itself.
+    pub fn put(&mut self, stream: &str, mut record: Value) -> String {
+        let id = self.next_id.get(stream).copied().unwrap_or(1);
+        self.next_id.insert(stream.to_string(), id + 1);
+        record["id"] = Value::String(id.to_string());
+        self.streams
+            .entry(stream.to_string())
+            .or_default()
+            .push(record);
+        id.to_string()
+    }
+
+    /// Sets `field` of the record `id` of the stream to `value` (a rename, a changed value);
+    /// false when there is no such record.
+    pub fn set(&mut self, stream: &str, id: &str, field: &str, value: Value) -> bool {
+        let rec = self
+            .streams
+            .get_mut(stream)
+            .and_then(|recs| recs.iter_mut().find(|r| id_of(r) == id));
+        match rec {
+            Some(r) => {
+                r[field] = value;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Removes `count` records spread over the list and returns their ids. Children are not
     /// removed (no cascade).
     pub fn delete(&mut self, stream: &str, count: usize) -> Vec<String> {

@@ -292,8 +292,8 @@ fn reported_failed(run: &Run, stream: &str) -> bool {
 
 /// Whether a stored value and the column target-duckdb loaded it into hold the same thing.
 ///
-/// The rule, for a top-level scalar field of the server's record in the documented form (MySQL
-/// zero dates null) against the duckdb column of its lower-cased name (as `duckdb-rows` prints
+/// The rule, for a top-level scalar field of the server's record in the typed form the connector
+/// sends (MySQL zero dates null, values in their declared types: tests/common `typed_form`) against the duckdb column of its lower-cased name (as `duckdb-rows` prints
 /// it: text, numbers, booleans, NULL, a JSON column's parsed value):
 /// * both null; or a server `""` and NULL (target-duckdb loads an empty string as NULL);
 /// * text and text: equal bytes;
@@ -302,10 +302,10 @@ fn reported_failed(run: &Run, stream: &str) -> bool {
 ///   number's text);
 /// * a boolean and a boolean, or a boolean's text in any case (Python writes `True` into a text
 ///   column);
-/// * a field the schema declares `format: date-time` (custom object timestamps) is a TIMESTAMP
-///   column: the instant in UTC without zone, to the microsecond (`2023-04-22T05:40:43.540012`
-///   for `…43.540012760Z`): equal when the server's instant, cut to the microsecond, is that UTC
-///   time.
+/// * a field the schema declares `format: date-time` is a TIMESTAMP column: the instant in UTC
+///   without zone, to the microsecond (`2023-04-22T05:40:43.540012` for `…43.540012760Z`): equal
+///   when the server's instant, cut to the microsecond, is that UTC time; a zoneless value
+///   (`2023-09-25 00:59:36`) is that wall time as sent.
 ///
 /// Objects and arrays (`links`, a contact's included ids, custom object `fields`) are not
 /// compared: target-duckdb keeps them as JSON text whose form is its own; only top-level scalar
@@ -352,8 +352,15 @@ fn micros(text: &str, utc: bool) -> Option<(i64, u32)> {
     Some((ms.div_euclid(1000), us))
 }
 
-/// Whether `db` is the TIMESTAMP target-duckdb made of the zoned instant `server`.
+/// Whether `db` is the TIMESTAMP target-duckdb made of the zoned instant `server`, or of the
+/// zoneless `server` (`2023-09-25 00:59:36` loads as `2023-09-25T00:59:36`: the time as sent).
 fn same_timestamp(server: &str, db: &str) -> bool {
+    let zoneless = server.len() >= 19
+        && server.as_bytes()[10] == b' '
+        && micros(&server.replacen(' ', "T", 1), true).is_some();
+    if zoneless {
+        return micros(&server.replacen(' ', "T", 1), true) == micros(db, true);
+    }
     micros(server, false).is_some() && micros(server, false) == micros(db, true)
 }
 
@@ -484,6 +491,19 @@ impl<'a> Warehouse<'a> {
         serde_json::from_str(&out).expect("rows JSON")
     }
 
+    /// The Singer schema the catalog of these syncs gives `stream`.
+    fn schema(&self, stream: &str) -> Value {
+        let text = std::fs::read_to_string(self.s.dir.join("catalog.json")).expect("catalog");
+        let catalog: Value = serde_json::from_str(&text).expect("catalog JSON");
+        catalog["streams"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["stream"] == stream)
+            .map(|e| e["schema"].clone())
+            .unwrap_or(Value::Null)
+    }
+
     /// Checks that the tables of these streams equal the server: the same ids, and every
     /// top-level scalar field of each server record equal to its column ([`same_scalar`]).
     fn equals_server(&self, streams: &[&str], p: &mut Problems, when: &str) {
@@ -495,7 +515,7 @@ impl<'a> Warehouse<'a> {
                 .srv
                 .with_dataset(|d| d.records(name))
                 .into_iter()
-                .map(|r| (id_text(&r["id"]), documented_form(&r)))
+                .map(|r| (id_text(&r["id"]), typed_form(&r, &self.schema(&table))))
                 .collect();
             let have: BTreeSet<String> = rows.keys().cloned().collect();
             let want: BTreeSet<String> = records.keys().cloned().collect();
@@ -1262,9 +1282,14 @@ fn the_comparison_rules_hold() {
         &json!("2023-04-22T05:40:43Z"),
         &json!("2023-04-22T05:40:44")
     ));
-    assert!(!same_scalar(
+    // A zoneless time loads as that wall time, never shifted.
+    assert!(same_scalar(
         &json!("2023-04-22 05:40:43"),
         &json!("2023-04-22T05:40:43")
+    ));
+    assert!(!same_scalar(
+        &json!("2023-04-22 05:40:43"),
+        &json!("2023-04-22T10:40:43")
     ));
     assert!(is_utc_rfc3339(&json!("2025-03-01T10:00:00Z")));
     assert!(is_utc_rfc3339(&json!("2025-03-01T10:00:00.123+00:00")));

@@ -427,11 +427,12 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
     let catalog = s.dir.join("singer-catalog.json");
     std::fs::write(&catalog, &disc.stdout).expect("save");
     let (types, text, custom) = column_types("duckdb", &db, "activecampaign", &catalog);
-    // target-duckdb's own mapping: integers HUGEINT, date-times TIMESTAMP, lists JSON.
+    // target-duckdb's own mapping: integers HUGEINT, date-times TIMESTAMP, lists JSON; a
+    // zoneless date-time is text in Singer schemas (RFC 3339 has no zoneless form).
     let want = [
         ("contacts.sentcnt", "HUGEINT"),
         ("contacts.udate", "TIMESTAMP"),
-        ("contacts.created_timestamp", "TIMESTAMP"),
+        ("contacts.created_timestamp", "VARCHAR"),
         ("deals.value", "HUGEINT"),
         ("contacts.id", "VARCHAR"),
         ("tasks.relid", "VARCHAR"),
@@ -592,4 +593,77 @@ fn the_sync_sink_names_what_was_held_back_with_the_fix() {
     for n in needles {
         assert!(engine.contains(n), "the engine no longer says {n:?}");
     }
+}
+
+/// The custom field columns over a field's life: a rename keeps its column (the title follows),
+/// a new field's column appears at the next discover and fills, a deleted field's column leaves
+/// the next discovered schema and comes null from a read of the older catalog.
+#[test]
+fn custom_field_columns_follow_fields_added_renamed_and_deleted() {
+    let _g = serial();
+    let srv = server(120);
+    let s = Scratch::new("custom-columns");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let contacts_schema = || -> Value {
+        discover_streams(&s, &cfg)
+            .into_iter()
+            .find(|x| x["name"] == "contacts")
+            .map(|x| x["json_schema"].clone())
+            .expect("contacts")
+    };
+    let read_contacts = |schema: &Value| -> BTreeMap<String, Value> {
+        let catalog = serde_json::json!({"streams": [{"stream": {"name": "contacts", "json_schema": schema,
+            "supported_sync_modes": ["full_refresh"]}, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]});
+        let cat = s.write("cat.json", &catalog.to_string());
+        let run = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.records("contacts")
+            .into_iter()
+            .map(|r| (r["id"].as_str().unwrap_or("").to_string(), r))
+            .collect()
+    };
+    let fields = srv.with_dataset(|d| d.records("contact_custom_fields"));
+    let before = contacts_schema();
+    for f in &fields {
+        let column = format!("custom_field_{}", f["id"].as_str().expect("id"));
+        assert_eq!(
+            before["properties"][&column]["title"], f["title"],
+            "{column}"
+        );
+    }
+    // A rename: the same column, the new label.
+    assert!(srv.with_dataset(|d| d.set("contact_custom_fields", "6", "title", "Role".into())));
+    let renamed = contacts_schema();
+    assert_eq!(renamed["properties"]["custom_field_6"]["title"], "Role");
+    // A new field with a value on contact 1: its column appears and fills.
+    let id = srv.with_dataset(|d| {
+        let id = d.put("contact_custom_fields", serde_json::json!({"title": "Plan", "type": "text",
+            "perstag": "PLAN", "cdate": "2024-01-01T00:00:00-05:00", "udate": "2024-01-01T00:00:00-05:00"}));
+        d.put("contact_custom_field_values", serde_json::json!({"contact": "1", "field": id.clone(),
+            "value": "Pro", "cdate": "2024-01-01T00:00:00-05:00", "udate": "2024-01-01T00:00:00-05:00"}));
+        id
+    });
+    let column = format!("custom_field_{id}");
+    assert!(before["properties"].get(&column).is_none());
+    let added = contacts_schema();
+    assert_eq!(added["properties"][&column]["title"], "Plan");
+    let rows = read_contacts(&added);
+    assert_eq!(rows["1"][&column], "Pro");
+    assert_eq!(rows["2"][&column], Value::Null);
+    assert_eq!(rows.len(), 120);
+    // Deleted (the field and its values): gone from the next discover; the older catalog's read
+    // fills the column with null.
+    srv.with_dataset(|d| {
+        let values: Vec<String> = d
+            .records("contact_custom_field_values")
+            .iter()
+            .filter(|v| v["field"] == id.as_str())
+            .map(|v| v["id"].as_str().unwrap_or("").to_string())
+            .collect();
+        d.delete_ids("contact_custom_field_values", &values);
+        d.delete_ids("contact_custom_fields", std::slice::from_ref(&id));
+    });
+    assert!(contacts_schema()["properties"].get(&column).is_none());
+    let rows = read_contacts(&added);
+    assert_eq!(rows["1"][&column], Value::Null);
 }

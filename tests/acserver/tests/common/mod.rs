@@ -584,7 +584,10 @@ pub fn typed_form(v: &Value, schema: &Value) -> Value {
             Value::String(t) => vec![t.as_str()],
             _ => continue,
         };
-        let format = field["format"].as_str();
+        // A Singer schema declares a zoneless date-time as text: its `airbyte_type` still says.
+        let format = field["format"].as_str().or_else(|| {
+            (field["airbyte_type"] == "timestamp_without_timezone").then_some("date-time")
+        });
         let zoned = field["airbyte_type"] != "timestamp_without_timezone";
         let typed = match (types.as_slice(), format, &*value) {
             (_, _, Value::Null) => Some(Value::Null),
@@ -671,7 +674,7 @@ pub fn column_types(
         schema.to_string(),
         catalog,
     ];
-    // target-duckdb has no date type: its date columns are text whatever the schema says.
+    // target-duckdb has no date type, and a zoneless date-time is text in Singer schemas.
     if venv == "duckdb" {
         args.push("dates-are-text".into());
     }
