@@ -320,6 +320,9 @@ pub(crate) fn read(
         }
     });
     let config = with_columns.as_ref().unwrap_or(config);
+    for (stream, schema) in super::columns::configured_objects(catalog) {
+        sink.declare(&stream, &schema);
+    }
     check_saved_states(&saved, &fixed)?;
     let mut client = Client::new(transport, config);
     let wants_custom = plan.wants_custom(saved.keys());
