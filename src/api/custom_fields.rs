@@ -117,6 +117,51 @@ pub(crate) fn with_columns(mut schema: Value, columns: &[(String, Value)]) -> Va
     schema
 }
 
+/// The columns of a custom object's fields, from its schema definition (`fields`: id, type,
+/// `labels.singular`): the ids are the object's own, fixed at creation.
+pub(crate) fn object_columns(definition: &Value) -> Vec<(String, Value)> {
+    definition["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let id = f["id"].as_str().filter(|id| !id.is_empty())?;
+            let kind = f["type"].as_str().unwrap_or("text");
+            let mut schema = type_schema(kind);
+            schema["title"] = f["labels"]["singular"].clone();
+            schema["description"] = json!(format!("Custom object field {id} ({kind})"));
+            Some((column(id), schema))
+        })
+        .collect()
+}
+
+/// The field ids of the columns a custom object's schema declares (any id, not only digits).
+pub(crate) fn declared_object_fields(schema: &Value) -> Vec<String> {
+    schema["properties"]
+        .as_object()
+        .map(|p| {
+            p.keys()
+                .filter_map(|k| k.strip_prefix(COLUMN_PREFIX))
+                .filter(|id| !id.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A custom object record's text with its columns: each declared field's value from the
+/// record's own `fields` list (`[{"id": "plan", "value": "Pro"}]`), null where it has none.
+pub(crate) fn attach_own_fields(record: &str, fields: &[String]) -> Option<String> {
+    let v: Value = serde_json::from_str(record).ok()?;
+    let mut values = Map::new();
+    for f in v["fields"].as_array().into_iter().flatten() {
+        if let Some(id) = f["id"].as_str() {
+            values.insert(id.to_string(), f["value"].clone());
+        }
+    }
+    attach(record, fields, Some(&Value::Object(values)))
+}
+
 /// The field ids a stream schema declares columns for (a configured catalog's contacts schema).
 pub(crate) fn declared_fields(schema: &Value) -> Vec<String> {
     schema["properties"]

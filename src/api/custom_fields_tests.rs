@@ -104,3 +104,36 @@ fn the_declared_fields_are_read_back_from_a_schema() {
     );
     assert_eq!(declared_fields(&schema), ["1", "3", "4", "8", "9"]);
 }
+
+#[test]
+fn a_custom_object_s_fields_are_columns_filled_from_its_own_list() {
+    let definition = json!({"fields": [
+        {"id": "plan", "type": "text", "labels": {"singular": "Plan"}},
+        {"id": "seats", "type": "number", "labels": {"singular": "Seats"}},
+        {"id": "renewal-date", "type": "date", "labels": {"singular": "Renewal Date"}},
+        {"id": "", "type": "text"}
+    ]});
+    let cols = object_columns(&definition);
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "custom_field_plan",
+            "custom_field_seats",
+            "custom_field_renewal-date"
+        ]
+    );
+    assert_eq!(cols[1].1["type"], json!(["number", "null"]));
+    assert_eq!(cols[2].1["format"], "date");
+    assert_eq!(cols[2].1["title"], "Renewal Date");
+    let schema = with_columns(json!({"properties": {"id": {}}}), &cols);
+    let ids = declared_object_fields(&schema);
+    assert_eq!(ids, ["plan", "renewal-date", "seats"]);
+    let record = r#"{"id":"u1","fields":[{"id":"plan","value":"Pro"},{"id":"seats","value":12}]}"#;
+    let v: Value =
+        serde_json::from_str(&attach_own_fields(record, &ids).expect("object")).expect("JSON");
+    assert_eq!(v["custom_field_plan"], "Pro");
+    assert_eq!(v["custom_field_seats"], 12);
+    assert_eq!(v["custom_field_renewal-date"], Value::Null);
+    assert_eq!(v["fields"][0]["id"], "plan", "the list stays");
+}

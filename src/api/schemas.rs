@@ -1,6 +1,8 @@
 //! JSON schemas of the streams: the fixed ones live in `schemas.json` (one entry per stream,
 //! reviewed against what the API sends), custom objects are built from their schema definitions.
 
+use crate::api::custom_fields::{object_columns, with_columns};
+use crate::rules::values::ORIGINALS;
 use serde_json::{json, Map, Value};
 
 /// The schema file, embedded.
@@ -51,7 +53,7 @@ pub(crate) fn custom_object_schema(definition: &Value) -> Value {
     } else {
         json!({"anyOf": types.iter().map(|t| json!({"type": t})).collect::<Vec<_>>()})
     };
-    json!({
+    let schema = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "type": "object",
         "additionalProperties": true,
@@ -63,10 +65,14 @@ pub(crate) fn custom_object_schema(definition: &Value) -> Value {
             "fields": {"type": ["array", "null"], "items": {"type": "object", "additionalProperties": true,
                 "properties": {"id": {"type": "string", "enum": ids}, "value": value_schema}}},
             "relationships": {"type": ["object", "null"], "additionalProperties": {"type": ["array", "null"], "items": {"type": "string"}}},
-            "createdTimestamp": {"type": ["string", "null"], "format": "date-time"},
-            "updatedTimestamp": {"type": ["string", "null"], "format": "date-time"}
+            "createdTimestamp": {"type": ["string", "null"], "format": "date-time", "airbyte_type": "timestamp_with_timezone"},
+            "updatedTimestamp": {"type": ["string", "null"], "format": "date-time", "airbyte_type": "timestamp_with_timezone"},
+            (ORIGINALS): {"type": ["object", "null"], "additionalProperties": true,
+                "description": "The values of this record that did not fit their declared type, whole, as the API sent them (field name to value); their columns are null."}
         }
-    })
+    });
+    // Each field also as a column of its own (the `fields` list stays as the API sends it).
+    with_columns(schema, &object_columns(definition))
 }
 
 #[cfg(test)]

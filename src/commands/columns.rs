@@ -3,7 +3,7 @@
 //! takes the ones its configured catalog declares (no request).
 
 use crate::api::custom_fields::{
-    columns_stream, contact_columns, declared_fields, with_columns, Choice,
+    columns_stream, contact_columns, declared_fields, declared_object_fields, with_columns, Choice,
 };
 use crate::api::schemas::schema_for;
 use crate::documents::config::Config;
@@ -60,6 +60,26 @@ pub(crate) fn configured(catalog: Option<&str>) -> Option<Value> {
         .find(|s| s["stream"]["name"] == columns_stream())
         .map(|s| s["stream"]["json_schema"].clone())?;
     (!declared_fields(&schema).is_empty()).then_some(schema)
+}
+
+/// The custom object streams of a configured catalog that declare field columns, with their
+/// schemas: their records fill them from their own `fields` lists.
+pub(crate) fn configured_objects(catalog: Option<&str>) -> Vec<(String, Value)> {
+    let Some(c) = catalog.and_then(|t| serde_json::from_str::<Value>(t).ok()) else {
+        return Vec::new();
+    };
+    c["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            let name = s["stream"]["name"].as_str()?;
+            let schema = &s["stream"]["json_schema"];
+            (crate::api::streams::is_custom_object_stream(name)
+                && !declared_object_fields(schema).is_empty())
+            .then(|| (name.to_string(), schema.clone()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -281,6 +281,9 @@ pub(crate) fn read(
         }
     });
     let config = with_columns.as_ref().unwrap_or(config);
+    for (stream, schema) in super::columns::configured_objects(catalog) {
+        sink.declare(&stream, &schema);
+    }
     for warning in check_saved_states(&saved, &fixed)? {
         sink.log(Level::Warn, &warning);
         sink.progress(&format!("warning: {warning}"));

@@ -10,6 +10,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 /// The column of a record's values that did not fit their declared type (field → value as sent).
@@ -37,32 +38,30 @@ pub(crate) enum Kind {
     Boolean,
 }
 
-/// The declared kinds of a stream's top-level fields, sorted by name.
+/// The declared kinds of a stream's top-level fields, by name (hashed: a contact has some 60
+/// fields, and a lookup per field per record is the converter's main cost).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Kinds(Vec<(String, Kind)>);
+pub(crate) struct Kinds(HashMap<String, Kind>);
 
 impl Kinds {
     /// The kinds a JSON schema declares for its top-level properties. Fields of any other or of
     /// a mixed type (`anyOf`, objects, arrays) are left alone.
     pub(crate) fn from_schema(schema: &Value) -> Kinds {
-        let mut out: Vec<(String, Kind)> = schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .filter(|(name, _)| name.as_str() != ORIGINALS)
-            .filter_map(|(name, field)| Some((name.clone(), kind_of(field)?)))
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Kinds(out)
+        Kinds(
+            schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(name, _)| name.as_str() != ORIGINALS)
+                .filter_map(|(name, field)| Some((name.clone(), kind_of(field)?)))
+                .collect(),
+        )
     }
 
     /// The kind of `field`, if declared.
     fn get(&self, field: &str) -> Option<Kind> {
-        self.0
-            .binary_search_by(|(n, _)| n.as_str().cmp(field))
-            .ok()
-            .map(|i| self.0[i].1)
+        self.0.get(field).copied()
     }
 }
 
@@ -139,8 +138,8 @@ pub(crate) fn convert<'a>(kinds: &Kinds, record: &'a str) -> Typed<'a> {
         if i > 0 {
             out.push(',');
         }
-        let key = json_key(name);
-        out.push_str(&key);
+        let unescaped = matches!(name, Cow::Owned(_));
+        push_key(&mut out, name, unescaped);
         out.push(':');
         match f {
             Fit::Keep => out.push_str(raw.get()),
@@ -148,7 +147,7 @@ pub(crate) fn convert<'a>(kinds: &Kinds, record: &'a str) -> Typed<'a> {
             Fit::Misfit => {
                 out.push_str("null");
                 originals.push_str(if misfits == 0 { "" } else { "," });
-                originals.push_str(&key);
+                push_key(&mut originals, name, unescaped);
                 originals.push(':');
                 originals.push_str(raw.get());
                 misfits += 1;
@@ -165,6 +164,18 @@ pub(crate) fn convert<'a>(kinds: &Kinds, record: &'a str) -> Typed<'a> {
     }
 }
 
+/// Appends a key as JSON text: a key that had no escapes in the record (`unescaped` false: the
+/// record's own text) goes out as it came; an unescaped one is escaped again.
+fn push_key(buf: &mut String, name: &str, unescaped: bool) {
+    if unescaped {
+        buf.push_str(&json_key(name));
+    } else {
+        buf.push('"');
+        buf.push_str(name);
+        buf.push('"');
+    }
+}
+
 /// A key as JSON text.
 fn json_key(name: &str) -> String {
     serde_json::to_string(name).unwrap_or_else(|_| "\"\"".to_string())
@@ -175,10 +186,11 @@ fn fit(kind: Kind, raw: &str) -> Fit {
     if raw == "null" {
         return Fit::Keep;
     }
-    let text: Option<String> = if raw.starts_with('"') {
-        serde_json::from_str::<String>(raw).ok()
-    } else {
-        None
+    // A string's text, borrowed unless it has escapes (most values have none).
+    let text: Option<Cow<str>> = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
+        Some(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
+        None => None,
     };
     let number = raw.starts_with(|c: char| c == '-' || c.is_ascii_digit());
     match (kind, text) {
@@ -190,7 +202,7 @@ fn fit(kind: Kind, raw: &str) -> Fit {
             Err(_) => Fit::Misfit,
         },
         (Kind::Number, None) if number => Fit::Keep,
-        (Kind::Number, Some(s)) if is_number(&s) => Fit::As(s),
+        (Kind::Number, Some(s)) if is_number(&s) => Fit::As(s.into_owned()),
         (Kind::Date, Some(s)) if is_date(&s) => Fit::Keep,
         (Kind::DateTime { zoned }, Some(s)) if is_date_time(&s, zoned) => Fit::Keep,
         (Kind::List, Some(s)) => Fit::As(list(&s)),
@@ -307,18 +319,40 @@ fn num(b: &[u8]) -> Option<u32> {
     std::str::from_utf8(b).ok()?.parse().ok()
 }
 
+/// A key, borrowed from the record's text unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
 /// A JSON object's top-level entries in their order, values as raw text.
-fn top_level(record: &str) -> Result<Vec<(String, &RawValue)>, serde_json::Error> {
+fn top_level(record: &str) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Error> {
     struct Entries;
     impl<'de> Visitor<'de> for Entries {
-        type Value = Vec<(String, &'de RawValue)>;
+        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
-                out.push(entry);
+            let mut out = Vec::with_capacity(64);
+            while let Some((Key(k), v)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                out.push((k, v));
             }
             Ok(out)
         }

@@ -337,6 +337,16 @@ fn pyairbyte_runs_the_readme_snippet_full_then_incremental() {
         ("contacts.custom_field_3", "JSON"),
         ("contacts.custom_field_4", "DATE"),
         ("contacts.custom_field_8", "TIMESTAMP"),
+        // A custom object's fields are columns too (`renewal-date` as the cache names it).
+        ("custom_object_subscription.custom_field_plan", "VARCHAR"),
+        (
+            "custom_object_subscription.custom_field_seats",
+            "DECIMAL(38,9)",
+        ),
+        (
+            "custom_object_subscription.custom_field_renewal_date",
+            "DATE",
+        ),
     ];
     assert_typed_columns("PyAirbyte's cache", &types, &text, &want);
     assert_custom_columns("PyAirbyte's cache", &srv, &custom);
