@@ -355,3 +355,22 @@ fn a_row_born_and_deleted_between_sweeps_is_deleted_at_the_sweep() {
     );
     assert_eq!(baseline_of(&state).len(), 150, "1..=151 less 7");
 }
+
+/// A full refresh into a deduplicating destination, resumed mid-list: the ids it delivered that
+/// the last complete pass did not see stay in its state past the end of the pass, so the next
+/// complete pass deletes the one that is gone again.
+#[test]
+fn a_resumed_full_refresh_keeps_what_it_delivered_for_the_next_complete_pass() {
+    let cfg = client_config(json!({"full_sweep_hours": 0}));
+    let ids = range(1, 250);
+    let (_, mut state, _) = read_tags(&cfg, &ids, StreamState::default());
+    ids.borrow_mut().push(251);
+    state.resume = Some(crate::documents::state::Resume::Offset(200));
+    let (lines, state, _) = read_tags(&cfg, &ids, state);
+    assert!(crate::test_support::reads::ids(&lines.0, "tags").contains(&251));
+    assert_eq!(state.delivered.len(), 1, "251, kept after the pass");
+    ids.borrow_mut().retain(|i| *i != 251);
+    let (lines, _, deleted) = read_tags(&cfg, &ids, state);
+    let gone: Vec<String> = deletions(&lines.0).into_iter().map(|(_, id)| id).collect();
+    assert_eq!((gone, deleted), (vec!["251".to_string()], 1));
+}
