@@ -158,7 +158,8 @@ fn an_interrupted_make_sync_continues_on_its_rerun() {
     .expect("server");
     let s = Scratch::new("sync-interrupted");
     let cfg = s.dir.join("config.json");
-    std::fs::write(&cfg, complete_config(&srv.base_url(), KEY, 20.0)).expect("config");
+    // 8 requests a second: the read lasts long enough for Ctrl-C to land inside it on a busy machine.
+    std::fs::write(&cfg, complete_config(&srv.base_url(), KEY, 8.0)).expect("config");
     let out = s.dir.join("out");
     let sync = || {
         let mut c = Command::new("bash");
