@@ -169,7 +169,17 @@ fn an_interrupted_make_sync_continues_on_its_rerun() {
             .arg(&out);
         c
     };
-    let mut child = sync()
+    let mut c = sync();
+    // Ctrl-C as a terminal sends it: a runner that starts tests in the background (`cmd &` in a
+    // script) leaves SIGINT ignored, and the sync would inherit that; reset it in the child.
+    // SAFETY: signal() is async-signal-safe, and the closure only calls it before exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = c
         .process_group(0)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
