@@ -131,6 +131,13 @@ fn a_server_that_ignores_the_order_is_read_in_full_instead() {
         "{paths:?}"
     );
     assert!(paths.len() >= 11, "the whole list: {}", paths.len());
+    // The first page, in the server's own order, is the full read's first: not asked again.
+    assert!(
+        paths[1..]
+            .iter()
+            .all(|p| crate::test_support::offset_of(p) != 0),
+        "{paths:?}"
+    );
     let n = got.len();
     got.sort_unstable();
     got.dedup();
