@@ -935,11 +935,12 @@ fn read_without_a_catalog_is_incremental_with_deletions_and_the_docs_view_is_the
         first.get("held_back").is_none(),
         "a normal first read holds nothing back: {first}"
     );
-    // Nor does it warn (custom object records, with UUID ids, once warned on every full read).
+    // Nor does it warn (custom object records, with UUID ids, once warned on every full read),
+    // but for the values the test server sends malformed on purpose, which must be said.
     let warnings: Vec<String> = std::fs::read_to_string(d.join("messages-1.jsonl"))
         .expect("messages-1.jsonl")
         .lines()
-        .filter(|l| l.contains("\"WARN\""))
+        .filter(|l| l.contains("\"WARN\"") && !l.contains("did not fit their declared type"))
         .map(String::from)
         .collect();
     assert!(
