@@ -122,6 +122,24 @@ class Runner:
         store.set_epoch_deadline(1)  # the epoch moves only in `interrupt`
         return store
 
+    def start(self, name: str, then: Callable[[], None] = lambda: None):
+        """Runs [`Runner.run`] on a daemon thread named `name`, then calls `then`. Returns the
+        thread and its outcome: {"code": exit code, or None when interrupted} or {"error": e}."""
+        outcome: dict = {}
+
+        def work() -> None:
+            try:
+                outcome["code"] = self.run()
+            except Interrupted:
+                outcome["code"] = None
+            except BaseException as e:  # the caller reports it, from its own thread
+                outcome["error"] = e
+            then()
+
+        worker = threading.Thread(target=work, name=name, daemon=True)
+        worker.start()
+        return worker, outcome
+
     def run(self) -> int:
         """Runs `wasi:cli/run`; returns the exit code the wasmtime CLI would: 0, 1 when the
         connector reports a failure, the guest's own exit code, 134 for a trap."""

@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import List, Optional
 
-from ._runtime import Interrupted, Runner
+from ._runtime import Runner
 
 # How long a stopped run may take to unwind before the process exits regardless: the guest
 # notices the interruption at its next instruction, but not while it waits inside the host
@@ -70,15 +70,6 @@ def main(args: Optional[List[str]] = None) -> None:
     args = sys.argv[1:] if args is None else args
     out = LineOut(sys.stdout.fileno())
     runner = Runner(args, out.write)
-    outcome: dict = {}
-
-    def work() -> None:
-        try:
-            outcome["code"] = runner.run()
-        except Interrupted:
-            outcome["code"] = None
-        except BaseException as e:  # reported below, from the main thread
-            outcome["error"] = e
 
     signalled: List[int] = []
 
@@ -88,8 +79,7 @@ def main(args: Optional[List[str]] = None) -> None:
 
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, on_signal)
-    worker = threading.Thread(target=work, name="component", daemon=True)
-    worker.start()
+    worker, outcome = runner.start("component")
     # The main thread only waits, so that Python runs the signal handlers at once (it runs them
     # in the main thread only, and never while that thread is inside a call into wasmtime).
     while worker.is_alive() and not signalled:

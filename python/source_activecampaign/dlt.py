@@ -20,13 +20,12 @@ import json
 import os
 import queue
 import tempfile
-import threading
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import dlt
 from dlt.common import logger
 
-from ._runtime import Interrupted, Runner
+from ._runtime import Runner
 
 DELETED = "_ab_cdc_deleted_at"
 STATE_KEY = "connector_state"
@@ -54,19 +53,8 @@ def _messages(args: List[str], stream_failures_ok: bool = False) -> Iterator[dic
                 continue
 
     runner = Runner(args, put)
-    outcome: dict = {}
-
-    def work() -> None:
-        try:
-            outcome["code"] = runner.run()
-        except Interrupted:
-            outcome["code"] = None
-        except BaseException as e:  # handed to the consumer below
-            outcome["error"] = e
-        chunks.put(None)
-
-    worker = threading.Thread(target=work, name="activecampaign-read", daemon=True)
-    worker.start()
+    # The error, if any, is handed to the consumer below; None ends its loop.
+    worker, outcome = runner.start("activecampaign-read", lambda: chunks.put(None))
     errors: List[Tuple[str, str]] = []  # (stream or "", message)
     pending = b""
     try:
