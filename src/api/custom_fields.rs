@@ -1,26 +1,94 @@
-//! Custom fields as columns: a contact's field values (the `fieldValues` its page carries) become
-//! top-level columns, one per custom field of the account, named from the field's id (which never
-//! changes; a label can) and typed by the field's type.
+//! Custom fields as columns: the values of a contact's, deal's or account's custom fields become
+//! top-level columns of its record, one per custom field of the account, named from the field's
+//! id (which never changes; a label can) and typed by the field's type. [`OWNERS`] says where
+//! each kind of record keeps its fields and values; [`crate::api::field_values`] pivots values.
 
-use serde_json::{json, Map, Value};
+use crate::api::streams::Sideload;
+use serde_json::{json, Value};
 
 /// A custom field column's name: this prefix and the field's id.
 pub(crate) const COLUMN_PREFIX: &str = "custom_field_";
 
-/// The answer key of the field values a page carries (`include=fieldValues`).
-pub(crate) const FIELD_VALUES: &str = "fieldValues";
-
-/// The field values' sideload, from the stream table: the row that rides on its parent with
-/// `include=fieldValues`. The parent is the stream whose records carry the columns.
-pub(crate) fn field_values_sideload() -> Option<crate::api::streams::Sideload> {
-    crate::api::streams::fixed_streams()
-        .into_iter()
-        .find_map(|d| d.rides_on.filter(|s| s.include == FIELD_VALUES))
+/// Where one kind of record keeps its custom fields and their values, and what those records
+/// call things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Owner {
+    /// The stream whose records carry the columns.
+    pub(crate) stream: &'static str,
+    /// The field definitions' list (its path and answer key).
+    pub(crate) fields: &'static str,
+    /// A definition's label, type and personalization tag.
+    pub(crate) label: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) tag: &'static str,
+    /// The values' `include=` name on the owner's pages, which is also their answer key and the
+    /// path of their own list.
+    pub(crate) values: &'static str,
+    /// A value's owner id, field id and value, by the first key present.
+    pub(crate) owner_keys: &'static [&'static str],
+    pub(crate) field_keys: &'static [&'static str],
+    pub(crate) value_key: &'static str,
+    /// Whether a page that ignores the `include=` must be expected: the values list is then read
+    /// on its own and joined.
+    pub(crate) include_may_be_ignored: bool,
 }
 
-/// The stream whose records carry custom field columns (contacts, by the stream table).
-pub(crate) fn columns_stream() -> &'static str {
-    field_values_sideload().map_or("", |s| s.parent)
+/// Every kind of record with custom fields. Contacts' `include=fieldValues` is what the stream
+/// table's sideload of `contact_custom_field_values` relies on too; `/deals` and `/accounts`
+/// are not documented to take theirs, so their pages are checked for it.
+pub(crate) const OWNERS: &[Owner] = &[
+    Owner {
+        stream: "contacts",
+        fields: "fields",
+        label: "title",
+        kind: "type",
+        tag: "perstag",
+        values: "fieldValues",
+        owner_keys: &["contact"],
+        field_keys: &["field"],
+        value_key: "value",
+        include_may_be_ignored: false,
+    },
+    Owner {
+        stream: "deals",
+        fields: "dealCustomFieldMeta",
+        label: "fieldLabel",
+        kind: "fieldType",
+        tag: "personalization",
+        values: "dealCustomFieldData",
+        owner_keys: &["dealId"],
+        field_keys: &["customFieldId", "dealCustomFieldMetumId"],
+        value_key: "fieldValue",
+        include_may_be_ignored: true,
+    },
+    Owner {
+        stream: "accounts",
+        fields: "accountCustomFieldMeta",
+        label: "fieldLabel",
+        kind: "fieldType",
+        tag: "personalization",
+        values: "accountCustomFieldData",
+        owner_keys: &["accountId", "customerAccountId"],
+        field_keys: &["customFieldId", "accountCustomFieldMetumId"],
+        value_key: "fieldValue",
+        include_may_be_ignored: true,
+    },
+];
+
+/// The owner whose records are `stream`'s.
+pub(crate) fn owner_of(stream: &str) -> Option<&'static Owner> {
+    OWNERS.iter().find(|o| o.stream == stream)
+}
+
+impl Owner {
+    /// The values riding on the owner's pages, as the engine asks for a sideload.
+    pub(crate) fn sideload(&self) -> Sideload {
+        Sideload {
+            parent: self.stream,
+            include: self.values,
+            parent_key: self.owner_keys[0],
+        }
+    }
 }
 
 /// The column of the field with this id.
@@ -57,40 +125,48 @@ pub(crate) enum Choice {
     All,
     /// None: the records keep the API's shape.
     Nothing,
-    /// The fields named here, by id or personalization tag (without `%`, any case).
+    /// The fields named here, by id or personalization tag (without `%`, any case), each for
+    /// every owner or for one (`deals.12`, `contacts.LEAD_SOURCE`).
     Only(Vec<String>),
 }
 
 impl Choice {
-    /// Whether the field with this id and personalization tag is chosen.
-    fn takes(&self, id: &str, tag: &str) -> bool {
-        match self {
-            Choice::All => true,
-            Choice::Nothing => false,
-            Choice::Only(names) => names.iter().any(|n| {
-                n == id || (!tag.is_empty() && n.trim_matches('%').eq_ignore_ascii_case(tag))
-            }),
-        }
+    /// Whether the field of `owner` (a stream) with this id and personalization tag is chosen.
+    fn takes(&self, owner: &str, id: &str, tag: &str) -> bool {
+        let names = match self {
+            Choice::All => return true,
+            Choice::Nothing => return false,
+            Choice::Only(names) => names,
+        };
+        let tag = tag.trim_matches('%');
+        names.iter().any(|n| {
+            let name = match n.split_once('.') {
+                Some((scope, rest)) if owner_of(scope).is_some() => {
+                    if scope != owner {
+                        return false;
+                    }
+                    rest
+                }
+                _ => n.as_str(),
+            };
+            name == id || (!tag.is_empty() && name.trim_matches('%').eq_ignore_ascii_case(tag))
+        })
     }
 }
 
-/// The columns of a contact's custom fields, from the `/fields` records: (name, schema), in the
-/// fields' order. The schema states the label (`title`), the id, the type and the tag.
-pub(crate) fn contact_columns(fields: &[Value], choice: &Choice) -> Vec<(String, Value)> {
+/// The columns of an owner's custom fields, from its field definitions: (name, schema), in the
+/// definitions' order. The schema states the label (`title`), the id, the type and the tag.
+pub(crate) fn columns(owner: &Owner, fields: &[Value], choice: &Choice) -> Vec<(String, Value)> {
     fields
         .iter()
         .filter_map(|f| {
-            let id = match &f["id"] {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => return None,
-            };
-            let kind = f["type"].as_str().unwrap_or("");
-            let tag = f["perstag"].as_str().unwrap_or("");
-            if field_of(&column(&id)).is_none() || !choice.takes(&id, tag) {
+            let id = id_text(&f["id"])?;
+            let kind = f[owner.kind].as_str().unwrap_or("");
+            let tag = f[owner.tag].as_str().unwrap_or("").trim_matches('%');
+            if field_of(&column(&id)).is_none() || !choice.takes(owner.stream, &id, tag) {
                 return None;
             }
-            let label = f["title"].as_str().unwrap_or("");
+            let label = f[owner.label].as_str().unwrap_or("");
             let mut schema = type_schema(kind);
             schema["title"] = json!(label);
             schema["description"] = json!(format!(
@@ -105,6 +181,15 @@ pub(crate) fn contact_columns(fields: &[Value], choice: &Choice) -> Vec<(String,
             Some((column(&id), schema))
         })
         .collect()
+}
+
+/// An id sent as text or as a number, as text.
+pub(crate) fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// A stream schema with these columns added to its properties.
@@ -153,13 +238,16 @@ pub(crate) fn declared_object_fields(schema: &Value) -> Vec<String> {
 /// record's own `fields` list (`[{"id": "plan", "value": "Pro"}]`), null where it has none.
 pub(crate) fn attach_own_fields(record: &str, fields: &[String]) -> Option<String> {
     let v: Value = serde_json::from_str(record).ok()?;
-    let mut values = Map::new();
-    for f in v["fields"].as_array().into_iter().flatten() {
-        if let Some(id) = f["id"].as_str() {
-            values.insert(id.to_string(), f["value"].clone());
-        }
-    }
-    attach(record, fields, Some(&Value::Object(values)))
+    let values: Vec<(u32, Box<str>)> = v["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let i = fields.iter().position(|id| f["id"].as_str() == Some(id))?;
+            Some((i as u32, f["value"].to_string().into_boxed_str()))
+        })
+        .collect();
+    crate::api::field_values::attach(record, fields, &values)
 }
 
 /// The field ids a stream schema declares columns for (a configured catalog's contacts schema).
@@ -173,83 +261,6 @@ pub(crate) fn declared_fields(schema: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Each contact's field values on a page (contact id → field id → value as sent), from the
-/// `fieldValues` records the page carries (`include=fieldValues`).
-pub(crate) fn values_by_contact<'a>(
-    field_values: impl Iterator<Item = &'a str>,
-) -> Map<String, Value> {
-    let mut out = Map::new();
-    for text in field_values {
-        let Ok(fv) = serde_json::from_str::<Value>(text) else {
-            continue;
-        };
-        let (Some(contact), Some(field)) = (id_text(&fv["contact"]), id_text(&fv["field"])) else {
-            continue;
-        };
-        let of_contact = out.entry(contact).or_insert_with(|| json!({}));
-        of_contact[field] = fv["value"].clone();
-    }
-    out
-}
-
-/// The custom field columns of one page's contacts: the declared fields and each contact's values
-/// on the page. Memory is one page's field values.
-pub(crate) struct PageColumns<'a> {
-    fields: &'a [String],
-    by_contact: Map<String, Value>,
-}
-
-impl<'a> PageColumns<'a> {
-    /// The columns of `fields` for the contacts of a page carrying these field values.
-    pub(crate) fn new<'v>(
-        fields: &'a [String],
-        field_values: impl Iterator<Item = &'v str>,
-    ) -> Self {
-        PageColumns {
-            fields,
-            by_contact: values_by_contact(field_values),
-        }
-    }
-
-    /// The contact's text with its columns ([`attach`]); the text as it was if it is not an object.
-    pub(crate) fn apply(&self, record: String, contact: &str) -> String {
-        attach(&record, self.fields, self.by_contact.get(contact)).unwrap_or(record)
-    }
-}
-
-/// An id sent as text or as a number, as text.
-fn id_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A record's text with the columns of `fields` appended: each field's value from `values`
-/// (field id → the value as the API sent it), null where the record has none. The values stay
-/// as sent (the output's typing converts them to their column's type); the record's own text is
-/// kept as it is. `None` when the text is not a JSON object.
-pub(crate) fn attach(record: &str, fields: &[String], values: Option<&Value>) -> Option<String> {
-    let body = record.trim_end().strip_suffix('}')?;
-    if !body.trim_start().starts_with('{') {
-        return None;
-    }
-    let mut out = String::with_capacity(record.len() + fields.len() * 32);
-    out.push_str(body);
-    let mut first = body.trim() == "{";
-    for id in fields {
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        let value = values.and_then(|v| v.get(id)).unwrap_or(&Value::Null);
-        out.push_str(&format!("\"{}\":{value}", column(id)));
-    }
-    out.push('}');
-    Some(out)
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
 use super::*;
 
+fn contacts() -> &'static Owner {
+    owner_of("contacts").expect("contacts have custom fields")
+}
+
 fn fields() -> Vec<Value> {
     vec![
         json!({"id": "1", "title": "Favorite Color", "type": "dropdown", "perstag": "FAVORITE_COLOR"}),
@@ -13,7 +17,7 @@ fn fields() -> Vec<Value> {
 
 #[test]
 fn each_field_is_a_column_named_by_its_id_with_its_label_and_type() {
-    let cols = contact_columns(&fields(), &Choice::All);
+    let cols = columns(contacts(), &fields(), &Choice::All);
     let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -49,9 +53,9 @@ fn each_field_is_a_column_named_by_its_id_with_its_label_and_type() {
 
 #[test]
 fn the_choice_takes_all_none_or_fields_by_id_or_tag() {
-    assert!(contact_columns(&fields(), &Choice::Nothing).is_empty());
+    assert!(columns(contacts(), &fields(), &Choice::Nothing).is_empty());
     let only = Choice::Only(vec!["4".into(), "%interests%".into()]);
-    let names: Vec<String> = contact_columns(&fields(), &only)
+    let names: Vec<String> = columns(contacts(), &fields(), &only)
         .into_iter()
         .map(|(n, _)| n)
         .collect();
@@ -63,44 +67,17 @@ fn a_renamed_field_keeps_its_column() {
     let mut renamed = fields();
     renamed[0]["title"] = json!("Colour");
     renamed[0]["perstag"] = json!("COLOUR");
-    let before = contact_columns(&fields(), &Choice::All);
-    let after = contact_columns(&renamed, &Choice::All);
+    let before = columns(contacts(), &fields(), &Choice::All);
+    let after = columns(contacts(), &renamed, &Choice::All);
     assert_eq!(before[0].0, after[0].0);
     assert_eq!(after[0].1["title"], "Colour");
-}
-
-#[test]
-fn a_page_s_field_values_are_attached_to_their_contacts() {
-    let fv = [
-        r#"{"contact":"5","field":"1","value":"Red","id":"1"}"#,
-        r#"{"contact":"5","field":"3","value":"||Sports||Travel||","id":"2"}"#,
-        r#"{"contact":6,"field":4,"value":"2024-02-29","id":"3"}"#,
-        r#"not json"#,
-    ];
-    let by = values_by_contact(fv.iter().copied());
-    let ids = vec!["1".to_string(), "3".to_string(), "4".to_string()];
-    let five = attach(r#"{"id":"5","email":"a@b"}"#, &ids, by.get("5")).expect("object");
-    assert_eq!(
-        five,
-        r#"{"id":"5","email":"a@b","custom_field_1":"Red","custom_field_3":"||Sports||Travel||","custom_field_4":null}"#
-    );
-    let six: Value =
-        serde_json::from_str(&attach(r#"{"id":"6"}"#, &ids, by.get("6")).expect("object"))
-            .expect("JSON");
-    assert_eq!(six["custom_field_4"], "2024-02-29");
-    assert_eq!(six["custom_field_1"], Value::Null);
-    assert_eq!(
-        attach("{}", &ids[..1], None).as_deref(),
-        Some(r#"{"custom_field_1":null}"#)
-    );
-    assert_eq!(attach("[1]", &ids, None), None);
 }
 
 #[test]
 fn the_declared_fields_are_read_back_from_a_schema() {
     let schema = with_columns(
         json!({"properties": {"id": {}, "custom_field_x": {}}}),
-        &contact_columns(&fields(), &Choice::All),
+        &columns(contacts(), &fields(), &Choice::All),
     );
     assert_eq!(declared_fields(&schema), ["1", "3", "4", "8", "9"]);
 }
@@ -136,4 +113,58 @@ fn a_custom_object_s_fields_are_columns_filled_from_its_own_list() {
     assert_eq!(v["custom_field_seats"], 12);
     assert_eq!(v["custom_field_renewal-date"], Value::Null);
     assert_eq!(v["fields"][0]["id"], "plan", "the list stays");
+}
+
+#[test]
+fn deals_and_accounts_name_their_fields_their_own_way() {
+    let deals = owner_of("deals").expect("deals");
+    let defs = [
+        json!({"id": "1", "fieldLabel": "Tier", "fieldType": "dropdown", "personalization": "%DEAL_TIER%"}),
+        json!({"id": 2, "fieldLabel": "Options", "fieldType": "multiselect", "personalization": ""}),
+        json!({"id": "3", "fieldLabel": "Amount", "fieldType": "currency"}),
+    ];
+    let cols = columns(deals, &defs, &Choice::All);
+    assert_eq!(cols.len(), 3);
+    assert_eq!(cols[0].1["title"], "Tier");
+    assert!(cols[0].1["description"]
+        .as_str()
+        .is_some_and(|d| d.ends_with("personalization tag %DEAL_TIER%")));
+    assert_eq!(cols[1].0, "custom_field_2");
+    assert_eq!(cols[1].1["items"]["type"], "string");
+    assert_eq!(cols[2].1["type"], json!(["number", "null"]));
+    // A choice scoped to one owner takes nothing of another.
+    let only = Choice::Only(vec![
+        "deals.DEAL_TIER".into(),
+        "contacts.3".into(),
+        "3".into(),
+    ]);
+    let names: Vec<String> = columns(deals, &defs, &only)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["custom_field_1", "custom_field_3"]);
+    let only_contacts = Choice::Only(vec!["contacts.1".into()]);
+    assert!(columns(deals, &defs, &only_contacts).is_empty());
+    assert_eq!(
+        columns(contacts(), &fields(), &only_contacts)[0].0,
+        "custom_field_1"
+    );
+}
+
+#[test]
+fn contacts_values_ride_as_the_stream_table_says() {
+    let row = crate::api::streams::fixed_streams()
+        .into_iter()
+        .find_map(|d| d.rides_on.filter(|s| s.include == contacts().values));
+    assert_eq!(row, Some(contacts().sideload()));
+    for owner in OWNERS {
+        let parent = crate::api::streams::fixed_streams()
+            .into_iter()
+            .any(|d| d.name == owner.stream);
+        assert!(parent, "{} is a stream", owner.stream);
+        let values = crate::api::streams::fixed_streams()
+            .into_iter()
+            .any(|d| d.path == owner.values && d.list_key == owner.values);
+        assert!(values, "{} is a list of its own", owner.values);
+    }
 }

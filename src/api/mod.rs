@@ -2,5 +2,6 @@
 
 pub(crate) mod catalog;
 pub(crate) mod custom_fields;
+pub(crate) mod field_values;
 pub(crate) mod schemas;
 pub(crate) mod streams;

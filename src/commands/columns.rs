@@ -1,9 +1,9 @@
-//! Custom field columns at the command level: discovery declares them on the contacts stream
-//! (from the account's `/fields`, one request per 100 fields, at discover time only), and a read
-//! takes the ones its configured catalog declares (no request).
+//! Custom field columns at the command level: discovery declares them on contacts, deals and
+//! accounts (from each one's field definitions, one request per 100 fields, at discover time
+//! only), and a read takes the ones its configured catalog declares (no request).
 
 use crate::api::custom_fields::{
-    columns_stream, contact_columns, declared_fields, declared_object_fields, with_columns, Choice,
+    columns, declared_fields, declared_object_fields, with_columns, Choice, Owner, OWNERS,
 };
 use crate::api::schemas::schema_for;
 use crate::documents::config::Config;
@@ -11,20 +11,37 @@ use crate::engine::Client;
 use crate::http::response::{parse_page, BadPage};
 use serde_json::Value;
 
-/// The contacts schema with a column per custom field the config chooses, for the discovered
-/// catalog; none when there are none or `/fields` cannot be read (the contacts stream is then
-/// declared as it is: discovery does not fail for a feature).
-pub(crate) fn discovered(client: &mut Client, config: &Config) -> Option<(String, Value)> {
+/// Each owner's schema with a column per custom field the config chooses, for the discovered
+/// catalog; an owner is left out when it has no fields or they cannot be read (its stream is
+/// then declared as it is: discovery does not fail for a feature the plan may lack).
+pub(crate) fn discovered(client: &mut Client, config: &Config) -> Vec<(String, Value)> {
     if config.custom_field_columns == Choice::Nothing {
-        return None;
+        return Vec::new();
     }
+    OWNERS
+        .iter()
+        .filter_map(|owner| {
+            let fields = definitions(client, owner)?;
+            let columns = columns(owner, &fields, &config.custom_field_columns);
+            (!columns.is_empty()).then(|| {
+                (
+                    owner.stream.to_string(),
+                    with_columns(schema_for(owner.stream), &columns),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Every field definition of an owner, page by page; `None` when a page cannot be read.
+fn definitions(client: &mut Client, owner: &Owner) -> Option<Vec<Value>> {
     let mut fields: Vec<Value> = Vec::new();
     let mut offset = 0u64;
     loop {
         let resp = client
-            .get(&format!("fields?limit=100&offset={offset}"))
+            .get(&format!("{}?limit=100&offset={offset}", owner.fields))
             .ok()?;
-        let page = match parse_page(&resp.body, "fields", &[]) {
+        let page = match parse_page(&resp.body, owner.fields, &[]) {
             Ok(p) => p,
             Err(BadPage::Empty(_)) => break,
             Err(_) => return None,
@@ -40,26 +57,26 @@ pub(crate) fn discovered(client: &mut Client, config: &Config) -> Option<(String
             break;
         }
     }
-    let columns = contact_columns(&fields, &config.custom_field_columns);
-    let stream = columns_stream();
-    (!columns.is_empty()).then(|| {
-        (
-            stream.to_string(),
-            with_columns(schema_for(stream), &columns),
-        )
-    })
+    Some(fields)
 }
 
-/// The contacts schema of a configured catalog (Airbyte's `json_schema`) when it declares
-/// custom field columns: what a read fills.
-pub(crate) fn configured(catalog: Option<&str>) -> Option<Value> {
-    let c: Value = serde_json::from_str(catalog?).ok()?;
-    let schema = c["streams"]
-        .as_array()?
-        .iter()
-        .find(|s| s["stream"]["name"] == columns_stream())
-        .map(|s| s["stream"]["json_schema"].clone())?;
-    (!declared_fields(&schema).is_empty()).then_some(schema)
+/// The schemas of a configured catalog's contacts, deals and accounts (Airbyte's
+/// `json_schema`) that declare custom field columns: what a read fills.
+pub(crate) fn configured(catalog: Option<&str>) -> Vec<(String, Value)> {
+    let Some(c) = catalog.and_then(|t| serde_json::from_str::<Value>(t).ok()) else {
+        return Vec::new();
+    };
+    c["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| OWNERS.iter().any(|o| s["stream"]["name"] == o.stream))
+        .filter_map(|s| {
+            let schema = s["stream"]["json_schema"].clone();
+            let name = s["stream"]["name"].as_str()?.to_string();
+            (!declared_fields(&schema).is_empty()).then_some((name, schema))
+        })
+        .collect()
 }
 
 /// The custom object streams of a configured catalog that declare field columns, with their

@@ -273,12 +273,21 @@ pub(crate) fn read(
     // Everything that can be checked without the network is checked first.
     let fixed = fixed_streams();
     let plan = ReadPlan::new(catalog, &fixed).map_err(Failure::config)?;
-    let with_columns = super::columns::configured(catalog).map(|schema| {
-        sink.declare(crate::api::custom_fields::columns_stream(), &schema);
-        Config {
-            contact_columns: crate::api::custom_fields::declared_fields(&schema),
-            ..config.clone()
-        }
+    let declared = super::columns::configured(catalog);
+    for (stream, schema) in &declared {
+        sink.declare(stream, schema);
+    }
+    let with_columns = (!declared.is_empty()).then(|| Config {
+        field_columns: declared
+            .iter()
+            .map(|(s, schema)| {
+                (
+                    s.clone(),
+                    crate::api::custom_fields::declared_fields(schema),
+                )
+            })
+            .collect(),
+        ..config.clone()
     });
     let config = with_columns.as_ref().unwrap_or(config);
     for (stream, schema) in super::columns::configured_objects(catalog) {

@@ -91,9 +91,9 @@ pub(crate) struct Config {
     pub(crate) deletion_guard_share: f64,
     /// Which custom fields discovery declares as columns of their records.
     pub(crate) custom_field_columns: Choice,
-    /// The contact custom field ids a read fills columns for: the ones its configured catalog
-    /// declares (set by the read, not by the config file).
-    pub(crate) contact_columns: Vec<String>,
+    /// The custom field ids a read fills columns for, by stream (contacts, deals, accounts): the
+    /// ones its configured catalog declares (set by the read, not by the config file).
+    pub(crate) field_columns: Vec<(String, Vec<String>)>,
 }
 
 /// A config problem the user must fix; the text names the field and the remedy.
@@ -538,7 +538,7 @@ impl Config {
             full_sweep_hours,
             deletion_guard_share,
             custom_field_columns: custom_field_choice(obj.get("custom_field_columns"))?,
-            contact_columns: Vec::new(),
+            field_columns: Vec::new(),
         })
     }
 }

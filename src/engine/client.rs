@@ -343,9 +343,11 @@ impl<'t> Client<'t> {
                     pause_all,
                 } => {
                     let until = self.hold_for_retry(delay_ns, pause_all);
-                    // Answers to prefetches arriving meanwhile are kept, not dropped.
+                    // Answers to prefetches and to the engine's requests arriving meanwhile are
+                    // kept, not dropped.
                     while self.transport.now_ns() < until {
-                        self.wait_beginning_prefetches(until);
+                        let others = self.wait_beginning_prefetches(until);
+                        self.held.extend(others);
                     }
                 }
             }
@@ -364,7 +366,8 @@ impl<'t> Client<'t> {
             match self.try_start(full) {
                 Start::Begun(t) => break t,
                 Start::Later(at) => {
-                    self.wait_keeping_prefetch(at);
+                    let others = self.wait_keeping_prefetch(at);
+                    self.held.extend(others);
                 }
                 Start::Failed(StartError::Refused(why)) => {
                     return Err(Failure {
@@ -378,14 +381,20 @@ impl<'t> Client<'t> {
                 }
             }
         };
-        let result = loop {
+        // Answers to the engine's own requests arriving meanwhile (a request made during a
+        // read) are held for its next wait.
+        let result = 'wait: loop {
             let deadline = self.transport.now_ns() + 3600 * SECOND;
-            if let Some((_, r)) = self
-                .wait_beginning_prefetches(deadline)
-                .into_iter()
-                .find(|(k, _)| *k == ticket)
-            {
-                break r;
+            let mut mine = None;
+            for (k, r) in self.wait_beginning_prefetches(deadline) {
+                if k == ticket {
+                    mine = Some(r);
+                } else {
+                    self.held.push((k, r));
+                }
+            }
+            if let Some(r) = mine {
+                break 'wait r;
             }
         };
         let outcome = match &result {

@@ -1,6 +1,7 @@
 //! Emitting: a page's records to each stream of its task (cut on each stream's cursor), then
 //! each stream's state, and progress now and then.
 
+use super::columns::Values;
 use super::deletions::state_due;
 use super::plan::Deletions;
 use super::run::Run;
@@ -34,6 +35,9 @@ impl Run<'_, '_> {
         let floor = self.config.start_date;
         let mut lists: Vec<(String, Vec<Record>)> = page.extra;
         lists.push((t.def.page_key.clone(), page.main));
+        if let Err(failure) = self.join_where_ignored(t, &lists) {
+            return self.fail(t, failure);
+        }
         for o in t.outs.iter_mut() {
             if !o.started {
                 o.started = true;
@@ -43,7 +47,19 @@ impl Run<'_, '_> {
             let Some(records) = lists.iter().find(|(k, _)| *k == o.list_key).map(|(_, r)| r) else {
                 continue;
             };
-            let columns = super::columns::page_columns(self.config, &o.stream, &lists);
+            let page_values = super::columns::page_values(self.config, &o.stream, &lists);
+            let columns = match &page_values {
+                Some(Values::Page(table)) => Some(table),
+                Some(Values::Join(owner)) => self.joined.iter().find(|j| j.owner() == *owner),
+                None => None,
+            };
+            if let Some(table) = columns.filter(|c| c.unreadable > 0) {
+                if !self.told_unreadable.contains(&o.stream) {
+                    self.told_unreadable.push(o.stream.clone());
+                    let n = table.unreadable;
+                    self.sink.log(Level::Warn, &format!("{}: {n} custom field values on a page name no {} or field id the connector knows; their columns are null (the key/value stream keeps them whole)", o.stream, o.stream.trim_end_matches('s')));
+                }
+            }
             let stream_json = json_string(&o.stream);
             let lookback = self.config.lookback_window_seconds.max(o.lookback_s);
             let tracked = o.deletions != Deletions::NotTracked;
@@ -98,6 +114,34 @@ impl Run<'_, '_> {
         }
         self.emit_states(t, resume);
         self.report_progress(t, total, now);
+    }
+
+    /// Reads and joins an owner's custom field values when this page of its records came
+    /// without them (the API ignored the `include=`): once per read, before its first record.
+    fn join_where_ignored(
+        &mut self,
+        t: &Task,
+        lists: &[(String, Vec<Record>)],
+    ) -> Result<(), crate::vocab::failure::Failure> {
+        for o in &t.outs {
+            let Some(owner) = super::columns::lacks_values(self.config, &o.stream, lists) else {
+                continue;
+            };
+            let has_records = lists.iter().any(|(k, r)| *k == o.list_key && !r.is_empty());
+            if !has_records || self.joined.iter().any(|j| j.owner() == owner) {
+                continue;
+            }
+            let (table, requests) = super::columns::join(self.client, self.config, owner)?;
+            self.sink
+                .decision(&super::decision::Decision::ValuesJoined {
+                    stream: o.stream.clone(),
+                    include: owner.values.to_string(),
+                    values: table.values as u64,
+                    requests,
+                });
+            self.joined.push(table);
+        }
+        Ok(())
     }
 
     /// Logs and shows each stream's progress, every [`PROGRESS_EVERY_NS`] of a task.

@@ -26,6 +26,10 @@ pub(super) struct Run<'r, 't> {
     pub(super) config: &'r Config,
     /// Where events go.
     pub(super) sink: &'r mut dyn Sink,
+    /// Custom field values read on their own because an owner's pages came without them.
+    pub(super) joined: Vec<crate::api::field_values::ValueTable>,
+    /// Streams already warned of custom field values they cannot place.
+    pub(super) told_unreadable: Vec<String>,
 }
 
 /// A finished request: its ticket and what came back.
@@ -85,6 +89,8 @@ pub(crate) fn read(
         client,
         config,
         sink,
+        joined: Vec::new(),
+        told_unreadable: Vec::new(),
     };
     let run_start = run.client.transport.now_ns();
     run.client.stop_prefetching();

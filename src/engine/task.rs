@@ -326,8 +326,8 @@ pub(super) fn tasks(plans: Vec<StreamPlan>, config: &Config) -> Vec<Task> {
         task.newest = newest;
         tasks.push(task);
     }
-    // Custom field columns: the parent's pages carry their field values (no extra request).
-    if let Some(side) = super::columns::field_values_for(config) {
+    // Custom field columns: the owner's pages carry their field values (no extra request).
+    for side in super::columns::value_sideloads(config) {
         for t in tasks.iter_mut().filter(|t| t.def.name == side.parent) {
             if !t.sideloads.contains(&side) {
                 t.sideloads.push(side);

@@ -117,7 +117,8 @@ pub(crate) fn describe_body(body: &[u8]) -> String {
     format!("{kind} starting '{}' ({} bytes)", clean.trim(), body.len())
 }
 
-/// Parses a page. `page_key` must be present; `extra_keys` are taken when present. Records stay
+/// Parses a page. `page_key` must be present; `extra_keys` are taken when present (and left out
+/// of [`Page::extra`] when not). Records stay
 /// JSON text. A list may come as an object whose values are the records (PHP's `json_encode` of
 /// an array with gaps in its keys); anything else that is not a list of records is
 /// [`BadPage::Unusable`].
@@ -162,9 +163,13 @@ pub(crate) fn parse_page(
             describe_body(body)
         ))
     })?;
+    // A sideload the answer does not carry (or carries as null) is left out, not taken as an
+    // empty list: an API that ignored the `include=` is told apart from one with nothing to add.
     let mut extra = Vec::with_capacity(extra_keys.len());
     for k in extra_keys {
-        extra.push((k.to_string(), take(k)?.unwrap_or_default()));
+        if let Some(list) = take(k)? {
+            extra.push((k.to_string(), list));
+        }
     }
     Ok(Page { main, extra, total })
 }

@@ -25,7 +25,11 @@ fn page_with_sideloads_and_zero_dates() {
     assert_eq!(rec["nested"]["d"], Value::Null);
     assert_eq!(record_id(&p.main[0]), "1");
     assert_eq!(p.extra[0].1.len(), 1);
-    assert!(p.extra[1].1.is_empty());
+    assert_eq!(
+        p.extra.len(),
+        1,
+        "fieldRels is not in the answer: left out, not empty"
+    );
     assert_eq!(p.total, Some(1));
 }
 
@@ -152,6 +156,14 @@ fn list_keys_that_hold_no_list() {
         &["contactTags"],
     )
     .unwrap();
+    assert!(p.extra.is_empty(), "a null sideload is not there");
+    let p = parse_page(
+        br#"{"tags": [], "contactTags": []}"#,
+        "tags",
+        &["contactTags"],
+    )
+    .unwrap();
+    assert_eq!(p.extra.len(), 1, "an empty sideload is there");
     assert!(p.extra[0].1.is_empty());
 }
 
