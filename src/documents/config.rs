@@ -250,7 +250,7 @@ pub(crate) fn connection_specification() -> Value {
             })),
             "custom_field_columns": {
                 "type": "string", "order": 11, "title": "Custom fields as columns", "default": "all",
-                "description": "Which custom fields of contacts become columns of the contacts records (custom_field_<id>, named by the field's id, so a rename keeps the column): all, none, or field ids and personalization tags separated by commas (12,LEAD_SOURCE; a JSON list works too). Their values come from the contacts pages at no extra request.",
+                "description": "Which custom fields of contacts, deals and accounts become columns of their records (custom_field_<id>, named by the field's id, so a rename keeps the column): all, none, or field ids and personalization tags separated by commas, each for every kind of record or scoped to one (12,LEAD_SOURCE,deals.3; a JSON list works too). The values come with the records' own pages (include=) at no extra request; where the API ignores that include on deals or accounts, their values list is read once per read and joined.",
                 "examples": ["all", "none", "12,LEAD_SOURCE"]
             },
             "deletion_guard_share": number_spec(&DELETION_GUARD_SHARE, json!({
