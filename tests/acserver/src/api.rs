@@ -7,6 +7,7 @@ use crate::rng::{hash_str, Rng};
 use crate::streams::{self, StreamDef};
 use crate::time::parse_instant_ms;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Status and JSON body of an API answer.
@@ -340,13 +341,17 @@ fn children<'a>(
 ) -> Vec<&'a Value> {
     served(ds, quirks, stream)
         .iter()
-        .filter(|r| {
-            r.get(fk)
-                .and_then(|v| v.as_str())
-                .map(|s| ids.contains(s))
-                .unwrap_or(false)
-        })
+        .filter(|r| key_of(r, fk).is_some_and(|k| ids.contains(k.as_ref())))
         .collect()
+}
+
+/// The id a record's `fk` names, a string or (as in `dealId`) a number.
+fn key_of<'a>(r: &'a Value, fk: &str) -> Option<Cow<'a, str>> {
+    match r.get(fk)? {
+        Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        _ => None,
+    }
 }
 
 fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Reply, Reply> {
@@ -382,10 +387,9 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
     meta.insert("total".into(), json!(total.to_string()));
     match def.name {
         "contacts" => {
-            let mut contacts: Vec<Value> = page.iter().map(|r| ds.out("contacts", r)).collect();
-            sideload_contacts(ds, q, quirks, &mut contacts, &mut body);
+            let contacts = with_includes(ds, q, quirks, def.name, &page, &mut body);
             body.insert("scoreValues".into(), json!([]));
-            body.insert("contacts".into(), Value::Array(contacts));
+            body.insert("contacts".into(), contacts);
             let mut cache = Rng::new(hash_str(&format!("{:?}", q.pairs)));
             meta.insert(
                 "page_input".into(),
@@ -444,10 +448,12 @@ fn list(def: &StreamDef, q: &Query, ds: &Dataset, quirks: &Quirks) -> Result<Rep
                 })
                 .collect();
             meta.insert("currencies".into(), Value::Object(currencies));
-            body.insert("deals".into(), out(ds, def.name, &page));
+            let deals = with_includes(ds, q, quirks, def.name, &page, &mut body);
+            body.insert("deals".into(), deals);
         }
         _ => {
-            body.insert(def.key.into(), out(ds, def.name, &page));
+            let recs = with_includes(ds, q, quirks, def.name, &page, &mut body);
+            body.insert(def.key.into(), recs);
         }
     }
     body.insert("meta".into(), Value::Object(meta));
@@ -489,14 +495,18 @@ fn apply_shape_quirks(
     }
 }
 
-/// `include=` on contacts: (include name, child stream, extra hops as (hop, fk, stream, key)).
-const INCLUDES: &[(&str, &str)] = &[
-    ("fieldValues", "contact_custom_field_values"),
-    ("contactTags", "contact_tags"),
-    ("contactLists", "contact_lists"),
-    ("deals", "deals"),
-    ("contactAutomations", "contact_automations"),
-    ("accountContacts", "account_contacts"),
+/// The `include=` names a list answers: (list, include name, child stream, the child's field
+/// naming its parent). Other names are ignored.
+#[rustfmt::skip]
+const INCLUDES: &[(&str, &str, &str, &str)] = &[
+    ("contacts", "fieldValues", "contact_custom_field_values", "contact"),
+    ("contacts", "contactTags", "contact_tags", "contact"),
+    ("contacts", "contactLists", "contact_lists", "contact"),
+    ("contacts", "deals", "deals", "contact"),
+    ("contacts", "contactAutomations", "contact_automations", "contact"),
+    ("contacts", "accountContacts", "account_contacts", "contact"),
+    ("deals", "dealCustomFieldData", "deal_custom_field_values", "dealId"),
+    ("accounts", "accountCustomFieldData", "account_custom_field_values", "accountId"),
 ];
 
 /// Second hops of dotted includes: (include.hop, child fk field, parent stream, top-level key).
@@ -511,72 +521,106 @@ const HOPS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-fn sideload_contacts(
+/// The served records of a page of `stream`, with what `include=` asks of them: an id array on
+/// each record and a top-level list beside them in `body` per include.
+fn with_includes(
     ds: &Dataset,
     q: &Query,
     quirks: &Quirks,
-    contacts: &mut [Value],
+    stream: &str,
+    page: &[&Value],
     body: &mut Map<String, Value>,
-) {
-    let Some(include) = q.get("include") else {
-        return;
-    };
-    let wanted: Vec<&str> = include
+) -> Value {
+    let mut recs: Vec<Value> = page.iter().map(|r| ds.out(stream, r)).collect();
+    if !quirks.ignores_include(stream) {
+        sideload(ds, q, quirks, stream, &mut recs, body);
+    }
+    Value::Array(recs)
+}
+
+/// The include names of the query (dotted ones whole).
+fn wanted_includes(q: &Query) -> Vec<&str> {
+    q.get("include")
+        .unwrap_or("")
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .collect();
+        .collect()
+}
+
+fn sideload(
+    ds: &Dataset,
+    q: &Query,
+    quirks: &Quirks,
+    stream: &str,
+    parents: &mut [Value],
+    body: &mut Map<String, Value>,
+) {
+    let wanted = wanted_includes(q);
     if wanted.is_empty() {
         return;
     }
-    let ids: HashSet<String> = contacts
+    let ids: HashSet<String> = parents
         .iter()
         .filter_map(|c| c.get("id").and_then(|v| v.as_str()))
         .map(str::to_string)
         .collect();
-    for (name, stream) in INCLUDES {
+    for (_, name, child, fk) in INCLUDES.iter().filter(|i| i.0 == stream) {
         if !wanted
             .iter()
             .any(|w| w == name || w.starts_with(&format!("{name}.")))
         {
             continue;
         }
-        let kids = children(ds, quirks, stream, "contact", &ids);
-        let mut by_contact: HashMap<&str, Vec<Value>> = HashMap::new();
-        for k in &kids {
-            if let (Some(c), Some(id)) = (k.get("contact").and_then(|v| v.as_str()), k.get("id")) {
-                by_contact.entry(c).or_default().push(id.clone());
-            }
+        let kids = children(ds, quirks, child, fk, &ids);
+        attach_ids(parents, name, fk, &kids);
+        sideload_hops(ds, quirks, name, &wanted, &kids, body);
+        body.insert((*name).to_string(), out(ds, child, &kids));
+    }
+}
+
+/// Sets `name` on each parent to the ids of its `kids` (by their `fk`), `[]` when it has none.
+fn attach_ids(parents: &mut [Value], name: &str, fk: &str, kids: &[&Value]) {
+    let mut by_parent: HashMap<Cow<'_, str>, Vec<Value>> = HashMap::new();
+    for k in kids {
+        if let (Some(p), Some(id)) = (key_of(k, fk), k.get("id")) {
+            by_parent.entry(p).or_default().push(id.clone());
         }
-        for c in contacts.iter_mut() {
-            let cid = c
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string();
-            let list = by_contact.get(cid.as_str()).cloned().unwrap_or_default();
-            c[*name] = Value::Array(list);
+    }
+    for p in parents.iter_mut() {
+        let pid = p.get("id").and_then(|v| v.as_str()).unwrap_or("");
+        let list = by_parent.get(pid).cloned().unwrap_or_default();
+        p[name] = Value::Array(list);
+    }
+}
+
+/// The top-level lists of the dotted includes of `name` (`contactTags.tag` adds `tags`).
+fn sideload_hops(
+    ds: &Dataset,
+    quirks: &Quirks,
+    name: &str,
+    wanted: &[&str],
+    kids: &[&Value],
+    body: &mut Map<String, Value>,
+) {
+    for (hop, fk, parent, key) in HOPS {
+        if !(hop.starts_with(name) && wanted.contains(hop)) {
+            continue;
         }
-        for (hop, fk, parent, key) in HOPS {
-            if hop.starts_with(name) && wanted.contains(hop) {
-                let pids: HashSet<String> = kids
-                    .iter()
-                    .filter_map(|k| k.get(*fk).and_then(|v| v.as_str()))
-                    .map(str::to_string)
-                    .collect();
-                let parents: Vec<&Value> = served(ds, quirks, parent)
-                    .iter()
-                    .filter(|p| {
-                        p.get("id")
-                            .and_then(|v| v.as_str())
-                            .map(|s| pids.contains(s))
-                            .unwrap_or(false)
-                    })
-                    .collect();
-                body.insert((*key).to_string(), out(ds, parent, &parents));
-            }
-        }
-        body.insert((*name).to_string(), out(ds, stream, &kids));
+        let pids: HashSet<String> = kids
+            .iter()
+            .filter_map(|k| k.get(*fk).and_then(|v| v.as_str()))
+            .map(str::to_string)
+            .collect();
+        let parents: Vec<&Value> = served(ds, quirks, parent)
+            .iter()
+            .filter(|p| {
+                p.get("id")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|s| pids.contains(s))
+            })
+            .collect();
+        body.insert((*key).to_string(), out(ds, parent, &parents));
     }
 }
 
@@ -812,6 +856,133 @@ mod tests {
             route("/api/3/users/me", &Query::default(), &ds, &off).status,
             200
         );
+    }
+
+    /// The value ids of `stream` whose `fk` names one of `owners`, in list order.
+    fn values_of(ds: &Dataset, stream: &str, fk: &str, owners: &[String]) -> Vec<String> {
+        ds.records(stream)
+            .iter()
+            .filter(|v| owners.contains(&v[fk].to_string()))
+            .filter_map(|v| v["id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    const CUSTOM_DATA: [(&str, &str, &str, &str); 2] = [
+        (
+            "deals",
+            "dealCustomFieldData",
+            "deal_custom_field_values",
+            "dealId",
+        ),
+        (
+            "accounts",
+            "accountCustomFieldData",
+            "account_custom_field_values",
+            "accountId",
+        ),
+    ];
+
+    #[test]
+    fn include_custom_field_data_on_deals_and_accounts() {
+        let ds = Dataset::generate(42, 300);
+        for (list, key, stream, fk) in CUSTOM_DATA {
+            let r = get(
+                &ds,
+                &format!("/api/3/{list}?limit=4&offset=1&include={key}"),
+            );
+            let page = ids(&r.body, list);
+            assert_eq!(page, ["2", "3", "4", "5"], "{list}");
+            let want = values_of(&ds, stream, fk, &page);
+            assert!(want.len() >= 4, "{list}: {want:?}");
+            assert_eq!(ids(&r.body, key), want, "{list}");
+            for rec in r.body[list].as_array().into_iter().flatten() {
+                let own = values_of(&ds, stream, fk, &[rec["id"].as_str().unwrap_or("").into()]);
+                assert_eq!(rec[key], json!(own), "{list} {}", rec["id"]);
+            }
+            // The sideloaded records are served whole, links and all.
+            assert!(r.body[key][0]["links"]["customField"].is_string());
+            // Without the include, or with another name: neither key nor id arrays.
+            for query in ["limit=4", "limit=4&include=notes", "limit=4&include="] {
+                let r = get(&ds, &format!("/api/3/{list}?{query}"));
+                assert!(r.body.get(key).is_none(), "{list}?{query}");
+                assert!(r.body[list][0].get(key).is_none(), "{list}?{query}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_without_custom_field_data_still_answers_the_include() {
+        let ds = Dataset::generate(42, 300);
+        let r = get(
+            &ds,
+            "/api/3/deals?limit=5&offset=20&include=dealCustomFieldData",
+        );
+        assert_eq!(ids(&r.body, "deals").len(), 5);
+        assert_eq!(r.body["dealCustomFieldData"], json!([]));
+        for d in r.body["deals"].as_array().into_iter().flatten() {
+            assert_eq!(d["dealCustomFieldData"], json!([]));
+        }
+        // Past the end too: no deals, an empty sideload.
+        let r = get(&ds, "/api/3/deals?offset=500&include=dealCustomFieldData");
+        assert_eq!(
+            (
+                r.body["deals"].clone(),
+                r.body["dealCustomFieldData"].clone()
+            ),
+            (json!([]), json!([]))
+        );
+    }
+
+    #[test]
+    fn include_switches_ignored_emptied_and_as_objects() {
+        let ds = Dataset::generate(42, 300);
+        let with = |q: Quirks, path: &str| {
+            let (p, qs) = path.split_once('?').unwrap_or((path, ""));
+            route_with(p, &Query::parse(qs), &ds, &[], &q)
+        };
+        for (list, key, stream, _) in CUSTOM_DATA {
+            let path = format!("/api/3/{list}?limit=5&include={key}");
+            let ignoring = Quirks {
+                ignore_include: vec![list.to_string()],
+                ..Quirks::default()
+            };
+            let r = with(ignoring, &path);
+            assert_eq!(ids(&r.body, list).len(), 5);
+            assert!(r.body.get(key).is_none(), "{list}");
+            assert!(r.body[list][0].get(key).is_none(), "{list}");
+            let emptied = Quirks {
+                empty_streams: vec![stream.to_string()],
+                ..Quirks::default()
+            };
+            let r = with(emptied, &path);
+            assert_eq!(r.body[key], json!([]), "{list}");
+            assert_eq!(r.body[list][0][key], json!([]), "{list}");
+            let objects = Quirks {
+                object_lists: true,
+                ..Quirks::default()
+            };
+            let r = with(objects, &path);
+            assert!(
+                r.body[key].is_object() && r.body[list].is_object(),
+                "{list}"
+            );
+        }
+        // On contacts, ignoring leaves every include unanswered; other lists keep theirs.
+        let ignoring = Quirks {
+            ignore_include: vec!["contacts".into()],
+            ..Quirks::default()
+        };
+        let r = with(
+            ignoring.clone(),
+            "/api/3/contacts?limit=5&include=fieldValues,contactTags.tag",
+        );
+        assert_eq!(ids(&r.body, "contacts").len(), 5);
+        for key in ["fieldValues", "contactTags", "tags"] {
+            assert!(r.body.get(key).is_none(), "{key}");
+            assert!(r.body["contacts"][0].get(key).is_none(), "{key}");
+        }
+        let r = with(ignoring, "/api/3/deals?limit=5&include=dealCustomFieldData");
+        assert!(r.body["dealCustomFieldData"].is_array());
     }
 
     /// Newest first where the server honours it, ignored under `ignore-order`.

@@ -319,18 +319,19 @@ impl Dataset {
         } else {
             return Vec::new();
         };
-        let mut recs = self.streams.remove(stream).unwrap_or_default();
         let mut out = Vec::new();
         for _ in 0..count {
             let id = self
                 .next_id
                 .get(stream)
                 .copied()
-                .unwrap_or(recs.len() as u64 + 1);
+                .unwrap_or_else(|| self.slice(stream).len() as u64 + 1);
             self.next_id.insert(stream.to_string(), id + 1);
             self.clock += 1;
             let idx = (combine(combine(self.seed, hash_str(stream)), id ^ 0x5eed) % 1_000_000_007)
                 as usize;
+            // The generator sees the stream's own records too: a new custom field value goes
+            // to an (owner, field) pair that has none.
             let mut g = G::new(self.seed, stream, id, idx, &self.streams);
             g.fresh = true;
             let mut rec = match &schema {
@@ -342,12 +343,11 @@ impl Dataset {
             stamp_updated(stream, &mut rec, self.clock, off);
             strip_links(stream, &mut rec, &mut self.links);
             out.push(id_of(&rec));
-            recs.push(rec);
-        }
-        let added: Vec<Value> = recs[recs.len() - out.len()..].to_vec();
-        self.streams.insert(stream.to_string(), recs);
-        for rec in &added {
-            self.link_parent(stream, rec, true);
+            self.link_parent(stream, &rec, true);
+            self.streams
+                .entry(stream.to_string())
+                .or_default()
+                .push(rec);
         }
         out
     }
@@ -926,6 +926,96 @@ mod tests {
         assert!(d.records("deal_groups").iter().all(|g| !g["stages"]
             .as_array()
             .is_some_and(|a| a.contains(&json!(stage)))));
+    }
+
+    /// A deal field added with a value, renamed, then deleted with its values, as an account
+    /// admin may between syncs; each step shows in the next `/deals?include=` page.
+    #[test]
+    fn deal_custom_fields_change_between_syncs() {
+        use crate::api::route;
+        use crate::query::Query;
+        let mut d = Dataset::generate(42, 300);
+        let page = |d: &Dataset| {
+            let q = Query::parse("limit=100&include=dealCustomFieldData");
+            route("/api/3/deals", &q, d, &[]).body
+        };
+        let field = d.put(
+            "deal_custom_fields",
+            json!({"fieldLabel": "Churn Risk", "fieldType": "dropdown", "fieldOptions": ["Low", "High"],
+                "personalization": "%DEAL_CHURN_RISK%", "createdTimestamp": "2025-01-02 03:04:05",
+                "updatedTimestamp": "2025-01-02 03:04:05"}),
+        );
+        let fid: u64 = field.parse().unwrap_or(0);
+        assert_eq!(fid, 12, "after the 11 generated fields");
+        let value = d.put(
+            "deal_custom_field_values",
+            json!({"dealCustomFieldMetumId": fid, "dealId": 30, "customFieldId": fid,
+                "createdTimestamp": "2025-01-02 03:04:05", "updatedTimestamp": "2025-01-02 03:04:05",
+                "fieldValue": "High", "fieldCurrency": null}),
+        );
+        let body = page(&d);
+        let sent: Vec<&Value> = body["dealCustomFieldData"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v["id"] == json!(value))
+            .collect();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["fieldValue"], json!("High"));
+        assert!(
+            sent[0]["links"]["deal"].is_string(),
+            "served with its links"
+        );
+        let deal30 = body["deals"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["id"] == json!("30"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(deal30["dealCustomFieldData"], json!([value]));
+        // Renamed.
+        assert!(d.set(
+            "deal_custom_fields",
+            &field,
+            "fieldLabel",
+            json!("Churn Risk (beta)")
+        ));
+        let renamed = d.records("deal_custom_fields").pop().unwrap_or_default();
+        assert_eq!(renamed["fieldLabel"], json!("Churn Risk (beta)"));
+        // Deleted, with its values (the deletion does not cascade by itself).
+        assert_eq!(
+            d.delete_ids("deal_custom_fields", std::slice::from_ref(&field)),
+            std::slice::from_ref(&field)
+        );
+        let values: Vec<String> = d
+            .records("deal_custom_field_values")
+            .iter()
+            .filter(|v| v["customFieldId"] == json!(fid))
+            .filter_map(|v| v["id"].as_str().map(String::from))
+            .collect();
+        assert_eq!(values, std::slice::from_ref(&value));
+        d.delete_ids("deal_custom_field_values", &values);
+        let body = page(&d);
+        assert!(!body["dealCustomFieldData"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v["id"] == json!(value)));
+        // Touched and inserted values stay on the page of their deal.
+        let touched = d.touch("deal_custom_field_values", 1);
+        let added = d.insert("deal_custom_field_values", 1);
+        let body = page(&d);
+        let sent: Vec<&str> = body["dealCustomFieldData"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["id"].as_str())
+            .collect();
+        assert!(touched
+            .iter()
+            .chain(&added)
+            .all(|t| sent.contains(&t.as_str())));
     }
 
     #[test]

@@ -6,6 +6,9 @@ use crate::time::{fmt_date, fmt_iso, fmt_naive, fmt_naive_utc, GEN_END, GEN_STAR
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
+mod custom_fields;
+pub use custom_fields::{value_count as custom_value_count, CUSTOM_FIELD_DEFS, CUSTOM_FIELD_SLIPS};
+
 /// Host used in every `links` URL.
 pub const LINK_BASE: &str = "https://acct.api-us1.com/api/3";
 
@@ -388,88 +391,9 @@ pub fn record(stream: &str, g: &mut G<'_>) -> Value {
             json!({"account": account, "contact": g.fk("contacts", i * 7), "jobTitle": g.pick(&["Product Manager", "CEO", "Ingénieure", "Buyer", "部長"]),
                 "createdTimestamp": iso(c), "updatedTimestamp": iso(u), "links": g.links("accountContacts", &["account", "contact"]), "id": id})
         }
-        "account_custom_fields" | "deal_custom_fields" => {
-            let (label, ty) = [
-                ("Text Example", "text"),
-                ("Tier", "dropdown"),
-                ("Contract Value", "currency"),
-                ("Renewal Date", "date"),
-            ][i % 4];
-            let prefix = if stream == "deal_custom_fields" {
-                "DEAL"
-            } else {
-                "ACCOUNT"
-            };
-            let path = if stream == "deal_custom_fields" {
-                "dealCustomFieldMeta"
-            } else {
-                "accountCustomFieldMeta"
-            };
-            let data_rel = if stream == "deal_custom_fields" {
-                "dealCustomFieldData"
-            } else {
-                "accountCustomFieldData"
-            };
-            json!({"id": id, "fieldLabel": label, "fieldType": ty,
-                "fieldOptions": if ty == "dropdown" {json!(["Gold", "Silver", "Bronze"])} else {Value::Null},
-                "fieldDefault": null, "fieldDefaultCurrency": if ty == "currency" {json!("USD")} else {Value::Null},
-                "isFormVisible": 1, "isRequired": 0, "displayOrder": i + 1,
-                "personalization": format!("%{prefix}_{}%", label.to_uppercase().replace(' ', "_")), "knownFieldId": null,
-                "hideFieldFlag": 0, "createdTimestamp": naive(c), "updatedTimestamp": naive(u), "links": g.links(path, &[data_rel])})
-        }
+        "account_custom_fields" | "deal_custom_fields" => custom_fields::field(stream, g, c, u),
         "account_custom_field_values" | "deal_custom_field_values" => {
-            let deal = stream == "deal_custom_field_values";
-            let meta_stream = if deal {
-                "deal_custom_fields"
-            } else {
-                "account_custom_fields"
-            };
-            let mi = i % g.recs(meta_stream).len().max(1);
-            let meta = id_int(&g.fk(meta_stream, mi));
-            let owner = id_int(&if deal {
-                g.rfk("deals")
-            } else {
-                g.rfk("accounts")
-            });
-            let ty = g
-                .parent(meta_stream, mi)
-                .and_then(|m| m.get("fieldType"))
-                .and_then(|t| t.as_str())
-                .unwrap_or("text");
-            let value = match ty {
-                "dropdown" => g.pick(&["Gold", "Silver", "Bronze"]).to_string(),
-                "currency" => g.num(1000, 500_000),
-                "date" => fmt_date(g.t()),
-                _ => g.words(2),
-            };
-            let mut m = Map::new();
-            m.insert("id".into(), json!(id));
-            if deal {
-                m.insert("dealCustomFieldMetumId".into(), json!(meta));
-                m.insert("dealId".into(), json!(owner));
-            } else {
-                m.insert("accountCustomFieldMetumId".into(), json!(meta));
-                m.insert("accountId".into(), json!(owner));
-            }
-            m.insert("customFieldId".into(), json!(meta));
-            m.insert("createdTimestamp".into(), naive(c));
-            m.insert("updatedTimestamp".into(), naive(u));
-            m.insert("fieldValue".into(), json!(value));
-            m.insert(
-                "fieldCurrency".into(),
-                if ty == "currency" {
-                    json!("USD")
-                } else {
-                    Value::Null
-                },
-            );
-            let (path, rel) = if deal {
-                ("dealCustomFieldData", "deal")
-            } else {
-                ("accountCustomFieldData", "account")
-            };
-            m.insert("links".into(), g.links(path, &[rel, "customField"]));
-            Value::Object(m)
+            custom_fields::value(stream, g, c, u)
         }
         "deal_groups" => {
             let stages: Vec<String> = if !g.fresh {

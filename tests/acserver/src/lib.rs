@@ -23,7 +23,7 @@ mod time;
 
 pub use accounts::account_keys;
 pub use data::{Dataset, CUSTOM_PREFIX};
-pub use gen::{CONTACT_SLIPS, DEAL_SLIPS};
+pub use gen::{CONTACT_SLIPS, CUSTOM_FIELD_DEFS, CUSTOM_FIELD_SLIPS, DEAL_SLIPS};
 pub use modes::{relink, EgressListener, LINK_ORIGIN};
 pub use quirks::{EmptyShape, Quirks, TotalQuirk};
 pub use server::{FaultKind, LoggedRequest, Server, ServerConfig};

@@ -27,7 +27,8 @@ const USAGE: &str = "usage: ac-test-server [options]
                     N API requests, each stream loses a record and gains one), object-lists
                     (lists as PHP objects), string-list=stream, deep-record=stream,
                     ignore-contacts-order, empty-stream=stream (its list answered `[]`,
-                    total 0, on every page)
+                    total 0, on every page), ignore-include=stream (contacts, deals or
+                    accounts answered as if no include= were given)
   --filters-in-account-zone  read date filter values in the account's zone, ignoring the zone
                     they name (a UTC value is 5 hours later on this -05:00 account)
   --link-origin URL serve record links under URL instead of https://acct.api-us1.com
@@ -198,10 +199,11 @@ mod tests {
         assert!(parse(&args("--fault-rate 2")).is_err());
         assert!(parse(&args("--bogus")).is_err());
         let Ok(Some(a)) = parse(&args(
-            "--quirk empty-stream=tags --quirk=empty-stream=lists",
+            "--quirk empty-stream=tags --quirk=empty-stream=lists --quirk ignore-include=deals",
         )) else {
             panic!("parse failed")
         };
         assert_eq!(a.config.quirks.empty_streams, ["tags", "lists"]);
+        assert_eq!(a.config.quirks.ignore_include, ["deals"]);
     }
 }

@@ -1,8 +1,8 @@
 //! Switches, all off by default, that make the server behave as the real API may where the
 //! connector must not lose records: counts that lie, lists that change during a read,
 //! orders and `id_less` ignored, empty lists answered without a list, custom object schemas
-//! unavailable; and one that must not read as a mass deletion: a stream answered with
-//! an empty list.
+//! unavailable, `include=` ignored; and one that must not read as a mass deletion: a stream
+//! answered with an empty list.
 
 use crate::rng::hash_str;
 use serde_json::Value;
@@ -66,9 +66,14 @@ pub struct Quirks {
     /// `custom_object:<slug>`), like the stream names of `ServerConfig::disabled_features`; a
     /// child stream of a shared answer is emptied there too (`contact_custom_field_options` in
     /// `fields`, `deal_stages` in `dealGroups`, `contact_tags` … in a contacts page's
-    /// `include=`), and emptying the parent (`contacts`, `contact_custom_fields`, `deal_groups`)
-    /// empties what rides on it. Change it between syncs with `Server::with_config`.
+    /// `include=`, `deal_custom_field_values` in a deals page's), and emptying the parent
+    /// (`contacts`, `contact_custom_fields`, `deal_groups`) empties what rides on it. Change it
+    /// between syncs with `Server::with_config`.
     pub empty_streams: Vec<String>,
+    /// Lists (`contacts`, `deals`, `accounts`) that answer as if no `include=` were given: no
+    /// sideloaded list, no id arrays on the records. Whether the API honours an include outside
+    /// contacts is undocumented, so a client must notice when it was not.
+    pub ignore_include: Vec<String>,
 }
 
 impl Quirks {
@@ -90,6 +95,7 @@ impl Quirks {
             "string-list" => self.string_lists.push(value.trim().to_string()),
             "deep-record" => self.deep_records.push(value.trim().to_string()),
             "empty-stream" => self.empty_streams.push(value.trim().to_string()),
+            "ignore-include" => self.ignore_include.push(value.trim().to_string()),
             "churn" => {
                 // churn=N:stream,stream
                 let (every, streams) = value.split_once(':').unwrap_or((value, "contacts"));
@@ -107,6 +113,11 @@ impl Quirks {
     /// Whether [`Quirks::empty_streams`] names this stream.
     pub fn emptied(&self, stream: &str) -> bool {
         self.empty_streams.iter().any(|s| s == stream)
+    }
+
+    /// Whether [`Quirks::ignore_include`] names this list.
+    pub fn ignores_include(&self, stream: &str) -> bool {
+        self.ignore_include.iter().any(|s| s == stream)
     }
 
     /// The `meta.total` to show for a true count.
@@ -164,6 +175,8 @@ mod tests {
             "churn=3:tags,contacts",
             "empty-stream=accounts",
             "empty-stream= custom_object:subscription",
+            "ignore-include=deals",
+            "ignore-include=contacts",
         ] {
             assert!(q.set(n).is_ok(), "{n}");
         }
@@ -182,6 +195,8 @@ mod tests {
         assert_eq!(o, json!({"0": {"id": "1"}, "2": {"id": "2"}}));
         assert_eq!(q.empty_streams, ["accounts", "custom_object:subscription"]);
         assert!(q.emptied("accounts") && !q.emptied("account_contacts"));
+        assert_eq!(q.ignore_include, ["deals", "contacts"]);
+        assert!(q.ignores_include("deals") && !q.ignores_include("accounts"));
         assert!(q.set("churn=x").is_err());
         assert!(q.set("nope").is_err());
         assert_eq!(Quirks::default(), Quirks::default().clone());

@@ -186,12 +186,10 @@ pub fn count(name: &str, n: usize) -> usize {
         "contact_custom_field_options" => 9,
         "accounts" | "messages" | "campaigns" | "campaign_lists" | "campaign_messages"
         | "bounce_logs" | "sms" => 10,
-        "account_custom_fields"
-        | "deal_custom_fields"
-        | "deal_group_users"
-        | "task_types"
-        | "goals"
-        | "conversions" => 4,
+        "account_custom_fields" | "deal_custom_fields" => crate::gen::CUSTOM_FIELD_DEFS.len(),
+        "deal_custom_field_values" => crate::gen::custom_value_count(count("deals", n)),
+        "account_custom_field_values" => crate::gen::custom_value_count(count("accounts", n)),
+        "deal_group_users" | "task_types" | "goals" | "conversions" => 4,
         "deal_stages" | "automations" => 6,
         "contact_deals" => (n / 10).clamp(1, 30),
         "campaign_links" | "contact_conversions" => 15,
