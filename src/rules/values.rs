@@ -194,7 +194,8 @@ fn fit(kind: Kind, raw: &str) -> Fit {
     };
     let number = raw.starts_with(|c: char| c == '-' || c.is_ascii_digit());
     match (kind, text) {
-        (Kind::Text, None) if number => Fit::As(json_key(raw)),
+        // Text carries text: a number, list, object or flag sent there goes out as its JSON text.
+        (Kind::Text, None) => Fit::As(json_key(raw)),
         (Kind::Text, _) => Fit::Keep,
         (Kind::Integer, None) if number && is_integer(raw) => Fit::Keep,
         (Kind::Integer, Some(s)) if is_integer(&s) => match s.parse::<i64>() {

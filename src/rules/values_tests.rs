@@ -182,3 +182,18 @@ fn an_empty_php_array_is_an_empty_object_and_a_0_1_flag_a_boolean() {
     assert_eq!(misfits, 2);
     assert_eq!(v[ORIGINALS], json!({"owner": ["x"], "isDisabled": 2}));
 }
+
+#[test]
+fn a_text_field_carries_any_value_sent_there_as_its_json_text() {
+    let (v, misfits) =
+        typed(r#"{"outcomeId":91,"id":["Email","Café visit"],"value":"1","owner":null}"#);
+    assert_eq!(v["outcomeId"], "91");
+    assert_eq!(
+        v["id"], r#"["Email","Café visit"]"#,
+        "a list, whole, as text"
+    );
+    let (v, _) = typed(r#"{"outcomeId":{"a":1},"id":true}"#);
+    assert_eq!(v["outcomeId"], r#"{"a":1}"#);
+    assert_eq!(v["id"], "true");
+    assert_eq!(misfits, 0);
+}

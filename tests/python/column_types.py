@@ -9,8 +9,9 @@ field whose schema has a `$comment` (identifiers, codes of digits) is text by de
 counted; with `dates-are-text`, neither is a `format: date` field nor a zoneless date-time (for a
 Singer loader: target-duckdb has no date type, and Singer's date-time is RFC 3339 with a zone, so
 a zoneless one is declared as text there). Prints one JSON object: {"types": {"table.column": "BIGINT", ...},
-"text_but_typed": ["table.column: 3 values, e.g. '12'", ...], "custom": {contact id: {column:
-value as text}}} (the custom field columns of the contacts table, each cast to text). Column names are compared as
+"text_but_typed": ["table.column: 3 values, e.g. '12'", ...], "custom": {table: {record id: {column:
+value as text}}}} (the custom field columns of the contacts, deals and accounts tables, each cast
+to text; null values left out). Column names are compared as
 loaders make them (lower case, other characters as `_`).
 """
 import json
@@ -73,11 +74,13 @@ def main(argv):
             if n and n == typed:
                 typed_text.append(f"{table}.{column}: {n} values, e.g. {example!r}")
         custom = {}
-        cols = [c.split(".", 1)[1] for c in types if c.startswith("contacts.custom_field_")]
-        if cols:
+        for table in ("contacts", "deals", "accounts"):
+            cols = [c.split(".", 1)[1] for c in types if c.startswith(f"{table}.custom_field_")]
+            if not cols:
+                continue
             q = ", ".join(f'cast("{c}" as varchar)' for c in cols)
-            for row in con.execute(f'select cast(id as varchar), {q} from "{schema}"."contacts"').fetchall():
-                custom[row[0]] = {c: v for c, v in zip(cols, row[1:]) if v is not None}
+            rows = con.execute(f'select cast(id as varchar), {q} from "{schema}"."{table}"').fetchall()
+            custom[table] = {row[0]: {c: v for c, v in zip(cols, row[1:]) if v is not None} for row in rows}
     finally:
         con.close()
     print(json.dumps({"types": types, "text_but_typed": typed_text, "custom": custom}, indent=1))

@@ -678,3 +678,155 @@ fn custom_field_columns_follow_fields_added_renamed_and_deleted() {
     let rows = read_contacts(&added);
     assert_eq!(rows["1"][&column], Value::Null);
 }
+
+/// The custom field columns of deals and accounts, with the server's values of every field type:
+/// from `include=` on their pages, and the same from a join when the server ignores it; a
+/// rename keeps the column, a new field appears at the next discover and fills, a deleted one
+/// leaves the schema.
+#[test]
+fn deal_and_account_columns_hold_the_server_values_with_or_without_the_include() {
+    let _g = serial();
+    let srv = server(120);
+    let s = Scratch::new("owner-columns");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let schemas = || -> BTreeMap<String, Value> {
+        discover_streams(&s, &cfg)
+            .into_iter()
+            .filter(|x| x["name"] == "deals" || x["name"] == "accounts")
+            .map(|x| {
+                (
+                    x["name"].as_str().unwrap_or("").to_string(),
+                    x["json_schema"].clone(),
+                )
+            })
+            .collect()
+    };
+    // Each read's custom columns as a loader's text: {table: {id: {column: text}}}.
+    let read = |schemas: &BTreeMap<String, Value>| -> (Value, String) {
+        let streams: Vec<Value> = schemas
+            .iter()
+            .map(|(name, schema)| serde_json::json!({"stream": {"name": name, "json_schema": schema,
+                "supported_sync_modes": ["full_refresh"]}, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}))
+            .collect();
+        let cat = s.write(
+            "cat.json",
+            &serde_json::json!({"streams": streams}).to_string(),
+        );
+        let run = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut custom = serde_json::json!({});
+        for table in schemas.keys() {
+            let schema = &schemas[table];
+            for r in run.records(table) {
+                validate(schema, &r, table).unwrap_or_else(|e| panic!("{table}: {e}"));
+                let id = r["id"].as_str().unwrap_or("").to_string();
+                let mut row = serde_json::Map::new();
+                for (k, v) in r.as_object().into_iter().flatten() {
+                    let text = match v {
+                        Value::Null => continue,
+                        Value::String(t) => t.clone(),
+                        other => other.to_string(),
+                    };
+                    if k.starts_with("custom_field_") {
+                        row.insert(k.clone(), Value::String(text));
+                    }
+                }
+                custom[table.as_str()][id] = Value::Object(row);
+            }
+        }
+        let logs = run
+            .of_type("LOG")
+            .iter()
+            .filter_map(|m| m["log"]["message"].as_str().map(String::from))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (custom, logs)
+    };
+    let found = schemas();
+    let defs = srv.with_dataset(|d| d.records("deal_custom_fields"));
+    assert_eq!(defs.len(), 11, "one field of every type");
+    for f in &defs {
+        let column = format!("custom_field_{}", f["id"].as_str().expect("id"));
+        assert_eq!(
+            found["deals"]["properties"][&column]["title"], f["fieldLabel"],
+            "{column}"
+        );
+    }
+    let kinds: BTreeMap<&str, &Value> = [
+        ("3", "date"),
+        ("4", "date-time"),
+        ("7", "array"),
+        ("8", "array"),
+        ("10", "number"),
+        ("11", "number"),
+    ]
+    .into_iter()
+    .map(|(id, k)| {
+        (
+            k,
+            &found["accounts"]["properties"][format!("custom_field_{id}")],
+        )
+    })
+    .collect();
+    assert_eq!(kinds["date"]["format"], "date");
+    assert_eq!(kinds["date-time"]["format"], "date-time");
+    assert_eq!(kinds["array"]["items"]["type"], "string");
+    assert_eq!(
+        kinds["number"]["type"],
+        serde_json::json!(["number", "null"])
+    );
+
+    let (honoured, logs) = read(&found);
+    assert!(!logs.contains("ignored include"), "{logs}");
+    assert_custom_columns_of(&["deals", "accounts"], "include", &srv, &honoured);
+    srv.with_config(|c| c.quirks.ignore_include = vec!["deals".into(), "accounts".into()]);
+    let (joined, logs) = read(&found);
+    assert!(
+        logs.contains("deals: the API ignored include=dealCustomFieldData"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("accounts: the API ignored include=accountCustomFieldData"),
+        "{logs}"
+    );
+    assert_eq!(joined, honoured, "the join gives what the include gives");
+
+    // A rename keeps the column; a new field with a value on deal 12 appears and fills; a
+    // deleted field (and its values) leaves the next schema, and an older catalog's read is null.
+    assert!(srv.with_dataset(|d| d.set(
+        "deal_custom_fields",
+        "5",
+        "fieldLabel",
+        "Plan tier".into()
+    )));
+    let id = srv.with_dataset(|d| {
+        let id = d.put("deal_custom_fields", serde_json::json!({"fieldLabel": "Partner", "fieldType": "text",
+            "personalization": "%DEAL_PARTNER%", "createdTimestamp": "2024-01-01 00:00:00", "updatedTimestamp": "2024-01-01 00:00:00"}));
+        d.put("deal_custom_field_values", serde_json::json!({"dealId": 12, "customFieldId": id.parse::<u64>().unwrap_or(0),
+            "fieldValue": "Acme", "createdTimestamp": "2024-01-01 00:00:00", "updatedTimestamp": "2024-01-01 00:00:00"}));
+        id
+    });
+    let column = format!("custom_field_{id}");
+    let later = schemas();
+    assert_eq!(
+        later["deals"]["properties"]["custom_field_5"]["title"],
+        "Plan tier"
+    );
+    assert_eq!(later["deals"]["properties"][&column]["title"], "Partner");
+    let (rows, _) = read(&later);
+    assert_eq!(rows["deals"]["12"][&column], "Acme");
+    assert_eq!(rows["deals"]["11"].get(&column), None, "no value: null");
+    srv.with_dataset(|d| {
+        let values: Vec<String> = d
+            .records("deal_custom_field_values")
+            .iter()
+            .filter(|v| v["customFieldId"].to_string().trim_matches('"') == id)
+            .map(|v| v["id"].as_str().unwrap_or("").to_string())
+            .collect();
+        d.delete_ids("deal_custom_field_values", &values);
+        d.delete_ids("deal_custom_fields", std::slice::from_ref(&id));
+    });
+    assert!(schemas()["deals"]["properties"].get(&column).is_none());
+    let (rows, _) = read(&later);
+    assert_eq!(rows["deals"]["12"].get(&column), None);
+}

@@ -563,7 +563,7 @@ pub fn documented_form(v: &Value) -> Value {
 /// A server record as the connector delivers it under `schema` (the README's type rules, written
 /// again here so the test does not trust the connector's code): zero dates null; each top-level
 /// value in the type its field declares (`"12"` → 12 in an integer or number field, a number
-/// quoted in a text field, dates and date-times as sent, `[]` in an object field `{}`, 0/1 in a
+/// quoted in a text field (a list or object as its JSON text), dates and date-times as sent, `[]` in an object field `{}`, 0/1 in a
 /// boolean field false/true); a value that does not fit null, and whole under `_ac_originals`.
 pub fn typed_form(v: &Value, schema: &Value) -> Value {
     let mut out = documented_form(v);
@@ -607,6 +607,10 @@ pub fn typed_form(v: &Value, schema: &Value) -> Value {
                 .then(|| value.clone())
             }
             (["string"], None, Value::Number(n)) => Some(Value::String(n.to_string())),
+            // Text carries text: a list, object or flag sent there comes as its JSON text.
+            (["string"], None, Value::Array(_) | Value::Object(_) | Value::Bool(_)) => {
+                Some(Value::String(value.to_string()))
+            }
             (["object"], _, Value::Array(a)) => a.is_empty().then(|| serde_json::json!({})),
             (["boolean"], _, Value::Number(n)) => match n.as_u64() {
                 Some(0) => Some(Value::Bool(false)),
@@ -697,54 +701,126 @@ pub fn column_types(
     (types, text, v["custom"].clone())
 }
 
-/// Fails unless each contact's custom field columns (as text, from [`column_types`]) hold the
-/// server's field values: text as sent, a multi-value field as the list of its values, a date
-/// as the date (a loaded date-time is only checked to be there: loaders write it in their zone).
-pub fn assert_custom_columns(what: &str, srv: &ac_test_server::Server, custom: &Value) {
-    let fields = srv.with_dataset(|d| d.records("contact_custom_fields"));
-    let kind = |id: &str| {
-        fields
-            .iter()
-            .find(|f| f["id"] == id)
-            .and_then(|f| f["type"].as_str().map(String::from))
-            .unwrap_or_default()
-    };
-    let values = srv.with_dataset(|d| d.records("contact_custom_field_values"));
-    let mut checked = 0;
-    for fv in &values {
-        let (Some(contact), Some(field), Some(value)) = (
-            fv["contact"].as_str(),
-            fv["field"].as_str(),
-            fv["value"].as_str(),
-        ) else {
-            continue;
-        };
-        let got = &custom[contact][format!("custom_field_{field}")];
-        match kind(field).as_str() {
-            "checkbox" | "listbox" => {
-                let want: Vec<&str> = value.split("||").filter(|x| !x.is_empty()).collect();
-                let list: Vec<String> = got
-                    .as_str()
-                    .and_then(|t| serde_json::from_str::<Vec<String>>(&t.replace('\'', "\"")).ok())
-                    .unwrap_or_default();
-                assert_eq!(list, want, "{what}: contact {contact} field {field}: {got}");
-            }
-            "datetime" => assert!(
-                got.is_string(),
-                "{what}: contact {contact} field {field}: {got}"
-            ),
-            _ => assert_eq!(
-                got.as_str(),
-                Some(value),
-                "{what}: contact {contact} field {field}"
-            ),
-        }
-        checked += 1;
+/// Where each kind of record keeps its custom fields in the test server: (table, definitions,
+/// values, the value's owner, field and value keys, the definition's type key).
+const CUSTOM_FIELD_OWNERS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
+    (
+        "contacts",
+        "contact_custom_fields",
+        "contact_custom_field_values",
+        "contact",
+        "field",
+        "value",
+        "type",
+    ),
+    (
+        "deals",
+        "deal_custom_fields",
+        "deal_custom_field_values",
+        "dealId",
+        "customFieldId",
+        "fieldValue",
+        "fieldType",
+    ),
+    (
+        "accounts",
+        "account_custom_fields",
+        "account_custom_field_values",
+        "accountId",
+        "customFieldId",
+        "fieldValue",
+        "fieldType",
+    ),
+];
+
+/// An id sent as text or a number, as text.
+fn id_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
-    assert!(
-        checked > 20,
-        "{what}: only {checked} custom field values checked"
-    );
+}
+
+/// Fails unless the custom field columns of contacts, deals and accounts (as text, from
+/// [`column_types`]) hold the server's values: text as sent, a multi-value field as the list of
+/// its values, a date as the date, a number as the number (a loaded date-time is only checked to
+/// be there: loaders write it in their zone); a value that does not fit its column is null there.
+pub fn assert_custom_columns(what: &str, srv: &ac_test_server::Server, custom: &Value) {
+    assert_custom_columns_of(&["contacts", "deals", "accounts"], what, srv, custom);
+}
+
+/// [`assert_custom_columns`] for some of the tables.
+pub fn assert_custom_columns_of(
+    tables: &[&str],
+    what: &str,
+    srv: &ac_test_server::Server,
+    custom: &Value,
+) {
+    for (table, defs, values, owner_key, field_key, value_key, type_key) in
+        CUSTOM_FIELD_OWNERS.iter().filter(|o| tables.contains(&o.0))
+    {
+        let fields = srv.with_dataset(|d| d.records(defs));
+        let kind = |id: &str| {
+            fields
+                .iter()
+                .find(|f| id_of(&f["id"]).as_deref() == Some(id))
+                .and_then(|f| f[*type_key].as_str().map(String::from))
+                .unwrap_or_default()
+        };
+        let mut checked = 0;
+        for fv in srv.with_dataset(|d| d.records(values)) {
+            let (Some(owner), Some(field)) = (id_of(&fv[*owner_key]), id_of(&fv[*field_key]))
+            else {
+                continue;
+            };
+            let value = &fv[*value_key];
+            let got = &custom[*table][&owner][format!("custom_field_{field}")];
+            let at = format!("{what}: {table} {owner} field {field}: {value} loaded as {got}");
+            let text = value.as_str().map(String::from);
+            match kind(&field).as_str() {
+                "checkbox" | "listbox" | "multiselect" => {
+                    let want: Vec<String> = match value {
+                        Value::Array(items) => items
+                            .iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect(),
+                        _ => text
+                            .unwrap_or_default()
+                            .split("||")
+                            .filter(|x| !x.is_empty())
+                            .map(String::from)
+                            .collect(),
+                    };
+                    let list: Vec<String> = got
+                        .as_str()
+                        .and_then(|t| {
+                            serde_json::from_str::<Vec<String>>(&t.replace('\'', "\"")).ok()
+                        })
+                        .unwrap_or_default();
+                    assert_eq!(list, want, "{at}");
+                }
+                "datetime" => assert!(got.is_string(), "{at}"),
+                "number" | "currency" => {
+                    let want = match value {
+                        Value::Number(n) => n.as_f64(),
+                        _ => text.and_then(|t| t.parse::<f64>().ok()),
+                    };
+                    let loaded = got.as_str().and_then(|t| t.parse::<f64>().ok());
+                    assert_eq!(loaded, want, "{at}");
+                }
+                "date" if !text.as_deref().is_some_and(real_day) => {
+                    assert_eq!(got, &Value::Null, "{at}: not a day, so null")
+                }
+                _ => assert_eq!(got.as_str(), text.as_deref(), "{at}"),
+            }
+            checked += 1;
+        }
+        assert!(
+            checked >= 20,
+            "{what}: only {checked} {table} custom field values checked"
+        );
+    }
 }
 
 /// Fails unless the loaded tables hold typed columns: none of text whose values are all numbers
