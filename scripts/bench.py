@@ -272,6 +272,48 @@ def sweep_rows(args, contacts, quirks=(), label=""):
             shutil.rmtree(workdir, ignore_errors=True)
     return rows
 
+def columns_rows(args, contacts):
+    """Typed tables' cost: reads of the discovered catalog (full refresh) with the custom field
+    columns off, on (the default), and on with a server that ignores include= on deals and
+    accounts (their values joined): requests, CPU per record, peak RSS."""
+    rows = []
+    for label, choice, quirks in [("columns off", "none", []), ("columns on", "all", []),
+                                  ("columns on, include ignored", "all", ["ignore-include=deals", "ignore-include=accounts"])]:
+        workdir = tempfile.mkdtemp(prefix="ac-bench-columns-")
+        log = os.path.join(workdir, "server.jsonl")
+        key = "bench-key"
+        server, base = start_server(args.server, log, contacts, 0, 0, key, [a for q in quirks for a in ("--quirk", q)])
+        try:
+            config = {"api_url": base, "api_key": key, "requests_per_second": 100, "custom_field_columns": choice}
+            with open(os.path.join(workdir, "config.json"), "w") as f:
+                json.dump(config, f)
+            out = subprocess.run(["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", args.component,
+                                  "discover", "--config", "/data/config.json"], capture_output=True, text=True, check=True)
+            cat = next(json.loads(l)["catalog"] for l in out.stdout.splitlines() if '"type":"CATALOG"' in l)
+            streams = [{"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for s in cat["streams"]]
+            with open(os.path.join(workdir, "catalog.json"), "w") as f:
+                json.dump({"streams": streams}, f)
+            columns = sum(1 for s in cat["streams"] for k in s["json_schema"].get("properties", {}) if k.startswith("custom_field_"))
+            before = sum(1 for _ in open(log))
+            out_path = os.path.join(workdir, "records.jsonl")
+            cmd = ["wasmtime", "run", "-S", "http", "--dir", f"{workdir}::/data", args.component, "read",
+                   "--config", "/data/config.json", "--catalog", "/data/catalog.json"]
+            with open(out_path, "wb") as o, open(os.path.join(workdir, "read.log"), "wb") as e:
+                proc = subprocess.Popen(cmd, stdout=o, stderr=e)
+                _, status, usage = os.wait4(proc.pid, 0)
+            records = sum(1 for l in open(out_path) if l.startswith('{"type":"RECORD"'))
+            row = {"read": label, "contacts": contacts, "columns": columns, "requests": sum(1 for _ in open(log)) - before,
+                   "records": records, "cpu_us_per_record": (usage.ru_utime + usage.ru_stime) * 1e6 / max(1, records),
+                   "peak_rss_mb": usage.ru_maxrss / 1024, "exit": os.waitstatus_to_exitcode(status)}
+            rows.append(row)
+            print(f"  {label}, {contacts}: {row['columns']} columns, {row['requests']} requests, {records} records, "
+                  f"{row['cpu_us_per_record']:.1f} µs CPU per record, {row['peak_rss_mb']:.1f} MB peak RSS, exit {row['exit']}", flush=True)
+        finally:
+            server.terminate(); server.wait()
+            if not os.environ.get("KEEP"):
+                shutil.rmtree(workdir, ignore_errors=True)
+    return rows
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("component"); p.add_argument("server"); p.add_argument("out")
@@ -346,6 +388,17 @@ def main():
         table += "\n".join(["| " + " | ".join(scols) + " |", "|" + "---|" * len(scols)] +
                            ["| " + " | ".join(fmt(r[c]) for c in scols) + " |" for r in sweep])
     rows += sweep
+    columns = []
+    for n in sorted({args.small or args.contacts, args.contacts}):
+        if not only or any(w in f"columns {n}" for w in only):
+            columns += columns_rows(args, n)
+    if columns:
+        ccols = ["read", "contacts", "columns", "requests", "records", "cpu_us_per_record", "peak_rss_mb", "exit"]
+        fmt = lambda v: f"{v:.1f}" if isinstance(v, float) else str(v)
+        table += "\n\nTyped tables: the discovered catalog read with custom field columns off, on, and on with include= ignored on deals and accounts (unthrottled, 0 ms)\n\n"
+        table += "\n".join(["| " + " | ".join(ccols) + " |", "|" + "---|" * len(ccols)] +
+                           ["| " + " | ".join(fmt(r[c]) for c in ccols) + " |" for r in columns])
+    rows += columns
     if starts:
         table += (f"\n\nThe wheel's start (`source-activecampaign spec`, wasmtime's Python package): "
                   f"{starts[0]:.2f} s the first time (compiles the component), {starts[1]:.2f} s with the compiled code cached.")
