@@ -337,6 +337,10 @@ fn pyairbyte_runs_the_readme_snippet_full_then_incremental() {
         ("contacts.custom_field_3", "JSON"),
         ("contacts.custom_field_4", "DATE"),
         ("contacts.custom_field_8", "TIMESTAMP"),
+        ("deals.custom_field_3", "DATE"),
+        ("deals.custom_field_4", "TIMESTAMP"),
+        ("deals.custom_field_8", "JSON"),
+        ("accounts.custom_field_11", "DECIMAL(38,9)"),
         // A custom object's fields are columns too (`renewal-date` as the cache names it).
         ("custom_object_subscription.custom_field_plan", "VARCHAR"),
         (

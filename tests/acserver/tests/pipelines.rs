@@ -449,6 +449,9 @@ fn singer_syncs_land_in_target_jsonl_and_target_duckdb() {
         ("tasks.relid", "VARCHAR"),
         ("contacts.custom_field_3", "JSON"),
         ("contacts.custom_field_8", "TIMESTAMP"),
+        ("deals.custom_field_4", "TIMESTAMP"),
+        ("deals.custom_field_8", "JSON"),
+        ("accounts.custom_field_10", "DOUBLE"),
     ];
     assert_typed_columns("target-duckdb", &types, &text, &want);
     assert_custom_columns("target-duckdb", &srv, &custom);
