@@ -733,6 +733,9 @@ fn deal_and_account_columns_hold_the_server_values_with_or_without_the_include()
                     if k.starts_with("custom_field_") {
                         row.insert(k.clone(), Value::String(text));
                     }
+                    if k == "_ac_originals" {
+                        row.insert(k.clone(), v.clone());
+                    }
                 }
                 custom[table.as_str()][id] = Value::Object(row);
             }
@@ -782,6 +785,38 @@ fn deal_and_account_columns_hold_the_server_values_with_or_without_the_include()
     let (honoured, logs) = read(&found);
     assert!(!logs.contains("ignored include"), "{logs}");
     assert_custom_columns_of(&["deals", "accounts"], "include", &srv, &honoured);
+    // The malformed values: null in their columns, whole in the originals.
+    for (kind, sent) in ac_test_server::CUSTOM_FIELD_SLIPS {
+        for (table, values) in [
+            ("deals", "deal_custom_field_values"),
+            ("accounts", "account_custom_field_values"),
+        ] {
+            let owner_key = if table == "deals" {
+                "dealId"
+            } else {
+                "accountId"
+            };
+            let slip = srv
+                .with_dataset(|d| d.records(values))
+                .into_iter()
+                .find(|v| v["fieldValue"] == *sent)
+                .unwrap_or_else(|| panic!("the server's {kind} slip in {values}"));
+            let (owner, field) = (
+                slip[owner_key].to_string(),
+                slip["customFieldId"].to_string(),
+            );
+            let column = format!("custom_field_{field}");
+            assert_eq!(
+                honoured[table][&owner].get(&column),
+                None,
+                "{table} {owner} {column}"
+            );
+            assert_eq!(
+                honoured[table][&owner]["_ac_originals"][&column], *sent,
+                "{table} {owner}"
+            );
+        }
+    }
     srv.with_config(|c| c.quirks.ignore_include = vec!["deals".into(), "accounts".into()]);
     let (joined, logs) = read(&found);
     assert!(
