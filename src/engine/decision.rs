@@ -50,6 +50,13 @@ pub(crate) enum Decision {
     },
     /// The pass resumed from a mid-pass state: it finds no deletions.
     NoDeletionsResumed { stream: String },
+    /// The parent's pages came without the child's list asked for (`include` ignored): the
+    /// child is read from its own list in full instead.
+    IncludeIgnored {
+        stream: String,
+        include: String,
+        parent: String,
+    },
     /// The owner's pages came without the custom field values asked for (`include` ignored):
     /// the values' own list was read (`values` kept, in `requests`) and joined to the records.
     ValuesJoined {
@@ -87,6 +94,7 @@ impl Decision {
                 | Decision::NoDeletionsResumed { .. }
                 | Decision::DeletionsUntracked { .. }
                 | Decision::ReadInFullInstead { .. }
+                | Decision::IncludeIgnored { .. }
                 | Decision::OffsetFallback { .. }
         )
     }
@@ -103,6 +111,7 @@ impl Decision {
             | Decision::DeletionsHeld { stream, .. }
             | Decision::NoDeletionsResumed { stream }
             | Decision::ValuesJoined { stream, .. }
+            | Decision::IncludeIgnored { stream, .. }
             | Decision::DeletionsUntracked { stream, .. } => stream,
         }
     }
@@ -121,6 +130,7 @@ impl Decision {
             Decision::DeletionsHeld { gone, before, why: Held::Guard, .. } => format!("{s}: {gone} of {before} rows would be deleted, more than deletion_guard_share allows; no deletion reported. Check the account; if they are really deleted, run one sync with deletion_guard_share 1 to apply them"),
             Decision::DeletionsHeld { before, why: Held::Empty, .. } => format!("{s}: the list came back empty where the last complete pass had {before} rows; no deletion reported (an API glitch or a key that lost a permission reads like this). If the rows are really gone, the next sync that finds the list empty again still reports nothing: delete them downstream by hand, or reset the stream"),
             Decision::NoDeletionsResumed { .. } => format!("{s}: this pass resumed from a mid-pass state, so it finds no deletions; the next complete pass compares with the last one and finds them"),
+            Decision::IncludeIgnored { include, parent, .. } => format!("{s}: the API ignored include={include} on the {parent} pages; reading its own list in full instead (records already delivered may come again). Set sideload_contact_children to false to skip the include"),
             Decision::ValuesJoined { include, values, requests, .. } => format!("{s}: the API ignored include={include} on its pages; its custom field columns come from /{include}, read on its own ({values} values in {requests} requests) and joined"),
             Decision::DeletionsUntracked { max_other_ids, .. } => format!("{s}: deletions are not tracked: a record without an id, or more than {max_other_ids} ids that are not numbers"),
         }

@@ -35,6 +35,7 @@ impl Run<'_, '_> {
         let floor = self.config.start_date;
         let mut lists: Vec<(String, Vec<Record>)> = page.extra;
         lists.push((t.def.page_key.clone(), page.main));
+        self.reseat_ignored_riders(t, &lists);
         if let Err(failure) = self.join_where_ignored(t, &lists) {
             return self.fail(t, failure);
         }

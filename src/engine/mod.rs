@@ -25,6 +25,7 @@ mod lifecycle;
 mod newest;
 mod offset;
 mod plan;
+mod riders;
 mod run;
 mod task;
 

@@ -30,6 +30,8 @@ pub(super) struct Run<'r, 't> {
     pub(super) joined: Vec<crate::api::field_values::ValueTable>,
     /// Streams already warned of custom field values they cannot place.
     pub(super) told_unreadable: Vec<String>,
+    /// Tasks begun during the read (a child whose include the API ignored reads its own list).
+    pub(super) spawned: Vec<Task>,
 }
 
 /// A finished request: its ticket and what came back.
@@ -91,6 +93,7 @@ pub(crate) fn read(
         sink,
         joined: Vec::new(),
         told_unreadable: Vec::new(),
+        spawned: Vec::new(),
     };
     let run_start = run.client.transport.now_ns();
     run.client.stop_prefetching();
@@ -138,6 +141,7 @@ pub(crate) fn read(
                 run.handle(&mut lanes.tasks[i], j, (ticket, result));
             }
         }
+        lanes.tasks.append(&mut run.spawned);
     }
     let millis = (run.client.transport.now_ns().saturating_sub(run_start)) / 1_000_000;
     let mut streams: Vec<StreamSummary> = lanes.tasks.iter().flat_map(stream_summaries).collect();

@@ -211,7 +211,7 @@ pub(crate) fn lanes(config: &Config) -> usize {
 }
 
 /// A task reading `def` for one stream, from where its state resumes.
-fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
+pub(super) fn new_task(def: StreamDef, out: Out, since: Option<String>) -> Task {
     let (slots, emit_offset) = match (&out.state.resume, def.paging) {
         (Some(Resume::Offset(o)), Paging::Offset) => (vec![Slot::new(Position::Offset(*o))], *o),
         (Some(Resume::OffsetAfter(o, _)), Paging::Offset) => (vec![], *o),

@@ -7,6 +7,7 @@ mod cursors_and_zones;
 mod custom_columns;
 mod deletions;
 mod failures;
+mod ignored_includes;
 mod joined_columns;
 mod newest_first;
 mod odd_shapes;

@@ -868,3 +868,63 @@ fn deal_and_account_columns_hold_the_server_values_with_or_without_the_include()
     let (rows, _) = read(&later);
     assert_eq!(rows["deals"]["12"].get(&column), None);
 }
+
+/// A server that ignores `include=` on contacts: the children that ride on the contacts pages
+/// come from their own lists, whole, and the contacts' custom field columns from a join.
+#[test]
+fn a_server_ignoring_include_on_contacts_loses_nothing() {
+    let _g = serial();
+    let srv = server(300);
+    srv.with_config(|c| c.quirks.ignore_include = vec!["contacts".into()]);
+    let s = Scratch::new("contacts-include-ignored");
+    let cfg = s.write("c.json", &config(&srv.base_url(), KEY, 50.0));
+    let wanted = [
+        "contacts",
+        "contact_tags",
+        "contact_lists",
+        "contact_custom_field_values",
+    ];
+    let streams: Vec<Value> = discover_streams(&s, &cfg)
+        .into_iter()
+        .filter(|x| wanted.iter().any(|w| x["name"] == *w))
+        .map(|x| serde_json::json!({"stream": x, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}))
+        .collect();
+    assert_eq!(streams.len(), 4);
+    let cat = s.write(
+        "cat.json",
+        &serde_json::json!({"streams": streams}).to_string(),
+    );
+    let run = wasmtime(&s, &["read", "--config", &cfg, "--catalog", &cat]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in wanted {
+        let got: BTreeSet<String> = run
+            .records(name)
+            .iter()
+            .filter_map(|r| r["id"].as_str().map(String::from))
+            .collect();
+        let want: BTreeSet<String> = srv.with_dataset(|d| d.ids(name)).into_iter().collect();
+        assert_eq!(got, want, "{name}");
+    }
+    let mut custom = serde_json::json!({});
+    for r in run.records("contacts") {
+        let id = r["id"].as_str().unwrap_or("").to_string();
+        let row: serde_json::Map<String, Value> = r
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| k.starts_with("custom_field_") && !v.is_null())
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    Value::String(v.as_str().map_or_else(|| v.to_string(), String::from)),
+                )
+            })
+            .collect();
+        custom["contacts"][id] = Value::Object(row);
+    }
+    assert_custom_columns_of(&["contacts"], "include ignored", &srv, &custom);
+    assert!(
+        run.stderr.contains("ignored include=contactTags")
+            || run.stdout.contains("ignored include=contactTags")
+    );
+}
