@@ -234,22 +234,6 @@ pub(crate) fn declared_object_fields(schema: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A custom object record's text with its columns: each declared field's value from the
-/// record's own `fields` list (`[{"id": "plan", "value": "Pro"}]`), null where it has none.
-pub(crate) fn attach_own_fields(record: &str, fields: &[String]) -> Option<String> {
-    let v: Value = serde_json::from_str(record).ok()?;
-    let values: Vec<(u32, Box<str>)> = v["fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| {
-            let i = fields.iter().position(|id| f["id"].as_str() == Some(id))?;
-            Some((i as u32, f["value"].to_string().into_boxed_str()))
-        })
-        .collect();
-    crate::api::field_values::attach(record, fields, &values)
-}
-
 /// The field ids a stream schema declares columns for (a configured catalog's contacts schema).
 pub(crate) fn declared_fields(schema: &Value) -> Vec<String> {
     schema["properties"]

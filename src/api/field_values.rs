@@ -79,6 +79,22 @@ impl ValueTable {
     }
 }
 
+/// A custom object record's text with its columns: each declared field's value from the
+/// record's own `fields` list (`[{"id": "plan", "value": "Pro"}]`), null where it has none.
+pub(crate) fn attach_own_fields(record: &str, fields: &[String]) -> Option<String> {
+    let v: Value = serde_json::from_str(record).ok()?;
+    let values: Vec<(u32, Box<str>)> = v["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let i = fields.iter().position(|id| f["id"].as_str() == Some(id))?;
+            Some((i as u32, f["value"].to_string().into_boxed_str()))
+        })
+        .collect();
+    attach(record, fields, &values)
+}
+
 /// A record's text with the columns of `fields` appended: each field's value from `values`
 /// (its place in `fields`, the value's JSON text), null where the record has none. The record's
 /// own text is kept as it is. `None` when the text is not a JSON object.

@@ -82,3 +82,18 @@ fn deal_and_account_values_come_by_their_own_keys_as_sent() {
         .apply(r#"{"id":"9"}"#.into(), "9")
         .ends_with(r#""custom_field_1":"x"}"#));
 }
+
+#[test]
+fn a_custom_object_record_fills_its_columns_from_its_own_list() {
+    let ids: Vec<String> = ["plan", "renewal-date", "seats"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let record = r#"{"id":"u1","fields":[{"id":"plan","value":"Pro"},{"id":"seats","value":12}]}"#;
+    let v: Value =
+        serde_json::from_str(&attach_own_fields(record, &ids).expect("object")).expect("JSON");
+    assert_eq!(v["custom_field_plan"], "Pro");
+    assert_eq!(v["custom_field_seats"], 12);
+    assert_eq!(v["custom_field_renewal-date"], Value::Null);
+    assert_eq!(v["fields"][0]["id"], "plan", "the list stays");
+}

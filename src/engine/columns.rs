@@ -68,6 +68,23 @@ pub(super) fn page_values(
     })
 }
 
+/// The table a page's records take their columns from: the page's own, or the owner's join.
+pub(super) fn table<'a>(
+    values: &'a Option<Values>,
+    joined: &'a [ValueTable],
+) -> Option<&'a ValueTable> {
+    match values {
+        Some(Values::Page(table)) => Some(table),
+        Some(Values::Join(owner)) => joined.iter().find(|j| j.owner() == *owner),
+        None => None,
+    }
+}
+
+/// The warning for a stream whose value records name no owner or field (once a read).
+pub(super) fn unreadable(stream: &str, n: usize) -> String {
+    format!("{stream}: {n} custom field values on a page name no record or field id the connector knows; their columns are null (the key/value stream keeps them whole)")
+}
+
 /// The owner whose declared values a page of `stream`'s records lacks (the API ignored the
 /// `include=`), if any.
 pub(super) fn lacks_values(

@@ -1,11 +1,10 @@
 //! Emitting: a page's records to each stream of its task (cut on each stream's cursor), then
 //! each stream's state, and progress now and then.
 
-use super::columns::Values;
 use super::deletions::state_due;
 use super::plan::Deletions;
 use super::run::Run;
-use super::task::{Task, PROGRESS_EVERY_NS};
+use super::task::{Out, Task, PROGRESS_EVERY_NS};
 use super::RecordEvent;
 use super::{Level, StreamStatus};
 use crate::documents::state::{Resume, StreamState};
@@ -23,6 +22,34 @@ pub(super) struct PageEnd {
     pub(super) resume: Option<Resume>,
     /// The list's count in this answer, for progress.
     pub(super) total: Option<u64>,
+}
+
+/// Whether an incremental stream delivers this record (its cursor past the state's, or a
+/// record the cursor alone cannot place), noting the cursor seen. Only incremental streams take
+/// records apart, for their id and cursor.
+fn wanted(o: &mut Out, text: &str, floor: Option<Instant>, lookback: i64) -> bool {
+    let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    // The first cursor field the record carries wins.
+    let at: Option<Instant> = o.cursors.iter().find_map(|c| {
+        v.get(c.as_str())
+            .and_then(Value::as_str)
+            .and_then(cursor_instant)
+    });
+    if at.is_none() && !o.cursors.is_empty() {
+        o.uncursored += 1;
+    }
+    let id = id_text(v.get("id"));
+    let wanted = if o.partial {
+        o.state.wants_partial(at, &id, floor, lookback)
+    } else {
+        o.state.wants(at, &id, floor, lookback)
+    };
+    if wanted {
+        if let Some(at) = at {
+            o.state.saw(at, &id);
+        }
+    }
+    wanted
 }
 
 impl Run<'_, '_> {
@@ -49,17 +76,14 @@ impl Run<'_, '_> {
                 continue;
             };
             let page_values = super::columns::page_values(self.config, &o.stream, &lists);
-            let columns = match &page_values {
-                Some(Values::Page(table)) => Some(table),
-                Some(Values::Join(owner)) => self.joined.iter().find(|j| j.owner() == *owner),
-                None => None,
-            };
-            if let Some(table) = columns.filter(|c| c.unreadable > 0) {
-                if !self.told_unreadable.contains(&o.stream) {
-                    self.told_unreadable.push(o.stream.clone());
-                    let n = table.unreadable;
-                    self.sink.log(Level::Warn, &format!("{}: {n} custom field values on a page name no {} or field id the connector knows; their columns are null (the key/value stream keeps them whole)", o.stream, o.stream.trim_end_matches('s')));
-                }
+            let columns = super::columns::table(&page_values, &self.joined);
+            let unreadable = columns.map_or(0, |c| c.unreadable);
+            if unreadable > 0 && !self.told_unreadable.contains(&o.stream) {
+                self.told_unreadable.push(o.stream.clone());
+                self.sink.log(
+                    Level::Warn,
+                    &super::columns::unreadable(&o.stream, unreadable),
+                );
             }
             let stream_json = json_string(&o.stream);
             let lookback = self.config.lookback_window_seconds.max(o.lookback_s);
@@ -72,30 +96,8 @@ impl Run<'_, '_> {
                 }
                 let dated = null_zero_dates_raw(r.get());
                 let text = string_id_raw(&dated);
-                if o.incremental {
-                    // Only incremental streams take records apart, for their id and cursor.
-                    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                    // The first cursor field the record carries wins.
-                    let at: Option<Instant> = o.cursors.iter().find_map(|c| {
-                        v.get(c.as_str())
-                            .and_then(Value::as_str)
-                            .and_then(cursor_instant)
-                    });
-                    if at.is_none() && !o.cursors.is_empty() {
-                        o.uncursored += 1;
-                    }
-                    let id = id_text(v.get("id"));
-                    let wanted = if o.partial {
-                        o.state.wants_partial(at, &id, floor, lookback)
-                    } else {
-                        o.state.wants(at, &id, floor, lookback)
-                    };
-                    if !wanted {
-                        continue;
-                    }
-                    if let Some(at) = at {
-                        o.state.saw(at, &id);
-                    }
+                if o.incremental && !wanted(o, &text, floor, lookback) {
+                    continue;
                 }
                 let text = match &columns {
                     Some(c) => c.apply(text.into_owned(), &record_id(r)).into(),

@@ -2,9 +2,8 @@
 //! declares ([`crate::rules::values`]), with a count per stream of the values that did not fit.
 //! The one place records are typed: the engine reads cursors from the API's own text before.
 
-use crate::api::custom_fields::{
-    attach_own_fields, column, declared_fields, declared_object_fields, with_columns,
-};
+use crate::api::custom_fields::{column, declared_fields, declared_object_fields, with_columns};
+use crate::api::field_values::attach_own_fields;
 use crate::api::schemas::schema_for;
 use crate::rules::values::{convert, Kinds, ORIGINALS};
 use serde_json::Value;
