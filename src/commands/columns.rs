@@ -60,9 +60,8 @@ fn definitions(client: &mut Client, owner: &Owner) -> Option<Vec<Value>> {
     Some(fields)
 }
 
-/// The schemas of a configured catalog's contacts, deals and accounts (Airbyte's
-/// `json_schema`) that declare custom field columns: what a read fills.
-pub(crate) fn configured(catalog: Option<&str>) -> Vec<(String, Value)> {
+/// Each stream of a configured catalog with its schema (Airbyte's `json_schema`).
+fn catalog_schemas(catalog: Option<&str>) -> Vec<(String, Value)> {
     let Some(c) = catalog.and_then(|t| serde_json::from_str::<Value>(t).ok()) else {
         return Vec::new();
     };
@@ -70,11 +69,20 @@ pub(crate) fn configured(catalog: Option<&str>) -> Vec<(String, Value)> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|s| OWNERS.iter().any(|o| s["stream"]["name"] == o.stream))
         .filter_map(|s| {
-            let schema = s["stream"]["json_schema"].clone();
             let name = s["stream"]["name"].as_str()?.to_string();
-            (!declared_fields(&schema).is_empty()).then_some((name, schema))
+            Some((name, s["stream"]["json_schema"].clone()))
+        })
+        .collect()
+}
+
+/// The schemas of a configured catalog's contacts, deals and accounts that declare custom field
+/// columns: what a read fills.
+pub(crate) fn configured(catalog: Option<&str>) -> Vec<(String, Value)> {
+    catalog_schemas(catalog)
+        .into_iter()
+        .filter(|(name, schema)| {
+            OWNERS.iter().any(|o| o.stream == name) && !declared_fields(schema).is_empty()
         })
         .collect()
 }
@@ -82,19 +90,11 @@ pub(crate) fn configured(catalog: Option<&str>) -> Vec<(String, Value)> {
 /// The custom object streams of a configured catalog that declare field columns, with their
 /// schemas: their records fill them from their own `fields` lists.
 pub(crate) fn configured_objects(catalog: Option<&str>) -> Vec<(String, Value)> {
-    let Some(c) = catalog.and_then(|t| serde_json::from_str::<Value>(t).ok()) else {
-        return Vec::new();
-    };
-    c["streams"]
-        .as_array()
+    catalog_schemas(catalog)
         .into_iter()
-        .flatten()
-        .filter_map(|s| {
-            let name = s["stream"]["name"].as_str()?;
-            let schema = &s["stream"]["json_schema"];
-            (crate::api::streams::is_custom_object_stream(name)
-                && !declared_object_fields(schema).is_empty())
-            .then(|| (name.to_string(), schema.clone()))
+        .filter(|(name, schema)| {
+            crate::api::streams::is_custom_object_stream(name)
+                && !declared_object_fields(schema).is_empty()
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 use crate::commands::connector::read;
 use crate::output::{Protocol, Writer};
 use crate::test_support::Screen;
-use crate::test_support::{ok, query, Fake};
+use crate::test_support::{contact_page_ids, ok, query, Fake};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,15 +21,7 @@ fn account(
             return ok(json!({"user": {"id": "1"}}));
         }
         let n = 150u64;
-        let num = |k: &str| query(path, k).and_then(|v| v.parse::<u64>().ok());
-        let ids: Vec<u64> = if query(path, "orders%5Bid%5D").as_deref() == Some("DESC") {
-            vec![n]
-        } else {
-            let after = num("id_greater").unwrap_or(0);
-            (after + 1..num("id_less").unwrap_or(n + 1).min(n + 1))
-                .take(100)
-                .collect()
-        };
+        let ids = contact_page_ids(path, n);
         let contacts: Vec<Value> = ids
             .iter()
             .map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00Z", "sentcnt": "2"}))

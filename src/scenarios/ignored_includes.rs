@@ -5,7 +5,7 @@
 use crate::commands::connector::read;
 use crate::output::{Protocol, Writer};
 use crate::test_support::Screen;
-use crate::test_support::{ok, query, Fake};
+use crate::test_support::{contact_page_ids, ok, query, Fake};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -39,14 +39,7 @@ fn account(path: &str) -> Result<crate::engine::HttpResponse, String> {
             &|i| json!({"id": i.to_string(), "contact": i.to_string(), "field": "1", "value": format!("v{i}")}),
         );
     }
-    let ids: Vec<u64> = if query(path, "orders%5Bid%5D").as_deref() == Some("DESC") {
-        vec![CONTACTS]
-    } else {
-        let after = num("id_greater").unwrap_or(0);
-        (after + 1..num("id_less").unwrap_or(CONTACTS + 1).min(CONTACTS + 1))
-            .take(100)
-            .collect()
-    };
+    let ids = contact_page_ids(path, CONTACTS);
     let contacts: Vec<Value> = ids
         .iter()
         .map(|i| json!({"id": i.to_string(), "udate": "2024-01-01T00:00:00Z"}))

@@ -175,6 +175,20 @@ pub(crate) fn query(path: &str, key: &str) -> Option<String> {
         .find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(String::from))
 }
 
+/// The ids of the contacts page `path` asks for, of contacts 1..=n answering as the API does:
+/// the top page (`orders[id]=DESC`) holds the newest id, a keyset page up to 100 ids past
+/// `id_greater` and below `id_less`.
+pub(crate) fn contact_page_ids(path: &str, n: u64) -> Vec<u64> {
+    let num = |k: &str| query(path, k).and_then(|v| v.parse::<u64>().ok());
+    if query(path, "orders%5Bid%5D").as_deref() == Some("DESC") {
+        return vec![n];
+    }
+    let after = num("id_greater").unwrap_or(0);
+    (after + 1..num("id_less").unwrap_or(n + 1).min(n + 1))
+        .take(100)
+        .collect()
+}
+
 /// A full-refresh job of a fixed stream.
 pub(crate) fn job(name: &str) -> Job {
     Job {
