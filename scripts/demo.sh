@@ -14,12 +14,32 @@ echo "== spec";     run spec > "$OUT/spec.json";          head -c 200 "$OUT/spec
 echo "== check";    run check --config /data/config.json | tee "$OUT/check.json"
 echo "== discover"; run discover --config /data/config.json > "$OUT/catalog.json"
 python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['catalog']['streams']; print(len(c), 'streams:', ', '.join(s['name'] for s in c[:8]), '...')" "$OUT/catalog.json"
-echo "== read (every stream, full refresh)"
-run read --config /data/config.json > "$OUT/records.jsonl" 2> "$OUT/read.log" || { tail -5 "$OUT/read.log"; exit 1; }
+# The discovered catalog, every stream a full refresh: what a runner passes to read (its custom
+# field columns are filled; a read without a catalog has none).
+python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['catalog']['streams']; json.dump({'streams': [{'stream': s, 'sync_mode': 'full_refresh', 'destination_sync_mode': 'overwrite'} for s in c]}, open(sys.argv[2], 'w'))" "$OUT/catalog.json" "$OUT/configured_catalog.json"
+echo "== read (every stream, full refresh, the discovered catalog)"
+run read --config /data/config.json --catalog /data/configured_catalog.json > "$OUT/records.jsonl" 2> "$OUT/read.log" || { tail -5 "$OUT/read.log"; exit 1; }
 tail -n 200 "$OUT/read.log" | sed -n '/^stream /,$p'
 echo
 echo "== records per stream (from $OUT/records.jsonl)"
 summarize "$OUT/records.jsonl"
 echo
-echo "Output: $OUT/records.jsonl (Airbyte messages), $OUT/read.log (progress), $OUT/catalog.json,"
+echo "== custom field columns (typed, one per field: docs/typed-tables.md)"
+python3 - "$OUT/records.jsonl" "$OUT/catalog.json" <<'PY'
+import json, sys
+schemas = {s["name"]: s["json_schema"]["properties"] for s in json.load(open(sys.argv[2]))["catalog"]["streams"]}
+shown = set()
+for line in open(sys.argv[1]):
+    if not line.startswith('{"type":"RECORD"'):
+        continue
+    rec = json.loads(line)["record"]
+    stream, data = rec["stream"], rec["data"]
+    cols = {k: v for k, v in data.items() if k.startswith("custom_field_") and v is not None}
+    if stream in shown or stream not in ("contacts", "deals", "accounts") or len(cols) < 2:
+        continue
+    shown.add(stream)
+    print(f"{stream} {data['id']}: " + ", ".join(f"{schemas[stream][k].get('title', k)} = {json.dumps(v, ensure_ascii=False)}" for k, v in list(cols.items())[:4]))
+PY
+echo
+echo "Output: $OUT/records.jsonl (Airbyte messages), $OUT/read.log (progress), $OUT/catalog.json (discovered),"
 echo "        $OUT/server-requests.jsonl (what the server saw)"
