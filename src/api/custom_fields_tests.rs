@@ -166,5 +166,9 @@ fn contacts_values_ride_as_the_stream_table_says() {
 fn a_name_with_a_dot_is_scoped_only_by_an_owner() {
     let defs = [json!({"id": "5", "title": "Source", "type": "text", "perstag": "LEAD.SOURCE"})];
     let only = Choice::Only(vec!["lead.source".into()]);
-    assert_eq!(columns(contacts(), &defs, &only).len(), 1, "lead is no owner: the whole name is the tag");
+    assert_eq!(
+        columns(contacts(), &defs, &only).len(),
+        1,
+        "lead is no owner: the whole name is the tag"
+    );
 }
