@@ -98,11 +98,12 @@ pub(super) fn lacks_values(
 
 /// The owner's declared values from their own list (`/dealCustomFieldData`, pages of 100 that
 /// overlap by one, so a list that shifts meanwhile is read again rather than skipped), and the
-/// requests it took.
+/// requests it took; more than `max_values` values fail it ([`MAX_JOINED_VALUES`] in a read).
 pub(super) fn join(
     client: &mut Client,
     config: &Config,
     owner: &'static Owner,
+    max_values: usize,
 ) -> Result<(ValueTable, u64), Failure> {
     let fields = declared(config, owner.stream).map_or(&[][..], |(_, f)| f);
     let fail = |kind, why: String| {
@@ -146,11 +147,11 @@ pub(super) fn join(
             for r in fresh {
                 table.add(r.get());
             }
-            if table.values > MAX_JOINED_VALUES {
+            if table.values > max_values {
                 return Err(Failure::new(
                     FailureType::Config,
                     format!(
-                        "{}: the API ignored include={} on its pages, and joining /{} would hold more than {MAX_JOINED_VALUES} values; take fewer custom fields as columns (config custom_field_columns, e.g. \"{}.12,{}.TAG\") or none; the {} key/value stream has every value",
+                        "{}: the API ignored include={} on its pages, and joining /{} would hold more than {max_values} values; take fewer custom fields as columns (config custom_field_columns, e.g. \"{}.12,{}.TAG\") or none; the {} key/value stream has every value",
                         owner.stream, owner.values, owner.values, owner.stream, owner.stream,
                         crate::api::streams::fixed_streams()
                             .into_iter()

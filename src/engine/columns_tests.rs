@@ -81,3 +81,94 @@ fn a_page_without_the_values_is_joined_and_one_with_them_is_not() {
         "deals: 1 custom field values on a page name no record or field id the connector knows; their columns are null (the key/value stream keeps them whole)"
     );
 }
+
+/// A join of deals' field 1 over a values list that `change` may alter after each answer
+/// (given the offset answered); its result, the requests it took, and the list's reads.
+fn join_over(
+    values: usize,
+    max_values: usize,
+    mut change: impl FnMut(u64, &mut Vec<serde_json::Value>) + 'static,
+) -> Result<(ValueTable, u64), Failure> {
+    use crate::test_support::{ok, query, Fake};
+    let mut list: Vec<serde_json::Value> = (1..=values)
+        .map(|i| serde_json::json!({"id": i.to_string(), "dealId": i, "customFieldId": 1, "fieldValue": format!("v{i}")}))
+        .collect();
+    let mut fake = Fake::new(1_000_000, move |path: &str| {
+        let offset: u64 = query(path, "offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        let page: Vec<serde_json::Value> = list
+            .iter()
+            .skip(offset as usize)
+            .take(100)
+            .cloned()
+            .collect();
+        change(offset, &mut list);
+        ok(serde_json::json!({"dealCustomFieldData": page, "meta": {"total": list.len()}}))
+    });
+    let c = config(&[("deals", &["1"])]);
+    let mut client = Client::new(&mut fake, &c);
+    let owner = owner_of("deals").expect("deals");
+    join(&mut client, &c, owner, max_values)
+}
+
+#[test]
+fn a_join_reads_overlapping_pages_to_a_short_one() {
+    let (t, requests) = join_over(250, 1000, |_, _| {}).expect("joined");
+    assert_eq!((t.values, requests), (250, 3), "offsets 0, 99, 198");
+    let (t, requests) = join_over(100, 1000, |_, _| {}).expect("joined");
+    assert_eq!(
+        (t.values, requests),
+        (100, 2),
+        "a full page asks for the next"
+    );
+}
+
+#[test]
+fn a_list_that_lost_its_tail_ends_on_an_empty_page() {
+    // The last value goes after the first page: the page at offset 99 comes back empty.
+    let (t, requests) = join_over(100, 1000, |offset, list| {
+        if offset == 0 {
+            list.truncate(99);
+        }
+    })
+    .expect("joined");
+    assert_eq!(
+        (t.values, requests),
+        (100, 2),
+        "no read again for an empty page"
+    );
+}
+
+#[test]
+fn a_list_that_shifts_under_every_read_fails_after_four() {
+    let err = join_over(250, 1000, |offset, list| {
+        if offset == 0 {
+            list.remove(0);
+        }
+    })
+    .expect_err("fails");
+    assert_eq!(err.kind, FailureType::Transient);
+    assert!(
+        err.message.contains("shifted under every one of 4 reads"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn a_join_over_its_bound_is_refused_with_the_remedy() {
+    assert!(
+        join_over(150, 150, |_, _| {}).is_ok(),
+        "at the bound: joined"
+    );
+    let err = join_over(151, 150, |_, _| {}).expect_err("over the bound");
+    assert_eq!(err.kind, FailureType::Config);
+    assert!(
+        err.message.contains("more than 150 values")
+            && err.message.contains("custom_field_columns")
+            && err.message.contains("deal_custom_field_values"),
+        "{}",
+        err.message
+    );
+}

@@ -134,7 +134,12 @@ impl Run<'_, '_> {
             if !has_records || self.joined.iter().any(|j| j.owner() == owner) {
                 continue;
             }
-            let (table, requests) = super::columns::join(self.client, self.config, owner)?;
+            let (table, requests) = super::columns::join(
+                self.client,
+                self.config,
+                owner,
+                super::columns::MAX_JOINED_VALUES,
+            )?;
             self.sink
                 .decision(&super::decision::Decision::ValuesJoined {
                     stream: o.stream.clone(),

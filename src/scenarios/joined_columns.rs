@@ -23,6 +23,8 @@ struct Api {
     shifts_once: bool,
     /// The values' own list answers 500.
     values_fail: bool,
+    /// Each page's values hold one that names no deal.
+    stray_value: bool,
 }
 
 /// Deal `i`'s values: field 1 text, field 2 multi-value, field 3 a date (deal 7's not a day).
@@ -93,6 +95,10 @@ fn account(
                 .into_iter()
                 .filter(|v| v["dealId"].as_u64().is_some_and(|d| ids.contains(&d)))
                 .collect();
+            let mut of_page = of_page;
+            if api.stray_value {
+                of_page.push(json!({"id": "0", "customFieldId": 1, "fieldValue": "whose?"}));
+            }
             body["dealCustomFieldData"] = json!(of_page);
         }
         ok(body)
@@ -290,6 +296,28 @@ fn a_values_list_that_shifts_during_the_join_is_read_again() {
         .iter()
         .filter(|d| d["id"] != "4")
         .all(|d| d["custom_field_1"].is_string()));
+}
+
+#[test]
+fn values_that_name_no_deal_are_warned_of_once() {
+    let api = Api {
+        stray_value: true,
+        ..Api::default()
+    };
+    let r = read_deals(api, &declared());
+    assert_eq!(r.failure, None);
+    assert_columns(&r.records);
+    let warned: Vec<&String> = r
+        .logs
+        .iter()
+        .filter(|l| l.contains("custom field values on a page name no record"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{:?}", r.logs);
+    assert!(
+        warned[0].starts_with("deals: 1 custom field values"),
+        "{}",
+        warned[0]
+    );
 }
 
 #[test]
