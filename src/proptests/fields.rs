@@ -108,7 +108,9 @@ fn http_date_field() {
             assert_eq!(got, None, "{s:?} holds non-ASCII text and must be refused");
         }
     }
-    assert!(accepted > cases() / 4, "accepted {accepted}");
+    // About 28 % of the cases are valid dates to accept: a fifth leaves room for chance at
+    // 1,000 cases (make mutants) while still failing a generator that stops making them.
+    assert!(accepted > cases() / 5, "accepted {accepted}");
 }
 
 #[test]
