@@ -83,17 +83,28 @@ fn a_page_without_the_values_is_joined_and_one_with_them_is_not() {
 }
 
 /// A join of deals' field 1 over a values list that `change` may alter after each answer
-/// (given the offset answered); its result, the requests it took, and the list's reads.
+/// (given the offset answered); its result, and the pages the list answered.
 fn join_over(
     values: usize,
     max_values: usize,
-    mut change: impl FnMut(u64, &mut Vec<serde_json::Value>) + 'static,
+    change: impl FnMut(u64, &mut Vec<serde_json::Value>) + 'static,
 ) -> Result<(ValueTable, u64), Failure> {
+    join_counted(values, max_values, change).0
+}
+
+fn join_counted(
+    values: usize,
+    max_values: usize,
+    mut change: impl FnMut(u64, &mut Vec<serde_json::Value>) + 'static,
+) -> (Result<(ValueTable, u64), Failure>, u64) {
     use crate::test_support::{ok, query, Fake};
     let mut list: Vec<serde_json::Value> = (1..=values)
         .map(|i| serde_json::json!({"id": i.to_string(), "dealId": i, "customFieldId": 1, "fieldValue": format!("v{i}")}))
         .collect();
+    let answered = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let counter = answered.clone();
     let mut fake = Fake::new(1_000_000, move |path: &str| {
+        counter.set(counter.get() + 1);
         let offset: u64 = query(path, "offset")
             .and_then(|o| o.parse().ok())
             .unwrap_or(0);
@@ -109,7 +120,8 @@ fn join_over(
     let c = config(&[("deals", &["1"])]);
     let mut client = Client::new(&mut fake, &c);
     let owner = owner_of("deals").expect("deals");
-    join(&mut client, &c, owner, max_values)
+    let result = join(&mut client, &c, owner, max_values);
+    (result, answered.get())
 }
 
 #[test]
@@ -142,12 +154,13 @@ fn a_list_that_lost_its_tail_ends_on_an_empty_page() {
 
 #[test]
 fn a_list_that_shifts_under_every_read_fails_after_four() {
-    let err = join_over(250, 1000, |offset, list| {
+    let (result, answered) = join_counted(250, 1000, |offset, list| {
         if offset == 0 {
             list.remove(0);
         }
-    })
-    .expect_err("fails");
+    });
+    let err = result.expect_err("fails");
+    assert_eq!(answered, 8, "four reads of two pages each");
     assert_eq!(err.kind, FailureType::Transient);
     assert!(
         err.message.contains("shifted under every one of 4 reads"),
