@@ -60,8 +60,12 @@ fn definitions(client: &mut Client, owner: &Owner) -> Option<Vec<Value>> {
     Some(fields)
 }
 
-/// Each stream of a configured catalog with its schema (Airbyte's `json_schema`).
-fn catalog_schemas(catalog: Option<&str>) -> Vec<(String, Value)> {
+/// The streams of a configured catalog that `keep` takes, with their schemas (Airbyte's
+/// `json_schema`); only those are copied (a catalog's schemas are large).
+fn catalog_schemas(
+    catalog: Option<&str>,
+    keep: impl Fn(&str, &Value) -> bool,
+) -> Vec<(String, Value)> {
     let Some(c) = catalog.and_then(|t| serde_json::from_str::<Value>(t).ok()) else {
         return Vec::new();
     };
@@ -70,8 +74,8 @@ fn catalog_schemas(catalog: Option<&str>) -> Vec<(String, Value)> {
         .into_iter()
         .flatten()
         .filter_map(|s| {
-            let name = s["stream"]["name"].as_str()?.to_string();
-            Some((name, s["stream"]["json_schema"].clone()))
+            let (name, schema) = (s["stream"]["name"].as_str()?, &s["stream"]["json_schema"]);
+            keep(name, schema).then(|| (name.to_string(), schema.clone()))
         })
         .collect()
 }
@@ -79,24 +83,18 @@ fn catalog_schemas(catalog: Option<&str>) -> Vec<(String, Value)> {
 /// The schemas of a configured catalog's contacts, deals and accounts that declare custom field
 /// columns: what a read fills.
 pub(crate) fn configured(catalog: Option<&str>) -> Vec<(String, Value)> {
-    catalog_schemas(catalog)
-        .into_iter()
-        .filter(|(name, schema)| {
-            OWNERS.iter().any(|o| o.stream == name) && !declared_fields(schema).is_empty()
-        })
-        .collect()
+    catalog_schemas(catalog, |name, schema| {
+        OWNERS.iter().any(|o| o.stream == name) && !declared_fields(schema).is_empty()
+    })
 }
 
 /// The custom object streams of a configured catalog that declare field columns, with their
 /// schemas: their records fill them from their own `fields` lists.
 pub(crate) fn configured_objects(catalog: Option<&str>) -> Vec<(String, Value)> {
-    catalog_schemas(catalog)
-        .into_iter()
-        .filter(|(name, schema)| {
-            crate::api::streams::is_custom_object_stream(name)
-                && !declared_object_fields(schema).is_empty()
-        })
-        .collect()
+    catalog_schemas(catalog, |name, schema| {
+        crate::api::streams::is_custom_object_stream(name)
+            && !declared_object_fields(schema).is_empty()
+    })
 }
 
 #[cfg(test)]
