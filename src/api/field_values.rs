@@ -2,7 +2,7 @@
 //! or from the values' own list), kept as the API sent them, and written as one column per
 //! declared field.
 
-use crate::api::custom_fields::{column, id_text, Owner};
+use crate::api::custom_fields::{id_text, Owner, COLUMN_PREFIX};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -120,7 +120,8 @@ pub(crate) fn attach(
             .find(|(p, _)| *p as usize == i)
             .map_or("null", |(_, v)| v);
         out.push('"');
-        out.push_str(&column(id));
+        out.push_str(COLUMN_PREFIX);
+        out.push_str(id);
         out.push_str("\":");
         out.push_str(value);
     }

@@ -36,8 +36,9 @@ pub(super) fn value_sideloads(config: &Config) -> Vec<Sideload> {
     config
         .field_columns
         .iter()
-        .filter_map(|(s, _)| declared(config, s))
-        .map(|(o, _)| o.sideload())
+        .filter(|(_, fields)| !fields.is_empty())
+        .filter_map(|(s, _)| owner_of(s))
+        .map(Owner::sideload)
         .collect()
 }
 

@@ -29,11 +29,16 @@ impl Run<'_, '_> {
             .map(|(i, _)| i)
             .collect();
         for i in ignored.into_iter().rev() {
-            let mut out = t.outs.remove(i);
-            t.sideloads.retain(|s| s.include != out.list_key);
-            let Some(def) = fixed_streams().into_iter().find(|d| d.name == out.stream) else {
+            // A child is a fixed stream; one that were not would stay (and get nothing), not
+            // vanish from the read.
+            let Some(def) = fixed_streams()
+                .into_iter()
+                .find(|d| d.name == t.outs[i].stream)
+            else {
                 continue;
             };
+            let mut out = t.outs.remove(i);
+            t.sideloads.retain(|s| s.include != out.list_key);
             self.sink.decision(&Decision::IncludeIgnored {
                 stream: out.stream.clone(),
                 include: out.list_key.clone(),
