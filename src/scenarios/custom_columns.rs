@@ -5,7 +5,7 @@
 use crate::commands::connector::read;
 use crate::output::{Protocol, Writer};
 use crate::test_support::Screen;
-use crate::test_support::{contact_page_ids, ok, query, Fake};
+use crate::test_support::{contact_page_ids, full_refresh_catalog, ok, query, Fake};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -46,13 +46,7 @@ fn account(
 }
 
 fn catalog(columns: Value) -> String {
-    let mut props = json!({"id": {"type": "string"}});
-    for (k, v) in columns.as_object().into_iter().flatten() {
-        props[k] = v.clone();
-    }
-    json!({"streams": [{"stream": {"name": "contacts", "json_schema": {"properties": props}},
-        "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]})
-    .to_string()
+    full_refresh_catalog(&[("contacts", columns)])
 }
 
 /// The contacts records of a read of `catalog`, and the paths it asked for.

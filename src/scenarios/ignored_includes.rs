@@ -5,7 +5,7 @@
 use crate::commands::connector::read;
 use crate::output::{Protocol, Writer};
 use crate::test_support::Screen;
-use crate::test_support::{contact_page_ids, ok, query, Fake};
+use crate::test_support::{contact_page_ids, full_refresh_catalog, ok, query, Fake};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -65,12 +65,7 @@ fn read_with_includes_ignored(with_columns: bool) {
     } else {
         json!({})
     };
-    let catalog = json!({"streams": [
-        {"stream": {"name": "contacts", "json_schema": {"properties": columns}},
-            "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"},
-        {"stream": {"name": "contact_tags", "json_schema": {}}, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
-    ]})
-    .to_string();
+    let catalog = full_refresh_catalog(&[("contacts", columns), ("contact_tags", json!({}))]);
     let mut fake = Fake::new(1_000_000, account);
     let cfg = crate::test_support::config(50.0);
     let mut screen = Screen::default();

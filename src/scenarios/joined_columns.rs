@@ -5,7 +5,7 @@
 use crate::commands::connector::read;
 use crate::output::{Protocol, Writer};
 use crate::test_support::Screen;
-use crate::test_support::{ok, query, Fake};
+use crate::test_support::{full_refresh_catalog, ok, query, Fake};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -106,16 +106,8 @@ fn account(
 }
 
 fn catalog(columns: Value) -> String {
-    let mut props = json!({"id": {"type": "string"}});
-    for (k, v) in columns.as_object().into_iter().flatten() {
-        props[k] = v.clone();
-    }
     // Tags are read alongside, so their pages are in flight when the deals' join begins.
-    json!({"streams": [{"stream": {"name": "deals", "json_schema": {"properties": props}},
-        "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"},
-        {"stream": {"name": "tags", "json_schema": {}},
-        "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]})
-    .to_string()
+    full_refresh_catalog(&[("deals", columns), ("tags", json!({}))])
 }
 
 fn declared() -> String {

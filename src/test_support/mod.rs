@@ -189,6 +189,23 @@ pub(crate) fn contact_page_ids(path: &str, n: u64) -> Vec<u64> {
         .collect()
 }
 
+/// A configured catalog reading each stream in full: (name, the custom field columns its schema
+/// declares beside `id`).
+pub(crate) fn full_refresh_catalog(streams: &[(&str, Value)]) -> String {
+    let streams: Vec<Value> = streams
+        .iter()
+        .map(|(name, columns)| {
+            let mut props = json!({"id": {"type": "string"}});
+            for (k, v) in columns.as_object().into_iter().flatten() {
+                props[k] = v.clone();
+            }
+            json!({"stream": {"name": name, "json_schema": {"properties": props}},
+                "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"})
+        })
+        .collect();
+    json!({ "streams": streams }).to_string()
+}
+
 /// A full-refresh job of a fixed stream.
 pub(crate) fn job(name: &str) -> Job {
     Job {
